@@ -1,0 +1,128 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+/// HVFLVSPOT — offline-first ticketing: a central server, venue edge nodes and door kiosks.
+///
+/// Layering (each module depends only on those above it):
+///
+///     SpotCore      pure domain: ticket format, verdicts, key ring, certificates, HLC (no I/O)
+///     SpotSync      sync protocol wire types shared by server and node
+///     SpotQR        QR rendering (PNG, SVG) over the system libqrencode
+///     SpotServer    central server (PostgreSQL)
+///     SpotNode      venue edge node (SQLite)
+///     SpotVectors   deterministic test-vector generator for the specs in SyncProtocol/
+///     SpotCLI       the `spot` executable
+let swiftSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "HVFLVSPOT",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "spot", targets: ["SpotCLI"]),
+        .library(name: "SpotCore", targets: ["SpotCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+    ],
+    targets: [
+        // MARK: Domain core
+        .target(
+            name: "SpotCore",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Sync protocol wire types
+        .target(
+            name: "SpotSync",
+            dependencies: ["SpotCore", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: QR codes
+        .systemLibrary(
+            name: "CQRencode",
+            pkgConfig: "libqrencode",
+            providers: [.apt(["libqrencode-dev"])]
+        ),
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
+        .target(
+            name: "SpotQR",
+            dependencies: ["CQRencode", "CZlib"],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Central server and venue node
+        .target(
+            name: "SpotServer",
+            dependencies: [
+                "SpotCore", "SpotSync",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "SpotNode",
+            dependencies: [
+                "SpotCore", "SpotSync",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Tooling
+        .target(
+            name: "SpotVectors",
+            dependencies: ["SpotCore", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "SpotCLI",
+            dependencies: [
+                "SpotCore", "SpotQR", "SpotServer", "SpotNode", "SpotVectors",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Tests
+        .target(name: "SpotTestSupport", path: "Tests/SpotTestSupport", swiftSettings: swiftSettings),
+        .testTarget(
+            name: "SpotCoreTests",
+            dependencies: ["SpotCore", "SpotVectors", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "SpotSyncTests", dependencies: ["SpotSync"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "SpotQRTests", dependencies: ["SpotQR", "CZlib", "SpotCore", "SpotVectors", "SpotTestSupport"],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "SpotServerTests",
+            dependencies: [
+                "SpotServer", .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "SpotNodeTests", dependencies: ["SpotNode", "SpotCore", "SpotTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "SpotVectorsTests", dependencies: ["SpotVectors"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "EndToEndTests", dependencies: ["SpotCore", "SpotVectors", "SpotTestSupport"],
+            swiftSettings: swiftSettings),
+    ]
+)

@@ -1,0 +1,40 @@
+import Foundation
+
+extension UUID {
+    /// The 16 bytes of the UUID in RFC 9562 (network) order.
+    public var bytes: [UInt8] {
+        withUnsafeBytes(of: uuid) { Array($0) }
+    }
+
+    /// Creates a UUID from 16 bytes in RFC 9562 (network) order; `nil` for any other length.
+    public init?(bytes: some Collection<UInt8>) {
+        guard bytes.count == 16 else { return nil }
+        var uuid: uuid_t = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        withUnsafeMutableBytes(of: &uuid) { raw in
+            for (offset, byte) in bytes.enumerated() { raw[offset] = byte }
+        }
+        self.init(uuid: uuid)
+    }
+
+    /// A version 7 UUID (RFC 9562 §5.7): 48 bits of Unix milliseconds, then random bits,
+    /// so identifiers created later sort later. Time and randomness are injected.
+    public static func version7(
+        unixMilliseconds: Int64,
+        using generator: inout some RandomNumberGenerator
+    ) -> UUID {
+        var bytes = [UInt8](repeating: 0, count: 16)
+        let millis = UInt64(clamping: max(0, unixMilliseconds))
+        for index in 0..<6 {
+            bytes[index] = UInt8(truncatingIfNeeded: millis >> (8 * (5 - index)))
+        }
+        let random = generator.next() as UInt64
+        let more = generator.next() as UInt64
+        for index in 6..<16 {
+            let source = index < 14 ? random >> (8 * (index - 6)) : more >> (8 * (index - 14))
+            bytes[index] = UInt8(truncatingIfNeeded: source)
+        }
+        bytes[6] = 0x70 | (bytes[6] & 0x0F)  // version 7
+        bytes[8] = 0x80 | (bytes[8] & 0x3F)  // RFC 9562 variant
+        return UUID(bytes: bytes)!
+    }
+}

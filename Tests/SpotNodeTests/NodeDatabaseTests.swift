@@ -1,0 +1,64 @@
+import Foundation
+import SpotCore
+import SpotTestSupport
+import Testing
+
+@testable import SpotNode
+
+@Suite("Node database (real SQLite file)")
+struct NodeDatabaseTests {
+    let event = UUID()
+    let node = UUID()
+
+    func signedTicket(_ key: SigningKey) throws -> SignedTicket {
+        try SignedTicket.sign(TicketClaims(ticketID: UUID(), eventID: event, ticketTypeID: UUID()), with: key)
+    }
+
+    @Test("Accepted scans survive a reopen and make a second scan already_admitted")
+    func persistence() throws {
+        let directory = try makeTemporaryDirectory("spot-node")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("node.sqlite").path
+        let key = SigningKey()
+        let ticket = try signedTicket(key)
+        let verifier = TicketVerifier(
+            trust: try TrustStore(issuerKeys: [IssuerKey(publicKey: key.publicKey)]),
+            gate: GatePolicy(gate: "North", events: [EventAdmission(eventID: event)]))
+        let now = Date()
+        let scannedAt = HLCTimestamp(wallMilliseconds: Int64(now.timeIntervalSince1970 * 1000))
+
+        do {
+            let database = try NodeDatabase.open(path: path)
+            let first = verifier.verify(ticket.text, at: now, revocations: RevocationList(), scans: try database.scanLedger())
+            #expect(first.verdict == .ok)
+            try database.recordScan(
+                ScanRecord(scanID: UUID(), ticketID: ticket.claims.ticketID, issueVersion: 1, direction: .entry,
+                           gate: "North", nodeID: node, at: scannedAt),
+                verdict: first.verdict)
+            // A refused scan is stored but does not count as presence.
+            try database.recordScan(
+                ScanRecord(scanID: UUID(), ticketID: UUID(), issueVersion: 1, direction: .entry,
+                           gate: "North", nodeID: node, at: scannedAt),
+                verdict: .invalidSignature)
+        }
+
+        let reopened = try NodeDatabase.open(path: path)
+        #expect(try reopened.scanCount() == 2)
+        let ledger = try reopened.scanLedger()
+        #expect(ledger.ticketCount == 1)
+        let second = verifier.verify(ticket.text, at: now, revocations: RevocationList(), scans: ledger)
+        #expect(second.verdict == .alreadyAdmitted(at: scannedAt.date, gate: "North", nodeID: node))
+    }
+
+    @Test("A scan id is recorded once: a replayed insert fails and changes nothing")
+    func uniqueScanID() throws {
+        let directory = try makeTemporaryDirectory("spot-node")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let database = try NodeDatabase.open(path: directory.appendingPathComponent("node.sqlite").path)
+        let scan = ScanRecord(scanID: UUID(), ticketID: UUID(), issueVersion: 1, direction: .entry, gate: "A",
+                              nodeID: node, at: HLCTimestamp(wallMilliseconds: 1))
+        try database.recordScan(scan, verdict: .ok)
+        #expect(throws: (any Error).self) { try database.recordScan(scan, verdict: .ok) }
+        #expect(try database.scanCount() == 1)
+    }
+}
