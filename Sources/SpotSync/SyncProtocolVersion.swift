@@ -1,7 +1,7 @@
 /// The sync protocol version a request states (`SyncProtocol/README.md`).
 /// A peer serves the current version N and N−1 and refuses anything else with
 /// ``UnsupportedProtocolVersion``, never guessing at a message it does not know.
-public struct SyncProtocolVersion: RawRepresentable, Hashable, Comparable, Sendable, Codable, CustomStringConvertible {
+public struct SyncProtocolVersion: RawRepresentable, Hashable, Comparable, Sendable, CustomStringConvertible {
     public let rawValue: Int
 
     public init(rawValue: Int) { self.rawValue = rawValue }

@@ -70,12 +70,15 @@ struct DemoCommand: ParsableCommand {
             throw CLIError.failure("the demo ticket did not verify as expected")
         }
 
+        // The path this binary was started by, so the lines below run as printed.
+        let spot = CommandLine.arguments.first ?? "spot"
         print("""
 
             Try it yourself:
               zbarimg --raw -q \(png)
-              spot ticket verify --trust \(publicPath) --event \(Self.event.uuidString.lowercased()) "$(cat \(text))"
-              spot ticket verify --trust \(publicPath) --event 0193a5c0-7e00-7000-8000-00000000e002 "$(cat \(text))"
+              \(spot) ticket verify --trust \(publicPath) --event \(Self.event.uuidString.lowercased()) "$(cat \(text))"
+              \(spot) ticket verify --trust \(publicPath) --event 0193a5c0-7e00-7000-8000-00000000e002 "$(cat \(text))"
+              \(spot) --help
             """)
     }
 }

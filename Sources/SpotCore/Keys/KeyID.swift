@@ -3,7 +3,7 @@ import Foundation
 
 /// Identifies an Ed25519 public key: the first 8 bytes of SHA-256 over the
 /// key's 32 raw bytes, read as a big-endian integer (`SyncProtocol/tickets.md` §3).
-public struct KeyID: Hashable, Comparable, Sendable, CustomStringConvertible, Codable {
+public struct KeyID: Hashable, Sendable, CustomStringConvertible {
     public let rawValue: UInt64
 
     public init(rawValue: UInt64) { self.rawValue = rawValue }
@@ -35,19 +35,4 @@ public struct KeyID: Hashable, Comparable, Sendable, CustomStringConvertible, Co
 
     public var description: String { hex }
 
-    public static func < (lhs: KeyID, rhs: KeyID) -> Bool { lhs.rawValue < rhs.rawValue }
-
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        let text = try container.decode(String.self)
-        guard let keyID = KeyID(hex: text) else {
-            throw DecodingError.dataCorruptedError(in: container, debugDescription: "a key id is 16 hexadecimal digits")
-        }
-        self = keyID
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(hex)
-    }
 }

@@ -140,7 +140,7 @@ public enum TicketDecodingError: Error, Equatable, Sendable {
 }
 
 /// The precise structural fault of a malformed payload.
-public enum MalformedReason: String, Sendable, Equatable, Codable {
+public enum MalformedReason: String, Sendable, Equatable {
     case empty
     case tooLong = "too_long"
     case notBase45 = "not_base45"

@@ -1,13 +1,13 @@
 import Foundation
 
 /// Direction of a scan at a gate.
-public enum ScanDirection: String, Sendable, Hashable, Codable, CaseIterable {
+public enum ScanDirection: String, Sendable, Hashable, CaseIterable {
     case entry
     case exit
 }
 
 /// Whether a ticket may enter again after it has left.
-public enum ReentryPolicy: String, Sendable, Hashable, Codable, CaseIterable {
+public enum ReentryPolicy: String, Sendable, Hashable, CaseIterable {
     /// One admission per ticket, whatever happens after.
     case singleEntry = "single_entry"
     /// Re-entry allowed once an exit scan has recorded the holder leaving.

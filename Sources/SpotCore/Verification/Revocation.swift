@@ -46,7 +46,5 @@ public struct RevocationList: RevocationLookup, Sendable {
         byTicket[revocation.ticketID] = revocation
     }
 
-    public var count: Int { byTicket.count }
-
     public func revocation(of ticketID: UUID) -> Revocation? { byTicket[ticketID] }
 }

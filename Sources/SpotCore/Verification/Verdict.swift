@@ -115,7 +115,7 @@ public enum Verdict: Sendable, Hashable {
 }
 
 /// What a door screen shows.
-public enum DoorSignal: String, Sendable, Codable {
+public enum DoorSignal: String, Sendable {
     case green
     case amber
     case red
