@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SpotCore
 
 /// `spot`: the one entry point to HVFLVSPOT.
 struct Spot: AsyncParsableCommand {
@@ -10,8 +11,10 @@ struct Spot: AsyncParsableCommand {
             Exit status: 0 on success (or an admitted ticket), 1 when a ticket is refused or an \
             operation fails, 2 on usage errors (bad options, missing or unreadable files).
             """,
+        version: HVFLVSPOT.version,
         subcommands: [
-            DemoCommand.self, KeysCommand.self, TicketCommand.self, BenchCommand.self, VectorsCommand.self,
+            DemoCommand.self, ServerCommand.self, KeysCommand.self, TicketCommand.self, BenchCommand.self,
+            VectorsCommand.self,
         ]
     )
 }

@@ -75,7 +75,7 @@ start_throwaway_postgres() {
   trap 'exit 130' INT
   trap 'exit 143' TERM
   step "Starting a throwaway PostgreSQL in $SPOT_PG_DIR"
-  "${SPOT_PG_AS[@]}" "$bin/initdb" -D "$SPOT_PG_DIR/data" -U postgres --auth=trust -E UTF8 --locale=C --no-sync >/dev/null \
+  "${SPOT_PG_AS[@]}" "$bin/initdb" -D "$SPOT_PG_DIR/data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 --no-sync >/dev/null \
     || fail "initdb failed"
   # fsync=off is for this throwaway test cluster only, never for real data.
   if ! "${SPOT_PG_AS[@]}" "$bin/pg_ctl" -D "$SPOT_PG_DIR/data" -l "$SPOT_PG_DIR/log" -w \

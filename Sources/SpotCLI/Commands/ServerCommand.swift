@@ -1,0 +1,244 @@
+import ArgumentParser
+import Foundation
+import Logging
+import SpotCore
+import SpotServer
+
+struct ServerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "server",
+        abstract: "Run the central server, migrate its database, create the first admin, seed sample data.",
+        subcommands: [Run.self, Migrate.self, CreateAdmin.self, Seed.self],
+        defaultSubcommand: Run.self
+    )
+
+    struct Run: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run the central server (HTTP API, /health, /metrics, /openapi.json).",
+            discussion: """
+                Without --database-url (or DATABASE_URL) the server manages its own PostgreSQL cluster in \
+                DATA_DIR/postgres: created on first start from the installed PostgreSQL binaries, started \
+                and stopped with the server. SIGINT or SIGTERM shut it down gracefully.
+
+                Examples:
+                  spot server
+                  spot server --port 8080 --data-dir /var/lib/hvflvspot
+                  DATABASE_URL=postgres://spot:secret@db.internal/spot spot server --host 0.0.0.0
+                """
+        )
+
+        @OptionGroup var database: DatabaseOptions
+
+        @Option(help: "Address to listen on.")
+        var host = ProcessInfo.processInfo.environment["HOST"] ?? "127.0.0.1"
+
+        @Option(help: "Port to listen on (env PORT).")
+        var port = Int(ProcessInfo.processInfo.environment["PORT"] ?? "") ?? 8080
+
+        @Option(help: "trace, debug, info, notice, warning, error or critical (env LOG_LEVEL).")
+        var logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"] ?? "info"
+
+        @Option(help: ArgumentHelp("bcrypt cost for new passwords.", visibility: .hidden))
+        var passwordCost: UInt8 = 12
+
+        @Option(help: ArgumentHelp("Auth attempts per minute per address and account.", visibility: .hidden))
+        var authAttemptsPerMinute = 5
+
+        func validate() throws {
+            guard Logger.Level(rawValue: logLevel) != nil else {
+                throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
+            }
+            guard (1...65535).contains(port) else { throw ValidationError("--port must be 1 to 65535") }
+            guard (4...31).contains(passwordCost) else { throw ValidationError("--password-cost must be 4 to 31") }
+        }
+
+        func run() async throws {
+            let logger = makeLogger(level: Logger.Level(rawValue: logLevel)!)
+            try await database.withDatabase(logger: logger) { databaseConfiguration in
+                let configuration = ServerConfiguration(
+                    host: host, port: port, database: databaseConfiguration, passwordCost: passwordCost,
+                    authRateLimit: RateLimitPolicy(attempts: authAttemptsPerMinute, window: 60),
+                    logLevel: Logger.Level(rawValue: logLevel)!)
+                let app = try await buildApplication(configuration, logger: logger)
+                logger.info("HVFLVSPOT server \(HVFLVSPOT.version) listening on http://\(host):\(port)")
+                try await app.runService()
+            }
+        }
+    }
+
+    struct Migrate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Apply pending database migrations and exit.",
+            discussion: """
+                Example:
+                  spot server migrate --database-url postgres://spot@db.internal/spot
+                """
+        )
+
+        @OptionGroup var database: DatabaseOptions
+
+        func run() async throws {
+            let logger = makeLogger(level: .info)
+            try await database.withDatabase(logger: logger) { configuration in
+                let level = try await ServerMaintenance.withDatabase(configuration, logger: logger) { database in
+                    try await Migrator.currentVersion(database.client, logger: logger)
+                }
+                print("database is at migration \(level)")
+            }
+        }
+    }
+
+    struct CreateAdmin: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "create-admin",
+            abstract: "Create an admin account (bootstraps a new installation).",
+            discussion: """
+                The password is read from standard input (first line), or prompted for without echo \
+                on a terminal. It needs 10 characters at least.
+
+                Examples:
+                  spot server create-admin --email admin@example.com --name "Ada Admin"
+                  printf '%s\\n' "$ADMIN_PASSWORD" | spot server create-admin --email admin@example.com --name Ada
+                """
+        )
+
+        @OptionGroup var database: DatabaseOptions
+
+        @Option(help: "The admin's email (their sign-in name).")
+        var email: String
+
+        @Option(help: "The admin's display name.")
+        var name = "Administrator"
+
+        func run() async throws {
+            let password = try readPassword()
+            let logger = makeLogger(level: .warning)
+            try await database.withDatabase(logger: logger) { configuration in
+                let user = try await ServerMaintenance.withDatabase(configuration, logger: logger) { database in
+                    try await ServerMaintenance.createAdmin(
+                        email: email, password: password, displayName: name, database: database, logger: logger)
+                }
+                print("created admin \(user.email) (\(user.id.uuidString.lowercased()))")
+            }
+        }
+
+        private func readPassword() throws -> String {
+            if isatty(STDIN_FILENO) == 1 {
+                let first = try promptWithoutEcho("Password for \(email): ")
+                let second = try promptWithoutEcho("Repeat it: ")
+                guard first == second else { throw CLIError.usage("the passwords differ") }
+                return first
+            }
+            guard let line = readLine(strippingNewline: true), !line.isEmpty else {
+                throw CLIError.usage("no password on standard input")
+            }
+            return line
+        }
+    }
+
+    struct Seed: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Generate realistic sample data: organizers, venues, published events, ticket types.",
+            discussion: """
+                Example:
+                  spot server seed --events 100000
+                """
+        )
+
+        @OptionGroup var database: DatabaseOptions
+
+        @Option(help: "Events to create.")
+        var events = 1000
+
+        @Option(help: "Random seed (the same seed and day give the same data).")
+        var seed: UInt64 = 1
+
+        func validate() throws {
+            guard (1...10_000_000).contains(events) else { throw ValidationError("--events must be 1 to 10,000,000") }
+        }
+
+        func run() async throws {
+            let logger = makeLogger(level: .warning)
+            try await database.withDatabase(logger: logger) { configuration in
+                let bar = ProgressBar(label: "events")
+                let summary = try await ServerMaintenance.withDatabase(configuration, logger: logger) { database in
+                    try await SampleData(events: events, seed: seed).insert(into: database, now: Date(), logger: logger) {
+                        bar.update($0, of: $1)
+                    }
+                }
+                bar.finish()
+                print("seeded \(summary.events) events with \(summary.ticketTypes) ticket types, \(summary.venues) venues, \(summary.organizers) organizers")
+            }
+        }
+    }
+}
+
+/// Where the server's data lives: a PostgreSQL URL, or a data directory holding an embedded cluster.
+struct DatabaseOptions: ParsableArguments {
+    @Option(help: "PostgreSQL URL (env DATABASE_URL); without one, an embedded cluster in --data-dir is used.")
+    var databaseURL = ProcessInfo.processInfo.environment["DATABASE_URL"]
+
+    @Option(help: "The server's data directory (env SPOT_DATA_DIR).")
+    var dataDir = ProcessInfo.processInfo.environment["SPOT_DATA_DIR"] ?? "spot-data"
+
+    func validate() throws {
+        if let databaseURL {
+            do {
+                _ = try DatabaseConfiguration(url: databaseURL)
+            } catch {
+                throw ValidationError("--database-url: \(error)")
+            }
+        }
+    }
+
+    /// Runs `body` with the database: the URL's, or the embedded cluster's (started
+    /// first if needed, and stopped afterwards if this process started it).
+    func withDatabase(logger: Logger, _ body: (DatabaseConfiguration) async throws -> Void) async throws {
+        if let databaseURL {
+            try await body(try DatabaseConfiguration(url: databaseURL))
+            return
+        }
+        let embedded: EmbeddedPostgres
+        do {
+            embedded = try EmbeddedPostgres(dataDirectory: dataDir)
+        } catch {
+            throw CLIError.failure("\(error)")
+        }
+        let started: Bool
+        do {
+            started = try await embedded.start(logger: logger)
+        } catch {
+            throw CLIError.failure("embedded PostgreSQL: \(error)")
+        }
+        do {
+            try await body(embedded.configuration)
+        } catch {
+            if started { try? embedded.stop(logger: logger) }
+            throw error
+        }
+        if started { try embedded.stop(logger: logger) }
+    }
+}
+
+/// A logger writing structured lines to standard error.
+func makeLogger(level: Logger.Level) -> Logger {
+    var logger = Logger(label: "hvflvspot")
+    logger.logLevel = level
+    return logger
+}
+
+/// Reads a line from the terminal with echo off.
+func promptWithoutEcho(_ prompt: String) throws -> String {
+    FileHandle.standardError.write(Data(prompt.utf8))
+    var original = termios()
+    tcgetattr(STDIN_FILENO, &original)
+    var silent = original
+    silent.c_lflag &= ~tcflag_t(ECHO)
+    tcsetattr(STDIN_FILENO, TCSANOW, &silent)
+    defer {
+        tcsetattr(STDIN_FILENO, TCSANOW, &original)
+        FileHandle.standardError.write(Data("\n".utf8))
+    }
+    guard let line = readLine(strippingNewline: true) else { throw CLIError.usage("no password given") }
+    return line
+}

@@ -1,0 +1,94 @@
+import Foundation
+import Hummingbird
+import Logging
+import PostgresNIO
+import Prometheus
+
+/// Builds the server: a `PostgresClient` run as a service, migrations and the JWT
+/// secret loaded before the server accepts connections, and the router.
+/// `spot server` and the tests both call this.
+public func buildApplication(_ configuration: ServerConfiguration, logger: Logger) async throws -> some ApplicationProtocol {
+    var postgres = configuration.database.clientConfiguration
+    postgres.options.maximumConnections = configuration.maximumConnections
+    // The typo tolerance of search: titles whose word similarity to the query is at least 0.5 match.
+    postgres.options.additionalStartupParameters = [("options", "-c pg_trgm.word_similarity_threshold=0.5")]
+    let client = PostgresClient(configuration: postgres, backgroundLogger: logger)
+    let registry = PrometheusCollectorRegistry()
+    let database = Database(client: client, maximumConnections: configuration.maximumConnections, registry: registry)
+    let services = ServerServices(database: database, configuration: configuration, registry: registry)
+    let router = buildRouter(services)
+
+    var app = Application(
+        router: router,
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "hvflvspot"),
+        logger: logger)
+    app.addServices(client)
+    app.beforeServerStarts {
+        logger.info("database", metadata: ["url": "\(configuration.database.redactedDescription)"])
+        try await Migrator().migrate(client, logger: logger)
+        await services.tokens.install(secret: try await services.auth.signingSecret(logger: logger))
+    }
+    return app
+}
+
+/// The repositories and services the controllers share.
+struct ServerServices: Sendable {
+    let database: Database
+    let registry: PrometheusCollectorRegistry
+    let clock: ServerClock
+    let tokens: AccessTokens
+    let hasher: PasswordHasher
+    let limiter: RateLimiter
+    let auth: AuthRepository
+    let organizers: OrganizerRepository
+
+    init(database: Database, configuration: ServerConfiguration, registry: PrometheusCollectorRegistry) {
+        self.database = database
+        self.registry = registry
+        clock = configuration.clock
+        tokens = AccessTokens()
+        hasher = PasswordHasher(cost: configuration.passwordCost)
+        limiter = RateLimiter(database: database, policy: configuration.authRateLimit)
+        auth = AuthRepository(database: database)
+        organizers = OrganizerRepository(database: database)
+    }
+}
+
+/// Every route of the server, behind the observability and error middleware;
+/// the API routes also behind the authenticator.
+func buildRouter(_ services: ServerServices) -> Router<AppRequestContext> {
+    let router = Router(context: AppRequestContext.self)
+    router.add(middleware: ObservabilityMiddleware(registry: services.registry))
+    router.add(middleware: ErrorMiddleware())
+
+    let health = HealthController(
+        database: services.database, latestMigration: Migrator().latestVersion, registry: services.registry)
+    router.get("/health", use: health.health)
+    router.get("/metrics", use: health.metrics)
+    router.get("/openapi.json") { _, _ in
+        Response(
+            status: .ok, headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(bytes: OpenAPIDocument.json)))
+    }
+
+    let api = router.group("api/v1")
+        .add(middleware: Authenticator(tokens: services.tokens, repository: services.auth, clock: services.clock))
+    AuthController(
+        repository: services.auth, tokens: services.tokens, hasher: services.hasher, limiter: services.limiter,
+        clock: services.clock
+    ).addRoutes(to: api.group("auth"))
+    OrganizerController(repository: services.organizers, database: services.database, clock: services.clock)
+        .addRoutes(to: api.group("organizers"))
+    AdminController(
+        organizers: services.organizers, users: services.auth, database: services.database, clock: services.clock
+    ).addRoutes(to: api.group("admin"))
+    VenueController(
+        repository: VenueRepository(database: services.database), organizers: services.organizers, clock: services.clock
+    ).addRoutes(to: api.group("venues"))
+    EventController(
+        events: EventRepository(database: services.database), search: EventSearch(database: services.database),
+        ticketTypes: TicketTypeRepository(database: services.database), organizers: services.organizers,
+        clock: services.clock
+    ).addRoutes(to: api)
+    return router
+}

@@ -1,0 +1,77 @@
+import Crypto
+import Foundation
+import JWTKit
+
+/// Short-lived JWT access tokens (HS256). The signing secret lives in PostgreSQL
+/// (`server_secrets`), so every server replica signs and verifies alike; it is never logged.
+struct AccessTokens: Sendable {
+    static let lifetime: TimeInterval = 15 * 60
+    static let issuer = "hvflvspot"
+
+    struct Payload: JWTPayload, Equatable {
+        var sub: SubjectClaim
+        /// The session (refresh-token family) the token belongs to.
+        var sid: String
+        var role: String
+        var iat: IssuedAtClaim
+        var exp: ExpirationClaim
+        var iss: IssuerClaim
+
+        /// Signature and algorithm are checked by jwt-kit; times by ``AccessTokens/verify(_:now:)``
+        /// against the injected clock.
+        func verify(using algorithm: some JWTAlgorithm) async throws {}
+    }
+
+    private let keys = JWTKeyCollection()
+
+    /// Installs the signing secret (read from the database before the server starts).
+    func install(secret: Data) async {
+        await keys.add(hmac: HMACKey(key: SymmetricKey(data: secret)), digestAlgorithm: .sha256)
+    }
+
+    /// A token for `userID` in `sessionID`, valid for ``lifetime`` from `now`.
+    func issue(userID: UUID, role: Role, sessionID: UUID, now: Date) async throws -> String {
+        try await keys.sign(
+            Payload(
+                sub: .init(value: userID.uuidString.lowercased()), sid: sessionID.uuidString.lowercased(),
+                role: role.rawValue, iat: .init(value: now), exp: .init(value: now.addingTimeInterval(Self.lifetime)),
+                iss: .init(value: Self.issuer)))
+    }
+
+    /// The verified claims, or a 401 saying why not.
+    func verify(_ token: String, now: Date) async throws -> (userID: UUID, sessionID: UUID) {
+        let payload: Payload
+        do {
+            payload = try await keys.verify(token, as: Payload.self)
+        } catch {
+            throw APIError.unauthorized("The access token is invalid.", code: "token_invalid")
+        }
+        guard payload.iss.value == Self.issuer, let userID = UUID(uuidString: payload.sub.value),
+            let sessionID = UUID(uuidString: payload.sid)
+        else { throw APIError.unauthorized("The access token is invalid.", code: "token_invalid") }
+        guard now < payload.exp.value else {
+            throw APIError.unauthorized("The access token has expired: refresh it.", code: "token_expired")
+        }
+        return (userID, sessionID)
+    }
+}
+
+/// Opaque bearer secrets (refresh and system tokens): 32 random bytes, base64url,
+/// behind a prefix saying what they are. Only their SHA-256 is stored.
+enum OpaqueToken {
+    static let refreshPrefix = "spot_rt_"
+    static let systemPrefix = "spot_st_"
+
+    static func make(prefix: String) -> String {
+        var generator = SystemRandomNumberGenerator()
+        let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        return prefix + Data(bytes).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
+    /// The stored form: SHA-256 of the token text (bytea).
+    static func hash(_ token: String) -> Data {
+        Data(SHA256.hash(data: Data(token.utf8)))
+    }
+}

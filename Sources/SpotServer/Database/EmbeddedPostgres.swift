@@ -1,0 +1,187 @@
+import Crypto
+import Foundation
+import Logging
+import PostgresNIO
+
+/// A PostgreSQL cluster the server manages in its own data directory, so a newcomer
+/// needs nothing but the installed PostgreSQL binaries: `initdb` on first start, started
+/// and stopped with the server, reachable only through a Unix socket in a private
+/// directory (run as the `postgres` user when the server runs as root, since
+/// PostgreSQL refuses to run as root).
+public struct EmbeddedPostgres: Sendable {
+    public static let databaseName = "spot"
+
+    public let clusterDirectory: String
+    public let socketDirectory: String
+    let binDirectory: String
+    /// The command prefix that runs PostgreSQL's programs as the right user.
+    let runAs: [String]
+
+    /// - Parameters:
+    ///   - dataDirectory: the server's data directory; the cluster lives in `postgres/` inside it.
+    ///   - binDirectory: PostgreSQL's `bin`; default: the newest under /usr/lib/postgresql.
+    public init(dataDirectory: String, binDirectory: String? = nil) throws {
+        let data = URL(fileURLWithPath: dataDirectory).standardizedFileURL.path
+        clusterDirectory = data + "/postgres"
+        guard let bin = binDirectory ?? Self.newestInstalledBinDirectory() else {
+            throw EmbeddedPostgresError.binariesNotFound
+        }
+        self.binDirectory = bin
+        runAs = getuid() == 0 ? ["/usr/sbin/runuser", "-u", "postgres", "--"] : []
+        // Unix socket paths are limited to ~107 bytes: fall back to a short directory named after the data directory.
+        let preferred = data + "/postgres-run"
+        if (preferred + "/.s.PGSQL.5432").utf8.count < 100 {
+            socketDirectory = preferred
+        } else {
+            let digest = SHA256.hash(data: Data(data.utf8)).prefix(6).map { String(format: "%02x", $0) }.joined()
+            socketDirectory = "/tmp/spot-pg-\(digest)"
+        }
+    }
+
+    /// The database to connect to once the cluster runs.
+    public var configuration: DatabaseConfiguration {
+        DatabaseConfiguration(
+            endpoint: .unixSocket(path: socketDirectory + "/.s.PGSQL.5432"), username: "postgres",
+            database: Self.databaseName, tls: .disable)
+    }
+
+    /// Creates the cluster if needed, starts it unless it already runs (e.g. after the
+    /// server was killed), and creates the `spot` database. Returns whether this call started it.
+    @discardableResult
+    public func start(logger: Logger) async throws -> Bool {
+        try prepareDirectories()
+        if !FileManager.default.fileExists(atPath: clusterDirectory + "/PG_VERSION") {
+            logger.info("creating the embedded PostgreSQL cluster", metadata: ["directory": "\(clusterDirectory)"])
+            try run("initdb", ["-D", clusterDirectory, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8"])
+        }
+        var started = false
+        if try !isRunning() {
+            try run("pg_ctl", [
+                "-D", clusterDirectory, "-l", clusterDirectory + "/server.log", "-w", "-t", "60",
+                "-o", "-k \(socketDirectory) -c listen_addresses='' -c unix_socket_permissions=0700", "start",
+            ])
+            started = true
+            logger.info("embedded PostgreSQL started", metadata: ["socket": "\(socketDirectory)"])
+        }
+        try await createDatabaseIfMissing(logger: logger)
+        return started
+    }
+
+    /// Stops the cluster (fast shutdown: running transactions are rolled back, nothing committed is lost).
+    public func stop(logger: Logger) throws {
+        guard try isRunning() else { return }
+        try run("pg_ctl", ["-D", clusterDirectory, "-m", "fast", "-w", "stop"])
+        logger.info("embedded PostgreSQL stopped")
+    }
+
+    func isRunning() throws -> Bool {
+        guard FileManager.default.fileExists(atPath: clusterDirectory + "/PG_VERSION") else { return false }
+        // pg_ctl status: 0 running, 3 not running, 4 no accessible data directory.
+        let status = try run("pg_ctl", ["-D", clusterDirectory, "status"], allowFailure: true)
+        return status == 0
+    }
+
+    private func prepareDirectories() throws {
+        let manager = FileManager.default
+        // The data directory itself only needs to be traversable by the postgres user.
+        let data = (clusterDirectory as NSString).deletingLastPathComponent
+        if !manager.fileExists(atPath: data) {
+            try manager.createDirectory(atPath: data, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o711])
+        }
+        for directory in [clusterDirectory, socketDirectory] where !manager.fileExists(atPath: directory) {
+            try manager.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        }
+        if !runAs.isEmpty {
+            for directory in [clusterDirectory, socketDirectory] {
+                guard Self.execute("/bin/chown", ["postgres:postgres", directory]) == 0 else {
+                    throw EmbeddedPostgresError.cannotPrepare(directory)
+                }
+            }
+            // The postgres user must be able to reach its directories through every parent.
+            guard Self.execute(runAs[0], Array(runAs.dropFirst()) + ["/usr/bin/test", "-w", clusterDirectory]) == 0 else {
+                throw EmbeddedPostgresError.unreachable(clusterDirectory)
+            }
+        }
+    }
+
+    private func createDatabaseIfMissing(logger: Logger) async throws {
+        var maintenance = configuration
+        maintenance.database = "postgres"
+        let client = PostgresClient(configuration: maintenance.clientConfiguration, backgroundLogger: logger)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await client.run() }
+            defer { group.cancelAll() }
+            let rows = try await client.query(
+                "SELECT 1 FROM pg_database WHERE datname = \(Self.databaseName)", logger: logger)
+            var exists = false
+            for try await _ in rows { exists = true }
+            if !exists {
+                try await client.query("CREATE DATABASE \(unescaped: Self.databaseName)", logger: logger)
+            }
+        }
+    }
+
+    @discardableResult
+    private func run(_ program: String, _ arguments: [String], allowFailure: Bool = false) throws -> Int32 {
+        let executable = binDirectory + "/" + program
+        let command = runAs.isEmpty ? [executable] + arguments : runAs + [executable] + arguments
+        let status = Self.execute(command[0], Array(command.dropFirst()))
+        if status != 0, !allowFailure {
+            throw EmbeddedPostgresError.commandFailed(program, status: status, log: clusterDirectory + "/server.log")
+        }
+        return status
+    }
+
+    /// Runs a program with its output discarded and waits for it; returns the exit
+    /// status (-1 if it cannot start). posix_spawn + waitpid, because Foundation's
+    /// `Process.waitUntilExit` can miss the exit of a child that forks a daemon.
+    private static func execute(_ executable: String, _ arguments: [String]) -> Int32 {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        for descriptor: Int32 in [0, 1, 2] {
+            posix_spawn_file_actions_addopen(&actions, descriptor, "/dev/null", descriptor == 0 ? O_RDONLY : O_WRONLY, 0)
+        }
+        let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
+        defer { for pointer in argv { free(pointer) } }
+        var pid: pid_t = 0
+        guard posix_spawn(&pid, executable, &actions, nil, argv, environ) == 0 else { return -1 }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 {
+            if errno != EINTR { return -1 }
+        }
+        // WIFEXITED / WEXITSTATUS
+        return status & 0x7F == 0 ? (status >> 8) & 0xFF : -1
+    }
+
+    static func newestInstalledBinDirectory() -> String? {
+        let root = "/usr/lib/postgresql"
+        let versions = (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []
+        return versions.compactMap(Int.init).sorted().reversed()
+            .map { "\(root)/\($0)/bin" }
+            .first { FileManager.default.isExecutableFile(atPath: $0 + "/initdb") }
+    }
+}
+
+/// Why the embedded PostgreSQL could not be used.
+public enum EmbeddedPostgresError: Error, CustomStringConvertible {
+    case binariesNotFound
+    case cannotPrepare(String)
+    case unreachable(String)
+    case commandFailed(String, status: Int32, log: String)
+
+    public var description: String {
+        switch self {
+        case .binariesNotFound:
+            "PostgreSQL server binaries were not found under /usr/lib/postgresql: install postgresql-15 "
+                + "(apt-get install postgresql-15) or give --database-url"
+        case .cannotPrepare(let directory):
+            "cannot prepare \(directory) for the postgres user"
+        case .unreachable(let directory):
+            "the postgres user cannot reach \(directory) (a parent directory is private, e.g. /root): "
+                + "choose a --data-dir under /var/lib or /srv, or give --database-url"
+        case .commandFailed(let program, let status, let log):
+            "\(program) failed with status \(status); see \(log)"
+        }
+    }
+}

@@ -1,0 +1,54 @@
+import Foundation
+import HummingbirdBcrypt
+import Logging
+import PostgresNIO
+import Prometheus
+
+/// One-off work on the server's database (`spot server migrate`, `create-admin`, `seed`, benchmarks).
+public enum ServerMaintenance {
+    /// Runs `body` with a migrated database behind a running client.
+    public static func withDatabase<T: Sendable>(
+        _ configuration: DatabaseConfiguration, logger: Logger, _ body: @Sendable (Database) async throws -> T
+    ) async throws -> T {
+        var postgres = configuration.clientConfiguration
+        postgres.options.additionalStartupParameters = [("options", "-c pg_trgm.word_similarity_threshold=0.5")]
+        let client = PostgresClient(configuration: postgres, backgroundLogger: logger)
+        let database = Database(client: client, maximumConnections: 20, registry: PrometheusCollectorRegistry())
+        return try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask {
+                await client.run()
+                return nil
+            }
+            defer { group.cancelAll() }
+            try await Migrator().migrate(client, logger: logger)
+            return try await body(database)
+        }
+    }
+
+    /// Creates an admin account (the first one bootstraps the system).
+    public static func createAdmin(
+        email: String, password: String, displayName: String, database: Database, now: Date = Date(), logger: Logger
+    ) async throws -> User {
+        var validator = Validator()
+        let email = validator.email(email)
+        validator.check(password.utf8.count >= 10, "password", "must be at least 10 characters")
+        validator.check(password.utf8.count <= 72, "password", "must be at most 72 bytes")
+        let name = validator.text(displayName, "name", maxLength: 100)
+        if !validator.problems.isEmpty {
+            throw MaintenanceError(validator.problems.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: "; "))
+        }
+        let hash = try await PasswordHasher().hash(password)
+        do {
+            return try await AuthRepository(database: database).createUser(
+                email: email!, passwordHash: hash, displayName: name!, role: .admin, now: now, logger: logger)
+        } catch let error as APIError where error.code == "email_taken" {
+            throw MaintenanceError("an account with the email \(email!) already exists")
+        }
+    }
+}
+
+/// A maintenance command could not do its work.
+public struct MaintenanceError: Error, CustomStringConvertible {
+    public let description: String
+    init(_ description: String) { self.description = description }
+}

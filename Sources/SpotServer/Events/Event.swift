@@ -1,0 +1,43 @@
+import Foundation
+
+/// An event as the API shows it, with its venue and price range.
+struct Event: Codable, Sendable, Equatable {
+    enum Status: String, Codable, Sendable {
+        case draft, published, cancelled
+    }
+
+    struct VenueSummary: Codable, Sendable, Equatable {
+        let name: String
+        let city: String
+        let timeZone: String
+    }
+
+    struct PriceRange: Codable, Sendable, Equatable {
+        let minMinor: Int64
+        let maxMinor: Int64
+    }
+
+    @LowercaseUUID var id: UUID
+    @LowercaseUUID var organizerID: UUID
+    @LowercaseUUID var venueID: UUID
+    let category: String
+    let title: String
+    let description: String
+    let startsAt: Date
+    let endsAt: Date
+    let reentryPolicy: String
+    let status: Status
+    let publishedAt: Date?
+    let cancelledAt: Date?
+    let createdAt: Date
+    let updatedAt: Date
+    let venue: VenueSummary
+    /// Cheapest and dearest ticket type, in minor units; absent without ticket types.
+    let priceRange: PriceRange?
+}
+
+/// A category events are filed under (seeded).
+struct Category: Codable, Sendable, Equatable {
+    let id: String
+    let name: String
+}

@@ -1,0 +1,307 @@
+import Foundation
+import Hummingbird
+import Logging
+
+/// `/api/v1/events`, `/api/v1/categories`, `/api/v1/ticket-types`: search and recommendations
+/// for everyone; CRUD, publish and cancel for the owning organizer; ticket types on events.
+struct EventController: Sendable {
+    let events: EventRepository
+    let search: EventSearch
+    let ticketTypes: TicketTypeRepository
+    let organizers: OrganizerRepository
+    let clock: ServerClock
+
+    func addRoutes(to api: RouterGroup<AppRequestContext>) {
+        api.get("categories", use: categories)
+        let events = api.group("events")
+        events.get("", use: searchEvents)
+        events.post("", use: create)
+        events.get("recommended", use: recommended)
+        events.get(":id", use: show)
+        events.patch(":id", use: update)
+        events.delete(":id", use: delete)
+        events.post(":id/publish", use: publish)
+        events.post(":id/cancel", use: cancel)
+        events.get(":id/ticket-types", use: listTicketTypes)
+        events.post(":id/ticket-types", use: createTicketType)
+        api.get("organizers/me/events", use: mine)
+        api.patch("ticket-types/:id", use: updateTicketType)
+        api.delete("ticket-types/:id", use: deleteTicketType)
+    }
+
+    // MARK: Access rules
+
+    /// Whether `identity` may see `event`: published and cancelled events are public,
+    /// drafts only to their organizer and admins.
+    private func visible(_ event: Event, to identity: Identity?, logger: Logger) async throws -> Bool {
+        if event.status != .draft { return true }
+        guard let identity else { return false }
+        if identity.role == .admin { return true }
+        guard identity.role == .organizer else { return false }
+        return try await organizers.organizer(userID: identity.userID, logger: logger)?.id == event.organizerID
+    }
+
+    /// The event, if the caller owns it (admins too when `adminMay`): 404 when the
+    /// caller may not even see it, 403 when they may see it but it is not theirs.
+    private func owned(
+        _ id: UUID, context: AppRequestContext, adminMay: Bool = false
+    ) async throws -> (Event, Organizer?, Identity) {
+        let identity = try context.requireIdentity()
+        guard let event = try await events.event(id: id, logger: context.logger),
+            try await visible(event, to: identity, logger: context.logger)
+        else { throw APIError.notFound("Event") }
+        if adminMay, identity.role == .admin { return (event, nil, identity) }
+        let organizer = try await organizers.requireOwnProfile(identity, logger: context.logger)
+        guard organizer.id == event.organizerID else {
+            throw APIError.forbidden("This event belongs to another organizer.")
+        }
+        return (event, organizer, identity)
+    }
+
+    // MARK: Events
+
+    struct CategoryList: ResponseEncodable {
+        let items: [Category]
+    }
+
+    @Sendable func categories(_ request: Request, context: AppRequestContext) async throws -> CategoryList {
+        .init(items: try await events.categories(logger: context.logger))
+    }
+
+    @Sendable func searchEvents(_ request: Request, context: AppRequestContext) async throws -> EventSearch.Page {
+        try await search.search(try Self.searchQuery(request.uri.queryParameters), now: clock.now(), logger: context.logger)
+    }
+
+    static func searchQuery(_ parameters: Parameters) throws -> EventSearch.Query {
+        var validator = Validator()
+        var query = EventSearch.Query()
+        func string(_ name: String) -> String? { parameters[Substring(name)].map(String.init) }
+        query.text = validator.text(string("q"), "q", required: false, maxLength: 200).flatMap { $0.isEmpty ? nil : $0 }
+        query.category = string("category")
+        query.city = validator.text(string("city"), "city", required: false, maxLength: 100).flatMap { $0.isEmpty ? nil : $0 }
+        for (name, keyPath) in [("from", \EventSearch.Query.from), ("to", \EventSearch.Query.to)] {
+            if let text = string(name) {
+                let date = ISO8601.parse(text)
+                validator.check(date != nil, name, "must be an ISO 8601 date-time")
+                query[keyPath: keyPath] = date
+            }
+        }
+        if let free = string("free") {
+            validator.check(free == "true" || free == "false", "free", "must be true or false")
+            query.free = free == "true"
+        }
+        for (name, keyPath) in [("min_price", \EventSearch.Query.minPrice), ("max_price", \EventSearch.Query.maxPrice)] {
+            if let text = string(name) {
+                let value = Int64(text)
+                validator.check(value.map { $0 >= 0 } ?? false, name, "must be a whole number of minor units, 0 or more")
+                query[keyPath: keyPath] = value
+            }
+        }
+        if let sort = string("sort") {
+            validator.check(EventSearch.Sort(rawValue: sort) != nil, "sort", "must be relevance or date")
+            query.sort = EventSearch.Sort(rawValue: sort) ?? .relevance
+        }
+        if let page = string("page") {
+            validator.check(Int(page).map { (1...10_000).contains($0) } ?? false, "page", "must be 1 to 10000")
+            query.page = Int(page) ?? 1
+        }
+        if let perPage = string("per_page") {
+            validator.check(Int(perPage).map { (1...100).contains($0) } ?? false, "per_page", "must be 1 to 100")
+            query.perPage = Int(perPage) ?? 20
+        }
+        try validator.throwIfInvalid()
+        return query
+    }
+
+    struct RecommendationList: ResponseEncodable {
+        let items: [EventSearch.Recommendation]
+    }
+
+    @Sendable func recommended(_ request: Request, context: AppRequestContext) async throws -> RecommendationList {
+        let identity = try context.requireIdentity()
+        let limit = request.uri.queryParameters["limit"].flatMap { Int(String($0)) } ?? 10
+        guard (1...50).contains(limit) else { throw APIError.validation("limit", "must be 1 to 50") }
+        return .init(items: try await search.recommendations(
+            userID: identity.userID, limit: limit, now: clock.now(), logger: context.logger))
+    }
+
+    @Sendable func show(_ request: Request, context: AppRequestContext) async throws -> Event {
+        let id = try context.parameters.requireUUID("id")
+        guard let event = try await events.event(id: id, logger: context.logger),
+            try await visible(event, to: context.identity, logger: context.logger)
+        else { throw APIError.notFound("Event") }
+        return event
+    }
+
+    struct EventRequest: Decodable {
+        let venueID: UUID?
+        let category: String?
+        let title: String?
+        let description: String?
+        let startsAt: Date?
+        let endsAt: Date?
+        let reentryPolicy: String?
+    }
+
+    private func fields(_ body: EventRequest, current: Event?) throws -> EventRepository.Fields {
+        var validator = Validator()
+        let title = validator.text(body.title ?? current?.title, "title", maxLength: 200)
+        let description = validator.text(body.description ?? current?.description ?? "", "description", required: false, maxLength: 10_000)
+        let category = body.category ?? current?.category
+        validator.check(category != nil, "category", "is required")
+        let venueID = body.venueID ?? current?.venueID
+        validator.check(venueID != nil, "venue_id", "is required")
+        let startsAt = body.startsAt ?? current?.startsAt
+        let endsAt = body.endsAt ?? current?.endsAt
+        validator.check(startsAt != nil, "starts_at", "is required")
+        validator.check(endsAt != nil, "ends_at", "is required")
+        if let startsAt, body.startsAt != nil {
+            validator.check(startsAt > clock.now(), "starts_at", "must be in the future")
+        }
+        if let startsAt, let endsAt {
+            validator.check(endsAt > startsAt, "ends_at", "must be after starts_at")
+            validator.check(endsAt.timeIntervalSince(startsAt) <= 90 * 86_400, "ends_at", "an event lasts at most 90 days")
+        }
+        let reentry = body.reentryPolicy ?? current?.reentryPolicy ?? "single_entry"
+        validator.check(["single_entry", "reentry_after_exit"].contains(reentry), "reentry_policy",
+                        "must be single_entry or reentry_after_exit")
+        try validator.throwIfInvalid()
+        return .init(
+            venueID: venueID!, category: category!, title: title!, description: description ?? "", startsAt: startsAt!,
+            endsAt: endsAt!, reentryPolicy: reentry)
+    }
+
+    @Sendable func create(_ request: Request, context: AppRequestContext) async throws -> EditedResponse<Event> {
+        let identity = try context.requireIdentity()
+        let organizer = try await organizers.requireOwnProfile(identity, logger: context.logger)
+        let body = try await request.decodeJSON(as: EventRequest.self, context: context)
+        let event = try await events.create(
+            organizer: organizer.id, fields: try fields(body, current: nil), actor: identity.userID, now: clock.now(),
+            logger: context.logger)
+        return .init(status: .created, response: event)
+    }
+
+    @Sendable func update(_ request: Request, context: AppRequestContext) async throws -> Event {
+        let (event, _, identity) = try await owned(try context.parameters.requireUUID("id"), context: context)
+        let body = try await request.decodeJSON(as: EventRequest.self, context: context)
+        return try await events.update(
+            event, fields: try fields(body, current: event), actor: identity.userID, now: clock.now(), logger: context.logger)
+    }
+
+    @Sendable func delete(_ request: Request, context: AppRequestContext) async throws -> HTTPResponse.Status {
+        let (event, _, identity) = try await owned(try context.parameters.requireUUID("id"), context: context)
+        try await events.delete(event, actor: identity.userID, now: clock.now(), logger: context.logger)
+        return .noContent
+    }
+
+    @Sendable func publish(_ request: Request, context: AppRequestContext) async throws -> Event {
+        let (event, organizer, identity) = try await owned(try context.parameters.requireUUID("id"), context: context)
+        return try await events.publish(
+            event, verified: organizer?.verified ?? false, actor: identity.userID, now: clock.now(), logger: context.logger)
+    }
+
+    @Sendable func cancel(_ request: Request, context: AppRequestContext) async throws -> Event {
+        let (event, _, identity) = try await owned(try context.parameters.requireUUID("id"), context: context, adminMay: true)
+        return try await events.cancel(event, actor: identity.userID, now: clock.now(), logger: context.logger)
+    }
+
+    struct EventList: ResponseEncodable {
+        let items: [Event]
+    }
+
+    @Sendable func mine(_ request: Request, context: AppRequestContext) async throws -> EventList {
+        let organizer = try await organizers.requireOwnProfile(try context.requireIdentity(), logger: context.logger)
+        let statusText = request.uri.queryParameters["status"].map(String.init)
+        let status = statusText.flatMap(Event.Status.init(rawValue:))
+        guard statusText == nil || status != nil else {
+            throw APIError.validation("status", "must be draft, published or cancelled")
+        }
+        return .init(items: try await events.events(organizer: organizer.id, status: status, logger: context.logger))
+    }
+
+    // MARK: Ticket types
+
+    struct TicketTypeList: ResponseEncodable {
+        let items: [TicketType]
+    }
+
+    @Sendable func listTicketTypes(_ request: Request, context: AppRequestContext) async throws -> TicketTypeList {
+        let id = try context.parameters.requireUUID("id")
+        guard let event = try await events.event(id: id, logger: context.logger),
+            try await visible(event, to: context.identity, logger: context.logger)
+        else { throw APIError.notFound("Event") }
+        return .init(items: try await ticketTypes.ticketTypes(event: event.id, logger: context.logger))
+    }
+
+    struct TicketTypeRequest: Decodable {
+        let name: String?
+        let priceMinor: Int64?
+        let currency: String?
+        let capacity: Int?
+        let salesStart: Date?
+        let salesEnd: Date?
+    }
+
+    private func fields(_ body: TicketTypeRequest, current: TicketType?, event: Event) throws -> TicketTypeRepository.Fields {
+        var validator = Validator()
+        let name = validator.text(body.name ?? current?.name, "name", maxLength: 100)
+        let price = body.priceMinor ?? current?.priceMinor
+        validator.check(price != nil, "price_minor", "is required")
+        validator.check(price.map { (0...10_000_000_000).contains($0) } ?? true, "price_minor",
+                        "must be 0 to 10,000,000,000 minor units")
+        let currency = (body.currency ?? current?.currency)?.uppercased()
+        validator.check(currency != nil, "currency", "is required")
+        validator.check(currency.map { $0.count == 3 && $0.allSatisfy { $0.isASCII && $0.isLetter } } ?? true,
+                        "currency", "must be a three-letter ISO 4217 code such as EUR")
+        let capacity = body.capacity ?? current?.capacity
+        validator.check(capacity != nil, "capacity", "is required")
+        validator.check(capacity.map { (1...1_000_000).contains($0) } ?? true, "capacity", "must be 1 to 1,000,000")
+        let start = body.salesStart ?? current?.salesStart
+        let end = body.salesEnd ?? current?.salesEnd
+        if let start, let end { validator.check(end > start, "sales_end", "must be after sales_start") }
+        if let end { validator.check(end <= event.endsAt, "sales_end", "must not be after the event ends") }
+        try validator.throwIfInvalid()
+        return .init(name: name!, priceMinor: price!, currency: currency!, capacity: capacity!, salesStart: start, salesEnd: end)
+    }
+
+    @Sendable func createTicketType(_ request: Request, context: AppRequestContext) async throws -> EditedResponse<TicketType> {
+        let (event, _, identity) = try await owned(try context.parameters.requireUUID("id"), context: context)
+        let body = try await request.decodeJSON(as: TicketTypeRequest.self, context: context)
+        let ticketType = try await ticketTypes.create(
+            event: event, fields: try fields(body, current: nil, event: event), actor: identity.userID, now: clock.now(),
+            logger: context.logger)
+        return .init(status: .created, response: ticketType)
+    }
+
+    /// The ticket type and its event, if the caller owns the event.
+    private func ownedTicketType(context: AppRequestContext) async throws -> (TicketType, Event, Identity) {
+        _ = try context.requireIdentity()
+        guard let ticketType = try await ticketTypes.ticketType(
+            id: try context.parameters.requireUUID("id"), logger: context.logger)
+        else { throw APIError.notFound("Ticket type") }
+        do {
+            let (event, _, identity) = try await owned(ticketType.eventID, context: context)
+            return (ticketType, event, identity)
+        } catch let error as APIError where error.status == .notFound {
+            throw APIError.notFound("Ticket type")
+        }
+    }
+
+    @Sendable func updateTicketType(_ request: Request, context: AppRequestContext) async throws -> TicketType {
+        let (ticketType, event, identity) = try await ownedTicketType(context: context)
+        let body = try await request.decodeJSON(as: TicketTypeRequest.self, context: context)
+        return try await ticketTypes.update(
+            ticketType, event: event, fields: try fields(body, current: ticketType, event: event), actor: identity.userID,
+            now: clock.now(), logger: context.logger)
+    }
+
+    @Sendable func deleteTicketType(_ request: Request, context: AppRequestContext) async throws -> HTTPResponse.Status {
+        let (ticketType, event, identity) = try await ownedTicketType(context: context)
+        try await ticketTypes.delete(ticketType, event: event, actor: identity.userID, now: clock.now(), logger: context.logger)
+        return .noContent
+    }
+}
+
+extension Event: ResponseEncodable {}
+extension TicketType: ResponseEncodable {}
+extension EventSearch.Page: ResponseEncodable {}

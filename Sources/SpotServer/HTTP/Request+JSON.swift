@@ -1,0 +1,67 @@
+import Foundation
+import Hummingbird
+import NIOCore
+
+extension Request {
+    /// Decodes a JSON body into `T`, with errors a client can act on:
+    /// 413 past `context.maxUploadSize`, 400 for broken JSON, 422 naming the field
+    /// for a missing or wrongly typed value.
+    func decodeJSON<T: Decodable>(as type: T.Type, context: some RequestContext) async throws -> T {
+        let buffer: ByteBuffer
+        do {
+            buffer = try await body.collect(upTo: context.maxUploadSize)
+        } catch is NIOTooManyBytesError {
+            throw APIError.payloadTooLarge
+        }
+        guard buffer.readableBytes > 0 else { throw APIError.invalidJSON("The request body is empty; send JSON.") }
+        do {
+            return try JSONCoding.decoder.decode(T.self, from: Data(buffer: buffer))
+        } catch let error as DecodingError {
+            throw APIError(decoding: error)
+        }
+    }
+}
+
+extension APIError {
+    /// Maps a decoding failure to 400 (not JSON) or 422 (JSON, wrong shape) with the field's path.
+    init(decoding error: DecodingError) {
+        func path(_ codingPath: [any CodingKey]) -> String {
+            codingPath.map { $0.intValue.map { "[\($0)]" } ?? JSONCoding.snakeCase($0.stringValue) }
+                .joined(separator: ".")
+                .replacingOccurrences(of: ".[", with: "[")
+        }
+        switch error {
+        case .dataCorrupted(let context) where context.codingPath.isEmpty:
+            self = .invalidJSON("The request body is not valid JSON.")
+        case .dataCorrupted(let context):
+            self = .validation(path(context.codingPath), context.debugDescription)
+        case .keyNotFound(let key, let context):
+            self = .validation(path(context.codingPath + [key]), "is required")
+        case .typeMismatch(let type, let context), .valueNotFound(let type, let context):
+            self = .validation(path(context.codingPath).isEmpty ? "body" : path(context.codingPath),
+                               "expected \(Self.describe(type))")
+        @unknown default:
+            self = .invalidJSON("The request body could not be read.")
+        }
+    }
+
+    private static func describe(_ type: Any.Type) -> String {
+        switch type {
+        case is String.Type: "a string"
+        case is Int.Type, is Int64.Type, is Int32.Type: "an integer"
+        case is Double.Type: "a number"
+        case is Bool.Type: "true or false"
+        case is Date.Type: "an ISO 8601 date-time"
+        case is UUID.Type: "a UUID"
+        default: String(describing: type).hasPrefix("Array") ? "an array" : "an object"
+        }
+    }
+}
+
+/// ISO 8601 date-times as the API reads and writes them.
+enum ISO8601 {
+    static func parse(_ text: String) -> Date? {
+        if let date = try? Date(text, strategy: .iso8601) { return date }
+        return try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+    }
+}

@@ -1,0 +1,35 @@
+import Foundation
+
+/// Collects field problems and throws them together as one 422.
+struct Validator {
+    private(set) var problems: [String: String] = [:]
+
+    mutating func check(_ condition: Bool, _ field: String, _ problem: String) {
+        if !condition, problems[field] == nil { problems[field] = problem }
+    }
+
+    /// Trims `value` and checks its length; returns the trimmed text.
+    mutating func text(_ value: String?, _ field: String, required: Bool = true, maxLength: Int) -> String? {
+        guard let value else {
+            if required { check(false, field, "is required") }
+            return nil
+        }
+        let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
+        if required { check(!trimmed.isEmpty, field, "must not be empty") }
+        check(trimmed.count <= maxLength, field, "must be at most \(maxLength) characters")
+        return trimmed
+    }
+
+    mutating func email(_ value: String?, _ field: String = "email") -> String? {
+        guard let email = text(value, field, maxLength: 254) else { return nil }
+        let parts = email.split(separator: "@", omittingEmptySubsequences: false)
+        check(
+            parts.count == 2 && !parts[0].isEmpty && parts[1].contains(".") && !email.contains(where: \.isWhitespace),
+            field, "must be an email address")
+        return email
+    }
+
+    func throwIfInvalid() throws {
+        if !problems.isEmpty { throw APIError.validation(problems) }
+    }
+}

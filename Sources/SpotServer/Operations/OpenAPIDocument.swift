@@ -1,0 +1,370 @@
+import Foundation
+import SpotCore
+
+/// The OpenAPI 3.1 description of the whole HTTP API, served at `/openapi.json`.
+/// A test compares its paths and methods with the router's, so it cannot fall behind.
+enum OpenAPIDocument {
+    static let json: Data = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        // A document of strings, numbers, booleans, arrays and objects always encodes.
+        return try! encoder.encode(document)
+    }()
+
+    static var document: JSONValue {
+        [
+            "openapi": "3.1.0",
+            "info": [
+                "title": "HVFLVSPOT central server API",
+                "version": .string(HVFLVSPOT.version),
+                "description": """
+                    Offline-first ticketing: accounts, organizers, venues, events with search and \
+                    recommendations, ticket types. Every error has the shape \
+                    {"error":{"code","message","fields"?}}. JSON keys are snake_case; times are ISO 8601.
+                    """,
+            ],
+            "servers": [["url": "/"]],
+            "tags": .array(["Operations", "Auth", "Organizers", "Admin", "Venues", "Events", "Ticket types"].map { ["name": .string($0)] }),
+            "paths": .object(paths),
+            "components": ["securitySchemes": securitySchemes, "schemas": .object(schemas)],
+        ]
+    }
+
+    // MARK: Building blocks
+
+    static func ref(_ schema: String) -> JSONValue { ["$ref": .string("#/components/schemas/\(schema)")] }
+    static let uuid: JSONValue = ["type": "string", "format": "uuid"]
+    static let dateTime: JSONValue = ["type": "string", "format": "date-time"]
+    static let string: JSONValue = ["type": "string"]
+    static let integer: JSONValue = ["type": "integer"]
+    static let boolean: JSONValue = ["type": "boolean"]
+    static func nullable(_ type: String, format: String? = nil) -> JSONValue {
+        format.map { ["type": [.string(type), "null"], "format": .string($0)] } ?? ["type": [.string(type), "null"]]
+    }
+    static func list(_ item: JSONValue) -> JSONValue { ["type": "array", "items": item] }
+
+    /// An object schema; by default every property is required except nullable ones
+    /// (the API omits absent optional values rather than sending null).
+    static func object(_ properties: [String: JSONValue], required: [String]? = nil) -> JSONValue {
+        let isNullable = { (schema: JSONValue) in
+            if case .array(let types) = schema.members["type"] ?? .bool(false) { return types.contains("null") }
+            return false
+        }
+        let requiredKeys = required ?? properties.filter { !isNullable($0.value) }.keys.sorted()
+        return ["type": "object", "properties": .object(properties), "required": .array(requiredKeys.map { .string($0) })]
+    }
+
+    static func items(_ schema: String) -> JSONValue { object(["items": list(ref(schema))]) }
+
+    static func pathParameter(_ name: String) -> JSONValue {
+        ["name": .string(name), "in": "path", "required": true, "schema": uuid]
+    }
+
+    static func query(_ name: String, _ schema: JSONValue, _ description: String) -> JSONValue {
+        ["name": .string(name), "in": "query", "required": false, "schema": schema, "description": .string(description)]
+    }
+
+    /// One operation. `auth`: nil public, "optional" or "required"; errors list the statuses it may answer.
+    static func operation(
+        _ id: String, _ tag: String, _ summary: String, auth: String? = nil, parameters: [JSONValue] = [],
+        body: String? = nil, status: Int = 200, response: JSONValue? = nil, errors: [Int] = []
+    ) -> JSONValue {
+        var responses: [String: JSONValue] = [:]
+        if let response {
+            responses[String(status)] = [
+                "description": "Success", "content": ["application/json": ["schema": response]],
+            ]
+        } else {
+            responses[String(status)] = ["description": "Success, no content"]
+        }
+        var allErrors = Set(errors)
+        if body != nil { allErrors.formUnion([400, 413, 422]) }
+        if auth == "required" { allErrors.insert(401) }
+        if auth == "optional" { allErrors.insert(401) }
+        for code in allErrors.sorted() {
+            responses[String(code)] = [
+                "description": .string(HTTPStatusText.phrase(code)),
+                "content": ["application/json": ["schema": ref("Error")]],
+            ]
+        }
+        var operation: [String: JSONValue] = [
+            "operationId": .string(id), "tags": [.string(tag)], "summary": .string(summary),
+            "responses": .object(responses),
+        ]
+        if !parameters.isEmpty { operation["parameters"] = .array(parameters) }
+        if let body {
+            operation["requestBody"] = [
+                "required": true, "content": ["application/json": ["schema": ref(body)]],
+            ]
+        }
+        if auth == "required" { operation["security"] = [["bearer": []]] }
+        if auth == "optional" { operation["security"] = [["bearer": []], [:]] }
+        return .object(operation)
+    }
+
+    static let securitySchemes: JSONValue = [
+        "bearer": [
+            "type": "http", "scheme": "bearer",
+            "description": "An access token (JWT from login, register or refresh) or a system token (spot_st_…).",
+        ]
+    ]
+
+    // MARK: Paths
+
+    static var paths: [String: JSONValue] {
+        let id = pathParameter("id")
+        let page: [JSONValue] = [
+            query("before", integer, "Return entries older than this id (from next_before)."),
+            query("limit", integer, "Entries per page, 1 to 200 (default 50)."),
+        ]
+        let search: [JSONValue] = [
+            query("q", string, "Words to find; typos are tolerated (trigram match on titles)."),
+            query("category", string, "A category id (see /api/v1/categories)."),
+            query("city", string, "The venue's city, case-insensitive."),
+            query("from", dateTime, "Events starting at or after this instant (default: now)."),
+            query("to", dateTime, "Events starting before this instant."),
+            query("free", boolean, "true: only free events (cheapest ticket 0); false: only paid."),
+            query("min_price", integer, "Cheapest ticket at least this many minor units."),
+            query("max_price", integer, "Cheapest ticket at most this many minor units."),
+            query("sort", ["type": "string", "enum": ["relevance", "date"]], "relevance (default, with q) or date."),
+            query("page", integer, "Page number from 1."),
+            query("per_page", integer, "1 to 100 (default 20)."),
+        ]
+        return [
+            "/health": ["get": operation("health", "Operations", "Database reachability, version, migration level",
+                                         response: ref("Health"), errors: [503])],
+            "/metrics": ["get": [
+                "operationId": "metrics", "tags": ["Operations"], "summary": "Prometheus metrics (text exposition format)",
+                "responses": ["200": ["description": "Metrics", "content": ["text/plain": ["schema": string]]]],
+            ]],
+            "/openapi.json": ["get": [
+                "operationId": "openapi", "tags": ["Operations"], "summary": "This document",
+                "responses": ["200": ["description": "OpenAPI 3.1", "content": ["application/json": ["schema": ["type": "object"]]]]],
+            ]],
+            "/api/v1/auth/register": ["post": operation(
+                "register", "Auth", "Create an account (attendee or organizer) and sign in", body: "RegisterRequest",
+                status: 201, response: ref("SessionTokens"), errors: [409, 429])],
+            "/api/v1/auth/login": ["post": operation(
+                "login", "Auth", "Sign in (5 attempts per minute per address and per account)", body: "LoginRequest",
+                response: ref("SessionTokens"), errors: [401, 429])],
+            "/api/v1/auth/refresh": ["post": operation(
+                "refresh", "Auth", "Exchange a refresh token for new tokens (a reused token revokes the session)",
+                body: "RefreshRequest", response: ref("SessionTokens"), errors: [401, 429])],
+            "/api/v1/auth/logout": ["post": operation(
+                "logout", "Auth", "End the session: its tokens stop working at once", auth: "required", status: 204,
+                errors: [400])],
+            "/api/v1/auth/me": ["get": operation("me", "Auth", "The signed-in user", auth: "required", response: ref("User"))],
+            "/api/v1/auth/system-tokens": [
+                "get": operation("listSystemTokens", "Auth", "Your system tokens", auth: "required", response: items("SystemToken")),
+                "post": operation(
+                    "createSystemToken", "Auth", "Create a 30-day system token for a device or integration (shown once)",
+                    auth: "required", body: "SystemTokenRequest", status: 201, response: ref("CreatedSystemToken"),
+                    errors: [403]),
+            ],
+            "/api/v1/auth/system-tokens/{id}": ["delete": operation(
+                "revokeSystemToken", "Auth", "Revoke one of your system tokens", auth: "required", parameters: [id],
+                status: 204, errors: [404])],
+            "/api/v1/organizers": ["post": operation(
+                "createOrganizer", "Organizers", "Become an organizer (unverified until an admin verifies you)",
+                auth: "required", body: "OrganizerRequest", status: 201, response: ref("Organizer"), errors: [403, 409])],
+            "/api/v1/organizers/me": [
+                "get": operation("myOrganizer", "Organizers", "Your organizer profile", auth: "required",
+                                 response: ref("Organizer"), errors: [403]),
+                "patch": operation("updateOrganizer", "Organizers", "Update your profile (\"\" clears contact_email or website)",
+                                   auth: "required", body: "OrganizerRequest", response: ref("Organizer"), errors: [403]),
+                "delete": operation("deleteOrganizer", "Organizers", "Delete your profile (only with no venues or events)",
+                                    auth: "required", status: 204, errors: [403, 409]),
+            ],
+            "/api/v1/organizers/me/audit": ["get": operation(
+                "myAudit", "Organizers", "Who changed what and when, newest first", auth: "required", parameters: page,
+                response: ref("AuditPage"), errors: [403, 422])],
+            "/api/v1/organizers/me/events": ["get": operation(
+                "myEvents", "Events", "Your events, drafts included", auth: "required",
+                parameters: [query("status", ["type": "string", "enum": ["draft", "published", "cancelled"]], "Only this status.")],
+                response: items("Event"), errors: [403, 422])],
+            "/api/v1/organizers/{id}": ["get": operation(
+                "organizer", "Organizers", "An organizer's public profile", parameters: [id], response: ref("Organizer"),
+                errors: [404])],
+            "/api/v1/admin/organizers": ["get": operation(
+                "adminOrganizers", "Admin", "Organizers, optionally by verification", auth: "required",
+                parameters: [query("verified", boolean, "true or false")], response: items("Organizer"), errors: [403, 422])],
+            "/api/v1/admin/organizers/{id}/verify": ["post": operation(
+                "verifyOrganizer", "Admin", "Verify an organizer so they can publish", auth: "required", parameters: [id],
+                response: ref("Organizer"), errors: [403, 404])],
+            "/api/v1/admin/users/{id}/role": ["put": operation(
+                "setRole", "Admin", "Make a user an attendee, staff or admin", auth: "required", parameters: [id],
+                body: "RoleRequest", response: ref("User"), errors: [403, 404, 409])],
+            "/api/v1/admin/audit": ["get": operation(
+                "adminAudit", "Admin", "The whole audit trail, newest first", auth: "required", parameters: page,
+                response: ref("AuditPage"), errors: [403, 422])],
+            "/api/v1/venues": [
+                "get": operation("venues", "Venues", "Your venues", auth: "required", response: items("Venue"), errors: [403]),
+                "post": operation("createVenue", "Venues", "Create a venue", auth: "required", body: "VenueRequest",
+                                  status: 201, response: ref("Venue"), errors: [403]),
+            ],
+            "/api/v1/venues/{id}": [
+                "get": operation("venue", "Venues", "One of your venues", auth: "required", parameters: [id],
+                                 response: ref("Venue"), errors: [403, 404]),
+                "patch": operation("updateVenue", "Venues", "Update one of your venues", auth: "required", parameters: [id],
+                                   body: "VenueRequest", response: ref("Venue"), errors: [403, 404]),
+                "delete": operation("deleteVenue", "Venues", "Delete a venue no event uses", auth: "required",
+                                    parameters: [id], status: 204, errors: [403, 404, 409]),
+            ],
+            "/api/v1/categories": ["get": operation("categories", "Events", "Event categories", response: items("Category"))],
+            "/api/v1/events": [
+                "get": operation("searchEvents", "Events", "Search upcoming published events", parameters: search,
+                                 response: ref("EventPage"), errors: [422]),
+                "post": operation("createEvent", "Events", "Create a draft event", auth: "required", body: "EventRequest",
+                                  status: 201, response: ref("Event"), errors: [403]),
+            ],
+            "/api/v1/events/recommended": ["get": operation(
+                "recommendedEvents", "Events", "Upcoming events for you (popular ones when you have no bookings yet)",
+                auth: "required", parameters: [query("limit", integer, "1 to 50 (default 10).")],
+                response: items("Recommendation"), errors: [422])],
+            "/api/v1/events/{id}": [
+                "get": operation("event", "Events", "An event (drafts only to their organizer and admins)",
+                                 auth: "optional", parameters: [id], response: ref("Event"), errors: [404]),
+                "patch": operation("updateEvent", "Events", "Update your event", auth: "required", parameters: [id],
+                                   body: "EventRequest", response: ref("Event"), errors: [403, 404, 409]),
+                "delete": operation("deleteEvent", "Events", "Delete your draft", auth: "required", parameters: [id],
+                                    status: 204, errors: [403, 404, 409]),
+            ],
+            "/api/v1/events/{id}/publish": ["post": operation(
+                "publishEvent", "Events", "Publish your draft (verified organizers; needs a ticket type)",
+                auth: "required", parameters: [id], response: ref("Event"), errors: [403, 404, 409])],
+            "/api/v1/events/{id}/cancel": ["post": operation(
+                "cancelEvent", "Events", "Cancel your event (or any, as admin)", auth: "required", parameters: [id],
+                response: ref("Event"), errors: [403, 404])],
+            "/api/v1/events/{id}/ticket-types": [
+                "get": operation("ticketTypes", "Ticket types", "An event's ticket types", auth: "optional",
+                                 parameters: [id], response: items("TicketType"), errors: [404]),
+                "post": operation("createTicketType", "Ticket types", "Add a ticket type to your event", auth: "required",
+                                  parameters: [id], body: "TicketTypeRequest", status: 201, response: ref("TicketType"),
+                                  errors: [403, 404, 409]),
+            ],
+            "/api/v1/ticket-types/{id}": [
+                "patch": operation("updateTicketType", "Ticket types", "Update a ticket type of your event",
+                                   auth: "required", parameters: [id], body: "TicketTypeRequest",
+                                   response: ref("TicketType"), errors: [403, 404]),
+                "delete": operation("deleteTicketType", "Ticket types", "Delete a ticket type of your draft",
+                                    auth: "required", parameters: [id], status: 204, errors: [403, 404, 409]),
+            ],
+        ]
+    }
+
+    // MARK: Schemas
+
+    static var schemas: [String: JSONValue] {
+        let role: JSONValue = ["type": "string", "enum": ["attendee", "organizer", "admin", "staff"]]
+        let user = object(["id": uuid, "email": string, "display_name": string, "role": role, "created_at": dateTime])
+        let organizer = object([
+            "id": uuid, "user_id": uuid, "name": string, "description": string, "contact_email": nullable("string"),
+            "website": nullable("string"), "verified": boolean, "verified_at": nullable("string", format: "date-time"),
+            "created_at": dateTime, "updated_at": dateTime,
+        ])
+        let venueFields: [String: JSONValue] = [
+            "name": string, "city": string, "address": string,
+            "time_zone": ["type": "string", "description": "IANA time zone, e.g. Europe/Berlin"],
+        ]
+        let venue = object(venueFields.merging([
+            "id": uuid, "organizer_id": uuid, "created_at": dateTime, "updated_at": dateTime,
+        ]) { $1 })
+        let reentry: JSONValue = ["type": "string", "enum": ["single_entry", "reentry_after_exit"]]
+        let event = object([
+            "id": uuid, "organizer_id": uuid, "venue_id": uuid, "category": string, "title": string,
+            "description": string, "starts_at": dateTime, "ends_at": dateTime, "reentry_policy": reentry,
+            "status": ["type": "string", "enum": ["draft", "published", "cancelled"]],
+            "published_at": nullable("string", format: "date-time"), "cancelled_at": nullable("string", format: "date-time"),
+            "created_at": dateTime, "updated_at": dateTime,
+            "venue": object(["name": string, "city": string, "time_zone": string]),
+            "price_range": object(["min_minor": integer, "max_minor": integer]),
+        ], required: [
+            "id", "organizer_id", "venue_id", "category", "title", "description", "starts_at", "ends_at",
+            "reentry_policy", "status", "created_at", "updated_at", "venue",
+        ])
+        let ticketTypeFields: [String: JSONValue] = [
+            "name": string, "price_minor": ["type": "integer", "minimum": 0, "description": "Price in minor units (cents)"],
+            "currency": ["type": "string", "pattern": "^[A-Z]{3}$"], "capacity": ["type": "integer", "minimum": 1],
+            "sales_start": nullable("string", format: "date-time"), "sales_end": nullable("string", format: "date-time"),
+        ]
+        let change = object(["from": nullable("string"), "to": nullable("string")])
+        let optional = { (properties: [String: JSONValue]) in object(properties, required: []) }
+        return [
+            "Error": object([
+                "error": object([
+                    "code": string, "message": string,
+                    "fields": ["type": "object", "additionalProperties": string,
+                               "description": "Field name → what is wrong with it"],
+                ], required: ["code", "message"]),
+            ]),
+            "Health": object([
+                "status": ["type": "string", "enum": ["ok", "migrating", "unavailable"]], "version": string,
+                "database": object([
+                    "reachable": boolean, "server_version": nullable("string"), "migration": nullable("integer"),
+                    "latest_migration": integer,
+                ], required: ["reachable", "latest_migration"]),
+            ]),
+            "User": user,
+            "RegisterRequest": object([
+                "email": string, "password": ["type": "string", "minLength": 10, "description": "10 characters to 72 bytes"],
+                "display_name": string, "role": ["type": "string", "enum": ["attendee", "organizer"]],
+                "organizer_name": string,
+            ], required: ["email", "password", "display_name"]),
+            "LoginRequest": object(["email": string, "password": string]),
+            "RefreshRequest": object(["refresh_token": string]),
+            "SessionTokens": object([
+                "user": ref("User"), "access_token": string, "refresh_token": string, "token_type": string,
+                "expires_in": integer, "session_id": uuid,
+            ]),
+            "SystemTokenRequest": object(["name": string]),
+            "SystemToken": object([
+                "id": uuid, "name": string, "created_at": dateTime, "expires_at": dateTime,
+                "revoked_at": nullable("string", format: "date-time"), "last_used_at": nullable("string", format: "date-time"),
+            ], required: ["id", "name", "created_at", "expires_at"]),
+            "CreatedSystemToken": object(["token": string, "system_token": ref("SystemToken")]),
+            "Organizer": organizer,
+            "OrganizerRequest": optional(["name": string, "description": string, "contact_email": string, "website": string]),
+            "RoleRequest": object(["role": ["type": "string", "enum": ["attendee", "staff", "admin"]]]),
+            "AuditEntry": object([
+                "id": integer, "at": dateTime, "actor_user_id": nullable("string", format: "uuid"),
+                "organizer_id": nullable("string", format: "uuid"), "action": string, "entity_type": string,
+                "entity_id": uuid, "changes": ["type": "object", "additionalProperties": change],
+            ], required: ["id", "at", "action", "entity_type", "entity_id", "changes"]),
+            "AuditPage": object(["items": list(ref("AuditEntry")), "next_before": integer], required: ["items"]),
+            "Venue": venue,
+            "VenueRequest": optional(venueFields),
+            "Category": object(["id": string, "name": string]),
+            "Event": event,
+            "EventRequest": optional([
+                "venue_id": uuid, "category": string, "title": string, "description": string, "starts_at": dateTime,
+                "ends_at": dateTime, "reentry_policy": reentry,
+            ]),
+            "EventPage": object(["items": list(ref("Event")), "total": integer, "page": integer, "per_page": integer]),
+            "Recommendation": object([
+                "event": ref("Event"), "reason": ["type": "string", "enum": ["organizer", "category", "popular"]],
+            ]),
+            "TicketType": object(ticketTypeFields.merging([
+                "id": uuid, "event_id": uuid, "created_at": dateTime, "updated_at": dateTime,
+            ]) { $1 }, required: ["id", "event_id", "name", "price_minor", "currency", "capacity", "created_at", "updated_at"]),
+            "TicketTypeRequest": optional(ticketTypeFields),
+        ]
+    }
+}
+
+/// Reason phrases for the error statuses the document lists.
+enum HTTPStatusText {
+    static func phrase(_ code: Int) -> String {
+        switch code {
+        case 400: "Bad request (malformed JSON)"
+        case 401: "Not signed in, or the token is invalid, expired or revoked"
+        case 403: "Not allowed for this caller"
+        case 404: "Not found"
+        case 409: "Conflicts with the current state"
+        case 413: "Body too large"
+        case 422: "Invalid fields"
+        case 429: "Too many attempts (see Retry-After)"
+        case 503: "Database unreachable"
+        default: "Error"
+        }
+    }
+}

@@ -1,0 +1,15 @@
+import Foundation
+
+/// An organizer profile. Unverified organizers can draft; an admin's verification lets them publish.
+struct Organizer: Codable, Sendable, Equatable {
+    @LowercaseUUID var id: UUID
+    @LowercaseUUID var userID: UUID
+    let name: String
+    let description: String
+    let contactEmail: String?
+    let website: String?
+    let verified: Bool
+    let verifiedAt: Date?
+    let createdAt: Date
+    let updatedAt: Date
+}

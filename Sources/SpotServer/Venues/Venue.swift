@@ -1,0 +1,14 @@
+import Foundation
+
+/// A place events happen; owned by one organizer.
+struct Venue: Codable, Sendable, Equatable {
+    @LowercaseUUID var id: UUID
+    @LowercaseUUID var organizerID: UUID
+    let name: String
+    let city: String
+    let address: String
+    /// An IANA time zone, e.g. `Europe/Berlin`.
+    let timeZone: String
+    let createdAt: Date
+    let updatedAt: Date
+}

@@ -1,0 +1,84 @@
+import Foundation
+import Hummingbird
+
+/// `/api/v1/venues`: an organizer's venues. Every route acts only on the caller's own.
+struct VenueController: Sendable {
+    let repository: VenueRepository
+    let organizers: OrganizerRepository
+    let clock: ServerClock
+
+    func addRoutes(to group: RouterGroup<AppRequestContext>) {
+        group.get("", use: list)
+        group.post("", use: create)
+        group.get(":id", use: show)
+        group.patch(":id", use: update)
+        group.delete(":id", use: delete)
+    }
+
+    struct VenueRequest: Decodable {
+        let name: String?
+        let city: String?
+        let address: String?
+        let timeZone: String?
+    }
+
+    private func fields(_ body: VenueRequest, current: Venue?) throws -> VenueRepository.Fields {
+        var validator = Validator()
+        let name = validator.text(body.name ?? current?.name, "name", maxLength: 200)
+        let city = validator.text(body.city ?? current?.city, "city", maxLength: 100)
+        let address = validator.text(body.address ?? current?.address, "address", maxLength: 500)
+        let zone = validator.text(body.timeZone ?? current?.timeZone, "time_zone", maxLength: 64)
+        if let zone, !zone.isEmpty {
+            validator.check(TimeZone(identifier: zone) != nil, "time_zone", "must be an IANA time zone such as Europe/Berlin")
+        }
+        try validator.throwIfInvalid()
+        return .init(name: name!, city: city!, address: address!, timeZone: zone!)
+    }
+
+    struct VenueList: ResponseEncodable {
+        let items: [Venue]
+    }
+
+    @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> VenueList {
+        let organizer = try await organizers.requireOwnProfile(try context.requireIdentity(), logger: context.logger)
+        return .init(items: try await repository.venues(organizer: organizer.id, logger: context.logger))
+    }
+
+    @Sendable func create(_ request: Request, context: AppRequestContext) async throws -> EditedResponse<Venue> {
+        let identity = try context.requireIdentity()
+        let organizer = try await organizers.requireOwnProfile(identity, logger: context.logger)
+        let body = try await request.decodeJSON(as: VenueRequest.self, context: context)
+        let venue = try await repository.create(
+            organizer: organizer.id, fields: try fields(body, current: nil), actor: identity.userID, now: clock.now(),
+            logger: context.logger)
+        return .init(status: .created, response: venue)
+    }
+
+    @Sendable func show(_ request: Request, context: AppRequestContext) async throws -> Venue {
+        let organizer = try await organizers.requireOwnProfile(try context.requireIdentity(), logger: context.logger)
+        return try await repository.venue(
+            id: try context.parameters.requireUUID("id"), organizer: organizer.id, logger: context.logger)
+    }
+
+    @Sendable func update(_ request: Request, context: AppRequestContext) async throws -> Venue {
+        let identity = try context.requireIdentity()
+        let organizer = try await organizers.requireOwnProfile(identity, logger: context.logger)
+        let current = try await repository.venue(
+            id: try context.parameters.requireUUID("id"), organizer: organizer.id, logger: context.logger)
+        let body = try await request.decodeJSON(as: VenueRequest.self, context: context)
+        return try await repository.update(
+            current, fields: try fields(body, current: current), actor: identity.userID, now: clock.now(),
+            logger: context.logger)
+    }
+
+    @Sendable func delete(_ request: Request, context: AppRequestContext) async throws -> HTTPResponse.Status {
+        let identity = try context.requireIdentity()
+        let organizer = try await organizers.requireOwnProfile(identity, logger: context.logger)
+        let venue = try await repository.venue(
+            id: try context.parameters.requireUUID("id"), organizer: organizer.id, logger: context.logger)
+        try await repository.delete(venue, actor: identity.userID, now: clock.now(), logger: context.logger)
+        return .noContent
+    }
+}
+
+extension Venue: ResponseEncodable {}
