@@ -19,7 +19,7 @@ struct TestServer: Sendable {
     ) async throws {
         try await TestDatabase.shared.withDatabase { database in
             var configuration = ServerConfiguration(
-                host: "localhost", port: 0, database: database, maximumConnections: 8, passwordCost: 4,
+                host: "localhost", port: 0, database: database, maximumConnections: 8, databaseDeadline: .seconds(3), passwordCost: 4,
                 authRateLimit: RateLimitPolicy(attempts: 1000, window: 60))
             configure(&configuration)
             var logger = Logger(label: "spot-test-server")

@@ -54,6 +54,12 @@ public struct APIResponse: Sendable {
     public let headers: HTTPHeaders
     public let body: Data
 
+    public init(status: Int, headers: HTTPHeaders, body: Data) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+
     /// The body as a JSON value (`nil` if it is not JSON).
     public var json: JSON { JSON((try? JSONSerialization.jsonObject(with: body, options: [.fragmentsAllowed])) ?? NSNull()) }
 

@@ -12,6 +12,7 @@ SPOT_SYSTEM_PACKAGES=(
   librsvg2-bin         # rsvg-convert: rasterizes SVG QR codes in the tests
   postgresql-15        # the central server's database (a throwaway cluster for the tests)
   postgresql-contrib   # pg_trgm for fuzzy search
+  python3-venv         # the tests' Python tools (OpenAPI validation) in a virtual environment
 )
 
 step() { printf '\n==> %s\n' "$*"; }
@@ -48,6 +49,27 @@ ensure_swift() {
     6.[1-9]*|[7-9].*) ;;
     *) fail "Swift 6.1 or newer is required (found ${version:-an unknown version}): https://www.swift.org/install/linux/" ;;
   esac
+}
+
+# A Python virtual environment in .build/test-python with the PyPI packages the
+# tests use; exports SPOT_TEST_PYTHON, the interpreter the tests run.
+ensure_python_packages() {
+  local venv=.build/test-python
+  if [ ! -x "$venv/bin/python" ]; then
+    step "Creating a Python environment for the tests in $venv"
+    /usr/bin/python3 -m venv "$venv" || fail "python3 -m venv failed (is python3-venv installed?)"
+  fi
+  local package module missing=()
+  for package in "$@"; do
+    module=${package//-/_}
+    "$venv/bin/python" -c "import $module" 2>/dev/null || missing+=("$package")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    step "Installing Python packages: ${missing[*]}"
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "${missing[@]}"
+  fi
+  SPOT_TEST_PYTHON="$PWD/$venv/bin/python"
+  export SPOT_TEST_PYTHON
 }
 
 # The newest installed PostgreSQL server binaries directory.

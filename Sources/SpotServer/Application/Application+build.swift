@@ -10,11 +10,11 @@ import Prometheus
 public func buildApplication(_ configuration: ServerConfiguration, logger: Logger) async throws -> some ApplicationProtocol {
     var postgres = configuration.database.clientConfiguration
     postgres.options.maximumConnections = configuration.maximumConnections
-    // The typo tolerance of search: titles whose word similarity to the query is at least 0.5 match.
-    postgres.options.additionalStartupParameters = [("options", "-c pg_trgm.word_similarity_threshold=0.5")]
     let client = PostgresClient(configuration: postgres, backgroundLogger: logger)
     let registry = PrometheusCollectorRegistry()
-    let database = Database(client: client, maximumConnections: configuration.maximumConnections, registry: registry)
+    let database = Database(
+        client: client, maximumConnections: configuration.maximumConnections, registry: registry,
+        deadline: configuration.databaseDeadline)
     let services = ServerServices(database: database, configuration: configuration, registry: registry)
     let router = buildRouter(services)
 

@@ -8,6 +8,8 @@ public struct ServerConfiguration: Sendable {
     public var database: DatabaseConfiguration
     /// Connections in the PostgreSQL pool.
     public var maximumConnections: Int
+    /// How long a request waits on the database before it is answered 503.
+    public var databaseDeadline: Duration
     /// bcrypt cost (log2 rounds).
     public var passwordCost: UInt8
     /// Attempts allowed per client address and per account on the auth endpoints.
@@ -17,6 +19,7 @@ public struct ServerConfiguration: Sendable {
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, database: DatabaseConfiguration, maximumConnections: Int = 20,
+        databaseDeadline: Duration = .seconds(10),
         passwordCost: UInt8 = 12, authRateLimit: RateLimitPolicy = .authentication, clock: ServerClock = .system,
         logLevel: Logger.Level = .info
     ) {
@@ -24,6 +27,7 @@ public struct ServerConfiguration: Sendable {
         self.port = port
         self.database = database
         self.maximumConnections = maximumConnections
+        self.databaseDeadline = databaseDeadline
         self.passwordCost = passwordCost
         self.authRateLimit = authRateLimit
         self.clock = clock

@@ -7,25 +7,38 @@ import Prometheus
 public struct Database: Sendable {
     public let client: PostgresClient
     let usage: PoolUsage
+    /// How long one operation (lease, statements, commit) may take before the request gets a 503.
+    let deadline: Duration
 
-    public init(client: PostgresClient, maximumConnections: Int, registry: PrometheusCollectorRegistry) {
+    public init(
+        client: PostgresClient, maximumConnections: Int, registry: PrometheusCollectorRegistry,
+        deadline: Duration = .seconds(10)
+    ) {
         self.client = client
         self.usage = PoolUsage(registry: registry, maximumConnections: maximumConnections)
+        self.deadline = deadline
     }
 
-    /// Runs `body` on one leased connection.
+    /// Runs `body` on one leased connection. When the database does not answer within
+    /// the deadline (it is down, or every connection is stuck) the caller gets a
+    /// 503 `database_unavailable` instead of waiting forever.
     func withConnection<Result: Sendable>(
-        logger: Logger, _ body: (PostgresConnection) async throws -> Result
+        logger: Logger, _ body: @escaping @Sendable (PostgresConnection) async throws -> Result
     ) async throws -> Result {
         usage.leased()
         defer { usage.returned() }
-        return try await client.withConnection { try await body($0) }
+        do {
+            return try await withTimeout(deadline) { [client] in try await client.withConnection { try await body($0) } }
+        } catch is DeadlineExceeded {
+            logger.error("database operation timed out", metadata: ["deadline": "\(deadline)"])
+            throw APIError.databaseUnavailable
+        }
     }
 
     /// Runs `body` in one transaction: committed if it returns, rolled back if it throws.
     /// The error `body` threw is rethrown as is (not wrapped), so typed API errors survive.
     func withTransaction<Result: Sendable>(
-        logger: Logger, _ body: (PostgresConnection) async throws -> Result
+        logger: Logger, _ body: @escaping @Sendable (PostgresConnection) async throws -> Result
     ) async throws -> Result {
         try await withConnection(logger: logger) { connection in
             do {
@@ -42,9 +55,30 @@ public struct Database: Sendable {
     func query(_ query: PostgresQuery, logger: Logger) async throws -> PostgresRowSequence {
         usage.leased()
         defer { usage.returned() }
-        return try await client.query(query, logger: logger)
+        do {
+            return try await withTimeout(deadline) { [client] in try await client.query(query, logger: logger) }
+        } catch is DeadlineExceeded {
+            logger.error("database operation timed out", metadata: ["deadline": "\(deadline)"])
+            throw APIError.databaseUnavailable
+        }
     }
 }
+
+/// Runs `body`, or throws ``DeadlineExceeded`` once `limit` passes (the body is cancelled).
+func withTimeout<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+    try await withThrowingTaskGroup(of: T.self) { group in
+        group.addTask { try await body() }
+        group.addTask {
+            try await Task.sleep(for: limit)
+            throw DeadlineExceeded()
+        }
+        defer { group.cancelAll() }
+        return try await group.next()!
+    }
+}
+
+/// An operation ran past its deadline.
+struct DeadlineExceeded: Error {}
 
 /// Connections leased from the pool right now, and the configured maximum.
 struct PoolUsage: Sendable {

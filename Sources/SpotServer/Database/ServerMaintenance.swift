@@ -10,9 +10,7 @@ public enum ServerMaintenance {
     public static func withDatabase<T: Sendable>(
         _ configuration: DatabaseConfiguration, logger: Logger, _ body: @Sendable (Database) async throws -> T
     ) async throws -> T {
-        var postgres = configuration.clientConfiguration
-        postgres.options.additionalStartupParameters = [("options", "-c pg_trgm.word_similarity_threshold=0.5")]
-        let client = PostgresClient(configuration: postgres, backgroundLogger: logger)
+        let client = PostgresClient(configuration: configuration.clientConfiguration, backgroundLogger: logger)
         let database = Database(client: client, maximumConnections: 20, registry: PrometheusCollectorRegistry())
         return try await withThrowingTaskGroup(of: T?.self) { group in
             group.addTask {

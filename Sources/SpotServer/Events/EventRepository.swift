@@ -117,7 +117,7 @@ struct EventRepository: Sendable {
             changes[field] = .init(from: old, to: new)
         }
         guard !changes.isEmpty else { return current }
-        try await database.withTransaction(logger: logger) { connection in
+        try await database.withTransaction(logger: logger) { [changes] connection in
             try await Self.checkReferences(fields, organizer: current.organizerID, connection: connection, logger: logger)
             let rows = try await connection.query(
                 """

@@ -7,8 +7,10 @@ import PostgresNIO
 ///
 /// Matching: the weighted search document (title A, description B, venue and city C,
 /// English stemming) against `websearch_to_tsquery`, or — so a typo still finds the
-/// event — trigram word similarity of the query to the title (`<%`, threshold 0.5,
-/// set per connection). Ranking: `ts_rank` plus the title's word similarity.
+/// event — trigram similarity of the query to whole words of the title
+/// (`<<%`, pg_trgm's strict word similarity, threshold 0.5: "jaz festivl" finds
+/// "Summer Jazz Festival", "opera" does not find "Open Air").
+/// Ranking: `ts_rank` plus that similarity.
 struct EventSearch: Sendable {
     let database: Database
 
@@ -49,7 +51,7 @@ struct EventSearch: Sendable {
             FROM events e JOIN venues v ON v.id = e.venue_id
             CROSS JOIN LATERAL (SELECT websearch_to_tsquery('english', coalesce(\(text), ''))) AS q(tsq)
             WHERE e.status = 'published'
-              AND (\(text)::text IS NULL OR e.search_vector @@ q.tsq OR \(text) <% e.title)
+              AND (\(text)::text IS NULL OR e.search_vector @@ q.tsq OR \(text) <<% e.title)
               AND (\(query.category)::text IS NULL OR e.category_id = \(query.category))
               AND (\(query.city)::text IS NULL OR lower(e.city) = lower(\(query.city)))
               AND e.starts_at >= coalesce(\(query.from), \(now))
@@ -58,7 +60,7 @@ struct EventSearch: Sendable {
               AND (\(query.minPrice)::bigint IS NULL OR e.min_price_minor >= \(query.minPrice))
               AND (\(query.maxPrice)::bigint IS NULL OR e.min_price_minor <= \(query.maxPrice))
             ORDER BY
-              CASE WHEN \(relevance) THEN ts_rank(e.search_vector, q.tsq) + word_similarity(\(text), e.title) END DESC NULLS LAST,
+              CASE WHEN \(relevance) THEN ts_rank(e.search_vector, q.tsq) + strict_word_similarity(\(text), e.title) END DESC NULLS LAST,
               e.starts_at, e.id
             LIMIT \(query.perPage) OFFSET \((query.page - 1) * query.perPage)
             """, logger: logger)
@@ -85,8 +87,9 @@ struct EventSearch: Sendable {
     }
 
     /// Upcoming published events the user has not booked, scored by the organizers (3)
-    /// and categories (2) of their paid bookings, plus popularity (log of tickets sold).
-    /// With no bookings yet (cold start) this is the most popular upcoming events, soonest first.
+    /// and categories (2) of their paid bookings, plus popularity (log of tickets sold,
+    /// scaled to 0…1 so personal signals come first). With no bookings yet (cold start)
+    /// this is the most popular upcoming events, soonest first.
     func recommendations(userID: UUID, limit: Int, now: Date, logger: Logger) async throws -> [Recommendation] {
         let rows = try await database.query(
             """
@@ -95,17 +98,20 @@ struct EventSearch: Sendable {
                 FROM bookings b JOIN events e ON e.id = b.event_id
                 WHERE b.user_id = \(userID) AND b.status = 'paid'
             ), popularity AS (
-                SELECT event_id, sum(quantity) AS sold FROM bookings WHERE status = 'paid' GROUP BY event_id
+                SELECT event_id, ln(1 + sum(quantity)) AS weight FROM bookings WHERE status = 'paid' GROUP BY event_id
+            ), candidates AS (
+                SELECT e.id,
+                       e.organizer_id IN (SELECT organizer_id FROM mine) AS same_organizer,
+                       e.category_id IN (SELECT category_id FROM mine) AS same_category,
+                       coalesce(p.weight / nullif(max(p.weight) OVER (), 0), 0) AS popularity
+                FROM events e LEFT JOIN popularity p ON p.event_id = e.id
+                WHERE e.status = 'published' AND e.starts_at > \(now)
+                  AND NOT EXISTS (SELECT 1 FROM bookings b WHERE b.user_id = \(userID) AND b.event_id = e.id)
             )
-            SELECT \(unescaped: EventRepository.columns),
-                   e.organizer_id IN (SELECT organizer_id FROM mine) AS same_organizer,
-                   e.category_id IN (SELECT category_id FROM mine) AS same_category
-            FROM events e JOIN venues v ON v.id = e.venue_id LEFT JOIN popularity p ON p.event_id = e.id
-            WHERE e.status = 'published' AND e.starts_at > \(now)
-              AND NOT EXISTS (SELECT 1 FROM bookings b WHERE b.user_id = \(userID) AND b.event_id = e.id)
-            ORDER BY (CASE WHEN e.organizer_id IN (SELECT organizer_id FROM mine) THEN 3 ELSE 0 END
-                    + CASE WHEN e.category_id IN (SELECT category_id FROM mine) THEN 2 ELSE 0 END
-                    + ln(1 + coalesce(p.sold, 0))) DESC,
+            SELECT \(unescaped: EventRepository.columns), c.same_organizer, c.same_category
+            FROM candidates c JOIN events e ON e.id = c.id JOIN venues v ON v.id = e.venue_id
+            ORDER BY (CASE WHEN c.same_organizer THEN 3 ELSE 0 END + CASE WHEN c.same_category THEN 2 ELSE 0 END
+                      + c.popularity) DESC,
                      e.starts_at, e.id
             LIMIT \(limit)
             """, logger: logger)

@@ -90,6 +90,10 @@ extension APIError {
     static let payloadTooLarge = APIError(
         .contentTooLarge, code: "payload_too_large", message: "The request body is too large.")
 
+    static let databaseUnavailable = APIError(
+        .serviceUnavailable, code: "database_unavailable",
+        message: "The database is not answering right now; try again in a moment.", headers: [.retryAfter: "5"])
+
     static let internalError = APIError(
         .internalServerError, code: "internal_error", message: "Something went wrong on our side; it has been logged.")
 }

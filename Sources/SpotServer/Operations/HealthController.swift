@@ -51,16 +51,3 @@ struct HealthController: Sendable {
             body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
     }
 }
-
-/// Runs `body`, or throws `CancellationError` once `limit` passes.
-func withTimeout<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
-    try await withThrowingTaskGroup(of: T.self) { group in
-        group.addTask { try await body() }
-        group.addTask {
-            try await Task.sleep(for: limit)
-            throw CancellationError()
-        }
-        defer { group.cancelAll() }
-        return try await group.next()!
-    }
-}

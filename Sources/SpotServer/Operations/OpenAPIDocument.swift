@@ -51,7 +51,11 @@ enum OpenAPIDocument {
             return false
         }
         let requiredKeys = required ?? properties.filter { !isNullable($0.value) }.keys.sorted()
-        return ["type": "object", "properties": .object(properties), "required": .array(requiredKeys.map { .string($0) })]
+        // additionalProperties false: a field the server sends but the document lacks fails the schema tests.
+        return [
+            "type": "object", "properties": .object(properties), "required": .array(requiredKeys.map { .string($0) }),
+            "additionalProperties": false,
+        ]
     }
 
     static func items(_ schema: String) -> JSONValue { object(["items": list(ref(schema))]) }

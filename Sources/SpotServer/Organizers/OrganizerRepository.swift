@@ -82,7 +82,7 @@ struct OrganizerRepository: Sendable {
         note("contact_email", current.contactEmail, fields.contactEmail)
         note("website", current.website, fields.website)
         guard !changes.isEmpty else { return current }
-        try await database.withTransaction(logger: logger) { connection in
+        try await database.withTransaction(logger: logger) { [changes] connection in
             try await connection.query(
                 """
                 UPDATE organizers SET name = \(fields.name), description = \(fields.description),

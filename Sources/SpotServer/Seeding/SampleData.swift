@@ -33,47 +33,56 @@ public struct SampleData: Sendable {
         var generator = SeededGenerator(seed: seed ^ UInt64(bitPattern: Int64(now.timeIntervalSince1970)))
         let run = String(UInt32(truncatingIfNeeded: generator.next()), radix: 36)
 
-        // Organizers (verified, no usable password) and their venues.
-        var organizerIDs: [UUID] = []
-        var venues: [(id: UUID, organizer: UUID)] = []
-        try await database.withTransaction(logger: logger) { connection in
-            for index in 0..<organizerCount {
-                let user = UUID.now(now)
-                let organizer = UUID.now(now)
-                let name = Self.organizerNames[index % Self.organizerNames.count]
-                    + (index >= Self.organizerNames.count ? " \(index / Self.organizerNames.count + 1)" : "")
-                let email = "organizer-\(run)-\(index)@sample.hvflvspot.test"
-                try await connection.query(
-                    """
-                    INSERT INTO users (id, email, email_normalized, password_hash, display_name, role, created_at, updated_at)
-                    VALUES (\(user), \(email), \(email), '!', \(name), 'organizer', \(now), \(now))
-                    """, logger: logger)
-                try await connection.query(
-                    """
-                    INSERT INTO organizers (id, user_id, name, description, verified_at, created_at, updated_at)
-                    VALUES (\(organizer), \(user), \(name), 'Sample organizer', \(now), \(now), \(now))
-                    """, logger: logger)
-                organizerIDs.append(organizer)
-                for _ in 0..<3 {
-                    let (city, zone) = Self.cities.randomElement(using: &generator)!
-                    let venue = UUID.now(now)
-                    let venueName = "\(Self.venueWords.randomElement(using: &generator)!) \(city)"
-                    try await connection.query(
-                        """
-                        INSERT INTO venues (id, organizer_id, name, city, address, time_zone, created_at, updated_at)
-                        VALUES (\(venue), \(organizer), \(venueName), \(city),
-                                \("\(Int.random(in: 1...200, using: &generator)) Main Street"), \(zone), \(now), \(now))
-                        """, logger: logger)
-                    venues.append((venue, organizer))
-                }
+        // Organizers (verified, no usable password) and three venues each.
+        var users: [UUID] = [], organizers: [UUID] = [], names: [String] = [], emails: [String] = []
+        var venueIDs: [UUID] = [], venueOrganizers: [UUID] = [], venueNames: [String] = [], cities: [String] = []
+        var addresses: [String] = [], zones: [String] = []
+        for index in 0..<organizerCount {
+            users.append(UUID.now(now))
+            organizers.append(UUID.now(now))
+            names.append(
+                Self.organizerNames[index % Self.organizerNames.count]
+                    + (index >= Self.organizerNames.count ? " \(index / Self.organizerNames.count + 1)" : ""))
+            emails.append("organizer-\(run)-\(index)@sample.hvflvspot.test")
+            for _ in 0..<3 {
+                let (city, zone) = Self.cities.randomElement(using: &generator)!
+                venueIDs.append(UUID.now(now))
+                venueOrganizers.append(organizers[index])
+                venueNames.append("\(Self.venueWords.randomElement(using: &generator)!) \(city)")
+                cities.append(city)
+                addresses.append("\(Int.random(in: 1...200, using: &generator)) Main Street")
+                zones.append(zone)
             }
         }
+        try await database.withTransaction(logger: logger) {
+            [users, organizers, names, emails, venueIDs, venueOrganizers, venueNames, cities, addresses, zones] connection in
+            try await connection.query(
+                """
+                INSERT INTO users (id, email, email_normalized, password_hash, display_name, role, created_at, updated_at)
+                SELECT id, email, email, '!', name, 'organizer', \(now), \(now)
+                FROM unnest(\(users)::uuid[], \(emails)::text[], \(names)::text[]) AS batch(id, email, name)
+                """, logger: logger)
+            try await connection.query(
+                """
+                INSERT INTO organizers (id, user_id, name, description, verified_at, created_at, updated_at)
+                SELECT id, user_id, name, 'Sample organizer', \(now), \(now), \(now)
+                FROM unnest(\(organizers)::uuid[], \(users)::uuid[], \(names)::text[]) AS batch(id, user_id, name)
+                """, logger: logger)
+            try await connection.query(
+                """
+                INSERT INTO venues (id, organizer_id, name, city, address, time_zone, created_at, updated_at)
+                SELECT id, organizer, name, city, address, zone, \(now), \(now)
+                FROM unnest(\(venueIDs)::uuid[], \(venueOrganizers)::uuid[], \(venueNames)::text[], \(cities)::text[],
+                            \(addresses)::text[], \(zones)::text[]) AS batch(id, organizer, name, city, address, zone)
+                """, logger: logger)
+        }
+        let venues = Array(zip(venueIDs, venueOrganizers))
 
         var ticketTypeCount = 0
         var done = 0
         while done < events {
             let count = min(batchSize, events - done)
-            var ids: [UUID] = [], organizers: [UUID] = [], venueIDs: [UUID] = [], categories: [String] = []
+            var ids: [UUID] = [], eventOrganizers: [UUID] = [], eventVenues: [UUID] = [], categories: [String] = []
             var titles: [String] = [], descriptions: [String] = [], starts: [Date] = [], ends: [Date] = []
             var typeIDs: [UUID] = [], typeEvents: [UUID] = [], typeNames: [String] = [], prices: [Int64] = []
             var capacities: [Int64] = []
@@ -84,8 +93,8 @@ public struct SampleData: Sendable {
                 let start = now.addingTimeInterval(
                     Double(Int.random(in: 1...365, using: &generator)) * 86_400 + Double(Int.random(in: 10...22, using: &generator)) * 3600)
                 ids.append(id)
-                organizers.append(venue.organizer)
-                venueIDs.append(venue.id)
+                eventOrganizers.append(venue.1)
+                eventVenues.append(venue.0)
                 categories.append(category)
                 titles.append(title)
                 descriptions.append(description)
@@ -101,13 +110,15 @@ public struct SampleData: Sendable {
                     capacities.append(Int64(Int.random(in: 50...5000, using: &generator)))
                 }
             }
-            try await database.withTransaction(logger: logger) { connection in
+            try await database.withTransaction(logger: logger) {
+                [ids, eventOrganizers, eventVenues, categories, titles, descriptions, starts, ends, typeIDs, typeEvents,
+                 typeNames, prices, capacities] connection in
                 try await connection.query(
                     """
                     INSERT INTO events (id, organizer_id, venue_id, category_id, title, description, starts_at, ends_at,
                                         status, published_at, created_at, updated_at)
                     SELECT id, organizer, venue, category, title, description, starts, ends, 'published', \(now), \(now), \(now)
-                    FROM unnest(\(ids)::uuid[], \(organizers)::uuid[], \(venueIDs)::uuid[], \(categories)::text[],
+                    FROM unnest(\(ids)::uuid[], \(eventOrganizers)::uuid[], \(eventVenues)::uuid[], \(categories)::text[],
                                 \(titles)::text[], \(descriptions)::text[], \(starts)::timestamptz[], \(ends)::timestamptz[])
                          AS batch(id, organizer, venue, category, title, description, starts, ends)
                     """, logger: logger)
@@ -125,7 +136,7 @@ public struct SampleData: Sendable {
         }
         try await database.query("ANALYZE events", logger: logger)
         try await database.query("ANALYZE ticket_types", logger: logger)
-        return Summary(organizers: organizerCount, venues: venues.count, events: events, ticketTypes: ticketTypeCount)
+        return Summary(organizers: organizerCount, venues: venueIDs.count, events: events, ticketTypes: ticketTypeCount)
     }
 
     // MARK: Vocabulary

@@ -85,7 +85,7 @@ struct TicketTypeRepository: Sendable {
             changes["sales_end"] = .init(from: iso(current.salesEnd), to: iso(fields.salesEnd))
         }
         guard !changes.isEmpty else { return current }
-        try await database.withTransaction(logger: logger) { connection in
+        try await database.withTransaction(logger: logger) { [changes] connection in
             try await connection.query(
                 """
                 UPDATE ticket_types SET name = \(fields.name), price_minor = \(fields.priceMinor), currency = \(fields.currency),

@@ -68,7 +68,7 @@ struct VenueRepository: Sendable {
             changes[field] = .init(from: old, to: new)
         }
         guard !changes.isEmpty else { return current }
-        try await database.withTransaction(logger: logger) { connection in
+        try await database.withTransaction(logger: logger) { [changes] connection in
             try await connection.query(
                 """
                 UPDATE venues SET name = \(fields.name), city = \(fields.city), address = \(fields.address),
