@@ -145,11 +145,11 @@ struct CLITests {
         #expect(try verdict(refused).verdict == "device_not_authorized")
     }
 
-    @Test("spot demo writes a key, a ticket and its QR code, and verifies it")
+    @Test("spot demo --no-server writes a key, a ticket and its QR code, and verifies it")
     func demo() throws {
         let directory = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let first = try spot("demo", "--dir", directory.path)
+        let first = try spot("demo", "--dir", directory.path, "--no-server")
         #expect(first.status == 0, "\(first.stderr)")
         #expect(first.stdout.contains("Verified offline: ok"))
         #expect(first.stdout.contains("invalid_signature"))
@@ -157,7 +157,7 @@ struct CLITests {
         let decoded = try runProcess("zbarimg", ["--raw", "-q", directory.appendingPathComponent("tickets/demo-ticket.png").path])
         #expect(decoded.stdout == payload)
         // A second run reuses the key.
-        let second = try spot("demo", "--dir", directory.path)
+        let second = try spot("demo", "--dir", directory.path, "--no-server")
         #expect(second.status == 0)
         #expect(second.stdout.contains("Reusing signing key"))
     }

@@ -106,7 +106,9 @@ public actor TestDatabase {
     public static func withClient<T: Sendable>(
         _ configuration: DatabaseConfiguration, logger: Logger, _ body: @Sendable (PostgresClient) async throws -> T
     ) async throws -> T {
-        let client = PostgresClient(configuration: configuration.clientConfiguration, backgroundLogger: logger)
+        var background = logger
+        background.logLevel = .error
+        let client = PostgresClient(configuration: configuration.clientConfiguration, backgroundLogger: background)
         return try await withThrowingTaskGroup(of: T?.self) { group in
             group.addTask {
                 await client.run()

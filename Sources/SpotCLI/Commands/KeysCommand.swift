@@ -164,6 +164,12 @@ func loadPrivateKey(_ path: String) throws(CLIError) -> SigningKey {
     }
 }
 
+/// A line on standard output, written at once (not held in stdio's buffer), so long-running
+/// commands show their progress and URLs immediately even in a pipe or a log file.
+func say(_ text: String) {
+    FileHandle.standardOutput.write(Data((text + "\n").utf8))
+}
+
 /// A human note on standard error, keeping standard output for results.
 func note(_ text: String) {
     FileHandle.standardError.write(Data((text + "\n").utf8))

@@ -191,8 +191,8 @@ struct DatabaseOptions: ParsableArguments {
         }
     }
 
-    /// Runs `body` with the database: the URL's, or the embedded cluster's (started
-    /// first if needed, and stopped afterwards if this process started it).
+    /// Runs `body` with the database: the URL's, or the embedded cluster's (started or
+    /// adopted first, stopped afterwards; one process per data directory).
     func withDatabase(logger: Logger, _ body: (DatabaseConfiguration) async throws -> Void) async throws {
         if let databaseURL {
             try await body(try DatabaseConfiguration(url: databaseURL))
@@ -204,19 +204,20 @@ struct DatabaseOptions: ParsableArguments {
         } catch {
             throw CLIError.failure("\(error)")
         }
-        let started: Bool
+        let lock: DataDirectoryLock
         do {
-            started = try await embedded.start(logger: logger)
+            lock = try await embedded.start(logger: logger)
         } catch {
             throw CLIError.failure("embedded PostgreSQL: \(error)")
         }
+        defer { withExtendedLifetime(lock) {} }
         do {
             try await body(embedded.configuration)
         } catch {
-            if started { try? embedded.stop(logger: logger) }
+            try? embedded.stop(logger: logger)
             throw error
         }
-        if started { try embedded.stop(logger: logger) }
+        try embedded.stop(logger: logger)
     }
 }
 

@@ -45,26 +45,28 @@ public struct EmbeddedPostgres: Sendable {
             database: Self.databaseName, tls: .disable)
     }
 
-    /// Creates the cluster if needed, starts it unless it already runs (e.g. after the
-    /// server was killed), and creates the `spot` database. Returns whether this call started it.
-    @discardableResult
-    public func start(logger: Logger) async throws -> Bool {
+    /// Takes the data directory for this process (one server per data directory),
+    /// creates the cluster if needed, starts it — or adopts it when it still runs after
+    /// the previous server was killed — and creates the `spot` database.
+    /// The returned lock is held until the process ends; ``stop(logger:)`` stops the cluster.
+    public func start(logger: Logger) async throws -> DataDirectoryLock {
         try prepareDirectories()
+        let lock = try DataDirectoryLock(directory: (clusterDirectory as NSString).deletingLastPathComponent)
         if !FileManager.default.fileExists(atPath: clusterDirectory + "/PG_VERSION") {
             logger.info("creating the embedded PostgreSQL cluster", metadata: ["directory": "\(clusterDirectory)"])
             try run("initdb", ["-D", clusterDirectory, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8"])
         }
-        var started = false
-        if try !isRunning() {
+        if try isRunning() {
+            logger.info("embedded PostgreSQL already running (left by a previous server): adopting it")
+        } else {
             try run("pg_ctl", [
                 "-D", clusterDirectory, "-l", clusterDirectory + "/server.log", "-w", "-t", "60",
                 "-o", "-k \(socketDirectory) -c listen_addresses='' -c unix_socket_permissions=0700", "start",
             ])
-            started = true
             logger.info("embedded PostgreSQL started", metadata: ["socket": "\(socketDirectory)"])
         }
         try await createDatabaseIfMissing(logger: logger)
-        return started
+        return lock
     }
 
     /// Stops the cluster (fast shutdown: running transactions are rolled back, nothing committed is lost).
@@ -107,7 +109,7 @@ public struct EmbeddedPostgres: Sendable {
     private func createDatabaseIfMissing(logger: Logger) async throws {
         var maintenance = configuration
         maintenance.database = "postgres"
-        let client = PostgresClient(configuration: maintenance.clientConfiguration, backgroundLogger: logger)
+        let client = PostgresClient(configuration: maintenance.clientConfiguration, backgroundLogger: logger.backgroundErrorsOnly)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await client.run() }
             defer { group.cancelAll() }
@@ -163,12 +165,37 @@ public struct EmbeddedPostgres: Sendable {
     }
 }
 
+/// An exclusive lock on a server data directory (`spot.lock`, holding the owner's pid),
+/// released when the process ends, however it ends.
+public final class DataDirectoryLock: Sendable {
+    private let descriptor: Int32
+
+    init(directory: String) throws {
+        let path = directory + "/spot.lock"
+        descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { throw EmbeddedPostgresError.cannotPrepare(path) }
+        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+            var buffer = [UInt8](repeating: 0, count: 32)
+            let count = read(descriptor, &buffer, buffer.count)
+            close(descriptor)
+            let owner = String(decoding: buffer.prefix(max(0, count)), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            throw EmbeddedPostgresError.inUse(directory, owner: owner)
+        }
+        ftruncate(descriptor, 0)
+        let pid = "\(getpid())\n"
+        _ = pid.withCString { write(descriptor, $0, strlen($0)) }
+    }
+
+    deinit { close(descriptor) }
+}
+
 /// Why the embedded PostgreSQL could not be used.
 public enum EmbeddedPostgresError: Error, CustomStringConvertible {
     case binariesNotFound
     case cannotPrepare(String)
     case unreachable(String)
     case commandFailed(String, status: Int32, log: String)
+    case inUse(String, owner: String)
 
     public var description: String {
         switch self {
@@ -180,6 +207,8 @@ public enum EmbeddedPostgresError: Error, CustomStringConvertible {
         case .unreachable(let directory):
             "the postgres user cannot reach \(directory) (a parent directory is private, e.g. /root): "
                 + "choose a --data-dir under /var/lib or /srv, or give --database-url"
+        case .inUse(let directory, let owner):
+            "another spot process (pid \(owner.isEmpty ? "unknown" : owner)) is using the data directory \(directory)"
         case .commandFailed(let program, let status, let log):
             "\(program) failed with status \(status); see \(log)"
         }

@@ -10,7 +10,7 @@ public enum ServerMaintenance {
     public static func withDatabase<T: Sendable>(
         _ configuration: DatabaseConfiguration, logger: Logger, _ body: @Sendable (Database) async throws -> T
     ) async throws -> T {
-        let client = PostgresClient(configuration: configuration.clientConfiguration, backgroundLogger: logger)
+        let client = PostgresClient(configuration: configuration.clientConfiguration, backgroundLogger: logger.backgroundErrorsOnly)
         let database = Database(client: client, maximumConnections: 20, registry: PrometheusCollectorRegistry())
         return try await withThrowingTaskGroup(of: T?.self) { group in
             group.addTask {
@@ -42,6 +42,16 @@ public enum ServerMaintenance {
         } catch let error as APIError where error.code == "email_taken" {
             throw MaintenanceError("an account with the email \(email!) already exists")
         }
+    }
+}
+
+extension Logger {
+    /// This logger, reporting only errors: for short-lived clients, whose pool chatter
+    /// (e.g. a lease requested a moment before `run()` starts) is noise.
+    var backgroundErrorsOnly: Logger {
+        var logger = self
+        logger.logLevel = max(logger.logLevel, .error)
+        return logger
     }
 }
 

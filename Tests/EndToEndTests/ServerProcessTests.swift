@@ -1,0 +1,132 @@
+import Foundation
+import SpotServer
+import SpotTestSupport
+import Testing
+
+/// The real `spot server` binary, as operators run it.
+@Suite("spot server end to end", .serialized)
+struct ServerProcessTests {
+    static func url(_ configuration: DatabaseConfiguration) -> String {
+        guard case .unixSocket(let path) = configuration.endpoint else { return "" }
+        let directory = (path as NSString).deletingLastPathComponent
+        return "postgres://\(configuration.username)@/\(configuration.database)?host=\(directory)"
+    }
+
+    @Test("Two replicas on one database share rate limits and token revocation")
+    func twoReplicas() async throws {
+        try await TestDatabase.shared.withDatabase { database in
+            let url = Self.url(database)
+            let common = ["--database-url", url, "--password-cost", "4"]
+            let a = try await ServerProcess.start(common)
+            let b = try await ServerProcess.start(common)
+            // An account, created through A; signed in through B.
+            let registered = try await a.api.post(
+                "/api/v1/auth/register", ["email": "ann@example.com", "password": "correct horse battery", "display_name": "Ann"])
+            #expect(registered.status == 201)
+            let login = try await b.api.post("/api/v1/auth/login", ["email": "ann@example.com", "password": "correct horse battery"])
+            let token = try #require(login.json["access_token"].string)
+            #expect(try await a.api.get("/api/v1/auth/me", token: token).status == 200)
+
+            // Sign out through A: the token dies on B at once.
+            #expect(try await a.api.post("/api/v1/auth/logout", token: token).status == 204)
+            let afterLogout = try await b.api.get("/api/v1/auth/me", token: token)
+            #expect(afterLogout.status == 401)
+            #expect(afterLogout.errorCode == "token_revoked")
+
+            // 2 attempts so far from this address (register, login); 3 more split across replicas reach the limit.
+            for server in [a, b, a] {
+                let attempt = try await server.api.post("/api/v1/auth/login", ["email": "ann@example.com", "password": "wrong password!"])
+                #expect(attempt.status == 401)
+            }
+            for server in [b, a] {
+                let limited = try await server.api.post("/api/v1/auth/login", ["email": "ann@example.com", "password": "correct horse battery"])
+                #expect(limited.status == 429, "\(limited.text)")
+                #expect(limited.headers.first(name: "Retry-After") != nil)
+            }
+            #expect(try await a.stop() == 0)
+            #expect(try await b.stop() == 0)
+        }
+    }
+
+    @Test("Embedded PostgreSQL: first start creates the cluster, SIGTERM stops both cleanly, data survives a restart and a kill -9")
+    func embedded() async throws {
+        let directory = try makeTemporaryDirectory("spot-embedded")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let data = directory.appendingPathComponent("data").path
+
+        let first = try await ServerProcess.start(["--data-dir", data, "--password-cost", "4"])
+        #expect(FileManager.default.fileExists(atPath: data + "/postgres/PG_VERSION"))
+        let registered = try await first.api.post(
+            "/api/v1/auth/register", ["email": "ann@example.com", "password": "correct horse battery", "display_name": "Ann"])
+        #expect(registered.status == 201)
+        #expect(try await first.stop(signal: SIGTERM) == 0)
+        #expect(first.log.contains("embedded PostgreSQL stopped"))
+        #expect(!FileManager.default.fileExists(atPath: data + "/postgres/postmaster.pid"), "the cluster was stopped")
+
+        // Restart: the account is still there.
+        let second = try await ServerProcess.start(["--data-dir", data, "--password-cost", "4"])
+        let login = try await second.api.post("/api/v1/auth/login", ["email": "ann@example.com", "password": "correct horse battery"])
+        #expect(login.status == 200)
+        // A second server on the same data directory is refused while the first runs.
+        let rival = try runProcess(try spotBinary(), ["server", "--data-dir", data, "--port", String(try freePort())])
+        #expect(rival.status != 0)
+        #expect(rival.stderr.contains("is using the data directory"))
+        // kill -9: the cluster keeps running; the next start adopts it and nothing is lost.
+        try await second.stop(signal: SIGKILL)
+        let third = try await ServerProcess.start(["--data-dir", data, "--password-cost", "4"])
+        #expect(third.log.contains("adopting it"))
+        let again = try await third.api.post("/api/v1/auth/login", ["email": "ann@example.com", "password": "correct horse battery"])
+        #expect(again.status == 200)
+        #expect(try await third.stop() == 0)
+        #expect(!FileManager.default.fileExists(atPath: data + "/postgres/postmaster.pid"))
+    }
+
+    @Test("create-admin, seed with progress, migrate — against a database URL")
+    func maintenance() async throws {
+        try await TestDatabase.shared.withDatabase(migrated: false) { database in
+            let url = Self.url(database)
+            let migrate = try runProcess(try spotBinary(), ["server", "migrate", "--database-url", url])
+            #expect(migrate.status == 0, "\(migrate.stderr)")
+            #expect(migrate.stdout.contains("database is at migration 1"))
+
+            let admin = try runProcess(
+                try spotBinary(), ["server", "create-admin", "--database-url", url, "--email", "root@example.com", "--name", "Root"],
+                stdin: "a long admin password\n")
+            #expect(admin.status == 0, "\(admin.stderr)")
+            #expect(admin.stdout.contains("created admin root@example.com"))
+            let again = try runProcess(
+                try spotBinary(), ["server", "create-admin", "--database-url", url, "--email", "ROOT@example.com"],
+                stdin: "a long admin password\n")
+            #expect(again.status != 0)
+            #expect(again.stderr.contains("already exists"))
+            let weak = try runProcess(
+                try spotBinary(), ["server", "create-admin", "--database-url", url, "--email", "x@example.com"], stdin: "short\n")
+            #expect(weak.status != 0)
+            #expect(weak.stderr.contains("password must be at least 10 characters"))
+
+            let seed = try runProcess(try spotBinary(), ["server", "seed", "--database-url", url, "--events", "2500"])
+            #expect(seed.status == 0, "\(seed.stderr)")
+            #expect(seed.stdout.contains("seeded 2500 events"))
+            #expect(seed.stderr.contains("2500/2500 events"), "progress is reported")
+
+            let server = try await ServerProcess.start(["--database-url", url])
+            let search = try await server.api.get("/api/v1/events?q=jazz&per_page=5")
+            #expect(search.status == 200)
+            #expect((search.json["total"].int ?? 0) > 0)
+            let login = try await server.api.post("/api/v1/auth/login", ["email": "root@example.com", "password": "a long admin password"])
+            #expect(login.json["user"]["role"].string == "admin")
+            #expect(try await server.stop() == 0)
+        }
+    }
+
+    @Test("Bad configuration is a clear error, never a crash")
+    func badConfiguration() throws {
+        let badURL = try runProcess(try spotBinary(), ["server", "--database-url", "mysql://x@y/z"])
+        #expect(badURL.status == 2)
+        #expect(badURL.stderr.contains("postgres://"))
+        let badPort = try runProcess(try spotBinary(), ["server", "--port", "70000"])
+        #expect(badPort.status == 2)
+        let badLevel = try runProcess(try spotBinary(), ["server", "--log-level", "loud"])
+        #expect(badLevel.status == 2)
+    }
+}

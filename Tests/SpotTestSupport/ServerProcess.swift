@@ -1,0 +1,125 @@
+import Foundation
+
+/// A `spot server` process for end-to-end tests, on a free port, with its output in a file.
+public final class ServerProcess: @unchecked Sendable {
+    public let port: Int
+    public let api: APIClient
+    public let logPath: String
+    private let child: ChildProcess
+
+    /// Starts `spot server --port <free port> <arguments…>` and waits until /health answers 200.
+    public static func start(_ arguments: [String], environment: [String: String] = [:]) async throws -> ServerProcess {
+        let port = try freePort()
+        return try await launch(["server", "--port", String(port)] + arguments, port: port, environment: environment)
+    }
+
+    /// Starts `spot <arguments…>` (which must serve on `port`) and waits until /health answers 200.
+    public static func launch(
+        _ arguments: [String], port: Int, environment: [String: String] = [:]
+    ) async throws -> ServerProcess {
+        let server = try ServerProcess(port: port, arguments: arguments, environment: environment)
+        try await server.waitUntilHealthy()
+        return server
+    }
+
+    private init(port: Int, arguments: [String], environment: [String: String]) throws {
+        self.port = port
+        api = APIClient(port: port)
+        logPath = FileManager.default.temporaryDirectory.appendingPathComponent("spot-server-\(port).log").path
+        child = try ChildProcess(
+            try spotBinary(), arguments, environment: ProcessInfo.processInfo.environment.merging(environment) { $1 },
+            outputPath: logPath)
+    }
+
+    private func waitUntilHealthy() async throws {
+        let deadline = ContinuousClock.now + .seconds(180)
+        while ContinuousClock.now < deadline {
+            guard child.isRunning else { throw ServerFailed(log: log) }
+            if let health = try? await api.get("/health"), health.status == 200 { return }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        throw ServerFailed(log: log)
+    }
+
+    /// The server's output so far.
+    public var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+
+    public var isRunning: Bool { child.isRunning }
+
+    /// Sends `signal` and waits up to `timeout` for the process to end; returns its exit
+    /// status (128 + signal number when a signal ended it).
+    @discardableResult
+    public func stop(signal: Int32 = SIGTERM, timeout: Duration = .seconds(30)) async throws -> Int32 {
+        if child.isRunning { child.signal(signal) }
+        let deadline = ContinuousClock.now + timeout
+        while child.isRunning {
+            guard ContinuousClock.now < deadline else { throw ServerFailed(log: "did not stop after \(timeout)\n" + log) }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        return child.exitStatus ?? -1
+    }
+
+    deinit {
+        if child.isRunning { child.signal(SIGKILL) }
+    }
+
+    public struct ServerFailed: Error, CustomStringConvertible {
+        public let log: String
+        public var description: String { "spot server failed:\n\(log)" }
+    }
+}
+
+/// A TCP port nobody listens on right now (bound to port 0, then released).
+public func freePort() throws -> Int {
+    let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(descriptor) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = 0
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &address) { pointer in
+        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, length) == 0 && getsockname(descriptor, $0, &length) == 0 }
+    }
+    guard bound else { throw ServerProcess.ServerFailed(log: "no free port: \(String(cString: strerror(errno)))") }
+    return Int(UInt16(bigEndian: address.sin_port))
+}
+
+/// A child process started with posix_spawn, its output appended to a file, polled
+/// with waitpid (Foundation's `Process` can miss a child's exit on Linux).
+final class ChildProcess: @unchecked Sendable {
+    let pid: pid_t
+    private let lock = NSLock()
+    private var status: Int32?
+
+    init(_ executable: String, _ arguments: [String], environment: [String: String], outputPath: String) throws {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
+        let envp: [UnsafeMutablePointer<CChar>?] = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { for pointer in argv + envp { free(pointer) } }
+        var pid: pid_t = 0
+        let result = posix_spawn(&pid, executable, &actions, nil, argv, envp)
+        guard result == 0 else { throw ServerProcess.ServerFailed(log: "cannot start \(executable): \(String(cString: strerror(result)))") }
+        self.pid = pid
+    }
+
+    var isRunning: Bool {
+        lock.withLock {
+            if status != nil { return false }
+            var raw: Int32 = 0
+            guard waitpid(pid, &raw, WNOHANG) == pid else { return true }
+            status = raw & 0x7F == 0 ? (raw >> 8) & 0xFF : 128 + (raw & 0x7F)
+            return false
+        }
+    }
+
+    /// The exit status once the process has ended.
+    var exitStatus: Int32? { lock.withLock { status } }
+
+    func signal(_ signal: Int32) { kill(pid, signal) }
+}
