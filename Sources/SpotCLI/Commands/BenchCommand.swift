@@ -2,13 +2,14 @@ import ArgumentParser
 import Crypto
 import Foundation
 import SpotCore
+import SpotServer
 import SpotVectors
 
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks, each printed beside the physical limit measured in the same run.",
-        subcommands: [VerifyBench.self]
+        subcommands: [VerifyBench.self, SearchBench.self]
     )
 
     struct VerifyBench: ParsableCommand {
@@ -98,6 +99,65 @@ struct BenchCommand: ParsableCommand {
             formatter.numberStyle = .decimal
             formatter.maximumFractionDigits = 0
             return formatter.string(from: NSNumber(value: rate.rounded())) ?? "\(Int(rate))"
+        }
+    }
+}
+
+extension BenchCommand {
+    struct SearchBench: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "search",
+            abstract: "Event search latency (p50/p95/p99) beside a primary-key lookup measured in the same run.",
+            discussion: """
+                Seeds sample events until at least --events are published (the first run takes a while), \
+                then runs two-word queries with a filter through the server's search code, one at a time, \
+                each followed by a primary-key lookup of a random event.
+
+                Example (use a release build):
+                  swift run -c release spot bench search --data-dir /var/tmp/spot-bench --events 100000
+                """
+        )
+
+        @OptionGroup var database: DatabaseOptions
+
+        @Option(help: "Published events the database must hold.")
+        var events = 100_000
+
+        @Option(help: "Measured queries.")
+        var queries = 2000
+
+        func validate() throws {
+            guard events > 0, queries > 0 else { throw ValidationError("--events and --queries must be positive") }
+        }
+
+        func run() async throws {
+            #if DEBUG
+                note("warning: this is a debug build; measure with `swift run -c release spot bench search`")
+            #endif
+            let logger = makeLogger(level: .warning)
+            try await database.withDatabase(logger: logger) { configuration in
+                let result = try await ServerMaintenance.withDatabase(configuration, logger: logger) { [events, queries] database in
+                    let existing = try await DemoAccounts.publishedEvents(in: database, logger: logger)
+                    if existing < events {
+                        note("seeding \(events - existing) events …")
+                        let bar = ProgressBar(label: "events")
+                        _ = try await SampleData(events: events - existing, seed: 7).insert(into: database, now: Date(), logger: logger) {
+                            bar.update($0, of: $1)
+                        }
+                        bar.finish()
+                    }
+                    return try await SearchBenchmark(queries: queries).run(database: database, logger: logger)
+                }
+                func ms(_ duration: Duration) -> String {
+                    let (seconds, attoseconds) = duration.components
+                    return String(format: "%.2f ms", Double(seconds) * 1000 + Double(attoseconds) / 1e15)
+                }
+                say("CPU: \(cpuModel()); \(result.events) published events; \(queries) queries, one at a time")
+                say("search (two words + a filter, \(String(format: "%.0f", result.averageMatches)) matches on average):")
+                say("  p50 \(ms(result.search.percentile(0.50)))   p95 \(ms(result.search.percentile(0.95)))   p99 \(ms(result.search.percentile(0.99)))")
+                say("primary-key lookup of one event (same run):")
+                say("  p50 \(ms(result.lookup.percentile(0.50)))   p95 \(ms(result.lookup.percentile(0.95)))   p99 \(ms(result.lookup.percentile(0.99)))")
+            }
         }
     }
 }

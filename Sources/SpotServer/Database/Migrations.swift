@@ -1,6 +1,7 @@
 /// Every migration, in order. Append new ones; never edit one that has landed.
 public enum Migrations {
     public static let all: [Migration] = [
-        initialSchema
+        initialSchema,
+        searchWords,
     ]
 }

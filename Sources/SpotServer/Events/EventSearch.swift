@@ -6,11 +6,14 @@ import PostgresNIO
 /// pagination; and recommendations for a signed-in user.
 ///
 /// Matching: the weighted search document (title A, description B, venue and city C,
-/// English stemming) against `websearch_to_tsquery`, or — so a typo still finds the
-/// event — trigram similarity of the query to whole words of the title
-/// (`<<%`, pg_trgm's strict word similarity, threshold 0.5: "jaz festivl" finds
-/// "Summer Jazz Festival", "opera" does not find "Open Air").
-/// Ranking: `ts_rank` plus that similarity.
+/// English stemming) against `websearch_to_tsquery`, ranked by `ts_rank` (so a title
+/// match outranks a description match, which outranks a venue match). When that finds
+/// nothing — a typo — each query word is widened to the title words of the
+/// `search_words` dictionary that are trigram-similar to it (pg_trgm `%`, similarity at
+/// least 0.45), and the search runs again: "jaz festivl" becomes
+/// `(festivl | festival) & (jaz | jazz)`, while "opera" does not become "open".
+/// The SQL is assembled from fixed fragments for the filters actually given, every
+/// value a bound parameter, so each query gets a plan for exactly its filters.
 struct EventSearch: Sendable {
     let database: Database
 
@@ -42,28 +45,61 @@ struct EventSearch: Sendable {
         let perPage: Int
     }
 
+    /// How the text is turned into a `tsquery`.
+    enum Matching: Equatable {
+        /// `websearch_to_tsquery` of the user's text.
+        case web(String)
+        /// `to_tsquery` of a query built from dictionary words (alphanumeric only).
+        case corrected(String)
+        case none
+    }
+
     func search(_ query: Query, now: Date, logger: Logger) async throws -> Page {
-        let text = query.text.flatMap { $0.isEmpty ? nil : $0 }
-        let relevance = query.sort == .relevance && text != nil
+        guard let text = query.text else { return try await page(query, matching: .none, now: now, logger: logger) }
+        let exact = try await page(query, matching: .web(text), now: now, logger: logger)
+        guard exact.total == 0, let corrected = try await correctedQuery(text, logger: logger) else { return exact }
+        return try await page(query, matching: .corrected(corrected), now: now, logger: logger)
+    }
+
+    /// `(word | similar | …) & …` for the words of `text`, or nil when no word has a
+    /// similar dictionary word (searching again would find nothing new).
+    func correctedQuery(_ text: String, logger: Logger) async throws -> String? {
+        let words = Array(Set(
+            text.lowercased().split { !$0.isLetter && !$0.isNumber }.map(String.init).filter { $0.count >= 2 })).sorted()
+        guard !words.isEmpty, words.count <= 8 else { return nil }
         let rows = try await database.query(
             """
-            SELECT \(unescaped: EventRepository.columns), count(*) OVER ()::int
-            FROM events e JOIN venues v ON v.id = e.venue_id
-            CROSS JOIN LATERAL (SELECT websearch_to_tsquery('english', coalesce(\(text), ''))) AS q(tsq)
-            WHERE e.status = 'published'
-              AND (\(text)::text IS NULL OR e.search_vector @@ q.tsq OR \(text) <<% e.title)
-              AND (\(query.category)::text IS NULL OR e.category_id = \(query.category))
-              AND (\(query.city)::text IS NULL OR lower(e.city) = lower(\(query.city)))
-              AND e.starts_at >= coalesce(\(query.from), \(now))
-              AND (\(query.to)::timestamptz IS NULL OR e.starts_at < \(query.to))
-              AND (\(query.free)::boolean IS NULL OR (e.min_price_minor = 0) = \(query.free))
-              AND (\(query.minPrice)::bigint IS NULL OR e.min_price_minor >= \(query.minPrice))
-              AND (\(query.maxPrice)::bigint IS NULL OR e.min_price_minor <= \(query.maxPrice))
-            ORDER BY
-              CASE WHEN \(relevance) THEN ts_rank(e.search_vector, q.tsq) + strict_word_similarity(\(text), e.title) END DESC NULLS LAST,
-              e.starts_at, e.id
-            LIMIT \(query.perPage) OFFSET \((query.page - 1) * query.perPage)
+            SELECT q.word, coalesce(
+                (SELECT array_agg(s.word ORDER BY similarity(s.word, q.word) DESC, s.word)
+                 FROM (SELECT word FROM search_words WHERE word % q.word AND similarity(word, q.word) >= 0.45
+                       ORDER BY similarity(word, q.word) DESC, word LIMIT 3) AS s), '{}')
+            FROM unnest(\(words)::text[]) AS q(word)
             """, logger: logger)
+        var groups: [String] = []
+        var widened = false
+        for try await (word, similar) in rows.decode((String, [String]).self) {
+            let alternatives = [word] + similar.filter { $0 != word && $0.allSatisfy { $0.isLetter || $0.isNumber } }
+            widened = widened || alternatives.count > 1
+            groups.append("(" + alternatives.joined(separator: " | ") + ")")
+        }
+        return widened ? groups.sorted().joined(separator: " & ") : nil
+    }
+
+    private func page(_ query: Query, matching: Matching, now: Date, logger: Logger) async throws -> Page {
+        var sql = SQLBuilder()
+        let conditions = sql.conditions(query, matching: matching, now: now)
+        var order = "e.starts_at, e.id"
+        if query.sort == .relevance, let tsquery = sql.tsquery(matching) {
+            order = "ts_rank(e.search_vector, \(tsquery)) DESC, " + order
+        }
+        let statement = """
+            SELECT \(EventRepository.columns), count(*) OVER ()::int
+            FROM events e JOIN venues v ON v.id = e.venue_id
+            WHERE \(conditions)
+            ORDER BY \(order)
+            LIMIT \(sql.bind(query.perPage)) OFFSET \(sql.bind((query.page - 1) * query.perPage))
+            """
+        let rows = try await database.query(PostgresQuery(unsafeSQL: statement, binds: sql.binds), logger: logger)
         var items: [Event] = []
         var total = 0
         for try await row in rows {
@@ -71,11 +107,13 @@ struct EventSearch: Sendable {
             total = try PostgresRandomAccessRow(row)[19].decode(Int.self)
         }
         if items.isEmpty, query.page > 1 {
-            // Past the last page: the window count is not available, so count separately.
-            total = try await search(Query(
-                text: query.text, category: query.category, city: query.city, from: query.from, to: query.to,
-                free: query.free, minPrice: query.minPrice, maxPrice: query.maxPrice, sort: query.sort, page: 1,
-                perPage: 1), now: now, logger: logger).total
+            // Past the last page there is no row to carry the window count: count separately.
+            var count = SQLBuilder()
+            let countConditions = count.conditions(query, matching: matching, now: now)
+            let rows = try await database.query(
+                PostgresQuery(unsafeSQL: "SELECT count(*)::int FROM events e WHERE \(countConditions)", binds: count.binds),
+                logger: logger)
+            for try await value in rows.decode(Int.self) { total = value }
         }
         return Page(items: items, total: total, page: query.page, perPage: query.perPage)
     }
@@ -125,5 +163,38 @@ struct EventSearch: Sendable {
                 event: event, reason: sameOrganizer ? "organizer" : sameCategory ? "category" : "popular"))
         }
         return recommendations
+    }
+}
+
+/// Builds SQL from fixed fragments, every value a bound parameter (`$1`, `$2`, …).
+private struct SQLBuilder {
+    var binds = PostgresBindings()
+
+    /// A placeholder for `value`.
+    mutating func bind(_ value: some PostgresDynamicTypeEncodable) -> String {
+        binds.append(value)
+        return "$\(binds.count)"
+    }
+
+    /// The `tsquery` expression of `matching`, if it has one.
+    mutating func tsquery(_ matching: EventSearch.Matching) -> String? {
+        switch matching {
+        case .web(let text): "websearch_to_tsquery('english', \(bind(text)))"
+        case .corrected(let query): "to_tsquery('english', \(bind(query)))"
+        case .none: nil
+        }
+    }
+
+    /// The WHERE clause of a search.
+    mutating func conditions(_ query: EventSearch.Query, matching: EventSearch.Matching, now: Date) -> String {
+        var conditions = ["e.status = 'published'", "e.starts_at >= \(bind(query.from ?? now))"]
+        if let tsquery = tsquery(matching) { conditions.append("e.search_vector @@ \(tsquery)") }
+        if let category = query.category { conditions.append("e.category_id = \(bind(category))") }
+        if let city = query.city { conditions.append("lower(e.city) = lower(\(bind(city)))") }
+        if let to = query.to { conditions.append("e.starts_at < \(bind(to))") }
+        if let free = query.free { conditions.append(free ? "e.min_price_minor = 0" : "e.min_price_minor > 0") }
+        if let minimum = query.minPrice { conditions.append("e.min_price_minor >= \(bind(minimum))") }
+        if let maximum = query.maxPrice { conditions.append("e.min_price_minor <= \(bind(maximum))") }
+        return conditions.joined(separator: " AND ")
     }
 }
