@@ -230,13 +230,13 @@ struct AuthRepository: Sendable {
 
     /// Revokes the caller's own token; false if there is no such live token of theirs.
     func revokeSystemToken(id: UUID, userID: UUID, now: Date, logger: Logger) async throws -> Bool {
-        let rows = try await database.query(
-            """
-            UPDATE system_tokens SET revoked_at = \(now)
-            WHERE id = \(id) AND user_id = \(userID) AND revoked_at IS NULL RETURNING id
-            """, logger: logger)
-        for try await _ in rows { return true }
-        return false
+        try await database.withConnection(logger: logger) { connection in
+            try await connection.returnsRow(
+                """
+                UPDATE system_tokens SET revoked_at = \(now)
+                WHERE id = \(id) AND user_id = \(userID) AND revoked_at IS NULL RETURNING id
+                """, logger: logger)
+        }
     }
 
     /// The identity behind a system token, if it is live; records when it was last used.

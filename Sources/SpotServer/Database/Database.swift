@@ -64,6 +64,23 @@ public struct Database: Sendable {
     }
 }
 
+extension PostgresConnection {
+    /// Runs `query` and tells whether it returned any row (e.g. an `UPDATE … RETURNING`
+    /// that matched, or an existence check).
+    func returnsRow(_ query: PostgresQuery, logger: Logger) async throws -> Bool {
+        for try await _ in try await self.query(query, logger: logger) { return true }
+        return false
+    }
+}
+
+extension PostgresClient {
+    /// Runs `query` and tells whether it returned any row.
+    func returnsRow(_ query: PostgresQuery, logger: Logger) async throws -> Bool {
+        for try await _ in try await self.query(query, logger: logger) { return true }
+        return false
+    }
+}
+
 /// Runs `body`, or throws ``DeadlineExceeded`` once `limit` passes (the body is cancelled).
 func withTimeout<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
     try await withThrowingTaskGroup(of: T.self) { group in

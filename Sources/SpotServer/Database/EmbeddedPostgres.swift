@@ -113,10 +113,8 @@ public struct EmbeddedPostgres: Sendable {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await client.run() }
             defer { group.cancelAll() }
-            let rows = try await client.query(
+            let exists = try await client.returnsRow(
                 "SELECT 1 FROM pg_database WHERE datname = \(Self.databaseName)", logger: logger)
-            var exists = false
-            for try await _ in rows { exists = true }
             if !exists {
                 try await client.query("CREATE DATABASE \(unescaped: Self.databaseName)", logger: logger)
             }

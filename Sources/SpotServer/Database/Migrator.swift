@@ -51,9 +51,9 @@ public struct Migrator: Sendable {
                 let didApply = try await connection.withTransaction(logger: logger) { connection in
                     try await connection.query("SELECT pg_advisory_xact_lock(\(Self.lockKey))", logger: logger)
                     // Another replica may have applied it while we waited for the lock.
-                    let rows = try await connection.query(
+                    guard try await !connection.returnsRow(
                         "SELECT 1 FROM schema_migrations WHERE version = \(migration.version)", logger: logger)
-                    for try await _ in rows { return false }
+                    else { return false }
                     for statement in migration.statements {
                         try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
                     }

@@ -119,15 +119,13 @@ struct EventRepository: Sendable {
         guard !changes.isEmpty else { return current }
         try await database.withTransaction(logger: logger) { [changes] connection in
             try await Self.checkReferences(fields, organizer: current.organizerID, connection: connection, logger: logger)
-            let rows = try await connection.query(
+            let updated = try await connection.returnsRow(
                 """
                 UPDATE events SET venue_id = \(fields.venueID), category_id = \(fields.category), title = \(fields.title),
                     description = \(fields.description), starts_at = \(fields.startsAt), ends_at = \(fields.endsAt),
                     reentry_policy = \(fields.reentryPolicy), updated_at = \(now)
                 WHERE id = \(current.id) AND status <> 'cancelled' RETURNING id
                 """, logger: logger)
-            var updated = false
-            for try await _ in rows { updated = true }
             guard updated else { throw APIError.conflict("A cancelled event cannot be edited.", code: "event_cancelled") }
             try await AuditLog.record(
                 on: connection, actor: actor, organizer: current.organizerID, action: "event.update", entityType: "event",

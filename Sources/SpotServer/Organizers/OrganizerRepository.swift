@@ -52,11 +52,9 @@ struct OrganizerRepository: Sendable {
     func create(userID: UUID, fields: Fields, now: Date, logger: Logger) async throws -> Organizer {
         let id = UUID.now(now)
         try await database.withTransaction(logger: logger) { connection in
-            let rows = try await connection.query(
+            let upgraded = try await connection.returnsRow(
                 "UPDATE users SET role = 'organizer', updated_at = \(now) WHERE id = \(userID) AND role = 'attendee' RETURNING id",
                 logger: logger)
-            var upgraded = false
-            for try await _ in rows { upgraded = true }
             guard upgraded else { throw APIError.conflict("Only an attendee account can become an organizer.") }
             try await connection.query(
                 """
@@ -120,13 +118,11 @@ struct OrganizerRepository: Sendable {
     /// Marks an organizer verified (admins only; checked by the caller).
     func verify(id: UUID, admin: UUID, now: Date, logger: Logger) async throws -> Organizer {
         try await database.withTransaction(logger: logger) { connection in
-            let rows = try await connection.query(
+            let changed = try await connection.returnsRow(
                 """
                 UPDATE organizers SET verified_at = \(now), verified_by = \(admin), updated_at = \(now)
                 WHERE id = \(id) AND verified_at IS NULL RETURNING id
                 """, logger: logger)
-            var changed = false
-            for try await _ in rows { changed = true }
             if changed {
                 try await AuditLog.record(
                     on: connection, actor: admin, organizer: id, action: "organizer.verify", entityType: "organizer",
