@@ -76,7 +76,7 @@ let package = Package(
         .target(
             name: "SpotServer",
             dependencies: [
-                "SpotCore", "SpotSync",
+                "SpotCore", "SpotSync", "SpotQR",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),

@@ -68,7 +68,7 @@ struct ServerProcessTests {
         let login = try await second.api.post("/api/v1/auth/login", ["email": "ann@example.com", "password": "correct horse battery"])
         #expect(login.status == 200)
         // A second server on the same data directory is refused while the first runs.
-        let rival = try runProcess(try spotBinary(), ["server", "--data-dir", data, "--port", String(try freePort())])
+        let rival = try await runProcess(try spotBinary(), ["server", "--data-dir", data, "--port", String(try freePort())])
         #expect(rival.status != 0)
         #expect(rival.stderr.contains("is using the data directory"))
         // kill -9: the cluster keeps running; the next start adopts it and nothing is lost.
@@ -85,26 +85,26 @@ struct ServerProcessTests {
     func maintenance() async throws {
         try await TestDatabase.shared.withDatabase(migrated: false) { database in
             let url = Self.url(database)
-            let migrate = try runProcess(try spotBinary(), ["server", "migrate", "--database-url", url])
+            let migrate = try await runProcess(try spotBinary(), ["server", "migrate", "--database-url", url])
             #expect(migrate.status == 0, "\(migrate.stderr)")
             #expect(migrate.stdout.contains("database is at migration \(Migrator().latestVersion)"))
 
-            let admin = try runProcess(
+            let admin = try await runProcess(
                 try spotBinary(), ["server", "create-admin", "--database-url", url, "--email", "root@example.com", "--name", "Root"],
                 stdin: "a long admin password\n")
             #expect(admin.status == 0, "\(admin.stderr)")
             #expect(admin.stdout.contains("created admin root@example.com"))
-            let again = try runProcess(
+            let again = try await runProcess(
                 try spotBinary(), ["server", "create-admin", "--database-url", url, "--email", "ROOT@example.com"],
                 stdin: "a long admin password\n")
             #expect(again.status != 0)
             #expect(again.stderr.contains("already exists"))
-            let weak = try runProcess(
+            let weak = try await runProcess(
                 try spotBinary(), ["server", "create-admin", "--database-url", url, "--email", "x@example.com"], stdin: "short\n")
             #expect(weak.status != 0)
             #expect(weak.stderr.contains("password must be at least 10 characters"))
 
-            let seed = try runProcess(try spotBinary(), ["server", "seed", "--database-url", url, "--events", "2500"])
+            let seed = try await runProcess(try spotBinary(), ["server", "seed", "--database-url", url, "--events", "2500"])
             #expect(seed.status == 0, "\(seed.stderr)")
             #expect(seed.stdout.contains("seeded 2500 events"))
             #expect(seed.stderr.contains("2500/2500 events"), "progress is reported")
@@ -120,13 +120,13 @@ struct ServerProcessTests {
     }
 
     @Test("Bad configuration is a clear error, never a crash")
-    func badConfiguration() throws {
-        let badURL = try runProcess(try spotBinary(), ["server", "--database-url", "mysql://x@y/z"])
+    func badConfiguration() async throws {
+        let badURL = try await runProcess(try spotBinary(), ["server", "--database-url", "mysql://x@y/z"])
         #expect(badURL.status == 2)
         #expect(badURL.stderr.contains("postgres://"))
-        let badPort = try runProcess(try spotBinary(), ["server", "--port", "70000"])
+        let badPort = try await runProcess(try spotBinary(), ["server", "--port", "70000"])
         #expect(badPort.status == 2)
-        let badLevel = try runProcess(try spotBinary(), ["server", "--log-level", "loud"])
+        let badLevel = try await runProcess(try spotBinary(), ["server", "--log-level", "loud"])
         #expect(badLevel.status == 2)
     }
 }

@@ -25,33 +25,33 @@ struct QRCodeTests {
     }
 
     @Test("50 random tickets: PNG decodes with zbarimg to the exact payload text")
-    func pngRoundTrip() throws {
+    func pngRoundTrip() async throws {
         let directory = try artifactDirectory("qr-png")
         for (index, ticket) in Self.randomTickets(50, seed: 50).enumerated() {
             let file = directory.appendingPathComponent("ticket-\(index).png")
             try Data(try QRCode(text: ticket.text).pngData()).write(to: file)
-            let decoded = try runProcess("zbarimg", ["--raw", "-q", file.path])
+            let decoded = try await runProcess("zbarimg", ["--raw", "-q", file.path])
             #expect(decoded.status == 0, "zbarimg failed on \(file.path): \(decoded.stderr)")
             #expect(decoded.stdout == ticket.text + "\n", "ticket \(index)")
         }
     }
 
     @Test("SVG rasterized by librsvg decodes with zbarimg to the exact payload text")
-    func svgRoundTrip() throws {
+    func svgRoundTrip() async throws {
         let directory = try artifactDirectory("qr-svg")
         for (index, ticket) in Self.randomTickets(10, seed: 10).enumerated() {
             let svg = directory.appendingPathComponent("ticket-\(index).svg")
             let png = directory.appendingPathComponent("ticket-\(index).rendered.png")
             try Data(try QRCode(text: ticket.text).svg(moduleSize: 6).utf8).write(to: svg)
-            let rendered = try runProcess("rsvg-convert", [svg.path, "-o", png.path])
+            let rendered = try await runProcess("rsvg-convert", [svg.path, "-o", png.path])
             #expect(rendered.status == 0, "rsvg-convert: \(rendered.stderr)")
-            let decoded = try runProcess("zbarimg", ["--raw", "-q", png.path])
+            let decoded = try await runProcess("zbarimg", ["--raw", "-q", png.path])
             #expect(decoded.stdout == ticket.text + "\n", "ticket \(index)")
         }
     }
 
     @Test("The PNG is spec-valid: signature, chunk CRCs, 1-bit greyscale, pixels match the modules and quiet zone")
-    func pngStructure() throws {
+    func pngStructure() async throws {
         let code = try QRCode(text: "HVFLVSPOT")
         let moduleSize = 3
         let quietZone = 4
@@ -104,7 +104,7 @@ struct QRCodeTests {
         (false, 126, 8, 9),
         (true, 142, 8, 10),
     ])
-    func density(window: Bool, bytes: Int, base45Version: Int, base64Version: Int) throws {
+    func density(window: Bool, bytes: Int, base45Version: Int, base64Version: Int) async throws {
         let ticket = try SignedTicket.sign(
             TicketClaims(
                 ticketID: UUID(), eventID: UUID(), ticketTypeID: UUID(), issueVersion: .max,
@@ -126,7 +126,7 @@ struct QRCodeTests {
     }
 
     @Test("The SVG is one white square and one black path, sized with the quiet zone")
-    func svgShape() throws {
+    func svgShape() async throws {
         let code = try QRCode(text: "HVFLVSPOT")
         let svg = code.svg(moduleSize: 10, quietZone: 4)
         let side = code.size + 8

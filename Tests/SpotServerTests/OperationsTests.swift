@@ -63,13 +63,13 @@ struct OperationsTests {
     }
 
     @Test("The OpenAPI document lists exactly the router's routes")
-    func openAPIRoutes() throws {
+    func openAPIRoutes() async throws {
         let configuration = try TestDatabase.adminConfiguration()
         let registry = PrometheusCollectorRegistry()
         let client = PostgresClient(configuration: configuration.clientConfiguration)
         let services = ServerServices(
             database: Database(client: client, maximumConnections: 1, registry: registry),
-            configuration: ServerConfiguration(database: configuration), registry: registry)
+            configuration: ServerConfiguration(database: configuration), registry: registry, logger: Logger(label: "test"))
         let routes = Set(buildRouter(services).routes.map { route in
             let path = route.path.description.split(separator: "/").map {
                 $0.hasPrefix(":") ? "{\($0.dropFirst())}" : String($0)
@@ -118,7 +118,7 @@ struct OperationsTests {
                 "samples": samples.map { ["schema": $0.0, "instance": $0.1.json.value] },
             ]
             let python = ProcessInfo.processInfo.environment["SPOT_TEST_PYTHON"] ?? "python3"
-            let result = try runProcess(
+            let result = try await runProcess(
                 python, [repositoryRoot.appendingPathComponent("Tests/Tools/openapi_check.py").path],
                 stdin: String(decoding: try JSONSerialization.data(withJSONObject: input), as: UTF8.self))
             #expect(result.status == 0, "\(result.stdout)\(result.stderr)")

@@ -35,8 +35,10 @@ public struct APIClient: Sendable {
         try await send(.GET, path, token: token)
     }
 
-    public func post(_ path: String, _ json: [String: any Sendable]? = nil, token: String? = nil) async throws -> APIResponse {
-        try await send(.POST, path, json: json, token: token)
+    public func post(
+        _ path: String, _ json: [String: any Sendable]? = nil, token: String? = nil, headers: [(String, String)] = []
+    ) async throws -> APIResponse {
+        try await send(.POST, path, json: json, token: token, headers: headers)
     }
 
     public func patch(_ path: String, _ json: [String: any Sendable], token: String? = nil) async throws -> APIResponse {

@@ -8,38 +8,26 @@ public struct ProcessResult: Sendable {
 }
 
 /// Runs an executable (absolute path, or a name looked up in PATH) to completion.
+/// posix_spawn with output in files, polled with waitpid between short sleeps: it never
+/// blocks a thread of the concurrency pool (Foundation's `Process.waitUntilExit` can,
+/// and on two cores that starves every other test).
 public func runProcess(
     _ executable: String, _ arguments: [String], stdin: String? = nil, environment: [String: String]? = nil
-) throws -> ProcessResult {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: try resolveExecutable(executable))
-    process.arguments = arguments
-    if let environment { process.environment = environment }
-    // Output goes to files, not pipes, so a chatty child can never block on a full pipe.
+) async throws -> ProcessResult {
     let directory = try makeTemporaryDirectory("spot-process")
     defer { try? FileManager.default.removeItem(at: directory) }
-    let outputURL = directory.appendingPathComponent("stdout")
-    let errorURL = directory.appendingPathComponent("stderr")
-    try Data().write(to: outputURL)
-    try Data().write(to: errorURL)
-    let output = try FileHandle(forWritingTo: outputURL)
-    let errors = try FileHandle(forWritingTo: errorURL)
-    defer {
-        try? output.close()
-        try? errors.close()
-    }
-    process.standardOutput = output
-    process.standardError = errors
-    let input = Pipe()
-    process.standardInput = input
-    try process.run()
-    if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
-    try input.fileHandleForWriting.close()
-    process.waitUntilExit()
+    let outputPath = directory.appendingPathComponent("stdout").path
+    let errorPath = directory.appendingPathComponent("stderr").path
+    let inputPath = directory.appendingPathComponent("stdin").path
+    try Data((stdin ?? "").utf8).write(to: URL(fileURLWithPath: inputPath))
+    let child = try ChildProcess(
+        try resolveExecutable(executable), arguments, environment: environment ?? ProcessInfo.processInfo.environment,
+        outputPath: outputPath, errorPath: errorPath, inputPath: inputPath)
+    while child.isRunning { try await Task.sleep(for: .milliseconds(5)) }
     return ProcessResult(
-        status: process.terminationStatus,
-        stdout: String(decoding: try Data(contentsOf: outputURL), as: UTF8.self),
-        stderr: String(decoding: try Data(contentsOf: errorURL), as: UTF8.self))
+        status: child.exitStatus ?? -1,
+        stdout: String(decoding: try Data(contentsOf: URL(fileURLWithPath: outputPath)), as: UTF8.self),
+        stderr: String(decoding: try Data(contentsOf: URL(fileURLWithPath: errorPath)), as: UTF8.self))
 }
 
 /// The absolute path of `name` found in PATH (or `name` itself when it contains a slash).

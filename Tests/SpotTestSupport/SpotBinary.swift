@@ -17,6 +17,6 @@ public func spotBinary() throws -> String {
 }
 
 /// Runs `spot` with `arguments`.
-public func spot(_ arguments: String..., stdin: String? = nil) throws -> ProcessResult {
-    try runProcess(try spotBinary(), arguments, stdin: stdin)
+public func spot(_ arguments: String..., stdin: String? = nil) async throws -> ProcessResult {
+    try await runProcess(try spotBinary(), arguments, stdin: stdin)
 }

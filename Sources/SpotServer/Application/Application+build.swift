@@ -15,18 +15,32 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
     let database = Database(
         client: client, maximumConnections: configuration.maximumConnections, registry: registry,
         deadline: configuration.databaseDeadline)
-    let services = ServerServices(database: database, configuration: configuration, registry: registry)
+    let services = ServerServices(database: database, configuration: configuration, registry: registry, logger: logger)
     let router = buildRouter(services)
 
     var app = Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "hvflvspot"),
         logger: logger)
+    let ready = StartupGate()
     app.addServices(client)
+    if configuration.runsBackgroundServices {
+        app.addServices(
+            AfterStartup(gate: ready, service: NotificationDispatcher(
+                database: database, providers: services.providers, policy: configuration.notificationPolicy,
+                clock: configuration.clock, logger: logger)),
+            AfterStartup(gate: ready, service: JobRunner(
+                database: database, refunds: services.refunds, policy: configuration.jobPolicy, clock: configuration.clock,
+                logger: logger)),
+            AfterStartup(gate: ready, service: HoldExpiryService(
+                database: database, gateway: services.gateway, interval: configuration.holdExpiryInterval,
+                clock: configuration.clock, logger: logger)))
+    }
     app.beforeServerStarts {
         logger.info("database", metadata: ["url": "\(configuration.database.redactedDescription)"])
         try await Migrator().migrate(client, logger: logger)
         await services.tokens.install(secret: try await services.auth.signingSecret(logger: logger))
+        await ready.open()
     }
     return app
 }
@@ -41,8 +55,12 @@ struct ServerServices: Sendable {
     let limiter: RateLimiter
     let auth: AuthRepository
     let organizers: OrganizerRepository
+    let gateway: any PaymentGateway
+    let refunds: RefundService
+    let providers: [NotificationChannel: any NotificationProvider]
+    let holdDuration: TimeInterval
 
-    init(database: Database, configuration: ServerConfiguration, registry: PrometheusCollectorRegistry) {
+    init(database: Database, configuration: ServerConfiguration, registry: PrometheusCollectorRegistry, logger: Logger) {
         self.database = database
         self.registry = registry
         clock = configuration.clock
@@ -51,6 +69,12 @@ struct ServerServices: Sendable {
         limiter = RateLimiter(database: database, policy: configuration.authRateLimit)
         auth = AuthRepository(database: database)
         organizers = OrganizerRepository(database: database)
+        gateway = SimulationGateway(database: database, logger: logger)
+        refunds = RefundService(database: database, gateway: gateway)
+        providers = Dictionary(uniqueKeysWithValues: NotificationChannel.allCases.map {
+            ($0, SimulationProvider(channel: $0, database: database, logger: logger) as any NotificationProvider)
+        })
+        holdDuration = configuration.holdDuration
     }
 }
 
@@ -90,5 +114,18 @@ func buildRouter(_ services: ServerServices) -> Router<AppRequestContext> {
         ticketTypes: TicketTypeRepository(database: services.database), organizers: services.organizers,
         clock: services.clock
     ).addRoutes(to: api)
+    BookingController(
+        bookings: BookingRepository(database: services.database),
+        checkout: CheckoutService(database: services.database, gateway: services.gateway), refunds: services.refunds,
+        idempotency: IdempotencyStore(database: services.database), organizers: services.organizers,
+        database: services.database, holdDuration: services.holdDuration, clock: services.clock
+    ).addRoutes(to: api)
+    TicketController(
+        tickets: TicketRepository(database: services.database), checkIns: CheckInService(database: services.database),
+        keys: IssuerKeyRepository(database: services.database), organizers: services.organizers, hasher: services.hasher,
+        database: services.database, clock: services.clock
+    ).addRoutes(to: api)
+    NotificationController(database: services.database, auth: services.auth, clock: services.clock).addRoutes(to: api)
+    StatisticsController(database: services.database, organizers: services.organizers).addRoutes(to: api)
     return router
 }

@@ -16,12 +16,23 @@ public struct ServerConfiguration: Sendable {
     public var authRateLimit: RateLimitPolicy
     public var clock: ServerClock
     public var logLevel: Logger.Level
+    /// How long seats stay held while the buyer pays.
+    public var holdDuration: TimeInterval
+    /// Whether this process runs the background services (notification dispatcher, job
+    /// runner, hold expiry). Every replica may: they share work through PostgreSQL.
+    public var runsBackgroundServices: Bool
+    public var notificationPolicy: WorkerPolicy
+    public var jobPolicy: WorkerPolicy
+    /// How often expired holds are looked for.
+    public var holdExpiryInterval: Duration
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, database: DatabaseConfiguration, maximumConnections: Int = 20,
         databaseDeadline: Duration = .seconds(10),
         passwordCost: UInt8 = 12, authRateLimit: RateLimitPolicy = .authentication, clock: ServerClock = .system,
-        logLevel: Logger.Level = .info
+        logLevel: Logger.Level = .info, holdDuration: TimeInterval = 10 * 60, runsBackgroundServices: Bool = true,
+        notificationPolicy: WorkerPolicy = WorkerPolicy(), jobPolicy: WorkerPolicy = WorkerPolicy(),
+        holdExpiryInterval: Duration = .seconds(15)
     ) {
         self.host = host
         self.port = port
@@ -32,5 +43,10 @@ public struct ServerConfiguration: Sendable {
         self.authRateLimit = authRateLimit
         self.clock = clock
         self.logLevel = logLevel
+        self.holdDuration = holdDuration
+        self.runsBackgroundServices = runsBackgroundServices
+        self.notificationPolicy = notificationPolicy
+        self.jobPolicy = jobPolicy
+        self.holdExpiryInterval = holdExpiryInterval
     }
 }

@@ -68,7 +68,7 @@ struct AuthRepository: Sendable {
     }
 
     /// Inserts a user row; 409 `email_taken` if the (normalized) email exists.
-    private static func insert(_ user: User, passwordHash: String, on connection: PostgresConnection, logger: Logger) async throws {
+    static func insert(_ user: User, passwordHash: String, on connection: PostgresConnection, logger: Logger) async throws {
         do {
             try await connection.query(
                 """

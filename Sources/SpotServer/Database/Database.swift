@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import PostgresNIO
 import Prometheus
@@ -81,16 +82,76 @@ extension PostgresClient {
     }
 }
 
-/// Runs `body`, or throws ``DeadlineExceeded`` once `limit` passes (the body is cancelled).
+/// Runs `body`, or throws ``DeadlineExceeded`` once `limit` passes — at once, without
+/// waiting for `body` to notice its cancellation (a connection lease against a dead
+/// database may not), so a request's deadline holds whatever the pool does.
 func withTimeout<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
-    try await withThrowingTaskGroup(of: T.self) { group in
-        group.addTask { try await body() }
-        group.addTask {
-            try await Task.sleep(for: limit)
-            throw DeadlineExceeded()
+    let outcome = FirstOutcome<T>()
+    return try await withTaskCancellationHandler {
+        try await withCheckedThrowingContinuation { continuation in
+            outcome.install(continuation)
+            let work = Task {
+                do { outcome.finish(.success(try await body())) } catch { outcome.finish(.failure(error)) }
+            }
+            let timer = Task {
+                try? await Task.sleep(for: limit)
+                if outcome.finish(.failure(DeadlineExceeded())) { work.cancel() }
+            }
+            outcome.onFinish {
+                timer.cancel()
+                work.cancel()
+            }
         }
-        defer { group.cancelAll() }
-        return try await group.next()!
+    } onCancel: {
+        outcome.finish(.failure(CancellationError()))
+    }
+}
+
+/// Resumes a continuation with whichever outcome comes first; later ones are dropped.
+private final class FirstOutcome<T: Sendable>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var continuation: CheckedContinuation<T, any Error>?
+    private var early: Result<T, any Error>?
+    private var done = false
+    private var cleanup: (@Sendable () -> Void)?
+
+    func install(_ continuation: CheckedContinuation<T, any Error>) {
+        let pending: Result<T, any Error>? = lock.withLock {
+            if let early { return early }
+            self.continuation = continuation
+            return nil
+        }
+        if let pending { continuation.resume(with: pending) }
+    }
+
+    func onFinish(_ cleanup: @escaping @Sendable () -> Void) {
+        let finished = lock.withLock {
+            if done { return true }
+            self.cleanup = cleanup
+            return false
+        }
+        if finished { cleanup() }
+    }
+
+    /// Delivers `result` if nothing was delivered yet; returns whether it was.
+    @discardableResult
+    func finish(_ result: Result<T, any Error>) -> Bool {
+        var continuation: CheckedContinuation<T, any Error>?
+        var cleanup: (@Sendable () -> Void)?
+        let first = lock.withLock {
+            guard !done else { return false }
+            done = true
+            if self.continuation == nil { early = result }
+            continuation = self.continuation
+            cleanup = self.cleanup
+            self.continuation = nil
+            self.cleanup = nil
+            return true
+        }
+        guard first else { return false }
+        continuation?.resume(with: result)
+        cleanup?()
+        return true
     }
 }
 

@@ -130,8 +130,26 @@ struct EventRepository: Sendable {
             try await AuditLog.record(
                 on: connection, actor: actor, organizer: current.organizerID, action: "event.update", entityType: "event",
                 entityID: current.id, changes: changes, at: now, logger: logger)
+            let noticeable = Set(changes.keys).intersection(["title", "starts_at", "ends_at", "venue_id"])
+            if current.status == .published, !noticeable.isEmpty {
+                try await NotificationOutbox.enqueue(
+                    .eventChanged, users: try await Self.holders(of: current.id, on: connection, logger: logger),
+                    subject: "\(fields.title) has changed",
+                    body: "The organizer changed \(noticeable.sorted().map { $0.replacingOccurrences(of: "_", with: " ") }.joined(separator: ", ")) "
+                        + "of \(fields.title). It now starts \(fields.startsAt.formatted(.iso8601)). Your tickets stay valid.",
+                    on: connection, now: now, logger: logger)
+            }
         }
         return try await event(id: current.id, logger: logger)!
+    }
+
+    /// The users holding paid bookings of `event`.
+    static func holders(of event: UUID, on connection: PostgresConnection, logger: Logger) async throws -> [UUID] {
+        let rows = try await connection.query(
+            "SELECT DISTINCT user_id FROM bookings WHERE event_id = \(event) AND status = 'paid'", logger: logger)
+        var users: [UUID] = []
+        for try await user in rows.decode(UUID.self) { users.append(user) }
+        return users
     }
 
     /// Publishes a draft of a verified organizer that has something to sell and has not started.
@@ -167,14 +185,40 @@ struct EventRepository: Sendable {
         return try await self.event(id: event.id, logger: logger)!
     }
 
+    /// Cancels the event: sales stop at once, unpaid holds are released, every paid
+    /// booking gets a refund job (refunded through the gateway, its tickets revoked, by
+    /// ``JobRunner``), and every holder is notified — all queued in this one transaction.
     func cancel(_ event: Event, actor: UUID, now: Date, logger: Logger) async throws -> Event {
         guard event.status != .cancelled else { return event }
         try await database.withTransaction(logger: logger) { connection in
-            try await connection.query(
+            let changed = try await connection.returnsRow(
                 """
                 UPDATE events SET status = 'cancelled', cancelled_at = \(now), updated_at = \(now)
-                WHERE id = \(event.id) AND status <> 'cancelled'
+                WHERE id = \(event.id) AND status <> 'cancelled' RETURNING id
                 """, logger: logger)
+            guard changed else { return }
+            let held = try await connection.query(
+                "SELECT id FROM bookings WHERE event_id = \(event.id) AND status = 'held' ORDER BY id FOR UPDATE", logger: logger)
+            var holds: [UUID] = []
+            for try await id in held.decode(UUID.self) { holds.append(id) }
+            for booking in holds {
+                try await BookingRepository.release(booking: booking, status: .cancelled, on: connection, now: now, logger: logger)
+            }
+            let paid = try await connection.query(
+                "SELECT id FROM bookings WHERE event_id = \(event.id) AND status = 'paid' ORDER BY id", logger: logger)
+            var bookings: [UUID] = []
+            for try await id in paid.decode(UUID.self) { bookings.append(id) }
+            for booking in bookings {
+                try await JobQueue.enqueue(
+                    .refundCancelledBooking, payload: ["booking_id": booking.uuidString.lowercased()], on: connection, now: now,
+                    logger: logger)
+            }
+            try await NotificationOutbox.enqueue(
+                .eventCancelled, users: try await Self.holders(of: event.id, on: connection, logger: logger),
+                subject: "\(event.title) is cancelled",
+                body: "We are sorry: \(event.title) has been cancelled. Your tickets are refunded in full to your card; "
+                    + "you will get a confirmation when the refund is done.",
+                on: connection, now: now, logger: logger)
             try await AuditLog.record(
                 on: connection, actor: actor, organizer: event.organizerID, action: "event.cancel", entityType: "event",
                 entityID: event.id, changes: ["status": .init(from: event.status.rawValue, to: "cancelled")], at: now,

@@ -42,6 +42,11 @@ public struct APIError: HTTPResponseError, Sendable, Equatable {
     }
 }
 
+extension HTTPResponse.Status {
+    /// 402 (swift-http-types names no constant for it).
+    static let paymentRequired = HTTPResponse.Status(code: 402, reasonPhrase: "Payment Required")
+}
+
 extension APIError {
     static func badRequest(_ message: String, code: String = "bad_request") -> APIError {
         APIError(.badRequest, code: code, message: message)

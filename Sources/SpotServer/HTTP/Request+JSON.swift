@@ -7,13 +7,21 @@ extension Request {
     /// 413 past `context.maxUploadSize`, 400 for broken JSON, 422 naming the field
     /// for a missing or wrongly typed value.
     func decodeJSON<T: Decodable>(as type: T.Type, context: some RequestContext) async throws -> T {
+        guard let value = try await decodeJSONIfPresent(as: type, context: context) else {
+            throw APIError.invalidJSON("The request body is empty; send JSON.")
+        }
+        return value
+    }
+
+    /// Like ``decodeJSON(as:context:)``, but an empty body is `nil` (for optional bodies).
+    func decodeJSONIfPresent<T: Decodable>(as type: T.Type, context: some RequestContext) async throws -> T? {
         let buffer: ByteBuffer
         do {
             buffer = try await body.collect(upTo: context.maxUploadSize)
         } catch is NIOTooManyBytesError {
             throw APIError.payloadTooLarge
         }
-        guard buffer.readableBytes > 0 else { throw APIError.invalidJSON("The request body is empty; send JSON.") }
+        guard buffer.readableBytes > 0 else { return nil }
         do {
             return try JSONCoding.decoder.decode(T.self, from: Data(buffer: buffer))
         } catch let error as DecodingError {

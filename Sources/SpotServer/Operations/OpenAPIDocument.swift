@@ -24,7 +24,10 @@ enum OpenAPIDocument {
                     """,
             ],
             "servers": [["url": "/"]],
-            "tags": .array(["Operations", "Auth", "Organizers", "Admin", "Venues", "Events", "Ticket types"].map { ["name": .string($0)] }),
+            "tags": .array([
+                "Operations", "Auth", "Organizers", "Admin", "Venues", "Events", "Ticket types", "Bookings", "Tickets",
+                "Notifications", "Statistics",
+            ].map { ["name": .string($0)] }),
             "paths": .object(paths),
             "components": ["securitySchemes": securitySchemes, "schemas": .object(schemas)],
         ]
@@ -63,6 +66,11 @@ enum OpenAPIDocument {
     static func pathParameter(_ name: String) -> JSONValue {
         ["name": .string(name), "in": "path", "required": true, "schema": uuid]
     }
+
+    static let idempotencyKey: JSONValue = [
+        "name": "Idempotency-Key", "in": "header", "required": true, "schema": ["type": "string", "maxLength": 200],
+        "description": "Any unique string (e.g. a UUID). A retry with the same key and body gets the same answer and never pays twice.",
+    ]
 
     static func query(_ name: String, _ schema: JSONValue, _ description: String) -> JSONValue {
         ["name": .string(name), "in": "query", "required": false, "schema": schema, "description": .string(description)]
@@ -246,6 +254,86 @@ enum OpenAPIDocument {
                                   parameters: [id], body: "TicketTypeRequest", status: 201, response: ref("TicketType"),
                                   errors: [403, 404, 409]),
             ],
+            "/api/v1/bookings": [
+                "get": operation("bookings", "Bookings", "Your bookings, newest first", auth: "required", response: items("Booking")),
+                "post": operation(
+                    "holdSeats", "Bookings", "Hold seats while you pay (sold out and closed sales are 409)", auth: "required",
+                    body: "HoldRequest", status: 201, response: ref("Booking"), errors: [404, 409]),
+            ],
+            "/api/v1/bookings/{id}": ["get": operation(
+                "booking", "Bookings", "A booking (its buyer, the event's organizer, admins)", auth: "required",
+                parameters: [id], response: ref("Booking"), errors: [404])],
+            "/api/v1/bookings/{id}/cancel": ["post": operation(
+                "cancelHold", "Bookings", "Release your unpaid hold", auth: "required", parameters: [id],
+                response: ref("Booking"), errors: [404, 409])],
+            "/api/v1/bookings/{id}/checkout": ["post": operation(
+                "checkout", "Bookings",
+                "Pay for a hold (simulation cards: 4242424242424242 success, 4000000000000002 declined, 4000000000009995 insufficient funds, 4000000000000119 processor error, 4000000000000259 timeout)",
+                auth: "required", parameters: [id, idempotencyKey], body: "CheckoutRequest", response: ref("Booking"),
+                errors: [402, 404, 409, 502, 504])],
+            "/api/v1/bookings/{id}/refunds": ["post": operation(
+                "refund", "Bookings", "Refund a paid booking, or some of its tickets (organizer or admin); refunded tickets are revoked",
+                auth: "required", parameters: [id, idempotencyKey], body: "RefundRequest", response: ref("RefundResponse"),
+                errors: [403, 404, 409, 502])],
+            "/api/v1/payments": ["get": operation(
+                "myTransactions", "Bookings", "Your charges and refunds", auth: "required", response: items("Transaction"))],
+            "/api/v1/organizers/me/transactions": ["get": operation(
+                "organizerTransactions", "Bookings", "Charges and refunds of your events", auth: "required",
+                response: items("Transaction"), errors: [403])],
+            "/api/v1/wallet": ["get": operation("wallet", "Tickets", "Your tickets with their QR payloads", auth: "required",
+                                                response: items("Ticket"))],
+            "/api/v1/tickets/{id}": ["get": operation(
+                "ticket", "Tickets", "A ticket (its holder, the event's organizer, admins)", auth: "required", parameters: [id],
+                response: ref("Ticket"), errors: [404])],
+            "/api/v1/tickets/{id}/qr.png": ["get": [
+                "operationId": "ticketPNG", "tags": ["Tickets"], "summary": "The ticket's QR code as PNG",
+                "parameters": [id], "security": [["bearer": []]],
+                "responses": [
+                    "200": ["description": "PNG image", "content": ["image/png": ["schema": ["type": "string", "contentEncoding": "binary"]]]],
+                    "401": ["description": .string(HTTPStatusText.phrase(401)), "content": ["application/json": ["schema": ref("Error")]]],
+                    "404": ["description": .string(HTTPStatusText.phrase(404)), "content": ["application/json": ["schema": ref("Error")]]],
+                ],
+            ]],
+            "/api/v1/tickets/{id}/qr.svg": ["get": [
+                "operationId": "ticketSVG", "tags": ["Tickets"], "summary": "The ticket's QR code as SVG",
+                "parameters": [id], "security": [["bearer": []]],
+                "responses": [
+                    "200": ["description": "SVG image", "content": ["image/svg+xml": ["schema": string]]],
+                    "401": ["description": .string(HTTPStatusText.phrase(401)), "content": ["application/json": ["schema": ref("Error")]]],
+                    "404": ["description": .string(HTTPStatusText.phrase(404)), "content": ["application/json": ["schema": ref("Error")]]],
+                ],
+            ]],
+            "/api/v1/tickets/{id}/reissue": ["post": operation(
+                "reissue", "Tickets", "Issue the next version; the old QR code scans as superseded", auth: "required",
+                parameters: [id], response: ref("Ticket"), errors: [404, 409])],
+            "/api/v1/check-ins": ["post": operation(
+                "checkIn", "Tickets", "Check a ticket in online (door staff, the organizer, admins): the offline verdict function",
+                auth: "required", body: "CheckInRequest", response: ref("CheckInResponse"), errors: [403])],
+            "/api/v1/organizers/{id}/trust": ["get": operation(
+                "trustBundle", "Tickets", "The organizer's public key ring (hvflvspot.trust.v1) for offline verifiers",
+                parameters: [id], response: ref("TrustBundle"), errors: [404])],
+            "/api/v1/organizers/me/staff": [
+                "get": operation("staff", "Organizers", "Your door staff", auth: "required", response: items("StaffMember"), errors: [403]),
+                "post": operation("createStaff", "Organizers", "Create a door-staff account for your events", auth: "required",
+                                  body: "StaffRequest", status: 201, response: ref("StaffMember"), errors: [403, 409]),
+            ],
+            "/api/v1/organizers/me/statistics": ["get": operation(
+                "statistics", "Statistics", "Sales, revenue, refunds by ticket type and day; check-ins by gate and hour",
+                auth: "required",
+                parameters: [query("event_id", uuid, "Only this event."), query("time_zone", string, "IANA zone for days and hours.")],
+                response: ref("Statistics"), errors: [403, 404, 422])],
+            "/api/v1/me": ["patch": operation(
+                "updateMe", "Notifications", "Your display name and phone number (for SMS; \"\" removes it)", auth: "required",
+                body: "MeRequest", response: ref("Profile"))],
+            "/api/v1/me/notifications": ["get": operation(
+                "myNotifications", "Notifications", "Your notifications and their delivery state", auth: "required",
+                response: items("Notification"))],
+            "/api/v1/me/notification-preferences": [
+                "get": operation("preferences", "Notifications", "Every channel and kind, on or off", auth: "required",
+                                 response: ref("Preferences")),
+                "put": operation("setPreferences", "Notifications", "Turn channels and kinds on or off", auth: "required",
+                                 body: "Preferences", response: ref("Preferences")),
+            ],
             "/api/v1/ticket-types/{id}": [
                 "patch": operation("updateTicketType", "Ticket types", "Update a ticket type of your event",
                                    auth: "required", parameters: [id], body: "TicketTypeRequest",
@@ -351,6 +439,87 @@ enum OpenAPIDocument {
                 "id": uuid, "event_id": uuid, "created_at": dateTime, "updated_at": dateTime,
             ]) { $1 }, required: ["id", "event_id", "name", "price_minor", "currency", "capacity", "created_at", "updated_at"]),
             "TicketTypeRequest": optional(ticketTypeFields),
+            "HoldRequest": object([
+                "event_id": uuid,
+                "items": list(object(["ticket_type_id": uuid, "quantity": ["type": "integer", "minimum": 1]])),
+            ]),
+            "Booking": object([
+                "id": uuid, "user_id": uuid, "event_id": uuid,
+                "status": ["type": "string", "enum": ["held", "paid", "cancelled", "refunded", "expired"]],
+                "items": list(object(["ticket_type_id": uuid, "name": string, "quantity": integer, "unit_price_minor": integer])),
+                "quantity": integer, "total_minor": integer, "refunded_minor": integer, "currency": string,
+                "expires_at": nullable("string", format: "date-time"), "paid_at": nullable("string", format: "date-time"),
+                "created_at": dateTime, "tickets": list(ref("Ticket")),
+            ]),
+            "CheckoutRequest": object([
+                "card": object([
+                    "number": string, "expiry": ["type": "string", "description": "MM/YY"], "cvc": string,
+                ])
+            ]),
+            "RefundRequest": optional(["ticket_ids": list(uuid)]),
+            "RefundResponse": object([
+                "refund": object(["amount_minor": integer, "currency": string, "ticket_ids": list(uuid), "reference": string]),
+                "booking": ref("Booking"),
+            ]),
+            "Transaction": object([
+                "id": uuid, "booking_id": uuid, "event_id": uuid, "event_title": string,
+                "kind": ["type": "string", "enum": ["charge", "refund"]], "amount_minor": integer, "currency": string,
+                "reference": string, "created_at": dateTime,
+            ]),
+            "Ticket": object([
+                "id": uuid, "booking_id": uuid, "event_id": uuid, "ticket_type_id": uuid, "ticket_type_name": string,
+                "event_title": string, "starts_at": dateTime, "venue_name": string, "price_minor": integer, "currency": string,
+                "issue_version": integer, "key_id": string,
+                "payload": ["type": "string", "description": "The QR code's text (ticket format v1, Base45)"],
+                "status": ["type": "string", "enum": ["valid", "revoked"]], "revoked_reason": nullable("string"),
+                "issued_at": dateTime,
+            ]),
+            "CheckInRequest": object([
+                "payload": string, "gate": string, "direction": ["type": "string", "enum": ["entry", "exit"]],
+            ], required: ["payload", "gate"]),
+            "CheckInResponse": object([
+                "verdict": string, "admitted": boolean, "signal": ["type": "string", "enum": ["green", "amber", "red"]],
+                "message": string, "direction": string,
+                "ticket": object(["ticket_id": uuid, "event_id": uuid, "ticket_type_id": uuid, "issue_version": integer]),
+                "scan_id": nullable("string", format: "uuid"),
+            ], required: ["verdict", "admitted", "signal", "message", "direction", "scan_id"]),
+            "TrustBundle": object([
+                "format": ["type": "string", "const": "hvflvspot.trust.v1"],
+                "issuer_keys": list(object([
+                    "key_id": string, "public_key": string, "status": ["type": "string", "enum": ["active", "retired"]],
+                    "verifies_until": nullable("string", format: "date-time"),
+                ])),
+                "device_certificates": list(string),
+            ]),
+            "StaffMember": object(["id": uuid, "email": string, "display_name": string, "created_at": dateTime]),
+            "StaffRequest": object(["email": string, "display_name": string, "password": string]),
+            "MeRequest": optional(["display_name": string, "phone": string]),
+            "Profile": object(["user": ref("User"), "phone": nullable("string")]),
+            "Notification": object([
+                "id": uuid, "channel": ["type": "string", "enum": ["email", "sms", "push"]], "kind": string, "recipient": string,
+                "subject": string, "status": ["type": "string", "enum": ["queued", "sending", "sent", "failed", "dead"]],
+                "attempts": integer, "last_error": nullable("string"), "created_at": dateTime,
+                "sent_at": nullable("string", format: "date-time"),
+            ]),
+            "Preferences": object([
+                "preferences": list(object([
+                    "channel": ["type": "string", "enum": ["email", "sms", "push"]],
+                    "kind": ["type": "string", "enum": ["booking_confirmed", "refund", "event_changed", "event_cancelled"]],
+                    "enabled": boolean,
+                ]))
+            ]),
+            "Statistics": object([
+                "time_zone": string,
+                "by_ticket_type": list(object([
+                    "ticket_type_id": uuid, "event_id": uuid, "name": string, "capacity": integer, "sold": integer,
+                    "refunded": integer, "revenue_minor": integer, "refunded_minor": integer,
+                ])),
+                "by_day": list(object(["day": string, "sold": integer, "revenue_minor": integer, "refunded_minor": integer])),
+                "check_ins": object([
+                    "by_gate": list(object(["gate": string, "admitted": integer, "refused": integer])),
+                    "by_hour": list(object(["hour": string, "admitted": integer])),
+                ]),
+            ]),
         ]
     }
 }
@@ -366,7 +535,10 @@ enum HTTPStatusText {
         case 409: "Conflicts with the current state"
         case 413: "Body too large"
         case 422: "Invalid fields"
+        case 402: "Payment declined"
         case 429: "Too many attempts (see Retry-After)"
+        case 502: "The payment processor failed; nothing was charged"
+        case 504: "The payment processor did not answer; retry with the same Idempotency-Key"
         case 503: "Database unreachable"
         default: "Error"
         }

@@ -1,0 +1,204 @@
+import Foundation
+import Hummingbird
+import PostgresNIO
+import SpotCore
+
+/// `/api/v1/bookings` and `/api/v1/payments`: holds, checkout, cancellation, refunds,
+/// transaction history.
+struct BookingController: Sendable {
+    let bookings: BookingRepository
+    let checkout: CheckoutService
+    let refunds: RefundService
+    let idempotency: IdempotencyStore
+    let organizers: OrganizerRepository
+    let database: Database
+    let holdDuration: TimeInterval
+    let clock: ServerClock
+
+    func addRoutes(to api: RouterGroup<AppRequestContext>) {
+        let group = api.group("bookings")
+        group.post("", use: hold)
+        group.get("", use: list)
+        group.get(":id", use: show)
+        group.post(":id/cancel", use: cancel)
+        group.post(":id/checkout", use: pay)
+        group.post(":id/refunds", use: refund)
+        api.get("payments", use: myTransactions)
+        api.get("organizers/me/transactions", use: organizerTransactions)
+    }
+
+    struct HoldRequest: Decodable {
+        struct Item: Decodable {
+            let ticketTypeID: UUID
+            let quantity: Int
+        }
+        let eventID: UUID
+        let items: [Item]
+    }
+
+    @Sendable func hold(_ request: Request, context: AppRequestContext) async throws -> EditedResponse<Booking> {
+        let identity = try context.requireIdentity()
+        let body = try await request.decodeJSON(as: HoldRequest.self, context: context)
+        var validator = Validator()
+        validator.check(!body.items.isEmpty, "items", "choose at least one ticket type")
+        validator.check(Set(body.items.map(\.ticketTypeID)).count == body.items.count, "items", "list each ticket type once")
+        validator.check(body.items.allSatisfy { $0.quantity >= 1 }, "items", "quantities start at 1")
+        validator.check(
+            body.items.reduce(0) { $0 + max(0, $1.quantity) } <= BookingRepository.maximumTicketsPerBooking, "items",
+            "at most \(BookingRepository.maximumTicketsPerBooking) tickets per booking")
+        try validator.throwIfInvalid()
+        let booking = try await bookings.hold(
+            .init(eventID: body.eventID, items: body.items.map { ($0.ticketTypeID, $0.quantity) }), user: identity.userID,
+            holdDuration: holdDuration, now: clock.now(), logger: context.logger)
+        return .init(status: .created, response: booking)
+    }
+
+    struct BookingList: ResponseEncodable {
+        let items: [Booking]
+    }
+
+    @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> BookingList {
+        let identity = try context.requireIdentity()
+        return .init(items: try await bookings.bookings(user: identity.userID, logger: context.logger))
+    }
+
+    /// The booking, if the caller is its buyer, the event's organizer, or an admin.
+    private func visibleBooking(_ context: AppRequestContext) async throws -> (Booking, Identity, manages: Bool) {
+        let identity = try context.requireIdentity()
+        guard let booking = try await bookings.booking(id: try context.parameters.requireUUID("id"), logger: context.logger) else {
+            throw APIError.notFound("Booking")
+        }
+        let manages = try await managesEvent(booking.eventID, identity: identity, context: context)
+        guard booking.userID == identity.userID || manages else { throw APIError.notFound("Booking") }
+        return (booking, identity, manages)
+    }
+
+    private func managesEvent(_ event: UUID, identity: Identity, context: AppRequestContext) async throws -> Bool {
+        if identity.role == .admin { return true }
+        guard identity.role == .organizer,
+            let organizer = try await organizers.organizer(userID: identity.userID, logger: context.logger)
+        else { return false }
+        let rows = try await database.query(
+            "SELECT 1 FROM events WHERE id = \(event) AND organizer_id = \(organizer.id)", logger: context.logger)
+        for try await _ in rows { return true }
+        return false
+    }
+
+    @Sendable func show(_ request: Request, context: AppRequestContext) async throws -> Booking {
+        try await visibleBooking(context).0
+    }
+
+    @Sendable func cancel(_ request: Request, context: AppRequestContext) async throws -> Booking {
+        let identity = try context.requireIdentity()
+        return try await bookings.cancel(
+            try context.parameters.requireUUID("id"), user: identity.userID, now: clock.now(), logger: context.logger)
+    }
+
+    struct CheckoutRequest: Decodable {
+        struct Card: Decodable {
+            let number: String
+            let expiry: String
+            let cvc: String
+        }
+        let card: Card
+    }
+
+    @Sendable func pay(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let identity = try context.requireIdentity()
+        let id = try context.parameters.requireUUID("id")
+        let body = try await request.decodeJSON(as: CheckoutRequest.self, context: context)
+        let now = clock.now()
+        let card = try PaymentCard.parse(number: body.card.number, expiry: body.card.expiry, cvc: body.card.cvc, now: now).get()
+        let key = try IdempotencyStore.key(from: request)
+        return try await idempotency.run(
+            request: request, context: context, user: identity.userID,
+            fingerprint: "checkout \(id) \(card.number) \(card.expiryMonth)/\(card.expiryYear)", now: now
+        ) {
+            try await checkout.checkout(
+                booking: id, user: identity.userID, card: card,
+                gatewayKey: "checkout:\(identity.userID.uuidString.lowercased()):\(key)", now: now, logger: context.logger)
+            guard let booking = try await bookings.booking(id: id, logger: context.logger) else { throw APIError.notFound("Booking") }
+            return booking
+        }
+    }
+
+    struct RefundRequestBody: Decodable {
+        let ticketIDs: [UUID]?
+    }
+
+    struct RefundResponse: Encodable, Sendable {
+        let refund: RefundService.Outcome
+        let booking: Booking
+    }
+
+    @Sendable func refund(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let (booking, identity, manages) = try await visibleBooking(context)
+        guard manages else { throw APIError.forbidden("Refunds are made by the event's organizer or an admin.") }
+        let body = try await request.decodeJSONIfPresent(as: RefundRequestBody.self, context: context)
+            ?? RefundRequestBody(ticketIDs: nil)
+        if let ids = body.ticketIDs, ids.isEmpty { throw APIError.validation("ticket_ids", "list at least one ticket, or omit it") }
+        let key = try IdempotencyStore.key(from: request)
+        let now = clock.now()
+        return try await idempotency.run(
+            request: request, context: context, user: identity.userID,
+            fingerprint: "refund \(booking.id) \((body.ticketIDs ?? []).map { $0.uuidString }.sorted())", now: now
+        ) {
+            let outcome = try await refunds.refund(
+                booking: booking.id, tickets: body.ticketIDs, reason: .refunded,
+                gatewayKey: "refund:\(identity.userID.uuidString.lowercased()):\(key)", now: now, logger: context.logger)
+            guard let updated = try await bookings.booking(id: booking.id, logger: context.logger) else {
+                throw APIError.notFound("Booking")
+            }
+            return RefundResponse(refund: outcome, booking: updated)
+        }
+    }
+
+    struct Transaction: Codable, Sendable {
+        @LowercaseUUID var id: UUID
+        @LowercaseUUID var bookingID: UUID
+        @LowercaseUUID var eventID: UUID
+        let eventTitle: String
+        let kind: String
+        let amountMinor: Int64
+        let currency: String
+        let reference: String
+        let createdAt: Date
+    }
+
+    struct TransactionList: ResponseEncodable {
+        let items: [Transaction]
+    }
+
+    private func transactions(where column: String, _ id: UUID, context: AppRequestContext) async throws -> TransactionList {
+        var binds = PostgresBindings()
+        binds.append(id)
+        let rows = try await database.query(
+            PostgresQuery(
+                unsafeSQL: """
+                    SELECT p.id, p.booking_id, b.event_id, e.title, p.kind, p.amount_minor, p.currency, p.gateway_reference,
+                           p.created_at
+                    FROM payment_transactions p JOIN bookings b ON b.id = p.booking_id JOIN events e ON e.id = b.event_id
+                    WHERE p.\(column) = $1 ORDER BY p.created_at DESC, p.id
+                    """, binds: binds), logger: context.logger)
+        var items: [Transaction] = []
+        for try await (id, booking, event, title, kind, amount, currency, reference, created) in rows.decode(
+            (UUID, UUID, UUID, String, String, Int64, String, String, Date).self)
+        {
+            items.append(.init(
+                id: id, bookingID: booking, eventID: event, eventTitle: title, kind: kind, amountMinor: amount,
+                currency: currency, reference: reference, createdAt: created))
+        }
+        return .init(items: items)
+    }
+
+    @Sendable func myTransactions(_ request: Request, context: AppRequestContext) async throws -> TransactionList {
+        try await transactions(where: "user_id", try context.requireIdentity().userID, context: context)
+    }
+
+    @Sendable func organizerTransactions(_ request: Request, context: AppRequestContext) async throws -> TransactionList {
+        let organizer = try await organizers.requireOwnProfile(try context.requireIdentity(), logger: context.logger)
+        return try await transactions(where: "organizer_id", organizer.id, context: context)
+    }
+}
+
+extension Booking: ResponseEncodable {}

@@ -1,0 +1,179 @@
+import Foundation
+import Logging
+import PostgresNIO
+import SpotCore
+
+/// Bookings and the inventory they hold. Seats are taken with one conditional UPDATE
+/// per ticket type (`reserved + n <= capacity`), in ticket-type order, inside the hold's
+/// transaction: concurrent buyers queue on the row lock and can never oversell, and a
+/// fixed lock order means no deadlock.
+struct BookingRepository: Sendable {
+    let database: Database
+
+    /// Tickets one booking may hold at most, across its ticket types.
+    static let maximumTicketsPerBooking = 20
+
+    struct Request: Sendable {
+        let eventID: UUID
+        let items: [(ticketTypeID: UUID, quantity: Int)]
+    }
+
+    /// Holds seats for `user` until `now + holdDuration`.
+    func hold(_ request: Request, user: UUID, holdDuration: TimeInterval, now: Date, logger: Logger) async throws -> Booking {
+        let id = UUID.now(now)
+        let items = request.items.sorted { $0.ticketTypeID.uuidString < $1.ticketTypeID.uuidString }
+        try await database.withTransaction(logger: logger) { connection in
+            let eventRows = try await connection.query(
+                "SELECT status, ends_at FROM events WHERE id = \(request.eventID)", logger: logger)
+            var event: (String, Date)?
+            for try await row in eventRows.decode((String, Date).self) { event = row }
+            guard let (status, endsAt) = event, status != "draft" else { throw APIError.notFound("Event") }
+            guard status == "published", endsAt > now else {
+                throw APIError.conflict("This event is not on sale.", code: "event_not_on_sale")
+            }
+            var reserved: [(ticketTypeID: UUID, quantity: Int, price: Int64)] = []
+            var currencies = Set<String>()
+            for item in items {
+                let rows = try await connection.query(
+                    """
+                    UPDATE ticket_types SET reserved = reserved + \(item.quantity), updated_at = \(now)
+                    WHERE id = \(item.ticketTypeID) AND event_id = \(request.eventID)
+                      AND reserved + \(item.quantity) <= capacity AND \(item.quantity) <= max_per_order
+                      AND (sales_start IS NULL OR sales_start <= \(now)) AND (sales_end IS NULL OR sales_end > \(now))
+                    RETURNING price_minor, currency
+                    """, logger: logger)
+                var taken: (Int64, String)?
+                for try await row in rows.decode((Int64, String).self) { taken = row }
+                guard let (price, currency) = taken else {
+                    throw try await Self.whyNot(item, event: request.eventID, on: connection, now: now, logger: logger)
+                }
+                reserved.append((item.ticketTypeID, item.quantity, price))
+                currencies.insert(currency)
+            }
+            guard currencies.count == 1, let currency = currencies.first else {
+                throw APIError.validation("items", "all ticket types of one booking must have the same currency")
+            }
+            let total = reserved.reduce(Int64(0)) { $0 + $1.price * Int64($1.quantity) }
+            try await connection.query(
+                """
+                INSERT INTO bookings (id, user_id, event_id, status, quantity, total_minor, currency, expires_at, created_at, updated_at)
+                VALUES (\(id), \(user), \(request.eventID), 'held', \(reserved.reduce(0) { $0 + $1.quantity }), \(total), \(currency),
+                        \(now.addingTimeInterval(holdDuration)), \(now), \(now))
+                """, logger: logger)
+            for item in reserved {
+                try await connection.query(
+                    """
+                    INSERT INTO booking_items (booking_id, ticket_type_id, quantity, unit_price_minor)
+                    VALUES (\(id), \(item.ticketTypeID), \(item.quantity), \(item.price))
+                    """, logger: logger)
+            }
+        }
+        return try await booking(id: id, logger: logger)!
+    }
+
+    /// Why a ticket type could not be reserved, as the error the buyer sees.
+    private static func whyNot(
+        _ item: (ticketTypeID: UUID, quantity: Int), event: UUID, on connection: PostgresConnection, now: Date, logger: Logger
+    ) async throws -> APIError {
+        let rows = try await connection.query(
+            """
+            SELECT capacity - reserved, max_per_order, sales_start, sales_end FROM ticket_types
+            WHERE id = \(item.ticketTypeID) AND event_id = \(event)
+            """, logger: logger)
+        for try await (left, maxPerOrder, start, end) in rows.decode((Int, Int, Date?, Date?).self) {
+            if item.quantity > maxPerOrder {
+                return .validation("items", "at most \(maxPerOrder) tickets of this type per booking")
+            }
+            if let start, start > now { return .conflict("Sales for this ticket type have not started.", code: "sales_not_started") }
+            if let end, end <= now { return .conflict("Sales for this ticket type have ended.", code: "sales_ended") }
+            return APIError(
+                .conflict, code: "sold_out",
+                message: left > 0 ? "Only \(left) ticket\(left == 1 ? "" : "s") of this type left." : "This ticket type is sold out.",
+                fields: ["ticket_type_id": item.ticketTypeID.uuidString.lowercased()])
+        }
+        return .validation("items", "ticket type \(item.ticketTypeID.uuidString.lowercased()) is not sold for this event")
+    }
+
+    /// Gives held seats back to the pool and closes the booking with `status`.
+    static func release(
+        booking: UUID, status: Booking.Status, on connection: PostgresConnection, now: Date, logger: Logger
+    ) async throws {
+        try await connection.query(
+            """
+            UPDATE ticket_types t SET reserved = t.reserved - i.quantity, updated_at = \(now)
+            FROM (SELECT ticket_type_id, quantity FROM booking_items WHERE booking_id = \(booking) ORDER BY ticket_type_id) i
+            WHERE t.id = i.ticket_type_id
+            """, logger: logger)
+        try await connection.query(
+            """
+            UPDATE bookings SET status = \(status.rawValue), closed_at = \(now), updated_at = \(now)
+            WHERE id = \(booking)
+            """, logger: logger)
+    }
+
+    /// Cancels the caller's own unpaid hold.
+    func cancel(_ id: UUID, user: UUID, now: Date, logger: Logger) async throws -> Booking {
+        try await database.withTransaction(logger: logger) { connection in
+            let status = try await Self.lock(id, user: user, on: connection, logger: logger)
+            guard status == .held else {
+                throw APIError.conflict("Only an unpaid hold can be cancelled; ask the organizer for a refund.", code: "booking_not_held")
+            }
+            try await Self.release(booking: id, status: .cancelled, on: connection, now: now, logger: logger)
+        }
+        return try await booking(id: id, logger: logger)!
+    }
+
+    /// Locks a booking of `user` (or any booking when `user` is nil) and returns its status; 404 otherwise.
+    static func lock(_ id: UUID, user: UUID?, on connection: PostgresConnection, logger: Logger) async throws -> Booking.Status {
+        let rows = try await connection.query(
+            """
+            SELECT status FROM bookings WHERE id = \(id) AND (\(user)::uuid IS NULL OR user_id = \(user)) FOR UPDATE
+            """, logger: logger)
+        for try await status in rows.decode(String.self) {
+            guard let status = Booking.Status(rawValue: status) else { break }
+            return status
+        }
+        throw APIError.notFound("Booking")
+    }
+
+    func booking(id: UUID, logger: Logger) async throws -> Booking? {
+        try await bookings(where: "b.id = $1", id, logger: logger).first
+    }
+
+    func bookings(user: UUID, logger: Logger) async throws -> [Booking] {
+        try await bookings(where: "b.user_id = $1", user, logger: logger)
+    }
+
+    private func bookings(where condition: String, _ value: UUID, logger: Logger) async throws -> [Booking] {
+        var binds = PostgresBindings()
+        binds.append(value)
+        let rows = try await database.query(
+            PostgresQuery(
+                unsafeSQL: """
+                    SELECT b.id, b.user_id, b.event_id, b.status, b.quantity, b.total_minor, b.refunded_minor, b.currency,
+                           b.expires_at, b.paid_at, b.created_at,
+                           coalesce(json_agg(json_build_object('ticket_type_id', i.ticket_type_id, 'name', tt.name,
+                                                               'quantity', i.quantity, 'unit_price_minor', i.unit_price_minor)
+                                             ORDER BY tt.name) FILTER (WHERE i.booking_id IS NOT NULL), '[]')::text
+                    FROM bookings b
+                    LEFT JOIN booking_items i ON i.booking_id = b.id LEFT JOIN ticket_types tt ON tt.id = i.ticket_type_id
+                    WHERE \(condition)
+                    GROUP BY b.id ORDER BY b.created_at DESC
+                    """, binds: binds), logger: logger)
+        var bookings: [Booking] = []
+        for try await (id, user, event, status, quantity, total, refunded, currency, expires, paid, created, items) in rows.decode(
+            (UUID, UUID, UUID, String, Int, Int64, Int64, String, Date?, Date?, Date, String).self)
+        {
+            bookings.append(Booking(
+                id: id, userID: user, eventID: event, status: Booking.Status(rawValue: status) ?? .cancelled,
+                items: (try? JSONCoding.decoder.decode([Booking.Item].self, from: Data(items.utf8))) ?? [],
+                quantity: quantity, totalMinor: total, refundedMinor: refunded, currency: currency,
+                expiresAt: status == "held" ? expires : nil, paidAt: paid, createdAt: created, tickets: []))
+        }
+        let tickets = TicketRepository(database: database)
+        for index in bookings.indices where bookings[index].status != .held {
+            bookings[index].tickets = try await tickets.tickets(booking: bookings[index].id, logger: logger)
+        }
+        return bookings
+    }
+}

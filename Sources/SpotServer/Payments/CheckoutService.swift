@@ -1,0 +1,135 @@
+import Foundation
+import Logging
+import PostgresNIO
+import SpotCore
+
+/// Paying for a hold: charge the card, then — in one transaction — mark the booking paid,
+/// issue its tickets, record the charge and queue the confirmation. A declined card
+/// closes the hold and gives the seats back; a timeout leaves the hold for a retry with
+/// the same key (the gateway never charges a key twice).
+struct CheckoutService: Sendable {
+    let database: Database
+    let gateway: any PaymentGateway
+
+    func checkout(
+        booking: UUID, user: UUID, card: PaymentCard, gatewayKey: String, now: Date, logger: Logger
+    ) async throws {
+        // 1. Record the attempt before calling out, so its key survives any crash that follows.
+        let amount: (Int64, String) = try await database.withTransaction(logger: logger) { connection in
+            let status = try await BookingRepository.lock(booking, user: user, on: connection, logger: logger)
+            let rows = try await connection.query(
+                "SELECT total_minor, currency, expires_at FROM bookings WHERE id = \(booking)", logger: logger)
+            var found: (Int64, String, Date?)?
+            for try await row in rows.decode((Int64, String, Date?).self) { found = row }
+            guard let (total, currency, expires) = found else { throw APIError.notFound("Booking") }
+            if status == .paid { return (total, currency) }
+            guard status == .held else {
+                throw APIError.conflict("This booking is \(status.rawValue); start a new one.", code: "booking_not_held")
+            }
+            if let expires, expires <= now {
+                throw APIError.conflict("The hold has expired; start a new booking.", code: "booking_expired")
+            }
+            try await connection.query(
+                """
+                INSERT INTO payment_attempts (id, booking_id, gateway_key, amount_minor, currency, card_brand, card_last4,
+                                              status, created_at, updated_at)
+                VALUES (\(UUID.now(now)), \(booking), \(gatewayKey), \(total), \(currency), \(card.brand), \(card.last4),
+                        'pending', \(now), \(now))
+                ON CONFLICT (gateway_key) DO NOTHING
+                """, logger: logger)
+            return (total, currency)
+        }
+
+        // 2. Charge while holding the booking's row lock: a concurrent checkout of the same booking waits.
+        enum Outcome { case paid, declined(String), processorError }
+        let outcome: Outcome = try await database.withTransaction(logger: logger) { [gateway] connection in
+            let status = try await BookingRepository.lock(booking, user: user, on: connection, logger: logger)
+            if status == .paid { return .paid }
+            guard status == .held else { throw APIError.conflict("This booking is \(status.rawValue).", code: "booking_not_held") }
+            let result: ChargeResult
+            do {
+                result = try await gateway.charge(
+                    ChargeRequest(idempotencyKey: gatewayKey, amountMinor: amount.0, currency: amount.1, card: card))
+            } catch GatewayError.timeout {
+                throw APIError(
+                    .gatewayTimeout, code: "payment_timeout",
+                    message: "The payment processor did not answer. Retry with the same Idempotency-Key: you will not be charged twice.")
+            } catch {
+                try await connection.query(
+                    """
+                    UPDATE payment_attempts SET status = 'failed', failure_code = 'processor_error', updated_at = \(now)
+                    WHERE gateway_key = \(gatewayKey)
+                    """, logger: logger)
+                return .processorError
+            }
+            switch result {
+            case .succeeded(let reference):
+                try await Self.complete(
+                    booking: booking, chargeReference: reference, gatewayKey: gatewayKey, on: connection, now: now, logger: logger)
+                return .paid
+            case .declined(let code):
+                try await connection.query(
+                    """
+                    UPDATE payment_attempts SET status = 'declined', failure_code = \(code), updated_at = \(now)
+                    WHERE gateway_key = \(gatewayKey)
+                    """, logger: logger)
+                try await BookingRepository.release(booking: booking, status: .cancelled, on: connection, now: now, logger: logger)
+                return .declined(code)
+            }
+        }
+        switch outcome {
+        case .paid:
+            return
+        case .declined(let code):
+            throw APIError(
+                .paymentRequired, code: "payment_declined",
+                message: code == "insufficient_funds"
+                    ? "The card was declined for insufficient funds. The seats were released; start a new booking to try another card."
+                    : "The card was declined. The seats were released; start a new booking to try another card.",
+                fields: ["decline_code": code])
+        case .processorError:
+            throw APIError(
+                .badGateway, code: "payment_processor_error",
+                message: "The payment processor failed; nothing was charged. Try again (the hold is kept).")
+        }
+    }
+
+    /// Marks a held booking paid, issues its tickets, records the charge, queues the confirmation.
+    static func complete(
+        booking: UUID, chargeReference: String, gatewayKey: String, on connection: PostgresConnection, now: Date, logger: Logger
+    ) async throws {
+        let rows = try await connection.query(
+            """
+            UPDATE bookings b SET status = 'paid', paid_at = \(now), closed_at = NULL, updated_at = \(now)
+            FROM events e WHERE b.id = \(booking) AND e.id = b.event_id
+            RETURNING b.user_id, e.organizer_id, b.total_minor, b.currency, e.title
+            """, logger: logger)
+        var found: (UUID, UUID, Int64, String, String)?
+        for try await row in rows.decode((UUID, UUID, Int64, String, String).self) { found = row }
+        guard let (user, organizer, total, currency, title) = found else { throw APIError.notFound("Booking") }
+        let tickets = try await TicketRepository.issue(booking: booking, on: connection, now: now, logger: logger)
+        try await connection.query(
+            """
+            INSERT INTO payment_transactions (id, booking_id, user_id, organizer_id, kind, amount_minor, currency,
+                                              gateway_reference, created_at)
+            SELECT \(UUID.now(now)), \(booking), \(user), \(organizer), 'charge', \(total), \(currency), \(chargeReference), \(now)
+            WHERE \(total) > 0
+            """, logger: logger)
+        try await connection.query(
+            """
+            UPDATE payment_attempts SET status = 'succeeded', gateway_reference = \(chargeReference), updated_at = \(now)
+            WHERE gateway_key = \(gatewayKey)
+            """, logger: logger)
+        let payloads = try await connection.query(
+            "SELECT id, payload FROM tickets WHERE booking_id = \(booking) ORDER BY id", logger: logger)
+        var lines: [String] = []
+        for try await (id, payload) in payloads.decode((UUID, String).self) {
+            lines.append("Ticket \(id.uuidString.lowercased()):\n\(payload)")
+        }
+        try await NotificationOutbox.enqueue(
+            .bookingConfirmed, users: [user], subject: "Your tickets for \(title)",
+            body: "Your booking is confirmed: \(tickets.count) ticket\(tickets.count == 1 ? "" : "s") for \(title).\n"
+                + "Show the QR codes in your wallet at the door. Ticket codes:\n\n" + lines.joined(separator: "\n\n"),
+            on: connection, now: now, logger: logger)
+    }
+}

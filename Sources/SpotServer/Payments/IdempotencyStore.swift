@@ -1,0 +1,100 @@
+import Crypto
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import PostgresNIO
+
+/// Remembers the final answer to a request made with an `Idempotency-Key` header, per
+/// user: a retry with the same key and body gets the same answer and never repeats the
+/// effect; the same key with another body is refused. A request that never reached a
+/// final answer (a crash, a gateway timeout) runs again on retry — the steps below it
+/// are idempotent themselves (booking locks, the gateway's own idempotency key).
+struct IdempotencyStore: Sendable {
+    let database: Database
+
+    enum Start {
+        case proceed
+        case replay(status: Int, body: String)
+    }
+
+    static func key(from request: Request) throws -> String {
+        guard let key = request.headers[.idempotencyKey], !key.isEmpty else {
+            throw APIError.badRequest("Send an Idempotency-Key header (any unique string, e.g. a UUID) so a retry cannot pay twice.",
+                                      code: "idempotency_key_required")
+        }
+        guard key.count <= 200 else { throw APIError.validation("Idempotency-Key", "must be at most 200 characters") }
+        return key
+    }
+
+    func start(user: UUID, key: String, fingerprint: String, now: Date, logger: Logger) async throws -> Start {
+        let hash = SHA256.hash(data: Data(fingerprint.utf8)).map { String(format: "%02x", $0) }.joined()
+        return try await database.withTransaction(logger: logger) { connection in
+            try await connection.query(
+                """
+                INSERT INTO idempotency_keys (user_id, key, request_hash, created_at)
+                VALUES (\(user), \(key), \(hash), \(now)) ON CONFLICT DO NOTHING
+                """, logger: logger)
+            let rows = try await connection.query(
+                "SELECT request_hash, status_code, response FROM idempotency_keys WHERE user_id = \(user) AND key = \(key)",
+                logger: logger)
+            for try await (storedHash, status, body) in rows.decode((String, Int?, String?).self) {
+                guard storedHash == hash else {
+                    throw APIError(
+                        .unprocessableContent, code: "idempotency_key_reused",
+                        message: "This Idempotency-Key was used for a different request.")
+                }
+                if let status, let body { return .replay(status: status, body: body) }
+            }
+            return .proceed
+        }
+    }
+
+    func finish(user: UUID, key: String, status: Int, body: String, logger: Logger) async throws {
+        try await database.query(
+            "UPDATE idempotency_keys SET status_code = \(status), response = \(body) WHERE user_id = \(user) AND key = \(key)",
+            logger: logger)
+    }
+
+    /// Runs `body` once per key: replays a stored answer, or runs it and stores a final one
+    /// (2xx, or a definitive refusal such as a declined card). Errors that invite a retry
+    /// (timeouts, 5xx) are not stored.
+    func run<T: Encodable & Sendable>(
+        request: Request, context: AppRequestContext, user: UUID, fingerprint: String, now: Date,
+        successStatus: HTTPResponse.Status = .ok, _ body: () async throws -> T
+    ) async throws -> Response {
+        let key = try Self.key(from: request)
+        switch try await start(user: user, key: key, fingerprint: fingerprint, now: now, logger: context.logger) {
+        case .replay(let status, let stored):
+            return Response(
+                status: .init(code: status), headers: [.contentType: "application/json; charset=utf-8", .idempotentReplay: "true"],
+                body: .init(byteBuffer: ByteBuffer(string: stored)))
+        case .proceed:
+            do {
+                let value = try await body()
+                let json = String(decoding: try JSONCoding.encoder.encode(value), as: UTF8.self)
+                try await finish(user: user, key: key, status: Int(successStatus.code), body: json, logger: context.logger)
+                return Response(
+                    status: successStatus, headers: [.contentType: "application/json; charset=utf-8"],
+                    body: .init(byteBuffer: ByteBuffer(string: json)))
+            } catch let error as APIError where error.isFinal {
+                let response = try error.response(from: request, context: context)
+                let json = try JSONCoding.encoder.encode(APIError.Body(error: .init(code: error.code, message: error.message, fields: error.fields)))
+                try await finish(
+                    user: user, key: key, status: Int(error.status.code), body: String(decoding: json, as: UTF8.self),
+                    logger: context.logger)
+                return response
+            }
+        }
+    }
+}
+
+extension APIError {
+    /// A refusal that will not change on retry (remembered for the idempotency key).
+    var isFinal: Bool { status == .paymentRequired || status == .conflict }
+}
+
+extension HTTPField.Name {
+    static let idempotencyKey = Self("Idempotency-Key")!
+    static let idempotentReplay = Self("Idempotent-Replay")!
+}

@@ -1,0 +1,97 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// A payment gateway for development and tests that behaves like a real one, keyed by
+/// test card numbers (any other valid card succeeds):
+///
+/// | card | outcome |
+/// |---|---|
+/// | 4242 4242 4242 4242 | success |
+/// | 4000 0000 0000 0002 | declined: `card_declined` |
+/// | 4000 0000 0000 9995 | declined: `insufficient_funds` |
+/// | 4000 0000 0000 0119 | processor error (nothing charged; retry) |
+/// | 4000 0000 0000 0259 | timeout: charged, but the response is lost; a retry with the same key returns the charge |
+///
+/// Its ledger lives in PostgreSQL (`simulated_gateway_operations`), so it is shared by
+/// server replicas and survives restarts, as a real processor's would.
+public struct SimulationGateway: PaymentGateway {
+    public static let successCard = "4242424242424242"
+    public static let declinedCard = "4000000000000002"
+    public static let insufficientFundsCard = "4000000000009995"
+    public static let processorErrorCard = "4000000000000119"
+    public static let timeoutCard = "4000000000000259"
+
+    let database: Database
+    let logger: Logger
+
+    public func charge(_ request: ChargeRequest) async throws -> ChargeResult {
+        if let earlier = try await charge(forKey: request.idempotencyKey) { return earlier }
+        let outcome: String
+        switch request.card.number {
+        case Self.declinedCard: outcome = "card_declined"
+        case Self.insufficientFundsCard: outcome = "insufficient_funds"
+        case Self.processorErrorCard: throw GatewayError.processorError
+        default: outcome = "succeeded"
+        }
+        let reference = "ch_sim_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(24)
+        try await database.query(
+            """
+            INSERT INTO simulated_gateway_operations (idempotency_key, kind, reference, amount_minor, currency, outcome, created_at)
+            VALUES (\(request.idempotencyKey), 'charge', \(String(reference)), \(request.amountMinor), \(request.currency),
+                    \(outcome), now())
+            ON CONFLICT (idempotency_key) DO NOTHING
+            """, logger: logger)
+        logger.info("simulated charge", metadata: ["outcome": "\(outcome)", "amount": "\(request.amountMinor)"])
+        if request.card.number == Self.timeoutCard { throw GatewayError.timeout }
+        // Re-read: a concurrent request with the same key may have recorded first.
+        return try await charge(forKey: request.idempotencyKey) ?? .declined(code: "card_declined")
+    }
+
+    public func charge(forKey idempotencyKey: String) async throws -> ChargeResult? {
+        let rows = try await database.query(
+            """
+            SELECT reference, outcome FROM simulated_gateway_operations
+            WHERE idempotency_key = \(idempotencyKey) AND kind = 'charge'
+            """, logger: logger)
+        for try await (reference, outcome) in rows.decode((String, String).self) {
+            return outcome == "succeeded" ? .succeeded(reference: reference) : .declined(code: outcome)
+        }
+        return nil
+    }
+
+    public func refund(_ request: RefundRequest) async throws -> String {
+        try await database.withTransaction(logger: logger) { connection in
+            let existing = try await connection.query(
+                "SELECT reference FROM simulated_gateway_operations WHERE idempotency_key = \(request.idempotencyKey)",
+                logger: logger)
+            for try await reference in existing.decode(String.self) { return reference }
+            // Lock the charge so concurrent refunds cannot exceed it together.
+            let charge = try await connection.query(
+                """
+                SELECT amount_minor FROM simulated_gateway_operations
+                WHERE reference = \(request.chargeReference) AND kind = 'charge' AND outcome = 'succeeded' FOR UPDATE
+                """, logger: logger)
+            var charged: Int64?
+            for try await amount in charge.decode(Int64.self) { charged = amount }
+            guard let charged else { throw GatewayError.unknownCharge }
+            let refunded = try await connection.query(
+                """
+                SELECT coalesce(sum(amount_minor), 0)::bigint FROM simulated_gateway_operations
+                WHERE charge_reference = \(request.chargeReference) AND kind = 'refund'
+                """, logger: logger)
+            for try await total in refunded.decode(Int64.self) where total + request.amountMinor > charged {
+                throw GatewayError.refundExceedsCharge
+            }
+            let reference = "re_sim_" + String(UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(24))
+            try await connection.query(
+                """
+                INSERT INTO simulated_gateway_operations
+                    (idempotency_key, kind, reference, charge_reference, amount_minor, currency, outcome, created_at)
+                VALUES (\(request.idempotencyKey), 'refund', \(reference), \(request.chargeReference), \(request.amountMinor),
+                        \(request.currency), 'succeeded', now())
+                """, logger: logger)
+            return reference
+        }
+    }
+}

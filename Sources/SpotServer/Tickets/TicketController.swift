@@ -1,0 +1,211 @@
+import Foundation
+import Hummingbird
+import SpotCore
+import SpotQR
+
+/// `/api/v1/wallet`, `/api/v1/tickets`, `/api/v1/check-ins`, `/api/v1/organizers/{id}/trust`,
+/// `/api/v1/organizers/me/staff`: a buyer's tickets and their QR codes, re-issue, online
+/// check-in for door staff, the published key ring, staff accounts.
+struct TicketController: Sendable {
+    let tickets: TicketRepository
+    let checkIns: CheckInService
+    let keys: IssuerKeyRepository
+    let organizers: OrganizerRepository
+    let hasher: PasswordHasher
+    let database: Database
+    let clock: ServerClock
+
+    func addRoutes(to api: RouterGroup<AppRequestContext>) {
+        api.get("wallet", use: wallet)
+        api.get("tickets/:id", use: show)
+        api.get("tickets/:id/qr.png", use: png)
+        api.get("tickets/:id/qr.svg", use: svg)
+        api.post("tickets/:id/reissue", use: reissue)
+        api.post("check-ins", use: checkIn)
+        api.get("organizers/:id/trust", use: trust)
+        api.get("organizers/me/staff", use: staff)
+        api.post("organizers/me/staff", use: createStaff)
+    }
+
+    struct TicketList: ResponseEncodable {
+        let items: [Ticket]
+    }
+
+    @Sendable func wallet(_ request: Request, context: AppRequestContext) async throws -> TicketList {
+        .init(items: try await tickets.wallet(user: try context.requireIdentity().userID, logger: context.logger))
+    }
+
+    /// The ticket, if the caller holds it, organizes its event, or is an admin.
+    private func visibleTicket(_ context: AppRequestContext) async throws -> Ticket {
+        let identity = try context.requireIdentity()
+        let id = try context.parameters.requireUUID("id")
+        let rows = try await database.query(
+            """
+            SELECT t.owner_user_id, o.user_id FROM tickets t JOIN events e ON e.id = t.event_id
+            JOIN organizers o ON o.id = e.organizer_id WHERE t.id = \(id)
+            """, logger: context.logger)
+        var allowed = false
+        for try await (owner, organizerUser) in rows.decode((UUID, UUID).self) {
+            allowed = owner == identity.userID || organizerUser == identity.userID || identity.role == .admin
+        }
+        guard allowed, let ticket = try await tickets.ticket(id: id, logger: context.logger) else {
+            throw APIError.notFound("Ticket")
+        }
+        return ticket
+    }
+
+    @Sendable func show(_ request: Request, context: AppRequestContext) async throws -> Ticket {
+        try await visibleTicket(context)
+    }
+
+    @Sendable func png(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let ticket = try await visibleTicket(context)
+        let image = try QRCode(text: ticket.payload).pngData(moduleSize: 10)
+        return Response(
+            status: .ok, headers: [.contentType: "image/png", .cacheControl: "private, no-store"],
+            body: .init(byteBuffer: ByteBuffer(bytes: image)))
+    }
+
+    @Sendable func svg(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let ticket = try await visibleTicket(context)
+        let image = try QRCode(text: ticket.payload).svg(moduleSize: 10)
+        return Response(
+            status: .ok, headers: [.contentType: "image/svg+xml", .cacheControl: "private, no-store"],
+            body: .init(byteBuffer: ByteBuffer(string: image)))
+    }
+
+    @Sendable func reissue(_ request: Request, context: AppRequestContext) async throws -> Ticket {
+        let ticket = try await visibleTicket(context)
+        return try await tickets.reissue(ticket.id, now: clock.now(), logger: context.logger)
+    }
+
+    struct CheckInRequest: Decodable {
+        let payload: String
+        let gate: String
+        let direction: String?
+    }
+
+    struct CheckInResponse: ResponseEncodable {
+        struct Details: Codable {
+            @LowercaseUUID var ticketID: UUID
+            @LowercaseUUID var eventID: UUID
+            @LowercaseUUID var ticketTypeID: UUID
+            let issueVersion: Int
+        }
+        let verdict: String
+        let admitted: Bool
+        let signal: String
+        let message: String
+        let direction: String
+        let ticket: Details?
+        @LowercaseOptionalUUID var scanID: UUID?
+    }
+
+    /// Door staff, the event's organizer and admins check tickets in online.
+    @Sendable func checkIn(_ request: Request, context: AppRequestContext) async throws -> CheckInResponse {
+        let identity = try context.requireIdentity()
+        let scope: Set<UUID>?
+        switch identity.role {
+        case .admin:
+            scope = nil
+        case .organizer:
+            scope = [try await organizers.requireOwnProfile(identity, logger: context.logger).id]
+        case .staff:
+            let rows = try await database.query(
+                "SELECT organizer_id FROM staff_assignments WHERE user_id = \(identity.userID)", logger: context.logger)
+            var assigned = Set<UUID>()
+            for try await organizer in rows.decode(UUID.self) { assigned.insert(organizer) }
+            guard !assigned.isEmpty else { throw APIError.forbidden("This staff account is not assigned to an organizer.") }
+            scope = assigned
+        case .attendee:
+            throw APIError.forbidden("Only door staff, organizers and admins check tickets in.")
+        }
+        let body = try await request.decodeJSON(as: CheckInRequest.self, context: context)
+        var validator = Validator()
+        let gate = validator.text(body.gate, "gate", maxLength: 60)
+        validator.check(body.payload.utf8.count <= 4096, "payload", "is too long")
+        let direction = ScanDirection(rawValue: body.direction ?? "entry")
+        validator.check(direction != nil, "direction", "must be entry or exit")
+        try validator.throwIfInvalid()
+        let outcome = try await checkIns.checkIn(
+            payload: body.payload, gate: gate!, direction: direction!, organizers: scope, recordedBy: identity.userID,
+            now: clock.now(), logger: context.logger)
+        let result = outcome.result
+        return CheckInResponse(
+            verdict: result.verdict.code, admitted: result.verdict.passes, signal: result.verdict.signal.rawValue,
+            message: result.message(), direction: result.direction.rawValue,
+            ticket: result.ticket.map {
+                .init(ticketID: $0.claims.ticketID, eventID: $0.claims.eventID, ticketTypeID: $0.claims.ticketTypeID,
+                      issueVersion: Int($0.claims.issueVersion))
+            },
+            scanID: outcome.scanID)
+    }
+
+    /// The organizer's public key ring as a trust bundle (hvflvspot.trust.v1).
+    @Sendable func trust(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let id = try context.parameters.requireUUID("id")
+        guard try await organizers.organizer(id: id, logger: context.logger) != nil else { throw APIError.notFound("Organizer") }
+        let bundle = try await keys.trustBundle(organizer: id, logger: context.logger)
+        return Response(
+            status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(data: bundle.encoded())))
+    }
+
+    struct StaffMember: Codable, Sendable, ResponseEncodable {
+        @LowercaseUUID var id: UUID
+        let email: String
+        let displayName: String
+        let createdAt: Date
+    }
+
+    struct StaffList: ResponseEncodable {
+        let items: [StaffMember]
+    }
+
+    @Sendable func staff(_ request: Request, context: AppRequestContext) async throws -> StaffList {
+        let organizer = try await organizers.requireOwnProfile(try context.requireIdentity(), logger: context.logger)
+        let rows = try await database.query(
+            """
+            SELECT u.id, u.email, u.display_name, s.created_at FROM staff_assignments s JOIN users u ON u.id = s.user_id
+            WHERE s.organizer_id = \(organizer.id) ORDER BY s.created_at
+            """, logger: context.logger)
+        var items: [StaffMember] = []
+        for try await (id, email, name, created) in rows.decode((UUID, String, String, Date).self) {
+            items.append(.init(id: id, email: email, displayName: name, createdAt: created))
+        }
+        return .init(items: items)
+    }
+
+    struct StaffRequest: Decodable {
+        let email: String
+        let displayName: String
+        let password: String
+    }
+
+    /// Creates a door-staff account that checks in this organizer's events.
+    @Sendable func createStaff(_ request: Request, context: AppRequestContext) async throws -> EditedResponse<StaffMember> {
+        let identity = try context.requireIdentity()
+        let organizer = try await organizers.requireOwnProfile(identity, logger: context.logger)
+        let body = try await request.decodeJSON(as: StaffRequest.self, context: context)
+        var validator = Validator()
+        let email = validator.email(body.email)
+        let name = validator.text(body.displayName, "display_name", maxLength: 100)
+        validator.check(body.password.utf8.count >= 10, "password", "must be at least 10 characters")
+        validator.check(body.password.utf8.count <= 72, "password", "must be at most 72 bytes")
+        try validator.throwIfInvalid()
+        let now = clock.now()
+        let user = User(id: UUID.now(now), email: email!, displayName: name!, role: .staff, createdAt: now)
+        let hash = try await hasher.hash(body.password)
+        try await database.withTransaction(logger: context.logger) { connection in
+            try await AuthRepository.insert(user, passwordHash: hash, on: connection, logger: context.logger)
+            try await connection.query(
+                "INSERT INTO staff_assignments (user_id, organizer_id, created_at) VALUES (\(user.id), \(organizer.id), \(now))",
+                logger: context.logger)
+            try await AuditLog.record(
+                on: connection, actor: identity.userID, organizer: organizer.id, action: "staff.create", entityType: "user",
+                entityID: user.id, changes: ["email": .init(from: nil, to: user.email)], at: now, logger: context.logger)
+        }
+        return .init(status: .created, response: .init(id: user.id, email: user.email, displayName: user.displayName, createdAt: now))
+    }
+}
+
+extension Ticket: ResponseEncodable {}

@@ -1,0 +1,144 @@
+import Foundation
+import Logging
+import PostgresNIO
+import SpotCore
+
+/// Issues, lists, re-issues and revokes tickets. Issuing and revoking happen inside the
+/// caller's transaction (payment, refund, cancellation), so a ticket exists exactly when
+/// its booking is paid and a revocation exactly when its refund is recorded.
+struct TicketRepository: Sendable {
+    let database: Database
+
+    static let columns = """
+        t.id, t.booking_id, t.event_id, t.ticket_type_id, tt.name, e.title, e.starts_at, v.name, t.price_minor,
+        tt.currency, t.issue_version, t.key_id, t.payload, t.status, t.revoked_reason, t.issued_at
+        """
+    static let joins = """
+        FROM tickets t JOIN ticket_types tt ON tt.id = t.ticket_type_id JOIN events e ON e.id = t.event_id
+        JOIN venues v ON v.id = e.venue_id
+        """
+
+    static func decode(_ rows: PostgresRowSequence) async throws -> [Ticket] {
+        var tickets: [Ticket] = []
+        for try await (id, booking, event, type, typeName, title, starts, venue, price, currency, version, key, payload,
+                       status, reason, issued) in rows.decode(
+            (UUID, UUID, UUID, UUID, String, String, Date, String, Int64, String, Int, String, String, String, String?, Date).self)
+        {
+            tickets.append(Ticket(
+                id: id, bookingID: booking, eventID: event, ticketTypeID: type, ticketTypeName: typeName, eventTitle: title,
+                startsAt: starts, venueName: venue, priceMinor: price, currency: currency, issueVersion: version, keyID: key,
+                payload: payload, status: status, revokedReason: reason, issuedAt: issued))
+        }
+        return tickets
+    }
+
+    /// Signs and stores one ticket per seat of the booking, with the organizer's active key.
+    static func issue(
+        booking: UUID, on connection: PostgresConnection, now: Date, logger: Logger
+    ) async throws -> [UUID] {
+        let rows = try await connection.query(
+            """
+            SELECT b.user_id, b.event_id, e.organizer_id, e.ends_at, i.ticket_type_id, i.quantity, i.unit_price_minor
+            FROM bookings b JOIN events e ON e.id = b.event_id JOIN booking_items i ON i.booking_id = b.id
+            WHERE b.id = \(booking) ORDER BY i.ticket_type_id
+            """, logger: logger)
+        var seats: [(user: UUID, event: UUID, organizer: UUID, endsAt: Date, type: UUID, price: Int64)] = []
+        for try await (user, event, organizer, endsAt, type, quantity, price) in rows.decode(
+            (UUID, UUID, UUID, Date, UUID, Int, Int64).self)
+        {
+            seats += Array(repeating: (user, event, organizer, endsAt, type, price), count: quantity)
+        }
+        guard let first = seats.first else { return [] }
+        let key = try await IssuerKeyRepository.activeKey(organizer: first.organizer, on: connection, now: now, logger: logger)
+        var ids: [UUID] = []
+        for seat in seats {
+            let id = UUID.now(now)
+            let signed = try SignedTicket.sign(
+                TicketClaims(
+                    ticketID: id, eventID: seat.event, ticketTypeID: seat.type, issueVersion: 1,
+                    validUntil: seat.endsAt.addingTimeInterval(IssuerKeyRepository.validityAfterEnd)),
+                with: key)
+            try await connection.query(
+                """
+                INSERT INTO tickets (id, booking_id, event_id, ticket_type_id, owner_user_id, price_minor, issue_version,
+                                     key_id, payload, status, issued_at)
+                VALUES (\(id), \(booking), \(seat.event), \(seat.type), \(seat.user), \(seat.price), 1, \(key.keyID.hex),
+                        \(signed.text), 'valid', \(now))
+                """, logger: logger)
+            ids.append(id)
+        }
+        return ids
+    }
+
+    /// Revokes valid tickets and appends their revocations to the feed.
+    static func revoke(
+        _ tickets: [UUID], reason: RevocationReason, on connection: PostgresConnection, now: Date, logger: Logger
+    ) async throws {
+        guard !tickets.isEmpty else { return }
+        try await connection.query(
+            """
+            WITH revoked AS (
+                UPDATE tickets SET status = 'revoked', revoked_reason = \(reason.rawValue), revoked_at = \(now)
+                WHERE id = ANY(\(tickets)) AND status = 'valid'
+                RETURNING id, issue_version, event_id
+            )
+            INSERT INTO revocations (ticket_id, issue_version, event_id, reason, created_at)
+            SELECT id, issue_version, event_id, \(reason.rawValue), \(now) FROM revoked
+            """, logger: logger)
+    }
+
+    func wallet(user: UUID, logger: Logger) async throws -> [Ticket] {
+        try await Self.decode(database.query(
+            """
+            SELECT \(unescaped: Self.columns) \(unescaped: Self.joins)
+            WHERE t.owner_user_id = \(user) ORDER BY e.starts_at, t.id
+            """, logger: logger))
+    }
+
+    func ticket(id: UUID, logger: Logger) async throws -> Ticket? {
+        try await Self.decode(database.query(
+            "SELECT \(unescaped: Self.columns) \(unescaped: Self.joins) WHERE t.id = \(id)", logger: logger)
+        ).first
+    }
+
+    func tickets(booking: UUID, logger: Logger) async throws -> [Ticket] {
+        try await Self.decode(database.query(
+            "SELECT \(unescaped: Self.columns) \(unescaped: Self.joins) WHERE t.booking_id = \(booking) ORDER BY t.id",
+            logger: logger))
+    }
+
+    /// Issues the next version of a valid ticket, signed with the organizer's current key;
+    /// the old version is revoked (`reissued`), so a copy of it scans as `superseded`.
+    func reissue(_ ticketID: UUID, now: Date, logger: Logger) async throws -> Ticket {
+        try await database.withTransaction(logger: logger) { connection in
+            let rows = try await connection.query(
+                """
+                SELECT t.issue_version, t.event_id, t.ticket_type_id, t.status, e.organizer_id, e.ends_at
+                FROM tickets t JOIN events e ON e.id = t.event_id WHERE t.id = \(ticketID) FOR UPDATE OF t
+                """, logger: logger)
+            var found: (Int, UUID, UUID, String, UUID, Date)?
+            for try await row in rows.decode((Int, UUID, UUID, String, UUID, Date).self) { found = row }
+            guard let (version, event, type, status, organizer, endsAt) = found else { throw APIError.notFound("Ticket") }
+            guard status == "valid" else { throw APIError.conflict("A revoked ticket cannot be re-issued.", code: "ticket_revoked") }
+            let key = try await IssuerKeyRepository.activeKey(organizer: organizer, on: connection, now: now, logger: logger)
+            let signed = try SignedTicket.sign(
+                TicketClaims(
+                    ticketID: ticketID, eventID: event, ticketTypeID: type, issueVersion: UInt32(version + 1),
+                    validUntil: endsAt.addingTimeInterval(IssuerKeyRepository.validityAfterEnd)),
+                with: key)
+            try await connection.query(
+                """
+                INSERT INTO revocations (ticket_id, issue_version, event_id, reason, created_at)
+                VALUES (\(ticketID), \(version), \(event), 'reissued', \(now))
+                """, logger: logger)
+            try await connection.query(
+                """
+                UPDATE tickets SET issue_version = \(version + 1), key_id = \(key.keyID.hex), payload = \(signed.text),
+                    issued_at = \(now)
+                WHERE id = \(ticketID)
+                """, logger: logger)
+        }
+        guard let ticket = try await ticket(id: ticketID, logger: logger) else { throw APIError.notFound("Ticket") }
+        return ticket
+    }
+}

@@ -1,0 +1,175 @@
+import Foundation
+import SpotServer
+import SpotTestSupport
+import Testing
+
+@Suite("Inventory, bookings, payments")
+struct BookingTests {
+    @Test("200 concurrent purchases of a 50-seat ticket type: exactly 50 sold, 150 clean sold-outs, no 5xx")
+    func noOversell() async throws {
+        try await TestServer.run(configure: { $0.maximumConnections = 20 }) { server in
+            let admin = try await server.admin()
+            let sale = try await server.onSale(admin: admin, capacity: 50)
+            var buyers: [String] = []
+            for index in 0..<20 { buyers.append(try await server.register("buyer\(index)@example.com").token) }
+            let statuses = try await withThrowingTaskGroup(of: (Int, Int?, String?).self) { group in
+                for index in 0..<200 {
+                    let token = buyers[index % buyers.count]
+                    group.addTask {
+                        let held = try await server.hold(token: token, event: sale.event, ticketType: sale.ticketType)
+                        guard held.status == 201, let booking = held.json["id"].string else {
+                            return (held.status, nil, held.errorCode)
+                        }
+                        let paid = try await server.checkout(token: token, booking: booking)
+                        return (held.status, paid.status, paid.errorCode)
+                    }
+                }
+                return try await group.reduce(into: [(Int, Int?, String?)]()) { $0.append($1) }
+            }
+            let sold = statuses.filter { $0.0 == 201 && $0.1 == 200 }.count
+            let soldOut = statuses.filter { $0.0 == 409 && $0.2 == "sold_out" }.count
+            #expect(sold == 50)
+            #expect(soldOut == 150)
+            #expect(statuses.allSatisfy { $0.0 < 500 && ($0.1 ?? 0) < 500 })
+            #expect(try await server.count("SELECT reserved FROM ticket_types") == 50)
+            #expect(try await server.count("SELECT count(*)::int FROM tickets") == 50)
+            #expect(try await server.count("SELECT count(*)::int FROM payment_transactions WHERE kind = 'charge'") == 50)
+        }
+    }
+
+    @Test("A declined card leaves no ticket, releases the hold, and the answer is remembered for its key")
+    func declined() async throws {
+        try await TestServer.run { server in
+            let admin = try await server.admin()
+            let sale = try await server.onSale(admin: admin, capacity: 10)
+            let (buyer, _, _) = try await server.register("buyer@example.com")
+            let held = try await server.hold(token: buyer, event: sale.event, ticketType: sale.ticketType, quantity: 3)
+            let booking = try #require(held.json["id"].string)
+            #expect(held.json["status"].string == "held")
+            #expect(held.json["total_minor"].int == 7500)
+            #expect(try await server.count("SELECT reserved FROM ticket_types") == 3)
+
+            let declined = try await server.checkout(
+                token: buyer, booking: booking, card: TestServer.card(SimulationGateway.declinedCard), key: "pay-1")
+            #expect(declined.status == 402)
+            #expect(declined.errorCode == "payment_declined")
+            #expect(declined.json["error"]["fields"]["decline_code"].string == "card_declined")
+            #expect(try await server.count("SELECT reserved FROM ticket_types") == 0)
+            #expect(try await server.count("SELECT count(*)::int FROM tickets") == 0)
+            #expect(try await server.api.get("/api/v1/bookings/\(booking)", token: buyer).json["status"].string == "cancelled")
+
+            let replay = try await server.checkout(
+                token: buyer, booking: booking, card: TestServer.card(SimulationGateway.declinedCard), key: "pay-1")
+            #expect(replay.status == 402)
+            #expect(replay.headers.first(name: "Idempotent-Replay") == "true")
+
+            let other = try await server.hold(token: buyer, event: sale.event, ticketType: sale.ticketType)
+            let poor = try await server.checkout(
+                token: buyer, booking: other.json["id"].string!, card: TestServer.card(SimulationGateway.insufficientFundsCard))
+            #expect(poor.json["error"]["fields"]["decline_code"].string == "insufficient_funds")
+        }
+    }
+
+    @Test("A gateway timeout retried with the same idempotency key charges once and issues once")
+    func timeoutRetried() async throws {
+        try await TestServer.run { server in
+            let admin = try await server.admin()
+            let sale = try await server.onSale(admin: admin)
+            let (buyer, _, _) = try await server.register("buyer@example.com")
+            let booking = try #require(
+                try await server.hold(token: buyer, event: sale.event, ticketType: sale.ticketType, quantity: 2).json["id"].string)
+            let timeoutCard = TestServer.card(SimulationGateway.timeoutCard)
+            let first = try await server.checkout(token: buyer, booking: booking, card: timeoutCard, key: "retry-me")
+            #expect(first.status == 504)
+            #expect(first.errorCode == "payment_timeout")
+            #expect(try await server.api.get("/api/v1/bookings/\(booking)", token: buyer).json["status"].string == "held")
+
+            let second = try await server.checkout(token: buyer, booking: booking, card: timeoutCard, key: "retry-me")
+            #expect(second.status == 200)
+            #expect(second.json["status"].string == "paid")
+            #expect(second.json["tickets"].array.count == 2)
+            let third = try await server.checkout(token: buyer, booking: booking, card: timeoutCard, key: "retry-me")
+            #expect(third.status == 200)
+            #expect(third.body == second.body)
+            #expect(third.headers.first(name: "Idempotent-Replay") == "true")
+
+            #expect(try await server.count("SELECT count(*)::int FROM simulated_gateway_operations WHERE kind = 'charge'") == 1)
+            #expect(try await server.count("SELECT count(*)::int FROM payment_transactions") == 1)
+            #expect(try await server.count("SELECT count(*)::int FROM tickets") == 2)
+            // The same key for a different request is refused; no key at all too.
+            let reused = try await server.checkout(token: buyer, booking: booking, card: TestServer.successCard, key: "retry-me")
+            #expect(reused.errorCode == "idempotency_key_reused")
+            let keyless = try await server.api.post("/api/v1/bookings/\(booking)/checkout", ["card": TestServer.successCard], token: buyer)
+            #expect(keyless.errorCode == "idempotency_key_required")
+        }
+    }
+
+    @Test("A processor error keeps the hold for another try; bad cards are 422 per field")
+    func processorError() async throws {
+        try await TestServer.run { server in
+            let admin = try await server.admin()
+            let sale = try await server.onSale(admin: admin)
+            let (buyer, _, _) = try await server.register("buyer@example.com")
+            let booking = try #require(try await server.hold(token: buyer, event: sale.event, ticketType: sale.ticketType).json["id"].string)
+            let failed = try await server.checkout(token: buyer, booking: booking, card: TestServer.card(SimulationGateway.processorErrorCard))
+            #expect(failed.status == 502)
+            #expect(failed.errorCode == "payment_processor_error")
+            #expect(try await server.api.get("/api/v1/bookings/\(booking)", token: buyer).json["status"].string == "held")
+            let bad = try await server.checkout(
+                token: buyer, booking: booking, card: ["number": "4242 4242 4242 4241", "expiry": "01/20", "cvc": "1"])
+            #expect(bad.status == 422)
+            #expect(Set(bad.json["error"]["fields"].object.keys) == ["card.number", "card.expiry", "card.cvc"])
+            #expect(try await server.checkout(token: buyer, booking: booking).json["status"].string == "paid")
+            // Someone else's booking is not found; a paid one cannot be cancelled.
+            let (other, _, _) = try await server.register("other@example.com")
+            #expect(try await server.checkout(token: other, booking: booking).status == 404)
+            #expect(try await server.api.post("/api/v1/bookings/\(booking)/cancel", token: buyer).errorCode == "booking_not_held")
+        }
+    }
+
+    @Test("Per-order limits, sales windows, unpublished events and unknown types are refused")
+    func limits() async throws {
+        try await TestServer.run { server in
+            let admin = try await server.admin()
+            let sale = try await server.onSale(admin: admin)
+            let (buyer, _, _) = try await server.register("buyer@example.com")
+            let tooMany = try await server.hold(token: buyer, event: sale.event, ticketType: sale.ticketType, quantity: 11)
+            #expect(tooMany.status == 422)
+            try await server.sql("UPDATE ticket_types SET sales_start = now() + interval '1 day'")
+            #expect(try await server.hold(token: buyer, event: sale.event, ticketType: sale.ticketType).errorCode == "sales_not_started")
+            try await server.sql("UPDATE ticket_types SET sales_start = NULL, sales_end = now() - interval '1 minute'")
+            #expect(try await server.hold(token: buyer, event: sale.event, ticketType: sale.ticketType).errorCode == "sales_ended")
+            #expect(try await server.hold(token: buyer, event: sale.event, ticketType: UUID().uuidString).status == 422)
+            #expect(try await server.hold(token: buyer, event: UUID().uuidString, ticketType: sale.ticketType).status == 404)
+            #expect(try await server.count("SELECT count(*)::int FROM bookings") == 0)
+            #expect(try await server.count("SELECT reserved FROM ticket_types") == 0)
+        }
+    }
+
+    @Test("Expired holds give their seats back; a hold whose charge response was lost is completed instead")
+    func expiry() async throws {
+        try await TestServer.run(configure: {
+            $0.holdDuration = 1
+            $0.runsBackgroundServices = true
+            $0.holdExpiryInterval = .milliseconds(200)
+        }) { server in
+            let admin = try await server.admin()
+            let sale = try await server.onSale(admin: admin)
+            let (buyer, _, _) = try await server.register("buyer@example.com")
+            let abandoned = try #require(
+                try await server.hold(token: buyer, event: sale.event, ticketType: sale.ticketType, quantity: 2).json["id"].string)
+            let lost = try #require(
+                try await server.hold(token: buyer, event: sale.event, ticketType: sale.ticketType, quantity: 3).json["id"].string)
+            #expect(try await server.checkout(token: buyer, booking: lost, card: TestServer.card(SimulationGateway.timeoutCard)).status == 504)
+            #expect(try await server.count("SELECT reserved FROM ticket_types") == 5)
+            try await Task.sleep(for: .seconds(2.5))
+            #expect(try await server.api.get("/api/v1/bookings/\(abandoned)", token: buyer).json["status"].string == "expired")
+            let completed = try await server.api.get("/api/v1/bookings/\(lost)", token: buyer)
+            #expect(completed.json["status"].string == "paid")
+            #expect(completed.json["tickets"].array.count == 3)
+            #expect(try await server.count("SELECT reserved FROM ticket_types") == 3)
+            let late = try await server.checkout(token: buyer, booking: abandoned)
+            #expect(late.errorCode == "booking_not_held")
+        }
+    }
+}
