@@ -216,6 +216,9 @@ final class MovableClock: @unchecked Sendable {
 
     func advance(by seconds: TimeInterval) { lock.withLock { offset += seconds } }
 
+    /// Seconds the clock has been moved forward.
+    var movedBy: TimeInterval { lock.withLock { offset } }
+
     var serverClock: ServerClock {
         ServerClock { [self] in Date().addingTimeInterval(lock.withLock { offset }) }
     }

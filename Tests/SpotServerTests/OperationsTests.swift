@@ -106,9 +106,45 @@ struct OperationsTests {
                 ("Error", try await server.api.get("/api/v1/events/\(UUID())")),
                 ("Error", try await server.api.post("/api/v1/auth/register", ["email": "x"])),
             ]
+            // Commerce: a purchase, a refund, a check-in, staff, statistics.
+            let ticketType = try #require(try await server.api.get("/api/v1/events/\(event)/ticket-types").json["items"][0]["id"].string)
+            let held = try await server.hold(token: fan, event: event, ticketType: ticketType, quantity: 2)
+            let paid = try await server.checkout(token: fan, booking: held.json["id"].string!)
+            let refund = try await server.api.post(
+                "/api/v1/bookings/\(held.json["id"].string!)/refunds", ["ticket_ids": [paid.json["tickets"][0]["id"].string!]],
+                token: token, headers: [("Idempotency-Key", "schema")])
+            let staff = try await server.api.post(
+                "/api/v1/organizers/me/staff", ["email": "door@example.com", "display_name": "Door", "password": "door password 1"],
+                token: token)
+            let checkIn = try await server.api.post(
+                "/api/v1/check-ins", ["payload": paid.json["tickets"][1]["payload"].string!, "gate": "A"], token: token)
+            let profile = try await server.api.patch("/api/v1/me", ["phone": "+491701234567"], token: fan)
+            samples += [
+                ("Booking", held), ("Booking", paid), ("RefundResponse", refund), ("StaffMember", staff),
+                ("CheckInResponse", checkIn), ("Profile", profile),
+                ("Preferences", try await server.api.get("/api/v1/me/notification-preferences", token: fan)),
+                ("Statistics", try await server.api.get("/api/v1/organizers/me/statistics", token: token)),
+                ("TrustBundle", try await server.api.get("/api/v1/organizers/\(organizer)/trust")),
+                ("Error", try await server.checkout(
+                    token: fan, booking: try await server.hold(token: fan, event: event, ticketType: ticketType).json["id"].string!,
+                    card: TestServer.card("4000000000000002"))),
+            ]
+            for (schema, path, token) in [
+                ("Ticket", "/api/v1/wallet", fan), ("Transaction", "/api/v1/payments", fan),
+                ("Notification", "/api/v1/me/notifications", fan), ("Booking", "/api/v1/bookings", fan),
+            ] {
+                let list = try await server.api.get(path, token: token)
+                guard !list.json["items"].array.isEmpty else {
+                    Issue.record("\(path) returned no items: \(list.text)")
+                    continue
+                }
+                samples.append((schema, APIResponse(status: 200, headers: [:], body: try JSONSerialization.data(
+                    withJSONObject: list.json["items"][0].value))))
+            }
             let ticketTypes = try await server.api.get("/api/v1/events/\(event)/ticket-types")
             samples.append(("TicketType", APIResponse(status: 200, headers: [:], body: try JSONSerialization.data(
                 withJSONObject: ticketTypes.json["items"][0].value))))
+            _ = try await server.publishedEvent(token: token, venue: venue, title: "Another Night")
             let recommended = try await server.api.get("/api/v1/events/recommended", token: fan)
             samples.append(("Recommendation", APIResponse(status: 200, headers: [:], body: try JSONSerialization.data(
                 withJSONObject: recommended.json["items"][0].value))))

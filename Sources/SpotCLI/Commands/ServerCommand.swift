@@ -8,7 +8,7 @@ struct ServerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "server",
         abstract: "Run the central server, migrate its database, create the first admin, seed sample data.",
-        subcommands: [Run.self, Migrate.self, CreateAdmin.self, Seed.self],
+        subcommands: [Run.self, Migrate.self, CreateAdmin.self, Seed.self, Keys.self],
         defaultSubcommand: Run.self
     )
 
@@ -168,6 +168,48 @@ struct ServerCommand: AsyncParsableCommand {
                 }
                 bar.finish()
                 print("seeded \(summary.events) events with \(summary.ticketTypes) ticket types, \(summary.venues) venues, \(summary.organizers) organizers")
+            }
+        }
+    }
+}
+
+extension ServerCommand {
+    struct Keys: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Manage the organizers' ticket-signing keys.", subcommands: [Rotate.self])
+
+        struct Rotate: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Rotate issuer keys: the active key retires (still verifying its tickets), a new one signs.",
+                discussion: """
+                    Examples:
+                      spot server keys rotate --organizer 0193a5c0-7e00-7000-8000-00000000d001
+                      spot server keys rotate --all
+                    """
+            )
+
+            @OptionGroup var database: DatabaseOptions
+
+            @Option(help: ArgumentHelp("The organizer whose key to rotate.", valueName: "UUID"))
+            var organizer: UUID?
+
+            @Flag(help: "Rotate the key of every organizer that has one.")
+            var all = false
+
+            func validate() throws {
+                guard (organizer != nil) != all else { throw ValidationError("give either --organizer UUID or --all") }
+            }
+
+            func run() async throws {
+                let logger = makeLogger(level: .warning)
+                try await database.withDatabase(logger: logger) { configuration in
+                    let results = try await ServerMaintenance.withDatabase(configuration, logger: logger) { [organizer] database in
+                        try await ServerMaintenance.rotateKeys(organizer: organizer, database: database, logger: logger)
+                            .map { "\($0.organizer.uuidString.lowercased()): \($0.retired.map { "retired \($0), " } ?? "")active \($0.active)" }
+                    }
+                    if results.isEmpty { say("no organizer has a signing key yet (keys are created with the first ticket)") }
+                    for line in results { say(line) }
+                }
             }
         }
     }

@@ -55,6 +55,34 @@ extension Logger {
     }
 }
 
+extension ServerMaintenance {
+    /// Rotates the issuer key of `organizer` (all organizers that have keys when nil):
+    /// the active key retires, verifying until its tickets expire, and a new one signs.
+    /// Returns (organizer, retired key id, new key id) per organizer.
+    public static func rotateKeys(
+        organizer: UUID?, database: Database, now: Date = Date(), logger: Logger
+    ) async throws -> [(organizer: UUID, retired: String?, active: String)] {
+        var organizers: [UUID] = []
+        if let organizer {
+            guard try await OrganizerRepository(database: database).organizer(id: organizer, logger: logger) != nil else {
+                throw MaintenanceError("no organizer \(organizer.uuidString.lowercased())")
+            }
+            organizers = [organizer]
+        } else {
+            let rows = try await database.query(
+                "SELECT DISTINCT organizer_id FROM organizer_keys WHERE status = 'active' ORDER BY organizer_id", logger: logger)
+            for try await id in rows.decode(UUID.self) { organizers.append(id) }
+        }
+        let keys = IssuerKeyRepository(database: database)
+        var results: [(UUID, String?, String)] = []
+        for id in organizers {
+            let (retired, active) = try await keys.rotate(organizer: id, now: now, logger: logger)
+            results.append((id, retired?.hex, active.hex))
+        }
+        return results
+    }
+}
+
 /// A maintenance command could not do its work.
 public struct MaintenanceError: Error, CustomStringConvertible {
     public let description: String

@@ -85,7 +85,7 @@ struct StatisticsController: Sendable {
             FROM ticket_types tt JOIN events e ON e.id = tt.event_id
             LEFT JOIN tickets t ON t.ticket_type_id = tt.id
             WHERE e.organizer_id = \(organizer.id) AND (\(event)::uuid IS NULL OR e.id = \(event))
-            GROUP BY tt.id ORDER BY e.starts_at, tt.name
+            GROUP BY tt.id, e.starts_at ORDER BY e.starts_at, tt.name
             """, logger: logger)
         var byType: [ByTicketType] = []
         for try await (id, eventID, name, capacity, sold, refunded, revenue, refundedMinor) in typeRows.decode(

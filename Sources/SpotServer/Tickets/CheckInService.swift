@@ -41,11 +41,15 @@ struct CheckInService: Sendable {
             for try await row in eventRows.decode((UUID, String, String).self) { event = row }
             var admissions: [EventAdmission] = []
             var trusted: [IssuerKey] = []
-            if let (organizer, status, reentry) = event, status != "draft", organizers.map({ $0.contains(organizer) }) ?? true {
-                admissions.append(EventAdmission(
-                    eventID: claims.eventID, isCancelled: status == "cancelled",
-                    reentryPolicy: ReentryPolicy(rawValue: reentry) ?? .singleEntry))
+            if let (organizer, status, reentry) = event {
+                // The server trusts every organizer's keys, so a genuine ticket of another
+                // organizer's event is reported as wrong_event, not unknown_key.
                 trusted = try await IssuerKeyRepository.publicKeys(organizers: [organizer], on: connection, logger: logger)
+                if status != "draft", organizers.map({ $0.contains(organizer) }) ?? true {
+                    admissions.append(EventAdmission(
+                        eventID: claims.eventID, isCancelled: status == "cancelled",
+                        reentryPolicy: ReentryPolicy(rawValue: reentry) ?? .singleEntry))
+                }
             }
             let revocations = try await Self.revocations(of: claims.ticketID, on: connection, logger: logger)
             let scans = try await Self.acceptedScans(of: claims.ticketID, on: connection, logger: logger)

@@ -7,7 +7,8 @@ import SpotCore
 /// transaction that wrote it; a reader takes only rows of transactions below the oldest
 /// one still running (`pg_snapshot_xmin`), ordered by (transaction id, row id). A slow
 /// transaction that commits after faster ones therefore shows up late but is never
-/// skipped: while it runs, the cursor cannot move past it.
+/// skipped: while it runs, the cursor cannot move past it. (Transaction ids are
+/// cluster-wide, so any long transaction delays readers — never the other way round.)
 struct RevocationFeed: Sendable {
     /// Where a reader stopped: opaque to clients (`<txid>.<id>`).
     struct Cursor: Sendable, Equatable, CustomStringConvertible {

@@ -1,0 +1,158 @@
+import Foundation
+import Logging
+import SpotCore
+import SpotSync
+import SpotTestSupport
+import Testing
+
+@testable import SpotServer
+
+@Suite("Tickets: issuance, wallet, QR, re-issue, keys, check-in")
+struct TicketTests {
+    /// A verifier that trusts the organizer's published trust bundle and admits `event`.
+    static func verifier(_ server: TestServer, organizer: String, event: String) async throws -> TicketVerifier {
+        let bundle = try await server.api.get("/api/v1/organizers/\(organizer)/trust")
+        #expect(bundle.status == 200)
+        let trust = try TrustBundle.decode(bundle.body).trustStore()
+        return TicketVerifier(
+            trust: trust, gate: GatePolicy(gate: "test", events: [EventAdmission(eventID: UUID(uuidString: event)!)]))
+    }
+
+    @Test("Issued tickets verify offline with the published key ring; the wallet serves QR codes that decode")
+    func issuance() async throws {
+        try await TestServer.run { server in
+            let admin = try await server.admin()
+            let sale = try await server.onSale(admin: admin)
+            let (buyer, _, _) = try await server.register("buyer@example.com")
+            let booking = try await server.buy(token: buyer, event: sale.event, ticketType: sale.ticketType, quantity: 2)
+            #expect(booking["tickets"].array.count == 2)
+
+            let wallet = try await server.api.get("/api/v1/wallet", token: buyer)
+            let tickets = wallet.json["items"].array
+            #expect(tickets.count == 2)
+            let verifier = try await Self.verifier(server, organizer: sale.organizer, event: sale.event)
+            for ticket in tickets {
+                let payload = try #require(ticket["payload"].string)
+                let result = verifier.verify(payload, at: Date(), revocations: RevocationList(), scans: ScanLedger())
+                #expect(result.verdict == .ok)
+                #expect(result.ticket?.claims.ticketID.uuidString.lowercased() == ticket["id"].string)
+                #expect(result.ticket?.claims.validUntil != nil)
+            }
+
+            let id = try #require(tickets[0]["id"].string)
+            let png = try await server.api.get("/api/v1/tickets/\(id)/qr.png", token: buyer)
+            #expect(png.headers.first(name: "Content-Type") == "image/png")
+            let file = try makeTemporaryDirectory().appendingPathComponent("ticket.png")
+            try png.body.write(to: file)
+            let decoded = try await runProcess("zbarimg", ["--raw", "-q", file.path])
+            #expect(decoded.stdout == (tickets[0]["payload"].string ?? "") + "\n")
+            let svg = try await server.api.get("/api/v1/tickets/\(id)/qr.svg", token: buyer)
+            #expect(svg.text.hasPrefix("<?xml"))
+            // Someone else's ticket is not found; the organizer may see it.
+            let (stranger, _, _) = try await server.register("stranger@example.com")
+            #expect(try await server.api.get("/api/v1/tickets/\(id)/qr.png", token: stranger).status == 404)
+            #expect(try await server.api.get("/api/v1/tickets/\(id)", token: sale.token).status == 200)
+        }
+    }
+
+    @Test("Re-issue revokes the old version (superseded at the door); key rotation keeps old tickets valid")
+    func reissueAndRotation() async throws {
+        try await TestServer.run { server in
+            let admin = try await server.admin()
+            let sale = try await server.onSale(admin: admin)
+            let (buyer, _, _) = try await server.register("buyer@example.com")
+            let booking = try await server.buy(token: buyer, event: sale.event, ticketType: sale.ticketType, quantity: 2)
+            let first = booking["tickets"][0]
+            let id = try #require(first["id"].string)
+            let oldPayload = try #require(first["payload"].string)
+            let keyBefore = try #require(first["key_id"].string)
+
+            let reissued = try await server.api.post("/api/v1/tickets/\(id)/reissue", token: buyer)
+            #expect(reissued.json["issue_version"].int == 2)
+            let newPayload = try #require(reissued.json["payload"].string)
+            #expect(newPayload != oldPayload)
+
+            let (staff, _) = try await Self.staff(server, organizer: sale.token)
+            let old = try await server.api.post("/api/v1/check-ins", ["payload": oldPayload, "gate": "A"], token: staff)
+            #expect(old.json["verdict"].string == "superseded")
+            #expect(old.json["signal"].string == "amber")
+
+            // Rotate: the second ticket (old key) still admits; new tickets use the new key.
+            try await TestDatabase.withClient(server.database, logger: Logger(label: "test")) { client in
+                let database = Database(client: client, maximumConnections: 2, registry: .init())
+                let rotated = try await ServerMaintenance.rotateKeys(organizer: nil, database: database, logger: Logger(label: "test"))
+                #expect(rotated.count == 1)
+                #expect(rotated[0].retired == keyBefore)
+            }
+            let bundle = try TrustBundle.decode(try await server.api.get("/api/v1/organizers/\(sale.organizer)/trust").body)
+            #expect(bundle.issuerKeys.map(\.status).sorted() == ["active", "retired"])
+            let secondPayload = try #require(booking["tickets"][1]["payload"].string)
+            let admitted = try await server.api.post("/api/v1/check-ins", ["payload": secondPayload, "gate": "A"], token: staff)
+            #expect(admitted.json["verdict"].string == "ok")
+            let later = try await server.buy(token: buyer, event: sale.event, ticketType: sale.ticketType)
+            #expect(later["tickets"][0]["key_id"].string != keyBefore)
+            let reissuedNow = try await server.api.post("/api/v1/check-ins", ["payload": newPayload, "gate": "A"], token: staff)
+            #expect(reissuedNow.json["verdict"].string == "ok")
+        }
+    }
+
+    /// A staff account of the organizer whose token is `organizer`; returns its token and id.
+    static func staff(_ server: TestServer, organizer: String, email: String = "door@example.com") async throws -> (String, String) {
+        let created = try await server.api.post(
+            "/api/v1/organizers/me/staff", ["email": email, "display_name": "Door", "password": "door password 1"],
+            token: organizer)
+        #expect(created.status == 201)
+        let login = try await server.api.post("/api/v1/auth/login", ["email": email, "password": "door password 1"])
+        return (try #require(login.json["access_token"].string), try #require(created.json["id"].string))
+    }
+
+    @Test("Online check-in: staff admit once, even when two doors scan at the same moment; others' tickets are wrong_event")
+    func checkIn() async throws {
+        try await TestServer.run { server in
+            let admin = try await server.admin()
+            let sale = try await server.onSale(admin: admin)
+            let other = try await server.onSale(organizer: "other@example.com", admin: admin)
+            let (buyer, _, _) = try await server.register("buyer@example.com")
+            let mine = try #require(
+                try await server.buy(token: buyer, event: sale.event, ticketType: sale.ticketType, quantity: 2)["tickets"].array
+                    .compactMap { $0["payload"].string })
+            let foreign = try #require(
+                try await server.buy(token: buyer, event: other.event, ticketType: other.ticketType)["tickets"][0]["payload"].string)
+            let (staff, _) = try await Self.staff(server, organizer: sale.token)
+
+            // Two doors, one ticket, the same instant: exactly one admission.
+            let results = try await withThrowingTaskGroup(of: String?.self) { group in
+                for gate in ["North", "South"] {
+                    group.addTask {
+                        try await server.api.post("/api/v1/check-ins", ["payload": mine[0], "gate": gate], token: staff)
+                            .json["verdict"].string
+                    }
+                }
+                return try await group.reduce(into: [String?]()) { $0.append($1) }
+            }
+            #expect(results.compactMap { $0 }.sorted() == ["already_admitted", "ok"])
+
+            let exit = try await server.api.post("/api/v1/check-ins", ["payload": mine[0], "gate": "North", "direction": "exit"], token: staff)
+            #expect(exit.json["verdict"].string == "ok")
+            let back = try await server.api.post("/api/v1/check-ins", ["payload": mine[0], "gate": "North"], token: staff)
+            #expect(back.json["verdict"].string == "already_admitted", "single entry is the default policy")
+            #expect(back.json["message"].string?.contains("Already admitted") == true)
+
+            let wrong = try await server.api.post("/api/v1/check-ins", ["payload": foreign, "gate": "North"], token: staff)
+            #expect(wrong.json["verdict"].string == "wrong_event")
+            let forged = try await server.api.post(
+                "/api/v1/check-ins", ["payload": String(mine[1].dropLast(3)) + "AAA", "gate": "North"], token: staff)
+            #expect(["invalid_signature", "malformed"].contains(forged.json["verdict"].string ?? ""))
+            #expect(forged.json["ticket"].isNull)
+            let garbage = try await server.api.post("/api/v1/check-ins", ["payload": "hello", "gate": "North"], token: staff)
+            #expect(garbage.json["verdict"].string == "malformed")
+            #expect(garbage.json["scan_id"].isNull)
+
+            #expect(try await server.api.post("/api/v1/check-ins", ["payload": mine[1], "gate": "A"], token: buyer).status == 403)
+            // The organizer can check in their own events too.
+            #expect(try await server.api.post("/api/v1/check-ins", ["payload": mine[1], "gate": "Box"], token: sale.token)
+                .json["verdict"].string == "ok")
+            #expect(try await server.count("SELECT count(*)::int FROM scans WHERE verdict = 'ok'") == 3)
+        }
+    }
+}
