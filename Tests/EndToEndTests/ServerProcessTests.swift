@@ -109,6 +109,16 @@ struct ServerProcessTests {
             #expect(seed.stdout.contains("seeded 2500 events"))
             #expect(seed.stderr.contains("2500/2500 events"), "progress is reported")
 
+            let rotateNone = try await runProcess(try spotBinary(), ["server", "keys", "rotate", "--all", "--database-url", url])
+            #expect(rotateNone.status == 0)
+            #expect(rotateNone.stdout.contains("no organizer has a signing key yet"))
+            let rotateBoth = try await runProcess(try spotBinary(), ["server", "keys", "rotate", "--database-url", url])
+            #expect(rotateBoth.status == 2)
+            let rotateUnknown = try await runProcess(
+                try spotBinary(), ["server", "keys", "rotate", "--organizer", UUID().uuidString, "--database-url", url])
+            #expect(rotateUnknown.status == 1)
+            #expect(rotateUnknown.stderr.contains("no organizer"))
+
             let server = try await ServerProcess.start(["--database-url", url])
             let search = try await server.api.get("/api/v1/events?q=jazz&per_page=5")
             #expect(search.status == 200)
