@@ -49,9 +49,8 @@ public struct WorkerPolicy: Sendable {
     }
 }
 
-/// Runs queued jobs. Claims use `FOR UPDATE SKIP LOCKED`, so any number of runners on any
-/// number of server replicas share the queue without running a job twice at once; a
-/// failed job is retried with exponential backoff and marked dead after the last attempt.
+/// Runs queued jobs from the ``LeasedQueue`` of the `jobs` table: any number of runners
+/// on any number of replicas share it without running a job twice at once.
 public struct JobRunner: Service {
     let database: Database
     let refunds: RefundService
@@ -66,17 +65,9 @@ public struct JobRunner: Service {
     /// Claims and runs one batch; returns how many jobs it ran.
     @discardableResult
     func runOnce() async throws -> Int {
-        let now = clock.now()
-        let rows = try await database.query(
-            """
-            UPDATE jobs j SET status = 'running', attempts = j.attempts + 1,
-                locked_until = \(now.addingTimeInterval(policy.lease))
-            FROM (SELECT id FROM jobs
-                  WHERE (status = 'queued' AND next_attempt_at <= \(now)) OR (status = 'running' AND locked_until <= \(now))
-                  ORDER BY next_attempt_at LIMIT \(policy.batchSize) FOR UPDATE SKIP LOCKED) due
-            WHERE j.id = due.id
-            RETURNING j.id, j.kind, j.payload, j.attempts
-            """, logger: logger)
+        let rows = try await LeasedQueue.jobs.claim(
+            columns: "item.id, item.kind, item.payload, item.attempts", policy: policy, now: clock.now(), database: database,
+            logger: logger)
         var claimed: [(UUID, String, String, Int)] = []
         for try await row in rows.decode((UUID, String, String, Int).self) { claimed.append(row) }
         for (id, kind, payload, attempts) in claimed {
@@ -86,16 +77,10 @@ public struct JobRunner: Service {
                     "UPDATE jobs SET status = 'done', finished_at = \(clock.now()), locked_until = NULL WHERE id = \(id)",
                     logger: logger)
             } catch {
-                let dead = attempts >= policy.maximumAttempts
                 logger.warning(
                     "job failed", metadata: ["job": "\(id)", "kind": "\(kind)", "attempt": "\(attempts)", "error": "\(error)"])
-                try await database.query(
-                    """
-                    UPDATE jobs SET status = \(dead ? "dead" : "queued"), last_error = \(String(describing: error)),
-                        next_attempt_at = \(clock.now().addingTimeInterval(policy.delay(afterAttempt: attempts))),
-                        locked_until = NULL
-                    WHERE id = \(id)
-                    """, logger: logger)
+                try await LeasedQueue.jobs.fail(
+                    id, attempts: attempts, error: error, policy: policy, now: clock.now(), database: database, logger: logger)
             }
         }
         return claimed.count

@@ -3,11 +3,10 @@ import Logging
 import PostgresNIO
 import ServiceLifecycle
 
-/// Drains the notification outbox. Each round claims due rows with
-/// `FOR UPDATE SKIP LOCKED` and a lease (status `sending`), so several dispatchers — on
-/// several server replicas — never claim the same notification; delivers them outside
-/// the transaction; then records `sent`, or `failed` with an exponential backoff, or
-/// `dead` after the last attempt. A dispatcher that dies mid-round leaves its rows to be
+/// Drains the notification outbox through its ``LeasedQueue``: several dispatchers — on
+/// several server replicas — never claim the same notification; each is delivered outside
+/// any transaction, then recorded `sent`, or `failed` with exponential backoff, or `dead`
+/// after the last attempt. A dispatcher that dies mid-round leaves its rows to be
 /// reclaimed when their lease ends, and the provider recognises the notification id.
 public struct NotificationDispatcher: Service {
     let database: Database
@@ -23,18 +22,9 @@ public struct NotificationDispatcher: Service {
     /// Claims and delivers one batch; returns how many notifications it handled.
     @discardableResult
     func dispatchOnce() async throws -> Int {
-        let now = clock.now()
-        let rows = try await database.query(
-            """
-            UPDATE notifications n SET status = 'sending', attempts = n.attempts + 1,
-                locked_until = \(now.addingTimeInterval(policy.lease))
-            FROM (SELECT id FROM notifications
-                  WHERE (status IN ('queued', 'failed') AND next_attempt_at <= \(now))
-                     OR (status = 'sending' AND locked_until <= \(now))
-                  ORDER BY next_attempt_at LIMIT \(policy.batchSize) FOR UPDATE SKIP LOCKED) due
-            WHERE n.id = due.id
-            RETURNING n.id, n.channel, n.recipient, n.subject, n.body, n.attempts
-            """, logger: logger)
+        let rows = try await LeasedQueue.notifications.claim(
+            columns: "item.id, item.channel, item.recipient, item.subject, item.body, item.attempts", policy: policy,
+            now: clock.now(), database: database, logger: logger)
         var claimed: [(UUID, String, String, String, String, Int)] = []
         for try await row in rows.decode((UUID, String, String, String, String, Int).self) { claimed.append(row) }
         for (id, channelName, recipient, subject, body, attempts) in claimed {
@@ -51,14 +41,8 @@ public struct NotificationDispatcher: Service {
                     WHERE id = \(id) AND status = 'sending'
                     """, logger: logger)
             } catch {
-                let dead = attempts >= policy.maximumAttempts
-                try await database.query(
-                    """
-                    UPDATE notifications SET status = \(dead ? "dead" : "failed"), last_error = \(String(describing: error)),
-                        next_attempt_at = \(clock.now().addingTimeInterval(policy.delay(afterAttempt: attempts))),
-                        locked_until = NULL
-                    WHERE id = \(id) AND status = 'sending'
-                    """, logger: logger)
+                let dead = try await LeasedQueue.notifications.fail(
+                    id, attempts: attempts, error: error, policy: policy, now: clock.now(), database: database, logger: logger)
                 logger.warning(
                     "notification delivery failed",
                     metadata: ["notification": "\(id)", "attempt": "\(attempts)", "dead": "\(dead)", "error": "\(error)"])
