@@ -94,8 +94,13 @@ let package = Package(
         .target(
             name: "SpotNode",
             dependencies: [
-                "SpotCore", "SpotSync",
+                "SpotCore", "SpotSync", "SpotQR",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -139,7 +144,7 @@ let package = Package(
         .testTarget(
             name: "SpotServerTests",
             dependencies: [
-                "SpotServer", "SpotTestSupport", .product(name: "PostgresNIO", package: "postgres-nio"),
+                "SpotServer", "SpotTestSupport", "SpotCore", "SpotSync", .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

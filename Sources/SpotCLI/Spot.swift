@@ -13,7 +13,7 @@ struct Spot: AsyncParsableCommand {
             """,
         version: HVFLVSPOT.version,
         subcommands: [
-            DemoCommand.self, ServerCommand.self, KeysCommand.self, TicketCommand.self, BenchCommand.self,
+            DemoCommand.self, ServerCommand.self, NodeCommand.self, KeysCommand.self, TicketCommand.self, BenchCommand.self,
             VectorsCommand.self,
         ]
     )

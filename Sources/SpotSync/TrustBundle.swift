@@ -19,24 +19,11 @@ public struct TrustBundle: Codable, Sendable, Equatable {
         public var publicKey: String
         public var status: String
         public var verifiesUntil: Date?
-
-        enum CodingKeys: String, CodingKey {
-            case keyID = "key_id"
-            case publicKey = "public_key"
-            case status
-            case verifiesUntil = "verifies_until"
-        }
     }
 
     public var format: String
     public var issuerKeys: [Key]
     public var deviceCertificates: [String]
-
-    enum CodingKeys: String, CodingKey {
-        case format
-        case issuerKeys = "issuer_keys"
-        case deviceCertificates = "device_certificates"
-    }
 
     public init(issuerKeys: [IssuerKey], certificates: [DeviceCertificate]) {
         self.format = Self.formatName
@@ -53,12 +40,10 @@ public struct TrustBundle: Codable, Sendable, Equatable {
         self.deviceCertificates = certificates.map { Data($0.bytes).base64EncodedString() }
     }
 
-    /// Parses the JSON form (dates in ISO 8601).
+    /// Parses the JSON form (``SyncJSON`` conventions).
     public static func decode(_ data: Data) throws(TrustBundleError) -> TrustBundle {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
         do {
-            return try decoder.decode(TrustBundle.self, from: data)
+            return try SyncJSON.decoder.decode(TrustBundle.self, from: data)
         } catch {
             throw .invalidJSON(String(describing: error))
         }
@@ -66,11 +51,8 @@ public struct TrustBundle: Codable, Sendable, Equatable {
 
     /// The JSON form, keys sorted so equal bundles encode identically.
     public func encoded() -> Data {
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .iso8601
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
         // Encoding strings, dates and arrays of them cannot fail.
-        return try! encoder.encode(self)
+        try! SyncJSON.prettyEncoder.encode(self)
     }
 
     /// Checks every field and builds the verifier's trust store.

@@ -89,3 +89,30 @@ public struct ClockSkewError: Error, Equatable, Sendable, CustomStringConvertibl
             + "(at most \(maximumForwardOffset) ms is accepted)"
     }
 }
+
+extension HLCTimestamp: Codable {
+    /// Parses the text form `<wall milliseconds>.<counter>` (e.g. `1767225600000.3`).
+    public init?(text: String) {
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 2, parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy(\.isASCII) }),
+            let wall = Int64(parts[0]), (0...Self.maximumWallMilliseconds).contains(wall),
+            let counter = UInt16(parts[1])
+        else { return nil }
+        self.init(wallMilliseconds: wall, counter: counter)
+    }
+
+    /// Encoded as its text form: a JSON number could not carry 64 bits into JavaScript.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        guard let value = HLCTimestamp(text: try container.decode(String.self)) else {
+            throw DecodingError.dataCorruptedError(
+                in: container, debugDescription: "expected a hybrid logical clock reading such as 1767225600000.0")
+        }
+        self = value
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(description)
+    }
+}

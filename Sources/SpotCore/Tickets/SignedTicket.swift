@@ -98,7 +98,7 @@ public struct SignedTicket: Sendable, Hashable {
     }
 
     /// Whether `publicKey` signed this payload.
-    func isSigned(by publicKey: Curve25519.Signing.PublicKey) -> Bool {
+    public func isSigned(by publicKey: Curve25519.Signing.PublicKey) -> Bool {
         publicKey.isValidSignature(signature, for: signedMessage)
     }
 

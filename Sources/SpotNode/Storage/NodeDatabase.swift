@@ -1,11 +1,16 @@
 import Foundation
 import GRDB
 import SpotCore
+import SpotSync
 
 /// The node's SQLite database (GRDB, WAL): one `Sendable` value wrapping the
 /// writer, migrated when opened, offering one transaction per intent-named method.
+///
+/// Durability: WAL with `synchronous = NORMAL` — a committed transaction survives the
+/// process being killed at any point; a power cut may lose the last few commits.
 public struct NodeDatabase: Sendable {
-    private let writer: any DatabaseWriter
+    let writer: any DatabaseWriter
+    let verifierCache = VerifierCache()
 
     /// Wraps `writer` and applies every pending migration.
     public init(_ writer: any DatabaseWriter) throws {
@@ -16,7 +21,10 @@ public struct NodeDatabase: Sendable {
     /// Opens (creating if needed) the database file at `path` in WAL mode.
     public static func open(path: String) throws -> NodeDatabase {
         var configuration = Configuration()
-        configuration.busyMode = .timeout(5)
+        configuration.busyMode = .timeout(10)
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
         return try NodeDatabase(DatabasePool(path: path, configuration: configuration))
     }
 
@@ -35,6 +43,58 @@ public struct NodeDatabase: Sendable {
                 table.column("verdict", .text).notNull()
             }
             try db.create(index: "scans_by_ticket", on: ScanRow.databaseTableName, columns: ["ticket_id", "hlc"])
+        }
+        migrator.registerMigration("v2: replica, door sales, outbox, sync state") { db in
+            try db.execute(sql: """
+                ALTER TABLE scans ADD COLUMN event_id TEXT;
+                CREATE TABLE node_identity (
+                    id INTEGER PRIMARY KEY CHECK (id = 1),
+                    node_id TEXT NOT NULL, name TEXT NOT NULL, venue_id TEXT NOT NULL, venue_name TEXT NOT NULL,
+                    organizer_id TEXT NOT NULL, server_url TEXT NOT NULL, device_seed BLOB NOT NULL,
+                    enrolled_at DOUBLE NOT NULL);
+                CREATE TABLE sync_state (
+                    id INTEGER PRIMARY KEY CHECK (id = 1),
+                    token TEXT NOT NULL, token_expires_at DOUBLE NOT NULL, cursor TEXT, hlc INTEGER NOT NULL,
+                    clock_offset_ms INTEGER, clock_skew_error TEXT, last_mutation_id INTEGER NOT NULL,
+                    last_pull_at DOUBLE, last_push_at DOUBLE, last_attempt_at DOUBLE, last_success_at DOUBLE,
+                    last_error TEXT, protocol_version INTEGER, replica_version INTEGER NOT NULL);
+                CREATE TABLE events (
+                    id TEXT PRIMARY KEY, venue_id TEXT NOT NULL, title TEXT NOT NULL, starts_at DOUBLE NOT NULL,
+                    ends_at DOUBLE NOT NULL, status TEXT NOT NULL, reentry_policy TEXT NOT NULL);
+                CREATE TABLE ticket_types (
+                    id TEXT PRIMARY KEY, event_id TEXT NOT NULL, name TEXT NOT NULL, price_minor INTEGER NOT NULL,
+                    currency TEXT NOT NULL);
+                CREATE TABLE tickets (
+                    id TEXT PRIMARY KEY, event_id TEXT NOT NULL, ticket_type_id TEXT NOT NULL,
+                    issue_version INTEGER NOT NULL, status TEXT NOT NULL) WITHOUT ROWID;
+                CREATE TABLE revocations (
+                    ticket_id TEXT PRIMARY KEY, issue_version INTEGER NOT NULL, reason TEXT NOT NULL) WITHOUT ROWID;
+                CREATE TABLE issuer_keys (
+                    key_id TEXT PRIMARY KEY, public_key BLOB NOT NULL, status TEXT NOT NULL, verifies_until DOUBLE);
+                CREATE TABLE device_certificates (
+                    device_key_id TEXT PRIMARY KEY, node_id TEXT NOT NULL, not_after DOUBLE NOT NULL,
+                    certificate BLOB NOT NULL);
+                CREATE TABLE allotments (
+                    ticket_type_id TEXT PRIMARY KEY, event_id TEXT NOT NULL, granted INTEGER NOT NULL,
+                    server_sold INTEGER NOT NULL, as_of_mutation_id INTEGER NOT NULL);
+                CREATE TABLE door_sales (
+                    id TEXT PRIMARY KEY, event_id TEXT NOT NULL, ticket_type_id TEXT NOT NULL, quantity INTEGER NOT NULL,
+                    payment_method TEXT NOT NULL, amount_minor INTEGER NOT NULL, currency TEXT NOT NULL,
+                    hlc INTEGER NOT NULL, sold_at DOUBLE NOT NULL);
+                CREATE INDEX door_sales_by_type ON door_sales (ticket_type_id);
+                CREATE TABLE door_tickets (id TEXT PRIMARY KEY, sale_id TEXT NOT NULL, payload TEXT NOT NULL);
+                CREATE INDEX door_tickets_by_sale ON door_tickets (sale_id);
+                CREATE TABLE door_releases (
+                    mutation_id INTEGER PRIMARY KEY, ticket_type_id TEXT NOT NULL, quantity INTEGER NOT NULL);
+                CREATE TABLE outbox (
+                    mutation_id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, body TEXT NOT NULL,
+                    created_at DOUBLE NOT NULL);
+                CREATE TABLE rejected_mutations (
+                    mutation_id INTEGER PRIMARY KEY, kind TEXT NOT NULL, body TEXT NOT NULL, code TEXT NOT NULL,
+                    message TEXT NOT NULL, rejected_at DOUBLE NOT NULL);
+                CREATE TABLE conflicts (id TEXT PRIMARY KEY, ticket_id TEXT, body TEXT NOT NULL);
+                CREATE INDEX conflicts_by_ticket ON conflicts (ticket_id);
+                """)
         }
         return migrator
     }
@@ -59,4 +119,57 @@ public struct NodeDatabase: Sendable {
     public func scanCount() throws -> Int {
         try writer.read { db in try ScanRow.fetchCount(db) }
     }
+
+    // MARK: Identity
+
+    /// Who this node is, or ``NodeDatabaseError/notEnrolled``.
+    public func identity() throws -> NodeIdentity {
+        try writer.read { db in try Self.identity(db) }
+    }
+
+    static func identity(_ db: GRDB.Database) throws -> NodeIdentity {
+        guard let row = try NodeIdentityRow.fetchOne(db) else { throw NodeDatabaseError.notEnrolled }
+        return NodeIdentity(
+            nodeID: row.nodeID, name: row.name, venueID: row.venueID, venueName: row.venueName,
+            organizerID: row.organizerID, serverURL: row.serverURL, deviceKey: try SigningKey(seed: row.deviceSeed))
+    }
+
+    static func state(_ db: GRDB.Database) throws -> SyncStateRow {
+        guard let row = try SyncStateRow.fetchOne(db) else { throw NodeDatabaseError.notEnrolled }
+        return row
+    }
+
+    /// Stores a fresh enrollment: identity, device key and first credential, in one transaction.
+    public func storeEnrollment(_ response: EnrollResponse, serverURL: String, deviceKey: SigningKey, now: Date) throws {
+        try writer.write { db in
+            if let existing = try NodeIdentityRow.fetchOne(db) {
+                throw NodeDatabaseError.alreadyEnrolled(nodeID: existing.nodeID)
+            }
+            try NodeIdentityRow(
+                nodeID: response.node.id, name: response.node.name, venueID: response.node.venueID,
+                venueName: response.node.venueName, organizerID: response.node.organizerID, serverURL: serverURL,
+                deviceSeed: Data(deviceKey.seed), enrolledAt: now
+            ).insert(db)
+            try SyncStateRow(
+                token: response.credential.token, tokenExpiresAt: response.credential.expiresAt, cursor: nil, hlc: 0,
+                lastMutationID: 0, protocolVersion: response.protocolVersion, replicaVersion: 0
+            ).insert(db)
+        }
+    }
+
+    /// Whether this database holds an enrolled node.
+    public func isEnrolled() throws -> Bool {
+        try writer.read { db in try NodeIdentityRow.fetchCount(db) > 0 }
+    }
+}
+
+/// Who the node is: its server, venue and device key.
+public struct NodeIdentity: Sendable {
+    public let nodeID: UUID
+    public let name: String
+    public let venueID: UUID
+    public let venueName: String
+    public let organizerID: UUID
+    public let serverURL: String
+    public let deviceKey: SigningKey
 }

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import SpotCore
+import SpotSync
 
 /// A row of the `scans` table.
 struct ScanRow: Codable, FetchableRecord, PersistableRecord {
@@ -14,6 +15,8 @@ struct ScanRow: Codable, FetchableRecord, PersistableRecord {
     var nodeID: String
     var hlc: Int64
     var verdict: String
+    /// Added in migration v2 (scans of v1 have none).
+    var eventID: String?
 
     enum CodingKeys: String, CodingKey {
         case id
@@ -22,6 +25,19 @@ struct ScanRow: Codable, FetchableRecord, PersistableRecord {
         case direction, gate
         case nodeID = "node_id"
         case hlc, verdict
+        case eventID = "event_id"
+    }
+
+    init(_ scan: SyncScan) {
+        id = scan.id.text
+        ticketID = scan.ticketID.text
+        issueVersion = Int64(scan.issueVersion)
+        direction = scan.direction
+        gate = scan.gate
+        nodeID = scan.nodeID.text
+        hlc = Int64(bitPattern: scan.hlc.packed)
+        verdict = scan.verdict
+        eventID = scan.eventID.text
     }
 
     init(_ scan: ScanRecord, verdict: String) {
@@ -33,6 +49,7 @@ struct ScanRow: Codable, FetchableRecord, PersistableRecord {
         nodeID = scan.nodeID.uuidString.lowercased()
         hlc = Int64(bitPattern: scan.at.packed)
         self.verdict = verdict
+        eventID = nil
     }
 
     /// The core's view of the row; a row that does not decode is a corrupt database.
@@ -47,7 +64,20 @@ struct ScanRow: Codable, FetchableRecord, PersistableRecord {
     }
 }
 
-/// The database holds something the node cannot interpret.
-public enum NodeDatabaseError: Error, Equatable, Sendable {
+/// Why the node's database cannot do what was asked.
+public enum NodeDatabaseError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The database holds something the node cannot interpret.
     case corruptRow(table: String, id: String)
+    /// The node has not been enrolled yet.
+    case notEnrolled
+    /// The data directory already holds an enrolled node.
+    case alreadyEnrolled(nodeID: UUID)
+
+    public var description: String {
+        switch self {
+        case .corruptRow(let table, let id): "the node database is corrupt: row \(id) of \(table) cannot be read"
+        case .notEnrolled: "this node is not enrolled yet: run 'spot node enroll --server URL --code CODE --data DIR'"
+        case .alreadyEnrolled(let id): "this data directory already holds enrolled node \(id.uuidString.lowercased())"
+        }
+    }
 }

@@ -8,6 +8,10 @@ public struct AppRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// The authenticated caller, once ``Authenticator`` has run.
     public var identity: Identity?
+    /// The authenticated venue node, once ``NodeAuthenticator`` has run (sync routes only).
+    var node: AuthenticatedNode?
+    /// The largest body a route reads: 64 KiB, raised for sync pushes.
+    var uploadLimit = 64 * 1024
     /// The peer's IP address (no port), used for per-address rate limits.
     public let clientAddress: String
 
@@ -16,11 +20,17 @@ public struct AppRequestContext: RequestContext {
         clientAddress = source.channel.remoteAddress?.ipAddress ?? "unknown"
     }
 
-    /// API bodies are small; anything past 64 KiB is refused with 413.
-    public var maxUploadSize: Int { 64 * 1024 }
+    /// API bodies are small; anything past ``uploadLimit`` is refused with 413.
+    public var maxUploadSize: Int { uploadLimit }
 
     public var requestDecoder: JSONDecoder { JSONCoding.decoder }
     public var responseEncoder: JSONEncoder { JSONCoding.encoder }
+
+    /// The authenticated node, or 401.
+    func requireNode() throws -> AuthenticatedNode {
+        guard let node else { throw APIError.unauthorized("Send the node's device credential.", code: "unauthorized") }
+        return node
+    }
 
     /// The caller, or 401.
     func requireIdentity() throws -> Identity {

@@ -59,6 +59,7 @@ struct ServerServices: Sendable {
     let refunds: RefundService
     let providers: [NotificationChannel: any NotificationProvider]
     let holdDuration: TimeInterval
+    let clockSkewBoundMilliseconds: Int64
 
     init(database: Database, configuration: ServerConfiguration, registry: PrometheusCollectorRegistry, logger: Logger) {
         self.database = database
@@ -75,6 +76,7 @@ struct ServerServices: Sendable {
             ($0, SimulationProvider(channel: $0, database: database, logger: logger) as any NotificationProvider)
         })
         holdDuration = configuration.holdDuration
+        clockSkewBoundMilliseconds = configuration.clockSkewBoundMilliseconds
     }
 }
 
@@ -127,5 +129,18 @@ func buildRouter(_ services: ServerServices) -> Router<AppRequestContext> {
     ).addRoutes(to: api)
     NotificationController(database: services.database, auth: services.auth, clock: services.clock).addRoutes(to: api)
     StatisticsController(database: services.database, organizers: services.organizers).addRoutes(to: api)
+    NodeController(
+        nodes: NodeRepository(database: services.database), venues: VenueRepository(database: services.database),
+        organizers: services.organizers, database: services.database, clock: services.clock
+    ).addRoutes(to: api)
+
+    let sync = router.group("api/v1/sync")
+        .add(middleware: NodeAuthenticator(database: services.database, clock: services.clock))
+    SyncController(
+        nodes: NodeRepository(database: services.database),
+        sync: SyncService(database: services.database, skewBoundMilliseconds: services.clockSkewBoundMilliseconds),
+        pushes: PushApplier(database: services.database, skewBoundMilliseconds: services.clockSkewBoundMilliseconds),
+        clock: services.clock
+    ).addRoutes(to: sync)
     return router
 }

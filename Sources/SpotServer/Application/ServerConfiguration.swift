@@ -25,6 +25,9 @@ public struct ServerConfiguration: Sendable {
     public var jobPolicy: WorkerPolicy
     /// How often expired holds are looked for.
     public var holdExpiryInterval: Duration
+    /// A node whose wall clock differs from the server's by more than this (milliseconds)
+    /// is flagged, and so are the scans it pushes.
+    public var clockSkewBoundMilliseconds: Int64
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, database: DatabaseConfiguration, maximumConnections: Int = 20,
@@ -32,7 +35,7 @@ public struct ServerConfiguration: Sendable {
         passwordCost: UInt8 = 12, authRateLimit: RateLimitPolicy = .authentication, clock: ServerClock = .system,
         logLevel: Logger.Level = .info, holdDuration: TimeInterval = 10 * 60, runsBackgroundServices: Bool = true,
         notificationPolicy: WorkerPolicy = WorkerPolicy(), jobPolicy: WorkerPolicy = WorkerPolicy(),
-        holdExpiryInterval: Duration = .seconds(15)
+        holdExpiryInterval: Duration = .seconds(15), clockSkewBoundMilliseconds: Int64 = 5_000
     ) {
         self.host = host
         self.port = port
@@ -48,5 +51,6 @@ public struct ServerConfiguration: Sendable {
         self.notificationPolicy = notificationPolicy
         self.jobPolicy = jobPolicy
         self.holdExpiryInterval = holdExpiryInterval
+        self.clockSkewBoundMilliseconds = clockSkewBoundMilliseconds
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import SpotSync
 
 /// A user as the API shows it (never the password hash).
 public struct User: Sendable, Codable, Equatable {

@@ -1,4 +1,5 @@
 import Foundation
+import SpotSync
 
 /// A booking: seats held while the buyer pays, then paid (with tickets), or cancelled,
 /// expired, refunded.

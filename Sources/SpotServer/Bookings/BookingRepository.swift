@@ -38,7 +38,7 @@ struct BookingRepository: Sendable {
                     """
                     UPDATE ticket_types SET reserved = reserved + \(item.quantity), updated_at = \(now)
                     WHERE id = \(item.ticketTypeID) AND event_id = \(request.eventID)
-                      AND reserved + \(item.quantity) <= capacity AND \(item.quantity) <= max_per_order
+                      AND reserved + allotted + \(item.quantity) <= capacity AND \(item.quantity) <= max_per_order
                       AND (sales_start IS NULL OR sales_start <= \(now)) AND (sales_end IS NULL OR sales_end > \(now))
                     RETURNING price_minor, currency
                     """, logger: logger)
@@ -77,7 +77,7 @@ struct BookingRepository: Sendable {
     ) async throws -> APIError {
         let rows = try await connection.query(
             """
-            SELECT capacity - reserved, max_per_order, sales_start, sales_end FROM ticket_types
+            SELECT capacity - reserved - allotted, max_per_order, sales_start, sales_end FROM ticket_types
             WHERE id = \(item.ticketTypeID) AND event_id = \(event)
             """, logger: logger)
         for try await (left, maxPerOrder, start, end) in rows.decode((Int, Int, Date?, Date?).self) {

@@ -1,4 +1,5 @@
 import Foundation
+import SpotSync
 
 /// An event as the API shows it, with its venue and price range.
 struct Event: Codable, Sendable, Equatable {

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import SpotSync
 import Logging
 
 /// `/api/v1/events`, `/api/v1/categories`, `/api/v1/ticket-types`: search and recommendations
@@ -81,7 +82,7 @@ struct EventController: Sendable {
         query.city = validator.text(string("city"), "city", required: false, maxLength: 100).flatMap { $0.isEmpty ? nil : $0 }
         for (name, keyPath) in [("from", \EventSearch.Query.from), ("to", \EventSearch.Query.to)] {
             if let text = string(name) {
-                let date = ISO8601.parse(text)
+                let date = SyncJSON.parseDate(text)
                 validator.check(date != nil, name, "must be an ISO 8601 date-time")
                 query[keyPath: keyPath] = date
             }

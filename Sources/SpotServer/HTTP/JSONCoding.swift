@@ -1,71 +1,12 @@
 import Foundation
+import SpotSync
 
-/// The API's JSON conventions: snake_case keys on the wire, idiomatic Swift names
-/// in code (`ticketTypeID` ⇄ `ticket_type_id`), ISO 8601 dates, sorted keys.
+/// The API's JSON conventions — the same as the sync protocol's (``SyncJSON``):
+/// snake_case keys on the wire, idiomatic Swift names in code, ISO 8601 dates, sorted keys.
 enum JSONCoding {
-    static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.keyEncodingStrategy = .custom { path in SnakeKey(snakeCase(path.last!.stringValue)) }
-        encoder.dateEncodingStrategy = .custom { date, encoder in
-            var container = encoder.singleValueContainer()
-            try container.encode(date.formatted(.iso8601))
-        }
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }()
+    static var encoder: JSONEncoder { SyncJSON.encoder }
+    static var decoder: JSONDecoder { SyncJSON.decoder }
 
-    static let decoder: JSONDecoder = {
-        let decoder = JSONDecoder()
-        decoder.keyDecodingStrategy = .custom { path in SnakeKey(camelCase(path.last!.stringValue)) }
-        decoder.dateDecodingStrategy = .custom { decoder in
-            let container = try decoder.singleValueContainer()
-            let text = try container.decode(String.self)
-            guard let date = ISO8601.parse(text) else {
-                throw DecodingError.dataCorruptedError(
-                    in: container, debugDescription: "expected an ISO 8601 date-time such as 2026-12-31T20:00:00Z")
-            }
-            return date
-        }
-        return decoder
-    }()
-
-    /// `ticketTypeID` → `ticket_type_id`, `priceMinor` → `price_minor`.
-    static func snakeCase(_ name: String) -> String {
-        var words: [String] = []
-        var current = ""
-        // Plural acronyms are one word: `eventIDs` → `event_ids`.
-        let characters = Array(name.replacingOccurrences(of: "IDs", with: "Ids").replacingOccurrences(of: "URLs", with: "Urls"))
-        for (index, character) in characters.enumerated() {
-            let startsWord = character.isUppercase && !current.isEmpty
-                && (!(characters[index - 1].isUppercase)
-                    || (index + 1 < characters.count && characters[index + 1].isLowercase))
-            if startsWord {
-                words.append(current)
-                current = ""
-            }
-            current.append(character)
-        }
-        if !current.isEmpty { words.append(current) }
-        return words.map { $0.lowercased() }.joined(separator: "_")
-    }
-
-    /// `ticket_type_id` → `ticketTypeID`, `event_ids` → `eventIDs`, `price_minor` → `priceMinor`.
-    static func camelCase(_ name: String) -> String {
-        let parts = name.split(separator: "_", omittingEmptySubsequences: false)
-        guard parts.count > 1 else { return name }
-        return parts.enumerated().map { index, part in
-            if index == 0 { return String(part) }
-            if part == "id" || part == "url" { return part.uppercased() }
-            if part == "ids" { return "IDs" }
-            return part.prefix(1).uppercased() + part.dropFirst()
-        }.joined()
-    }
-
-    private struct SnakeKey: CodingKey {
-        var stringValue: String
-        var intValue: Int? { nil }
-        init(_ string: String) { stringValue = string }
-        init?(stringValue: String) { self.stringValue = stringValue }
-        init?(intValue: Int) { nil }
-    }
+    static func snakeCase(_ name: String) -> String { SyncJSON.snakeCase(name) }
+    static func camelCase(_ name: String) -> String { SyncJSON.camelCase(name) }
 }

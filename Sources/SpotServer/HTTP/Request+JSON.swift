@@ -65,11 +65,3 @@ extension APIError {
         }
     }
 }
-
-/// ISO 8601 date-times as the API reads and writes them.
-enum ISO8601 {
-    static func parse(_ text: String) -> Date? {
-        if let date = try? Date(text, strategy: .iso8601) { return date }
-        return try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true))
-    }
-}

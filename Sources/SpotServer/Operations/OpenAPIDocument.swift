@@ -26,7 +26,7 @@ enum OpenAPIDocument {
             "servers": [["url": "/"]],
             "tags": .array([
                 "Operations", "Auth", "Organizers", "Admin", "Venues", "Events", "Ticket types", "Bookings", "Tickets",
-                "Notifications", "Statistics",
+                "Notifications", "Statistics", "Venue nodes", "Sync",
             ].map { ["name": .string($0)] }),
             "paths": .object(paths),
             "components": ["securitySchemes": securitySchemes, "schemas": .object(schemas)],
@@ -120,6 +120,16 @@ enum OpenAPIDocument {
             "description": "An access token (JWT from login, register or refresh) or a system token (spot_st_…).",
         ]
     ]
+
+    /// A sync protocol route: a node's device credential, messages specified in `SyncProtocol/README.md`.
+    static func syncOperation(_ id: String, _ summary: String, status: Int = 200) -> JSONValue {
+        var value = operation(id, "Sync", summary, body: "SyncMessage", status: status, response: ref("SyncMessage"), errors: [401, 403, 404, 409])
+        if case .object(var members) = value, id != "syncEnroll" {
+            members["security"] = [["bearer": []]]
+            value = .object(members)
+        }
+        return value
+    }
 
     // MARK: Paths
 
@@ -317,6 +327,29 @@ enum OpenAPIDocument {
                 "post": operation("createStaff", "Organizers", "Create a door-staff account for your events", auth: "required",
                                   body: "StaffRequest", status: 201, response: ref("StaffMember"), errors: [403, 409]),
             ],
+            "/api/v1/venues/{id}/enrollment-codes": ["post": operation(
+                "createEnrollmentCode", "Venue nodes", "A one-time code that enrolls a node for this venue (spot node enroll)",
+                auth: "required", parameters: [id], body: "EnrollmentCodeRequest", status: 201,
+                response: ref("EnrollmentCode"), errors: [403, 404])],
+            "/api/v1/venues/{id}/nodes": ["get": operation(
+                "venueNodes", "Venue nodes", "The venue's nodes with their sync health and allotments", auth: "required",
+                parameters: [id], response: items("VenueNode"), errors: [403, 404])],
+            "/api/v1/nodes/{id}/revoke": ["post": operation(
+                "revokeNode", "Venue nodes", "Revoke a node: its credential and device certificate stop working at once",
+                auth: "required", parameters: [id], status: 204, errors: [403, 404])],
+            "/api/v1/nodes/{id}/allotments/{ticketType}": ["put": operation(
+                "setAllotment", "Venue nodes",
+                "Grant a node seats of a ticket type for door sales (they leave the online pool at once)",
+                auth: "required", parameters: [id, pathParameter("ticketType")], body: "AllotmentRequest",
+                response: ref("Allotment"), errors: [403, 404, 409])],
+            "/api/v1/events/{id}/conflicts": ["get": operation(
+                "eventConflicts", "Venue nodes", "Conflicts the venue nodes' offline facts raised (SyncProtocol/README.md §7)",
+                auth: "required", parameters: [id], response: items("Conflict"), errors: [403, 404])],
+            "/api/v1/sync/enroll": ["post": syncOperation("syncEnroll", "Enroll a node with a one-time code", status: 201)],
+            "/api/v1/sync/snapshot": ["post": syncOperation("syncSnapshot", "The node's venue at one instant, to bootstrap from")],
+            "/api/v1/sync/pull": ["post": syncOperation("syncPull", "The next page of the venue's commit-ordered change feed")],
+            "/api/v1/sync/push": ["post": syncOperation("syncPush", "A batch of the node's outbox, applied exactly once")],
+            "/api/v1/sync/allotments": ["post": syncOperation("syncTopUp", "More seats for the node's allotment, if the pool has them")],
             "/api/v1/organizers/me/statistics": ["get": operation(
                 "statistics", "Statistics", "Sales, revenue, refunds by ticket type and day; check-ins by gate and hour",
                 auth: "required",
@@ -491,6 +524,33 @@ enum OpenAPIDocument {
                 ])),
                 "device_certificates": list(string),
             ]),
+            "EnrollmentCodeRequest": optional(["name": string, "expires_in_hours": integer]),
+            "EnrollmentCode": object(["code": string, "venue_id": uuid, "name": string, "expires_at": dateTime]),
+            "Allotment": object(["ticket_type_id": uuid, "event_id": uuid, "granted": integer, "sold": integer]),
+            "AllotmentRequest": object(["granted": integer]),
+            "VenueNode": object([
+                "id": uuid, "venue_id": uuid, "name": string, "status": ["type": "string", "enum": ["active", "revoked"]],
+                "enrolled_at": dateTime, "revoked_at": nullable("string", format: "date-time"),
+                "last_seen_at": nullable("string", format: "date-time"), "last_pull_at": nullable("string", format: "date-time"),
+                "last_push_at": nullable("string", format: "date-time"), "protocol_version": nullable("integer"),
+                "clock_offset_ms": nullable("integer"), "clock_skewed": boolean, "outbox_depth": nullable("integer"),
+                "last_mutation_id": integer, "allotments": list(ref("Allotment")),
+            ]),
+            "Conflict": object([
+                "kind": ["type": "string", "enum": [
+                    "duplicate_admission", "admitted_after_revocation", "sale_for_cancelled_event", "sale_beyond_allotment",
+                ]],
+                "id": uuid, "event_id": uuid, "node_id": uuid, "ticket_id": nullable("string", format: "uuid"),
+                "scan_id": nullable("string", format: "uuid"), "sale_id": nullable("string", format: "uuid"),
+                "admitted_scan_id": nullable("string", format: "uuid"), "admitted_gate": nullable("string"),
+                "admitted_node_id": nullable("string", format: "uuid"), "admitted_hlc": nullable("string"),
+                "message": string, "created_at": dateTime,
+            ]),
+            "SyncMessage": [
+                "type": "object",
+                "description": "A sync protocol v1 message: its fields, versions and errors are specified in SyncProtocol/README.md.",
+                "required": ["protocol_version"],
+            ],
             "StaffMember": object(["id": uuid, "email": string, "display_name": string, "created_at": dateTime]),
             "StaffRequest": object(["email": string, "display_name": string, "password": string]),
             "MeRequest": optional(["display_name": string, "phone": string]),

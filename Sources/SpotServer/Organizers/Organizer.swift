@@ -1,4 +1,5 @@
 import Foundation
+import SpotSync
 
 /// An organizer profile. Unverified organizers can draft; an admin's verification lets them publish.
 struct Organizer: Codable, Sendable, Equatable {

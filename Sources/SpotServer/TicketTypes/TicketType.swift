@@ -1,4 +1,5 @@
 import Foundation
+import SpotSync
 
 /// Something sold for an event: a price in minor units of a currency, a capacity, a sales window.
 struct TicketType: Codable, Sendable, Equatable {

@@ -10,26 +10,7 @@ import SpotCore
 /// skipped: while it runs, the cursor cannot move past it. (Transaction ids are
 /// cluster-wide, so any long transaction delays readers — never the other way round.)
 struct RevocationFeed: Sendable {
-    /// Where a reader stopped: opaque to clients (`<txid>.<id>`).
-    struct Cursor: Sendable, Equatable, CustomStringConvertible {
-        let transaction: UInt64
-        let row: Int64
-
-        static let start = Cursor(transaction: 0, row: 0)
-
-        init(transaction: UInt64, row: Int64) {
-            self.transaction = transaction
-            self.row = row
-        }
-
-        init?(_ text: String) {
-            let parts = text.split(separator: ".")
-            guard parts.count == 2, let transaction = UInt64(parts[0]), let row = Int64(parts[1]) else { return nil }
-            self.init(transaction: transaction, row: row)
-        }
-
-        var description: String { "\(transaction).\(row)" }
-    }
+    typealias Cursor = FeedCursor
 
     struct Entry: Sendable, Equatable {
         let revocation: Revocation

@@ -1,4 +1,5 @@
 import Foundation
+import SpotSync
 
 /// An issued ticket as its holder sees it: the payload is the QR code's text.
 struct Ticket: Codable, Sendable, Equatable {

@@ -1,4 +1,5 @@
 import Foundation
+import SpotSync
 import Hummingbird
 import SpotCore
 import SpotQR

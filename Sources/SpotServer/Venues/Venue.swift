@@ -1,4 +1,5 @@
 import Foundation
+import SpotSync
 
 /// A place events happen; owned by one organizer.
 struct Venue: Codable, Sendable, Equatable {

@@ -20,18 +20,25 @@ public struct LowercaseUUID: Codable, Sendable, Hashable {
 
 /// ``LowercaseUUID`` for optional values (encoded as `null` when absent).
 @propertyWrapper
-struct LowercaseOptionalUUID: Codable, Sendable, Hashable {
-    var wrappedValue: UUID?
+public struct LowercaseOptionalUUID: Codable, Sendable, Hashable {
+    public var wrappedValue: UUID?
 
-    init(wrappedValue: UUID?) { self.wrappedValue = wrappedValue }
+    public init(wrappedValue: UUID?) { self.wrappedValue = wrappedValue }
 
-    init(from decoder: any Decoder) throws {
+    public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         wrappedValue = container.decodeNil() ? nil : try container.decode(UUID.self)
     }
 
-    func encode(to encoder: any Encoder) throws {
+    public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         if let wrappedValue { try container.encode(wrappedValue.uuidString.lowercased()) } else { try container.encodeNil() }
+    }
+}
+
+extension KeyedDecodingContainer {
+    /// An absent key decodes as nil, as it does for a plain optional.
+    public func decode(_ type: LowercaseOptionalUUID.Type, forKey key: Key) throws -> LowercaseOptionalUUID {
+        try decodeIfPresent(type, forKey: key) ?? LowercaseOptionalUUID(wrappedValue: nil)
     }
 }

@@ -1,0 +1,229 @@
+import ArgumentParser
+import Foundation
+import Logging
+import SpotCore
+import SpotNode
+import SpotSync
+
+struct NodeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "node",
+        abstract: "Run a venue edge node: enroll it, run its local API and background sync, show its status.",
+        subcommands: [Enroll.self, Run.self, Status.self, Sync.self]
+    )
+
+    struct DataOption: ParsableArguments {
+        @Option(help: "The node's data directory (its SQLite database lives there).")
+        var data: String
+
+        var databasePath: String { (data as NSString).appendingPathComponent("node.sqlite") }
+
+        /// Opens the node's database; a directory without one is a usage error.
+        func open(creating: Bool = false) throws -> NodeDatabase {
+            if !creating, !FileManager.default.fileExists(atPath: databasePath) {
+                throw CLIError.usage(
+                    "no node in '\(data)': enroll one first with 'spot node enroll --server URL --code CODE --data \(data)'")
+            }
+            try Files.makeDirectory(data)
+            do {
+                let database = try NodeDatabase.open(path: databasePath)
+                chmod(databasePath, 0o600)
+                return database
+            } catch {
+                throw CLIError.failure("cannot open '\(databasePath)': \(error)")
+            }
+        }
+    }
+
+    struct Enroll: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Enroll this node with the server using a one-time code from the organizer.",
+            discussion: """
+                Generates the node's Ed25519 device key, sends its public half with the code, and stores \
+                the node's identity, device key and 30-day device credential in DIR/node.sqlite (mode 0600). \
+                The first sync then downloads the venue and the device certificate.
+
+                Example:
+                  spot node enroll --server https://tickets.example.org --code 7KQ2-M9XD-4RTA --data /var/lib/spot-node
+                """
+        )
+
+        @Option(help: "The central server's URL.")
+        var server: String
+
+        @Option(help: "The one-time enrollment code (from POST /api/v1/venues/{id}/enrollment-codes).")
+        var code: String
+
+        @Option(help: "A name for this node, shown to the organizer (default: the code's name).")
+        var name: String?
+
+        @OptionGroup var data: DataOption
+
+        func validate() throws {
+            guard let url = URL(string: server), ["http", "https"].contains(url.scheme ?? ""), url.host != nil else {
+                throw ValidationError("--server must be an http(s) URL such as https://tickets.example.org")
+            }
+        }
+
+        func run() async throws {
+            let database = try data.open(creating: true)
+            if try database.isEnrolled() {
+                throw CLIError.usage("'\(data.data)' already holds an enrolled node: use another --data directory")
+            }
+            let deviceKey = SigningKey()
+            let client = SyncClient(serverURL: server)
+            let response: EnrollResponse
+            do {
+                response = try await client.enroll(EnrollRequest(
+                    code: code, devicePublicKey: Data(deviceKey.publicKey.rawRepresentation).base64EncodedString(),
+                    name: name ?? ""))
+            } catch {
+                throw CLIError.failure("enrollment failed: \(error)")
+            }
+            try database.storeEnrollment(response, serverURL: client.serverURL, deviceKey: deviceKey, now: Date())
+            say("""
+                Enrolled node \(response.node.name) (\(response.node.id.uuidString.lowercased())) \
+                for \(response.node.venueName).
+                Device key \(deviceKey.keyID); credential valid until \(response.credential.expiresAt.formatted(.iso8601)).
+                Next: spot node sync --data \(data.data)   then   spot node run --data \(data.data)
+                """)
+        }
+    }
+
+    struct Run: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run the node: its local API for scans and door sales, and background sync.",
+            discussion: """
+                Scans and sales work with or without the server; the background sync pushes them and pulls \
+                the venue's changes every --sync-interval seconds, backing off while the server is unreachable. \
+                SIGINT or SIGTERM shut it down gracefully.
+
+                Example:
+                  spot node run --data /var/lib/spot-node --port 8081 --host 0.0.0.0
+                """
+        )
+
+        @OptionGroup var data: DataOption
+
+        @Option(help: "Address to listen on (0.0.0.0 for the venue LAN).")
+        var host = "127.0.0.1"
+
+        @Option(help: "Port to listen on.")
+        var port = 8081
+
+        @Option(help: "Seconds between background syncs.")
+        var syncInterval = 10.0
+
+        @Option(help: "trace, debug, info, notice, warning, error or critical.")
+        var logLevel = "info"
+
+        func validate() throws {
+            guard (1...65535).contains(port) else { throw ValidationError("--port must be 1 to 65535") }
+            guard syncInterval >= 0.1, syncInterval <= 86_400 else { throw ValidationError("--sync-interval must be 0.1 to 86400") }
+            guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level is not a log level") }
+        }
+
+        func run() async throws {
+            let database = try data.open()
+            let logger = makeLogger(level: Logger.Level(rawValue: logLevel)!)
+            let identity: NodeIdentity
+            do {
+                identity = try database.identity()
+            } catch {
+                throw CLIError.usage("\(error)")
+            }
+            let app = try buildNodeApplication(
+                database: database,
+                configuration: NodeConfiguration(host: host, port: port, syncInterval: .milliseconds(Int64(syncInterval * 1000))),
+                logger: logger)
+            logger.info("HVFLVSPOT node \(identity.name) for \(identity.venueName) listening on http://\(host):\(port)")
+            try await app.runService()
+        }
+    }
+
+    struct Status: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show the node's sync health: online, outbox, last pull and push, clock offset, protocol.")
+
+        @OptionGroup var data: DataOption
+
+        @Flag(help: "Print JSON instead of text.")
+        var json = false
+
+        func run() async throws {
+            let status: NodeStatus
+            do {
+                status = try data.open().status()
+            } catch let error as CLIError {
+                throw error
+            } catch {
+                throw CLIError.failure("\(error)")
+            }
+            if json {
+                say(String(decoding: try SyncJSON.prettyEncoder.encode(status), as: UTF8.self))
+                return
+            }
+            func when(_ date: Date?) -> String { date.map { $0.formatted(.iso8601) } ?? "never" }
+            var lines = [
+                "node        \(status.name) (\(status.nodeID.uuidString.lowercased()))",
+                "venue       \(status.venueName)",
+                "server      \(status.serverURL) — \(status.online ? "online" : "offline")"
+                    + (status.lastError.map { " (\($0))" } ?? ""),
+                "last sync   \(when(status.lastSuccessAt)) (attempt \(when(status.lastAttemptAt)))",
+                "last pull   \(when(status.lastPullAt))",
+                "last push   \(when(status.lastPushAt))",
+                "outbox      \(status.outboxDepth) waiting" + (status.rejectedMutations > 0 ? ", \(status.rejectedMutations) rejected" : ""),
+                "clock       offset \(status.clockOffsetMs.map { "\($0) ms" } ?? "unknown"), HLC \(status.hlc)"
+                    + (status.clockSkewError.map { " — \($0)" } ?? ""),
+                "protocol    \(status.protocolVersion.map { "v\($0)" } ?? "unknown")",
+                "replica     \(status.events) events, \(status.tickets) tickets, \(status.scans) scans, "
+                    + "\(status.doorSales) door sales, \(status.conflicts) conflicts"
+                    + (status.bootstrapped ? "" : " (not bootstrapped yet)"),
+                "credential  valid until \(status.credentialExpiresAt.formatted(.iso8601))",
+            ]
+            for allotment in status.allotments {
+                lines.append("allotment   \(allotment.name): \(allotment.remaining) of \(allotment.granted) left (\(allotment.soldHere) sold here)")
+            }
+            say(lines.joined(separator: "\n"))
+        }
+    }
+
+    struct Sync: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Sync once now: push the outbox, bootstrap if needed, pull the venue's changes.")
+
+        @OptionGroup var data: DataOption
+
+        func run() async throws {
+            let database = try data.open()
+            let identity: NodeIdentity
+            do {
+                identity = try database.identity()
+            } catch {
+                throw CLIError.usage("\(error)")
+            }
+            let bar = ProgressBar(label: "mutations pushed")
+            let engine = SyncEngine(database: database, client: SyncClient(serverURL: identity.serverURL))
+            let report: SyncEngine.Report
+            do {
+                report = try await engine.sync { progress in
+                    switch progress {
+                    case .pushing(let done, let total): bar.update(done, of: total)
+                    case .bootstrapping: say("Downloading the venue snapshot…")
+                    case .bootstrapped(let tickets): say("Snapshot applied: \(tickets) tickets.")
+                    case .pulled(let changes): if changes > 0 { say("Pulled \(changes) changes.") }
+                    }
+                }
+            } catch {
+                bar.finish()
+                throw CLIError.failure("sync failed: \(error)")
+            }
+            bar.finish()
+            let pushed = report.pushed
+            say("""
+                Synced: pushed \(pushed.applied) applied, \(pushed.duplicates) duplicate, \(pushed.conflicts) conflict, \
+                \(pushed.rejected) rejected; \(report.bootstrapped ? "bootstrapped, " : "")\(report.changes) changes pulled.
+                """)
+        }
+    }
+}

@@ -1,0 +1,37 @@
+import Foundation
+import Hummingbird
+import Logging
+
+/// Everything `spot node run` is started with.
+public struct NodeConfiguration: Sendable {
+    public var host: String
+    public var port: Int
+    /// How often the node syncs when nothing asks it to sooner.
+    public var syncInterval: Duration
+
+    public init(host: String = "127.0.0.1", port: Int = 8081, syncInterval: Duration = .seconds(10)) {
+        self.host = host
+        self.port = port
+        self.syncInterval = syncInterval
+    }
+}
+
+/// Builds the node: its local API and the background sync service, in one service group
+/// with graceful shutdown. `spot node run` and the tests both call this.
+public func buildNodeApplication(
+    database: NodeDatabase, configuration: NodeConfiguration, logger: Logger
+) throws -> some ApplicationProtocol {
+    let identity = try database.identity()
+    let engine = SyncEngine(database: database, client: SyncClient(serverURL: identity.serverURL))
+    let trigger = SyncTrigger()
+    let router = Router(context: NodeRequestContext.self)
+    router.get("/health") { _, _ in "ok" }
+    NodeController(database: database, engine: engine, trigger: trigger, now: { Date() })
+        .addRoutes(to: router.group("api/v1"))
+    var app = Application(
+        router: router,
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "hvflvspot-node"),
+        logger: logger)
+    app.addServices(NodeSyncService(engine: engine, trigger: trigger, interval: configuration.syncInterval, logger: logger))
+    return app
+}

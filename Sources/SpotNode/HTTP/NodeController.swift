@@ -1,0 +1,221 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import SpotCore
+import SpotQR
+import SpotSync
+
+/// The node's local API on the venue LAN: offline scans and door sales, the catalogue
+/// with what the node can still sell, door tickets' QR codes, status, and sync on demand.
+struct NodeController: Sendable {
+    let database: NodeDatabase
+    let engine: SyncEngine
+    let trigger: SyncTrigger
+    let now: @Sendable () -> Date
+
+    func addRoutes(to api: RouterGroup<NodeRequestContext>) {
+        api.get("status", use: status)
+        api.post("scans", use: scan)
+        api.post("sales", use: sell)
+        api.get("catalogue", use: catalogue)
+        api.get("door-tickets/:id/qr.png", use: png)
+        api.get("door-tickets/:id/qr.svg", use: svg)
+        api.post("sync", use: syncNow)
+        api.post("allotments/release", use: release)
+        api.post("allotments/top-up", use: topUp)
+    }
+
+    @Sendable func status(_ request: Request, context: NodeRequestContext) async throws -> NodeStatus {
+        try database.status()
+    }
+
+    struct ScanRequest: Decodable {
+        let payload: String
+        let gate: String
+        let direction: String?
+    }
+
+    struct ScanResponse: ResponseEncodable {
+        let verdict: String
+        let signal: String
+        let message: String
+        let direction: String
+        let scanID: UUID?
+        let ticketID: UUID?
+        let eventID: UUID?
+        let ticketTypeID: UUID?
+        let admittedAt: Date?
+        let admittedGate: String?
+        let conflicts: [SyncConflict]
+    }
+
+    @Sendable func scan(_ request: Request, context: NodeRequestContext) async throws -> ScanResponse {
+        let body = try await request.decodeNodeJSON(as: ScanRequest.self, context: context)
+        let gate = body.gate.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !gate.isEmpty, gate.count <= 100 else { throw NodeAPIError.validation("gate must be 1 to 100 characters") }
+        guard let direction = ScanDirection(rawValue: body.direction ?? "entry") else {
+            throw NodeAPIError.validation("direction must be \"entry\" or \"exit\"")
+        }
+        let outcome = try database.recordScan(payload: body.payload, gate: gate, direction: direction, now: now())
+        let verdict = outcome.result.verdict
+        var admittedAt: Date?
+        var admittedGate: String?
+        if case .alreadyAdmitted(let at, let gate, _) = verdict {
+            admittedAt = at
+            admittedGate = gate
+        }
+        let claims = outcome.result.ticket?.claims
+        return ScanResponse(
+            verdict: verdict.code, signal: verdict.signal.rawValue, message: outcome.result.message(timeZone: .current),
+            direction: direction.rawValue, scanID: outcome.scan?.id, ticketID: claims?.ticketID, eventID: claims?.eventID,
+            ticketTypeID: claims?.ticketTypeID, admittedAt: admittedAt, admittedGate: admittedGate,
+            conflicts: outcome.conflicts)
+    }
+
+    struct SaleRequest: Decodable {
+        let ticketTypeID: UUID
+        let quantity: Int
+        let paymentMethod: String
+    }
+
+    struct SoldTicket: Encodable {
+        let id: UUID
+        let payload: String
+        let qrPNG: String
+        let qrSVG: String
+    }
+
+    struct SaleResponse: ResponseEncodable {
+        let saleID: UUID
+        let eventID: UUID
+        let eventTitle: String
+        let ticketTypeID: UUID
+        let ticketTypeName: String
+        let quantity: Int
+        let amountMinor: Int64
+        let currency: String
+        let paymentMethod: String
+        let tickets: [SoldTicket]
+    }
+
+    @Sendable func sell(_ request: Request, context: NodeRequestContext) async throws -> EditedResponse<SaleResponse> {
+        let body = try await request.decodeNodeJSON(as: SaleRequest.self, context: context)
+        let sale: NodeDatabase.DoorSale
+        do {
+            sale = try database.sellAtDoor(
+                ticketTypeID: body.ticketTypeID, quantity: body.quantity, paymentMethod: body.paymentMethod, now: now())
+        } catch let error as DoorSaleError {
+            throw Self.apiError(error)
+        }
+        trigger.fire()
+        return EditedResponse(status: .created, response: SaleResponse(
+            saleID: sale.sale.id, eventID: sale.sale.eventID, eventTitle: sale.eventTitle, ticketTypeID: sale.sale.ticketTypeID,
+            ticketTypeName: sale.ticketTypeName, quantity: sale.sale.quantity, amountMinor: sale.sale.amountMinor,
+            currency: sale.sale.currency, paymentMethod: sale.sale.paymentMethod,
+            tickets: sale.sale.tickets.map {
+                SoldTicket(
+                    id: $0.id, payload: $0.payload, qrPNG: "/api/v1/door-tickets/\($0.id.text)/qr.png",
+                    qrSVG: "/api/v1/door-tickets/\($0.id.text)/qr.svg")
+            }))
+    }
+
+    static func apiError(_ error: DoorSaleError) -> NodeAPIError {
+        switch error {
+        case .invalidQuantity, .invalidPaymentMethod: .validation(error.description)
+        case .unknownTicketType: NodeAPIError(.notFound, code: error.code, message: error.description)
+        case .eventNotOnSale, .notCertified, .exceedsAllotment: NodeAPIError(.conflict, code: error.code, message: error.description)
+        }
+    }
+
+    struct CatalogueResponse: ResponseEncodable {
+        struct TicketType: Encodable {
+            let id: UUID
+            let name: String
+            let priceMinor: Int64
+            let currency: String
+            let remaining: Int
+        }
+        struct Event: Encodable {
+            let id: UUID
+            let title: String
+            let startsAt: Date
+            let endsAt: Date
+            let status: String
+            let ticketTypes: [TicketType]
+        }
+        let events: [Event]
+    }
+
+    @Sendable func catalogue(_ request: Request, context: NodeRequestContext) async throws -> CatalogueResponse {
+        CatalogueResponse(events: try database.catalogue().map { event, types in
+            .init(
+                id: event.id, title: event.title, startsAt: event.startsAt, endsAt: event.endsAt, status: event.status,
+                ticketTypes: types.map {
+                    .init(id: $0.type.id, name: $0.type.name, priceMinor: $0.type.priceMinor, currency: $0.type.currency,
+                          remaining: $0.remaining)
+                })
+        })
+    }
+
+    private func doorTicket(_ context: NodeRequestContext) throws -> SyncSoldTicket {
+        guard let text = context.parameters.get("id"), let id = UUID(uuidString: text),
+            let ticket = try database.doorTicket(id: id)
+        else { throw NodeAPIError(.notFound, code: "not_found", message: "Door ticket not found.") }
+        return ticket
+    }
+
+    @Sendable func png(_ request: Request, context: NodeRequestContext) async throws -> Response {
+        let image = try QRCode(text: try doorTicket(context).payload).pngData(moduleSize: 10)
+        return Response(
+            status: .ok, headers: [.contentType: "image/png", .cacheControl: "no-store"],
+            body: .init(byteBuffer: ByteBuffer(bytes: image)))
+    }
+
+    @Sendable func svg(_ request: Request, context: NodeRequestContext) async throws -> Response {
+        let image = try QRCode(text: try doorTicket(context).payload).svg(moduleSize: 10)
+        return Response(
+            status: .ok, headers: [.contentType: "image/svg+xml", .cacheControl: "no-store"],
+            body: .init(byteBuffer: ByteBuffer(string: image)))
+    }
+
+    @Sendable func syncNow(_ request: Request, context: NodeRequestContext) async throws -> HTTPResponse.Status {
+        trigger.fire()
+        return .accepted
+    }
+
+    struct AllotmentRequest: Decodable {
+        let ticketTypeID: UUID
+        let quantity: Int
+    }
+
+    @Sendable func release(_ request: Request, context: NodeRequestContext) async throws -> NodeStatus {
+        let body = try await request.decodeNodeJSON(as: AllotmentRequest.self, context: context)
+        do {
+            try database.releaseSeats(ticketTypeID: body.ticketTypeID, quantity: body.quantity, now: now())
+        } catch let error as DoorSaleError {
+            throw Self.apiError(error)
+        }
+        trigger.fire()
+        return try database.status()
+    }
+
+    /// Asks the server for more seats (online only); the new grant arrives with the next pull.
+    @Sendable func topUp(_ request: Request, context: NodeRequestContext) async throws -> NodeStatus {
+        let body = try await request.decodeNodeJSON(as: AllotmentRequest.self, context: context)
+        let state = try database.syncState()
+        do {
+            _ = try await engine.client.topUp(
+                TopUpRequest(ticketTypeID: body.ticketTypeID, quantity: body.quantity), token: state.token)
+        } catch .server(let status, let detail) {
+            throw NodeAPIError(.init(code: status), code: detail.code, message: detail.message)
+        } catch {
+            throw NodeAPIError(.serviceUnavailable, code: "server_unreachable",
+                               message: "The server cannot be reached: top-ups need the venue to be online.")
+        }
+        _ = try? await engine.sync()
+        return try database.status()
+    }
+}
+
+extension NodeStatus: ResponseEncodable {}

@@ -1,0 +1,82 @@
+import Foundation
+import GRDB
+import SpotCore
+import SpotSync
+
+/// The durable outbox: every scan, sale and release is enqueued in the transaction that
+/// creates it, under a mutation id SQLite never reuses (AUTOINCREMENT), and leaves only
+/// when the server has answered for it.
+extension NodeDatabase {
+    @discardableResult
+    static func enqueue(_ body: SyncMutation.Body, _ db: GRDB.Database, now: Date) throws -> Int64 {
+        let (kind, json): (String, Data) =
+            switch body {
+            case .scan(let scan): ("scan", try SyncJSON.encoder.encode(scan))
+            case .sale(let sale): ("sale", try SyncJSON.encoder.encode(sale))
+            case .release(let release): ("release", try SyncJSON.encoder.encode(release))
+            }
+        try OutboxRow(mutationID: nil, kind: kind, body: String(decoding: json, as: UTF8.self), createdAt: now).insert(db)
+        return db.lastInsertedRowID
+    }
+
+    /// The oldest `limit` mutations waiting to be pushed.
+    public func pendingMutations(limit: Int) throws -> [SyncMutation] {
+        try writer.read { db in
+            try OutboxRow.order(Column("mutation_id")).limit(limit).fetchAll(db).map { row in
+                let data = Data(row.body.utf8)
+                let body: SyncMutation.Body =
+                    switch row.kind {
+                    case "scan": .scan(try SyncJSON.decoder.decode(SyncScan.self, from: data))
+                    case "sale": .sale(try SyncJSON.decoder.decode(SyncSale.self, from: data))
+                    default: .release(try SyncJSON.decoder.decode(SyncRelease.self, from: data))
+                    }
+                return SyncMutation(mutationID: row.mutationID ?? 0, body: body)
+            }
+        }
+    }
+
+    /// Mutations waiting to be pushed.
+    public func outboxDepth() throws -> Int {
+        try writer.read { db in try OutboxRow.fetchCount(db) }
+    }
+
+    /// What a push's answer did to the outbox.
+    public struct Acknowledgement: Sendable, Equatable {
+        public var applied = 0
+        public var duplicates = 0
+        public var conflicts = 0
+        public var rejected = 0
+    }
+
+    /// Takes the server's answers: answered mutations leave the outbox (rejected ones are
+    /// kept aside for the operator), reported conflicts are stored, the clock moves on.
+    @discardableResult
+    public func acknowledge(_ response: PushResponse, now: Date) throws -> Acknowledgement {
+        try writer.write { db in
+            var state = try Self.state(db)
+            var tally = Acknowledgement()
+            for result in response.results {
+                guard let row = try OutboxRow.fetchOne(db, key: result.mutationID) else { continue }
+                switch result.status {
+                case .applied: tally.applied += 1
+                case .duplicate: tally.duplicates += 1
+                case .conflict: tally.conflicts += 1
+                case .rejected:
+                    tally.rejected += 1
+                    try RejectedMutationRow(
+                        mutationID: result.mutationID, kind: row.kind, body: row.body,
+                        code: result.error?.code ?? "rejected", message: result.error?.message ?? "", rejectedAt: now
+                    ).save(db)
+                }
+                for conflict in result.conflicts { try Self.upsert(conflict, db) }
+                _ = try row.delete(db)
+                state.lastMutationID = max(state.lastMutationID, result.mutationID)
+            }
+            state.lastPushAt = now
+            state.protocolVersion = response.protocolVersion
+            Self.advanceClock(&state, serverTime: response.serverTime, now: now)
+            try state.update(db)
+            return tally
+        }
+    }
+}

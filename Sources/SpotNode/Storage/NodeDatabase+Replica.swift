@@ -1,0 +1,201 @@
+import Foundation
+import GRDB
+import SpotCore
+import SpotSync
+
+/// Applying what the server sends: a snapshot (bootstrap) or a page of the change feed,
+/// each in one SQLite transaction together with its cursor, so a crash at any point
+/// leaves either the old state and cursor or the new ones.
+extension NodeDatabase {
+    /// What applying a snapshot or page did.
+    public struct ApplyOutcome: Sendable, Equatable {
+        /// False when another sync moved the cursor first (this page was discarded).
+        public var applied: Bool
+        public var changes: Int
+    }
+
+    /// Replaces the replica with `snapshot`: events, ticket types, tickets, revocations,
+    /// accepted scans (this node's own are kept), conflicts, trust, allotments, cursor.
+    @discardableResult
+    public func applySnapshot(_ snapshot: Snapshot, now: Date) throws -> ApplyOutcome {
+        let tickets = try snapshot.tickets.decoded()
+        let trust = try snapshot.trust.trustStore()
+        return try writer.write { db in
+            let identity = try Self.identity(db)
+            for table in ["events", "ticket_types", "tickets", "revocations", "conflicts"] {
+                try db.execute(sql: "DELETE FROM \(table)")
+            }
+            try db.execute(sql: "DELETE FROM scans WHERE node_id <> ?", arguments: [identity.nodeID.text])
+            for event in snapshot.events { try Self.upsert(event, db) }
+            for type in snapshot.ticketTypes { try Self.upsert(type, db) }
+            let insertTicket = try db.makeStatement(
+                sql: "INSERT OR REPLACE INTO tickets (id, event_id, ticket_type_id, issue_version, status) VALUES (?, ?, ?, ?, ?)")
+            let insertRevocation = try db.makeStatement(
+                sql: "INSERT OR REPLACE INTO revocations (ticket_id, issue_version, reason) VALUES (?, ?, ?)")
+            for ticket in tickets {
+                let id = ticket.id.text
+                let revoked = ticket.revocation.map { $0.issueVersion >= ticket.issueVersion } ?? false
+                insertTicket.setUncheckedArguments([
+                    id, ticket.eventID.text, ticket.ticketTypeID.text, Int64(ticket.issueVersion), revoked ? "revoked" : "valid",
+                ])
+                try insertTicket.execute()
+                if let revocation = ticket.revocation {
+                    insertRevocation.setUncheckedArguments([id, Int64(revocation.issueVersion), revocation.reason.rawValue])
+                    try insertRevocation.execute()
+                }
+            }
+            for scan in snapshot.scans { try Self.insert(scan, db) }
+            for conflict in snapshot.conflicts { try Self.upsert(conflict, db) }
+            try Self.replaceTrust(trust, db)
+            try Self.replaceAllotments(snapshot.allotments, lastMutationID: snapshot.lastMutationID, db)
+            var state = try Self.state(db)
+            state.cursor = snapshot.cursor
+            state.lastPullAt = now
+            state.replicaVersion += 1
+            state.protocolVersion = snapshot.protocolVersion
+            Self.advanceClock(&state, serverTime: snapshot.serverTime, now: now)
+            if let credential = snapshot.credential {
+                state.token = credential.token
+                state.tokenExpiresAt = credential.expiresAt
+            }
+            try state.update(db)
+            return ApplyOutcome(
+                applied: true, changes: snapshot.events.count + snapshot.ticketTypes.count + tickets.count + snapshot.scans.count)
+        }
+    }
+
+    /// Applies one page of the feed if the node's cursor is still `expectedCursor`
+    /// (otherwise a concurrent sync applied it already, and it is discarded).
+    @discardableResult
+    public func applyPage(_ page: PullPage, expectedCursor: String, now: Date) throws -> ApplyOutcome {
+        let trust = try page.trust.trustStore()
+        return try writer.write { db in
+            var state = try Self.state(db)
+            guard state.cursor == expectedCursor else { return ApplyOutcome(applied: false, changes: 0) }
+            let identity = try Self.identity(db)
+            for change in page.changes {
+                switch change {
+                case .event(let event):
+                    if event.venueID == identity.venueID, event.status != "withdrawn" {
+                        try Self.upsert(event, db)
+                    } else {
+                        try db.execute(sql: "DELETE FROM events WHERE id = ?", arguments: [event.id.text])
+                    }
+                case .ticketType(let type): try Self.upsert(type, db)
+                case .ticket(let ticket): try Self.upsert(ticket, db)
+                case .scan(let scan): try Self.insert(scan, db)
+                case .conflict(let conflict): try Self.upsert(conflict, db)
+                }
+            }
+            try Self.replaceTrust(trust, db)
+            try Self.replaceAllotments(page.allotments, lastMutationID: page.lastMutationID, db)
+            state.cursor = page.cursor
+            state.lastPullAt = now
+            state.protocolVersion = page.protocolVersion
+            if !page.changes.isEmpty { state.replicaVersion += 1 }
+            Self.advanceClock(&state, serverTime: page.serverTime, now: now)
+            if let credential = page.credential {
+                state.token = credential.token
+                state.tokenExpiresAt = credential.expiresAt
+            }
+            try state.update(db)
+            return ApplyOutcome(applied: true, changes: page.changes.count)
+        }
+    }
+
+    /// Forgets the cursor, so the next sync bootstraps from a snapshot.
+    public func resetCursor() throws {
+        try writer.write { db in
+            var state = try Self.state(db)
+            state.cursor = nil
+            try state.update(db)
+        }
+    }
+
+    // MARK: Upserts
+
+    static func upsert(_ event: SyncEvent, _ db: GRDB.Database) throws {
+        try EventRow(
+            id: event.id, venueID: event.venueID, title: event.title, startsAt: event.startsAt, endsAt: event.endsAt,
+            status: event.status, reentryPolicy: event.reentryPolicy
+        ).save(db)
+    }
+
+    static func upsert(_ type: SyncTicketType, _ db: GRDB.Database) throws {
+        try TicketTypeRow(
+            id: type.id, eventID: type.eventID, name: type.name, priceMinor: type.priceMinor, currency: type.currency
+        ).save(db)
+    }
+
+    static func upsert(_ ticket: SyncTicket, _ db: GRDB.Database) throws {
+        let revoked = ticket.revocation.map { $0.issueVersion >= ticket.issueVersion } ?? false
+        try TicketRow(
+            id: ticket.id, eventID: ticket.eventID, ticketTypeID: ticket.ticketTypeID,
+            issueVersion: Int64(ticket.issueVersion), status: revoked ? "revoked" : "valid"
+        ).save(db)
+        if let revocation = ticket.revocation {
+            try RevocationRow(
+                ticketID: ticket.id, issueVersion: Int64(revocation.issueVersion), reason: revocation.reason.rawValue
+            ).save(db)
+        }
+    }
+
+    static func insert(_ scan: SyncScan, _ db: GRDB.Database) throws {
+        try ScanRow(scan).insert(db, onConflict: .ignore)
+    }
+
+    static func upsert(_ conflict: SyncConflict, _ db: GRDB.Database) throws {
+        let body = String(decoding: try SyncJSON.encoder.encode(conflict), as: UTF8.self)
+        try ConflictRow(id: conflict.id, ticketID: conflict.ticketID, body: body).save(db)
+    }
+
+    static func replaceTrust(_ trust: TrustStore, _ db: GRDB.Database) throws {
+        try db.execute(sql: "DELETE FROM issuer_keys; DELETE FROM device_certificates")
+        for key in trust.issuerKeys {
+            let until: Date? = if case .retired(let until) = key.status { until } else { nil }
+            try IssuerKeyRow(
+                keyID: key.keyID.hex, publicKey: key.publicKey.rawRepresentation, status: until == nil ? "active" : "retired",
+                verifiesUntil: until
+            ).insert(db)
+        }
+        for certificate in trust.certificates {
+            try DeviceCertificateRow(
+                deviceKeyID: certificate.deviceKeyID.hex, nodeID: certificate.claims.nodeID,
+                notAfter: certificate.claims.notAfter, certificate: Data(certificate.bytes)
+            ).save(db)
+        }
+    }
+
+    static func replaceAllotments(_ allotments: [SyncAllotment], lastMutationID: Int64, _ db: GRDB.Database) throws {
+        try db.execute(sql: "DELETE FROM allotments")
+        for allotment in allotments {
+            try AllotmentRow(
+                ticketTypeID: allotment.ticketTypeID, eventID: allotment.eventID, granted: allotment.granted,
+                serverSold: allotment.sold, asOfMutationID: lastMutationID
+            ).insert(db)
+        }
+    }
+
+    /// Moves the hybrid logical clock past the server's time and records the offset
+    /// (this node's wall clock minus the server's). A server time implausibly far ahead
+    /// is refused by the clock and reported instead.
+    static func advanceClock(_ state: inout SyncStateRow, serverTime: HLCTimestamp, now: Date) {
+        let physical = Int64((now.timeIntervalSince1970 * 1000).rounded(.down))
+        state.clockOffsetMs = physical - serverTime.wallMilliseconds
+        var clock = HybridLogicalClock(last: HLCTimestamp(packed: UInt64(bitPattern: state.hlc)))
+        do {
+            state.hlc = Int64(bitPattern: try clock.update(remote: serverTime, physicalMilliseconds: physical).packed)
+            state.clockSkewError = nil
+        } catch {
+            state.clockSkewError = error.description
+        }
+    }
+
+    /// The next reading of the node's hybrid logical clock, persisted with the caller's transaction.
+    static func tick(_ state: inout SyncStateRow, now: Date) -> HLCTimestamp {
+        var clock = HybridLogicalClock(last: HLCTimestamp(packed: UInt64(bitPattern: state.hlc)))
+        let reading = clock.now(physicalMilliseconds: Int64((now.timeIntervalSince1970 * 1000).rounded(.down)))
+        state.hlc = Int64(bitPattern: reading.packed)
+        return reading
+    }
+}

@@ -1,0 +1,121 @@
+import Foundation
+import GRDB
+import SpotCore
+import SpotSync
+
+/// What `spot node status` and the node's `/api/v1/status` report.
+public struct NodeStatus: Codable, Sendable, Equatable {
+    public struct Allotment: Codable, Sendable, Equatable {
+        public var ticketTypeID: UUID
+        public var eventID: UUID
+        public var name: String
+        public var granted: Int
+        public var soldHere: Int
+        public var remaining: Int
+    }
+
+    public var nodeID: UUID
+    public var name: String
+    public var venueID: UUID
+    public var venueName: String
+    public var serverURL: String
+    /// Whether the last sync attempt reached the server.
+    public var online: Bool
+    public var lastAttemptAt: Date?
+    public var lastSuccessAt: Date?
+    public var lastError: String?
+    public var lastPullAt: Date?
+    public var lastPushAt: Date?
+    public var outboxDepth: Int
+    public var rejectedMutations: Int
+    /// This node's wall clock minus the server's at the last sync, in milliseconds.
+    public var clockOffsetMs: Int64?
+    public var clockSkewError: String?
+    public var hlc: HLCTimestamp
+    public var protocolVersion: Int?
+    public var bootstrapped: Bool
+    public var credentialExpiresAt: Date
+    public var events: Int
+    public var tickets: Int
+    public var scans: Int
+    public var doorSales: Int
+    public var conflicts: Int
+    public var allotments: [Allotment]
+}
+
+extension NodeDatabase {
+    public func status() throws -> NodeStatus {
+        try writer.read { db in
+            let identity = try Self.identity(db)
+            let state = try Self.state(db)
+            var allotments: [NodeStatus.Allotment] = []
+            for row in try AllotmentRow.order(Column("event_id"), Column("ticket_type_id")).fetchAll(db) {
+                let name = try TicketTypeRow.fetchOne(db, key: row.ticketTypeID.text)?.name ?? "?"
+                let sold = try Int.fetchOne(
+                    db, sql: "SELECT coalesce(sum(quantity), 0) FROM door_sales WHERE ticket_type_id = ?",
+                    arguments: [row.ticketTypeID.text]) ?? 0
+                allotments.append(NodeStatus.Allotment(
+                    ticketTypeID: row.ticketTypeID, eventID: row.eventID, name: name, granted: row.granted, soldHere: sold,
+                    remaining: try Self.remaining(row.ticketTypeID, db)))
+            }
+            return NodeStatus(
+                nodeID: identity.nodeID, name: identity.name, venueID: identity.venueID, venueName: identity.venueName,
+                serverURL: identity.serverURL,
+                online: state.lastError == nil && state.lastSuccessAt != nil,
+                lastAttemptAt: state.lastAttemptAt, lastSuccessAt: state.lastSuccessAt, lastError: state.lastError,
+                lastPullAt: state.lastPullAt, lastPushAt: state.lastPushAt, outboxDepth: try OutboxRow.fetchCount(db),
+                rejectedMutations: try RejectedMutationRow.fetchCount(db), clockOffsetMs: state.clockOffsetMs,
+                clockSkewError: state.clockSkewError, hlc: HLCTimestamp(packed: UInt64(bitPattern: state.hlc)),
+                protocolVersion: state.protocolVersion, bootstrapped: state.cursor != nil,
+                credentialExpiresAt: state.tokenExpiresAt, events: try EventRow.fetchCount(db),
+                tickets: try TicketRow.fetchCount(db), scans: try ScanRow.fetchCount(db),
+                doorSales: try DoorSaleRow.fetchCount(db), conflicts: try ConflictRow.fetchCount(db),
+                allotments: allotments)
+        }
+    }
+
+    /// The state sync needs: credential, cursor and clock.
+    public func syncState() throws -> (token: String, cursor: String?, clock: SyncClockReading) {
+        try writer.read { db in
+            let state = try Self.state(db)
+            return (state.token, state.cursor, SyncClockReading(
+                hlc: HLCTimestamp(packed: UInt64(bitPattern: state.hlc)),
+                wallMilliseconds: Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))))
+        }
+    }
+
+    /// Records how a sync attempt ended (`error` nil: it reached the server and finished).
+    public func recordSyncAttempt(error: String?, now: Date) throws {
+        try writer.write { db in
+            var state = try Self.state(db)
+            state.lastAttemptAt = now
+            state.lastError = error
+            if error == nil { state.lastSuccessAt = now }
+            try state.update(db)
+        }
+    }
+
+    /// The venue's events and, per ticket type, what this node can still sell.
+    public func catalogue() throws -> [(event: SyncEvent, types: [(type: SyncTicketType, remaining: Int)])] {
+        try writer.read { db in
+            try EventRow.order(Column("starts_at")).fetchAll(db).map { event in
+                let types = try TicketTypeRow.filter(Column("event_id") == event.id.text).order(Column("price_minor"))
+                    .fetchAll(db).map { type in
+                        (SyncTicketType(id: type.id, eventID: type.eventID, name: type.name, priceMinor: type.priceMinor,
+                                        currency: type.currency), try Self.remaining(type.id, db))
+                    }
+                return (SyncEvent(
+                    id: event.id, venueID: event.venueID, title: event.title, startsAt: event.startsAt, endsAt: event.endsAt,
+                    status: event.status, reentryPolicy: event.reentryPolicy), types)
+            }
+        }
+    }
+
+    /// The accepted entry scans' ticket ids (for convergence checks).
+    public func admittedTickets() throws -> Set<UUID> {
+        try writer.read { db in
+            Set(try String.fetchAll(db, sql: "SELECT DISTINCT ticket_id FROM scans WHERE verdict = 'ok' AND direction = 'entry'")
+                .compactMap(UUID.init(uuidString:)))
+        }
+    }
+}

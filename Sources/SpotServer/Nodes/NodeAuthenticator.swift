@@ -1,0 +1,87 @@
+import Foundation
+import Hummingbird
+import Logging
+import PostgresNIO
+
+/// A venue node that presented a valid device credential.
+struct AuthenticatedNode: Sendable, Equatable {
+    let id: UUID
+    let venueID: UUID
+    let organizerID: UUID
+    let credentialID: UUID
+    let credentialExpiresAt: Date
+}
+
+/// Device credentials: system tokens of a node (`spot_nt_…`), valid 30 days and
+/// rotated during sync once half their life is gone. Only their SHA-256 is stored.
+enum NodeCredential {
+    static let prefix = "spot_nt_"
+    static let lifetime: TimeInterval = 30 * 24 * 3600
+    /// A credential with less than this left is replaced at the next sync.
+    static let rotateWhenLeft: TimeInterval = 15 * 24 * 3600
+    /// How long a replaced credential keeps working, in case the node missed the new one.
+    static let graceAfterRotation: TimeInterval = 24 * 3600
+
+    /// Stores a new credential for `node` and returns its token.
+    static func issue(node: UUID, on connection: PostgresConnection, now: Date, logger: Logger) async throws
+        -> (token: String, expiresAt: Date)
+    {
+        let token = OpaqueToken.make(prefix: prefix)
+        let expiresAt = now.addingTimeInterval(lifetime)
+        try await connection.query(
+            """
+            INSERT INTO node_credentials (id, token_hash, node_id, created_at, expires_at)
+            VALUES (\(UUID.now(now)), \(OpaqueToken.hash(token)), \(node), \(now), \(expiresAt))
+            """, logger: logger)
+        return (token, expiresAt)
+    }
+}
+
+/// Reads `Authorization: Bearer spot_nt_…` on the sync routes and sets
+/// ``AppRequestContext/node``. A revoked node, or an unknown or expired credential,
+/// is a 401 saying which; routes that need a node refuse requests without one.
+struct NodeAuthenticator: RouterMiddleware {
+    typealias Context = AppRequestContext
+
+    let database: Database
+    let clock: ServerClock
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard let header = request.headers[.authorization] else { return try await next(request, context) }
+        guard header.lowercased().hasPrefix("bearer ") else {
+            throw APIError.unauthorized("Use 'Authorization: Bearer <device credential>'.", code: "token_invalid")
+        }
+        let token = String(header.dropFirst("bearer ".count)).trimmingCharacters(in: .whitespaces)
+        guard token.hasPrefix(NodeCredential.prefix) else {
+            throw APIError.unauthorized("Sync routes take a node's device credential (spot_nt_…).", code: "token_invalid")
+        }
+        let now = clock.now()
+        let rows = try await database.query(
+            """
+            SELECT c.id, c.expires_at, n.id, n.venue_id, n.organizer_id, n.status
+            FROM node_credentials c JOIN nodes n ON n.id = c.node_id
+            WHERE c.token_hash = \(OpaqueToken.hash(token))
+            """, logger: context.logger)
+        var found: (UUID, Date, UUID, UUID, UUID, String)?
+        for try await row in rows.decode((UUID, Date, UUID, UUID, UUID, String).self) { found = row }
+        guard let (credentialID, expiresAt, nodeID, venueID, organizerID, status) = found else {
+            throw APIError.unauthorized("This device credential is unknown: enroll the node again.", code: "token_invalid")
+        }
+        guard status == "active" else {
+            throw APIError.unauthorized(
+                "This node has been revoked by its organizer: it may no longer sync. Enroll it again with a new code.",
+                code: "node_revoked")
+        }
+        guard expiresAt > now else {
+            throw APIError.unauthorized(
+                "This device credential expired at \(expiresAt.formatted(.iso8601)): enroll the node again.",
+                code: "token_expired")
+        }
+        var context = context
+        context.node = AuthenticatedNode(
+            id: nodeID, venueID: venueID, organizerID: organizerID, credentialID: credentialID,
+            credentialExpiresAt: expiresAt)
+        context.logger[metadataKey: "node"] = .string(nodeID.uuidString.lowercased())
+        return try await next(request, context)
+    }
+}

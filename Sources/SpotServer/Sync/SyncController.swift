@@ -1,0 +1,115 @@
+import Foundation
+import Hummingbird
+import NIOCore
+import SpotCore
+import SpotSync
+
+/// `/api/v1/sync/*`: sync protocol v1 for venue nodes (`SyncProtocol/README.md`).
+/// Every request states its protocol version, checked before anything else is read;
+/// every route but enrollment needs the node's device credential.
+struct SyncController: Sendable {
+    let nodes: NodeRepository
+    let sync: SyncService
+    let pushes: PushApplier
+    let clock: ServerClock
+
+    /// A push of 1,000 scans is a few hundred KiB; sales carry their ticket payloads.
+    static let pushUploadLimit = 4 * 1024 * 1024
+
+    func addRoutes(to group: RouterGroup<AppRequestContext>) {
+        group.post("enroll", use: enroll)
+        group.post("snapshot", use: snapshot)
+        group.post("pull", use: pull)
+        group.post("push", use: push)
+        group.post("allotments", use: topUp)
+    }
+
+    @Sendable func enroll(_ request: Request, context: AppRequestContext) async throws -> EditedResponse<EnrollResponse> {
+        let (body, _) = try await Self.decode(EnrollRequest.self, request, context)
+        guard let raw = Data(base64Encoded: body.devicePublicKey), raw.count == 32 else {
+            throw APIError.validation("device_public_key", "must be a 32-byte Ed25519 public key in base64")
+        }
+        var validator = Validator()
+        let name = validator.text(body.name, "name", required: false, maxLength: 100)
+        validator.check(!body.code.isEmpty && body.code.count <= 64, "code", "must be an enrollment code")
+        try validator.throwIfInvalid()
+        let response = try await nodes.enroll(
+            code: body.code, devicePublicKey: raw, name: name, now: clock.now(), logger: context.logger)
+        return EditedResponse(status: .created, response: response)
+    }
+
+    @Sendable func snapshot(_ request: Request, context: AppRequestContext) async throws -> Snapshot {
+        let node = try context.requireNode()
+        let (body, version) = try await Self.decode(SnapshotRequest.self, request, context)
+        return try await sync.snapshot(for: node, request: body, version: version, now: clock.now(), logger: context.logger)
+    }
+
+    @Sendable func pull(_ request: Request, context: AppRequestContext) async throws -> PullPage {
+        let node = try context.requireNode()
+        let (body, version) = try await Self.decode(PullRequest.self, request, context)
+        return try await sync.pull(for: node, request: body, version: version, now: clock.now(), logger: context.logger)
+    }
+
+    @Sendable func push(_ request: Request, context: AppRequestContext) async throws -> PushResponse {
+        let node = try context.requireNode()
+        var context = context
+        context.uploadLimit = Self.pushUploadLimit
+        let (body, version) = try await Self.decode(PushRequest.self, request, context)
+        return try await pushes.apply(body, node: node, version: version, now: clock.now(), logger: context.logger)
+    }
+
+    @Sendable func topUp(_ request: Request, context: AppRequestContext) async throws -> SyncAllotment {
+        let node = try context.requireNode()
+        let (body, _) = try await Self.decode(TopUpRequest.self, request, context)
+        guard (1...10_000).contains(body.quantity) else { throw APIError.validation("quantity", "must be 1 to 10000") }
+        return try await nodes.topUp(
+            node: node, ticketType: body.ticketTypeID, quantity: body.quantity, now: clock.now(), logger: context.logger)
+    }
+
+    private struct VersionProbe: Decodable {
+        let protocolVersion: Int?
+    }
+
+    /// Reads the body: its protocol version first (a typed error naming what to upgrade
+    /// when it is not served), then the message itself.
+    static func decode<Message: Decodable>(
+        _ type: Message.Type, _ request: Request, _ context: AppRequestContext
+    ) async throws -> (Message, SyncProtocolVersion) {
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: context.maxUploadSize)
+        } catch is NIOTooManyBytesError {
+            throw APIError.payloadTooLarge
+        }
+        guard buffer.readableBytes > 0 else { throw APIError.invalidJSON("The request body is empty; send JSON.") }
+        let data = Data(buffer: buffer)
+        let probe: VersionProbe
+        do {
+            probe = try SyncJSON.decoder.decode(VersionProbe.self, from: data)
+        } catch let error as DecodingError {
+            throw APIError(decoding: error)
+        }
+        guard let requested = probe.protocolVersion else {
+            throw APIError.validation("protocol_version", "is required (this server serves \(Self.servedVersions))")
+        }
+        let version: SyncProtocolVersion
+        do {
+            version = try SyncProtocolVersion.negotiate(requested)
+        } catch {
+            throw APIError(.badRequest, code: "unsupported_protocol_version", message: error.description)
+        }
+        do {
+            return (try SyncJSON.decoder.decode(Message.self, from: data), version)
+        } catch let error as DecodingError {
+            throw APIError(decoding: error)
+        }
+    }
+
+    static var servedVersions: String { SyncProtocolVersion.supported.map(\.description).joined(separator: " and ") }
+}
+
+extension EnrollResponse: ResponseEncodable {}
+extension Snapshot: ResponseEncodable {}
+extension PullPage: ResponseEncodable {}
+extension PushResponse: ResponseEncodable {}
+extension SyncAllotment: ResponseEncodable {}

@@ -1,0 +1,89 @@
+import Foundation
+import SpotCore
+
+/// The snapshot's tickets in a dense binary form, base64 in the JSON
+/// (`SyncProtocol/README.md` §5.2): a bootstrap of 100,000 tickets is one string,
+/// not 100,000 JSON objects. Each record is 57 bytes, integers big-endian:
+///
+///     ticket id (16) | event id (16) | ticket type id (16) | issue version (u32)
+///     | revoked version (u32, 0 = not revoked) | revocation reason (u8, 0 = none)
+public struct PackedTickets: Codable, Sendable, Equatable {
+    public static let formatName = "tickets.packed.v1"
+    public static let recordLength = 57
+    static let reasons: [RevocationReason?] = [nil, .refunded, .cancelled, .reissued, .voided]
+
+    public var format: String
+    public var count: Int
+    /// The records, concatenated, in base64.
+    public var data: String
+
+    public init(_ tickets: some Collection<SyncTicket>) {
+        var bytes = [UInt8]()
+        bytes.reserveCapacity(tickets.count * Self.recordLength)
+        func append(_ value: UInt32) {
+            bytes.append(contentsOf: [UInt8(value >> 24), UInt8(value >> 16 & 0xFF), UInt8(value >> 8 & 0xFF), UInt8(value & 0xFF)])
+        }
+        for ticket in tickets {
+            bytes.append(contentsOf: ticket.id.bytes)
+            bytes.append(contentsOf: ticket.eventID.bytes)
+            bytes.append(contentsOf: ticket.ticketTypeID.bytes)
+            append(ticket.issueVersion)
+            let reason = ticket.revocation?.reason
+            append(reason == nil ? 0 : ticket.revokedVersion ?? 0)
+            bytes.append(UInt8(Self.reasons.firstIndex(of: reason) ?? 0))
+        }
+        format = Self.formatName
+        count = tickets.count
+        data = Data(bytes).base64EncodedString()
+    }
+
+    /// The tickets, or a typed error naming what is wrong.
+    public func decoded() throws(PackedTicketsError) -> [SyncTicket] {
+        guard format == Self.formatName else { throw .unknownFormat(format) }
+        guard let raw = Data(base64Encoded: data) else { throw .notBase64 }
+        guard count >= 0, raw.count == count * Self.recordLength else {
+            throw .wrongLength(expected: count * Self.recordLength, actual: raw.count)
+        }
+        var tickets: [SyncTicket] = []
+        tickets.reserveCapacity(count)
+        let buffer = [UInt8](raw)
+        do {
+            func uuid(_ offset: Int) -> UUID { UUID(bytes: buffer[offset..<offset + 16])! }
+            func uint32(_ offset: Int) -> UInt32 {
+                UInt32(buffer[offset]) << 24 | UInt32(buffer[offset + 1]) << 16 | UInt32(buffer[offset + 2]) << 8
+                    | UInt32(buffer[offset + 3])
+            }
+            for index in 0..<count {
+                let base = index * Self.recordLength
+                let version = uint32(base + 48)
+                let revoked = uint32(base + 52)
+                let reasonCode = Int(buffer[base + 56])
+                guard version >= 1 else { throw .invalidRecord(index, "issue version 0") }
+                guard reasonCode < Self.reasons.count, (reasonCode == 0) == (revoked == 0) else {
+                    throw .invalidRecord(index, "revocation reason \(reasonCode) with revoked version \(revoked)")
+                }
+                tickets.append(SyncTicket(
+                    id: uuid(base), eventID: uuid(base + 16), ticketTypeID: uuid(base + 32), issueVersion: version,
+                    revokedVersion: revoked == 0 ? nil : revoked, revokedReason: Self.reasons[reasonCode]?.rawValue))
+            }
+        }
+        return tickets
+    }
+}
+
+/// Why packed tickets cannot be read.
+public enum PackedTicketsError: Error, Equatable, Sendable, CustomStringConvertible {
+    case unknownFormat(String)
+    case notBase64
+    case wrongLength(expected: Int, actual: Int)
+    case invalidRecord(Int, String)
+
+    public var description: String {
+        switch self {
+        case .unknownFormat(let format): "unknown packed ticket format \"\(format)\" (expected \(PackedTickets.formatName))"
+        case .notBase64: "packed tickets are not base64"
+        case .wrongLength(let expected, let actual): "packed tickets hold \(actual) bytes, expected \(expected)"
+        case .invalidRecord(let index, let problem): "packed ticket #\(index + 1): \(problem)"
+        }
+    }
+}

@@ -1,0 +1,363 @@
+import Foundation
+import SpotCore
+
+// The messages of sync protocol v1 (`SyncProtocol/README.md`). Every request states
+// `protocol_version`; every response repeats the version the server answered in.
+
+/// Who a node is, as the server enrolled it.
+public struct SyncNodeInfo: Codable, Sendable, Equatable {
+    @LowercaseUUID public var id: UUID
+    public var name: String
+    @LowercaseUUID public var venueID: UUID
+    public var venueName: String
+    @LowercaseUUID public var organizerID: UUID
+
+    public init(id: UUID, name: String, venueID: UUID, venueName: String, organizerID: UUID) {
+        self.id = id
+        self.name = name
+        self.venueID = venueID
+        self.venueName = venueName
+        self.organizerID = organizerID
+    }
+}
+
+/// `POST /api/v1/sync/enroll`: a one-time code from the organizer and the node's device key.
+public struct EnrollRequest: Codable, Sendable, Equatable {
+    public var protocolVersion: Int
+    public var code: String
+    /// The node's Ed25519 device public key, 32 bytes in base64.
+    public var devicePublicKey: String
+    public var name: String
+
+    public init(protocolVersion: Int = SyncProtocolVersion.current.rawValue, code: String, devicePublicKey: String, name: String) {
+        self.protocolVersion = protocolVersion
+        self.code = code
+        self.devicePublicKey = devicePublicKey
+        self.name = name
+    }
+}
+
+public struct EnrollResponse: Codable, Sendable, Equatable {
+    public var protocolVersion: Int
+    public var node: SyncNodeInfo
+    public var credential: SyncCredential
+
+    public init(protocolVersion: Int, node: SyncNodeInfo, credential: SyncCredential) {
+        self.protocolVersion = protocolVersion
+        self.node = node
+        self.credential = credential
+    }
+}
+
+/// `POST /api/v1/sync/snapshot`: the node's whole venue at one instant, to start from.
+public struct SnapshotRequest: Codable, Sendable, Equatable {
+    public var protocolVersion: Int
+    public var clock: SyncClockReading
+
+    public init(protocolVersion: Int = SyncProtocolVersion.current.rawValue, clock: SyncClockReading) {
+        self.protocolVersion = protocolVersion
+        self.clock = clock
+    }
+}
+
+public struct Snapshot: Codable, Sendable, Equatable {
+    public var protocolVersion: Int
+    /// Where to follow the change feed from.
+    public var cursor: String
+    public var serverTime: HLCTimestamp
+    public var node: SyncNodeInfo
+    public var events: [SyncEvent]
+    public var ticketTypes: [SyncTicketType]
+    public var tickets: PackedTickets
+    public var scans: [SyncScan]
+    public var conflicts: [SyncConflict]
+    public var trust: TrustBundle
+    public var allotments: [SyncAllotment]
+    /// The node's highest mutation id the server has logged; `allotments` reflect every
+    /// mutation up to it (and none after).
+    public var lastMutationID: Int64
+    /// A fresh device credential when the current one is due for rotation.
+    public var credential: SyncCredential?
+
+    public init(
+        protocolVersion: Int, cursor: String, serverTime: HLCTimestamp, node: SyncNodeInfo, events: [SyncEvent],
+        ticketTypes: [SyncTicketType], tickets: PackedTickets, scans: [SyncScan], conflicts: [SyncConflict],
+        trust: TrustBundle, allotments: [SyncAllotment], lastMutationID: Int64, credential: SyncCredential?
+    ) {
+        self.protocolVersion = protocolVersion
+        self.cursor = cursor
+        self.serverTime = serverTime
+        self.node = node
+        self.events = events
+        self.ticketTypes = ticketTypes
+        self.tickets = tickets
+        self.scans = scans
+        self.conflicts = conflicts
+        self.trust = trust
+        self.allotments = allotments
+        self.lastMutationID = lastMutationID
+        self.credential = credential
+    }
+}
+
+/// `POST /api/v1/sync/pull`: the next page of the change feed after `cursor`.
+public struct PullRequest: Codable, Sendable, Equatable {
+    public var protocolVersion: Int
+    public var cursor: String
+    /// At most this many changes (1…5000; default 1000).
+    public var limit: Int?
+    public var clock: SyncClockReading
+    /// Mutations waiting in the node's outbox, reported for the server's sync-health view.
+    public var outboxDepth: Int
+
+    public init(
+        protocolVersion: Int = SyncProtocolVersion.current.rawValue, cursor: String, limit: Int? = nil,
+        clock: SyncClockReading, outboxDepth: Int
+    ) {
+        self.protocolVersion = protocolVersion
+        self.cursor = cursor
+        self.limit = limit
+        self.clock = clock
+        self.outboxDepth = outboxDepth
+    }
+}
+
+/// One change of the feed: the current state of one entity (the server always wins).
+public enum SyncChange: Codable, Sendable, Equatable {
+    case event(SyncEvent)
+    case ticketType(SyncTicketType)
+    case ticket(SyncTicket)
+    case scan(SyncScan)
+    case conflict(SyncConflict)
+
+    enum CodingKeys: String, CodingKey {
+        case kind, event, ticketType, ticket, scan, conflict
+    }
+
+    /// The wire name of the change's kind.
+    public var kind: String {
+        switch self {
+        case .event: "event"
+        case .ticketType: "ticket_type"
+        case .ticket: "ticket"
+        case .scan: "scan"
+        case .conflict: "conflict"
+        }
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let kind = try container.decode(String.self, forKey: .kind)
+        switch kind {
+        case "event": self = .event(try container.decode(SyncEvent.self, forKey: .event))
+        case "ticket_type": self = .ticketType(try container.decode(SyncTicketType.self, forKey: .ticketType))
+        case "ticket": self = .ticket(try container.decode(SyncTicket.self, forKey: .ticket))
+        case "scan": self = .scan(try container.decode(SyncScan.self, forKey: .scan))
+        case "conflict": self = .conflict(try container.decode(SyncConflict.self, forKey: .conflict))
+        default:
+            throw DecodingError.dataCorruptedError(
+                forKey: .kind, in: container, debugDescription: "unknown change kind \"\(kind)\"")
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(kind, forKey: .kind)
+        switch self {
+        case .event(let value): try container.encode(value, forKey: .event)
+        case .ticketType(let value): try container.encode(value, forKey: .ticketType)
+        case .ticket(let value): try container.encode(value, forKey: .ticket)
+        case .scan(let value): try container.encode(value, forKey: .scan)
+        case .conflict(let value): try container.encode(value, forKey: .conflict)
+        }
+    }
+}
+
+public struct PullPage: Codable, Sendable, Equatable {
+    public var protocolVersion: Int
+    /// Where the next pull continues; store it in the same transaction as the changes.
+    public var cursor: String
+    /// Whether more changes are ready right now.
+    public var hasMore: Bool
+    public var serverTime: HLCTimestamp
+    public var changes: [SyncChange]
+    /// The current key ring and device certificates of the venue (replaces the node's).
+    public var trust: TrustBundle
+    /// The node's allotments as the server holds them (replace the node's).
+    public var allotments: [SyncAllotment]
+    /// As in ``Snapshot/lastMutationID``.
+    public var lastMutationID: Int64
+    public var credential: SyncCredential?
+
+    public init(
+        protocolVersion: Int, cursor: String, hasMore: Bool, serverTime: HLCTimestamp, changes: [SyncChange],
+        trust: TrustBundle, allotments: [SyncAllotment], lastMutationID: Int64, credential: SyncCredential?
+    ) {
+        self.protocolVersion = protocolVersion
+        self.cursor = cursor
+        self.hasMore = hasMore
+        self.serverTime = serverTime
+        self.changes = changes
+        self.trust = trust
+        self.allotments = allotments
+        self.lastMutationID = lastMutationID
+        self.credential = credential
+    }
+}
+
+/// Seats of one ticket type a node gives back to the online pool.
+public struct SyncRelease: Codable, Sendable, Equatable {
+    @LowercaseUUID public var ticketTypeID: UUID
+    public var quantity: Int
+
+    public init(ticketTypeID: UUID, quantity: Int) {
+        self.ticketTypeID = ticketTypeID
+        self.quantity = quantity
+    }
+}
+
+/// One fact from the node's outbox, with its mutation id (per node, strictly increasing).
+public struct SyncMutation: Codable, Sendable, Equatable {
+    public enum Body: Sendable, Equatable {
+        case scan(SyncScan)
+        case sale(SyncSale)
+        case release(SyncRelease)
+    }
+
+    public var mutationID: Int64
+    public var body: Body
+
+    enum CodingKeys: String, CodingKey {
+        case mutationID, kind, scan, sale, release
+    }
+
+    public init(mutationID: Int64, body: Body) {
+        self.mutationID = mutationID
+        self.body = body
+    }
+
+    public var kind: String {
+        switch body {
+        case .scan: "scan"
+        case .sale: "sale"
+        case .release: "release"
+        }
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        mutationID = try container.decode(Int64.self, forKey: .mutationID)
+        let kind = try container.decode(String.self, forKey: .kind)
+        switch kind {
+        case "scan": body = .scan(try container.decode(SyncScan.self, forKey: .scan))
+        case "sale": body = .sale(try container.decode(SyncSale.self, forKey: .sale))
+        case "release": body = .release(try container.decode(SyncRelease.self, forKey: .release))
+        default:
+            throw DecodingError.dataCorruptedError(
+                forKey: .kind, in: container, debugDescription: "unknown mutation kind \"\(kind)\"")
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(mutationID, forKey: .mutationID)
+        try container.encode(kind, forKey: .kind)
+        switch body {
+        case .scan(let value): try container.encode(value, forKey: .scan)
+        case .sale(let value): try container.encode(value, forKey: .sale)
+        case .release(let value): try container.encode(value, forKey: .release)
+        }
+    }
+}
+
+/// `POST /api/v1/sync/push`: a batch of the node's outbox, oldest first.
+public struct PushRequest: Codable, Sendable, Equatable {
+    public static let maximumMutations = 1000
+
+    public var protocolVersion: Int
+    @LowercaseUUID public var nodeID: UUID
+    public var clock: SyncClockReading
+    public var mutations: [SyncMutation]
+
+    public init(
+        protocolVersion: Int = SyncProtocolVersion.current.rawValue, nodeID: UUID, clock: SyncClockReading,
+        mutations: [SyncMutation]
+    ) {
+        self.protocolVersion = protocolVersion
+        self.nodeID = nodeID
+        self.clock = clock
+        self.mutations = mutations
+    }
+}
+
+/// What the server did with one mutation.
+public struct SyncMutationResult: Codable, Sendable, Equatable {
+    public enum Status: String, Codable, Sendable {
+        /// Recorded now.
+        case applied
+        /// Recorded before (a replay); nothing changed.
+        case duplicate
+        /// Recorded now, and it contradicts central state: see `conflicts`.
+        case conflict
+        /// Refused for good (it can never apply); the node drops it and moves on.
+        case rejected
+    }
+
+    public var mutationID: Int64
+    public var status: Status
+    public var conflicts: [SyncConflict]
+    public var error: SyncErrorDetail?
+
+    public init(mutationID: Int64, status: Status, conflicts: [SyncConflict] = [], error: SyncErrorDetail? = nil) {
+        self.mutationID = mutationID
+        self.status = status
+        self.conflicts = conflicts
+        self.error = error
+    }
+}
+
+public struct PushResponse: Codable, Sendable, Equatable {
+    public var protocolVersion: Int
+    public var serverTime: HLCTimestamp
+    public var results: [SyncMutationResult]
+
+    public init(protocolVersion: Int, serverTime: HLCTimestamp, results: [SyncMutationResult]) {
+        self.protocolVersion = protocolVersion
+        self.serverTime = serverTime
+        self.results = results
+    }
+}
+
+/// `POST /api/v1/sync/allotments`: the node asks for more seats of a ticket type.
+public struct TopUpRequest: Codable, Sendable, Equatable {
+    public var protocolVersion: Int
+    @LowercaseUUID public var ticketTypeID: UUID
+    public var quantity: Int
+
+    public init(protocolVersion: Int = SyncProtocolVersion.current.rawValue, ticketTypeID: UUID, quantity: Int) {
+        self.protocolVersion = protocolVersion
+        self.ticketTypeID = ticketTypeID
+        self.quantity = quantity
+    }
+}
+
+/// An error's code and sentence, as in every error response:
+/// `{"error":{"code":"…","message":"…"}}`.
+public struct SyncErrorDetail: Codable, Sendable, Equatable, Error, CustomStringConvertible {
+    public var code: String
+    public var message: String
+
+    public init(code: String, message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { "\(message) (\(code))" }
+}
+
+/// The body of an error response.
+public struct SyncErrorBody: Codable, Sendable, Equatable {
+    public var error: SyncErrorDetail
+
+    public init(error: SyncErrorDetail) { self.error = error }
+}
