@@ -155,7 +155,8 @@ let package = Package(
         .testTarget(name: "SpotNodeTests", dependencies: ["SpotNode", "SpotCore", "SpotTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "SpotVectorsTests", dependencies: ["SpotVectors"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "EndToEndTests", dependencies: ["SpotCore", "SpotVectors", "SpotServer", "SpotTestSupport"],
+            name: "EndToEndTests", dependencies: ["SpotCore", "SpotVectors", "SpotServer", "SpotNode", "SpotTestSupport",
+                           .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
     ]
 )

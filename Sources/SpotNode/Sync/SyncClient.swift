@@ -42,7 +42,16 @@ public struct SyncClient: Sendable {
     let http: HTTPClient
     let timeout: TimeAmount
 
-    public init(serverURL: String, http: HTTPClient = .shared, timeout: TimeAmount = .seconds(30)) {
+    /// The node's HTTP client: a refused or unreachable server fails the request at once
+    /// (within 5 s), since the sync service has its own backoff; responses may take 30 s.
+    public static let nodeHTTPClient: HTTPClient = {
+        var configuration = HTTPClient.Configuration()
+        configuration.timeout = .init(connect: .seconds(5), read: .seconds(30))
+        configuration.connectionPool.retryConnectionEstablishment = false
+        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+    }()
+
+    public init(serverURL: String, http: HTTPClient = SyncClient.nodeHTTPClient, timeout: TimeAmount = .seconds(60)) {
         self.serverURL = serverURL.hasSuffix("/") ? String(serverURL.dropLast()) : serverURL
         self.http = http
         self.timeout = timeout

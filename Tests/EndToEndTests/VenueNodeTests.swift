@@ -1,0 +1,221 @@
+import Foundation
+import Logging
+import PostgresNIO
+import SpotNode
+import SpotServer
+import SpotTestSupport
+import Testing
+
+/// The server on PostgreSQL and two venue nodes, all real `spot` processes on real sockets:
+/// the venue loses the server, both nodes keep scanning and selling, the server returns,
+/// and everything converges exactly once.
+@Suite("Venue nodes end to end", .serialized)
+struct VenueNodeTests {
+    struct Venue {
+        let organizer: String
+        let event: String
+        let ticketType: String
+        let venue: String
+        let tickets: [(id: String, payload: String, booking: String)]
+    }
+
+    /// A verified organizer with an event on sale at a venue, and a buyer holding `count` tickets.
+    static func venue(_ api: APIClient, database: DatabaseConfiguration, tickets count: Int) async throws -> Venue {
+        let adminEmail = "admin@example.com"
+        try await TestDatabase.withClient(database, logger: Logger(label: "e2e")) { client in
+            let database = Database(client: client, maximumConnections: 2, registry: .init())
+            _ = try await ServerMaintenance.createAdmin(
+                email: adminEmail, password: "admin password 1", displayName: "Admin", database: database,
+                logger: Logger(label: "e2e"))
+        }
+        let admin = try await api.post("/api/v1/auth/login", ["email": adminEmail, "password": "admin password 1"]).json["access_token"].string!
+        let organizer = try await api.post(
+            "/api/v1/auth/register",
+            ["email": "org@example.com", "password": "correct horse battery", "display_name": "Org", "role": "organizer"]
+        ).json["access_token"].string!
+        let organizerID = try await api.get("/api/v1/organizers/me", token: organizer).json["id"].string!
+        _ = try await api.post("/api/v1/admin/organizers/\(organizerID)/verify", token: admin)
+        let venue = try await api.post(
+            "/api/v1/venues", ["name": "Harbour Hall", "city": "Hamburg", "address": "Kai 1", "time_zone": "Europe/Berlin"],
+            token: organizer).json["id"].string!
+        let start = Date().addingTimeInterval(3600)
+        let event = try await api.post(
+            "/api/v1/events",
+            ["venue_id": venue, "category": "music", "title": "Night Shift", "description": "Doors at eight",
+             "starts_at": start.formatted(.iso8601), "ends_at": start.addingTimeInterval(6 * 3600).formatted(.iso8601)],
+            token: organizer).json["id"].string!
+        let ticketType = try await api.post(
+            "/api/v1/events/\(event)/ticket-types", ["name": "Standard", "price_minor": 2500, "currency": "EUR", "capacity": 100],
+            token: organizer).json["id"].string!
+        let published = try await api.post("/api/v1/events/\(event)/publish", token: organizer)
+        #expect(published.status == 200)
+        let buyer = try await api.post(
+            "/api/v1/auth/register", ["email": "buyer@example.com", "password": "correct horse battery", "display_name": "B"]
+        ).json["access_token"].string!
+        let held = try await api.post(
+            "/api/v1/bookings", ["event_id": event, "items": [["ticket_type_id": ticketType, "quantity": count] as [String: any Sendable]]],
+            token: buyer)
+        let booking = held.json["id"].string!
+        let paid = try await api.post(
+            "/api/v1/bookings/\(booking)/checkout", ["card": ["number": "4242 4242 4242 4242", "expiry": "12/39", "cvc": "123"]],
+            token: buyer, headers: [("Idempotency-Key", "pay-1")])
+        #expect(paid.status == 200, "\(paid.text)")
+        let wallet = try await api.get("/api/v1/wallet", token: buyer).json["items"].array
+        return Venue(
+            organizer: organizer, event: event, ticketType: ticketType, venue: venue,
+            tickets: wallet.map { ($0["id"].string!, $0["payload"].string!, booking) })
+    }
+
+    /// Enrolls a node through the CLI into `directory` and grants it `seats`.
+    static func enroll(
+        _ api: APIClient, serverURL: String, venue: Venue, name: String, directory: String, seats: Int
+    ) async throws -> String {
+        let code = try await api.post(
+            "/api/v1/venues/\(venue.venue)/enrollment-codes", ["name": name], token: venue.organizer).json["code"].string!
+        let enrolled = try await runProcess(
+            try spotBinary(), ["node", "enroll", "--server", serverURL, "--code", code, "--data", directory])
+        #expect(enrolled.status == 0, "\(enrolled.stderr)")
+        let status = try await runProcess(try spotBinary(), ["node", "status", "--data", directory, "--json"])
+        let node = try #require(JSON(try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)))["node_id"].string)
+        let granted = try await api.send(
+            .PUT, "/api/v1/nodes/\(node)/allotments/\(venue.ticketType)", json: ["granted": seats], token: venue.organizer)
+        #expect(granted.status == 200, "\(granted.text)")
+        return node
+    }
+
+    static func sync(_ directory: String) async throws {
+        let result = try await runProcess(try spotBinary(), ["node", "sync", "--data", directory])
+        #expect(result.status == 0, "\(result.stderr)")
+    }
+
+    static func scan(_ node: ServerProcess, _ payload: String, gate: String) async throws -> JSON {
+        let response = try await node.api.post("/api/v1/scans", ["payload": payload, "gate": gate])
+        #expect(response.status == 200, "\(response.text)")
+        return response.json
+    }
+
+    @Test("Outage: both nodes scan and sell offline; after the server returns everything is on it exactly once and the nodes converge")
+    func outage() async throws {
+        try await TestDatabase.shared.withDatabase { database in
+            let directory = try makeTemporaryDirectory("spot-venue")
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let url = ServerProcessTests.url(database)
+            let port = try freePort()
+            let serverURL = "http://127.0.0.1:\(port)"
+            let serverArguments = ["server", "--port", String(port), "--database-url", url, "--password-cost", "4"]
+            var server = try await ServerProcess.launch(serverArguments, port: port)
+            let venue = try await Self.venue(server.api, database: database, tickets: 4)
+            let dirA = directory.appendingPathComponent("a").path
+            let dirB = directory.appendingPathComponent("b").path
+            _ = try await Self.enroll(server.api, serverURL: serverURL, venue: venue, name: "Door A", directory: dirA, seats: 5)
+            _ = try await Self.enroll(server.api, serverURL: serverURL, venue: venue, name: "Door B", directory: dirB, seats: 5)
+            // Ticket 0 is refunded before the outage: the nodes hear of it.
+            let refund = try await server.api.post(
+                "/api/v1/bookings/\(venue.tickets[0].booking)/refunds", ["ticket_ids": [venue.tickets[0].id]],
+                token: venue.organizer, headers: [("Idempotency-Key", "refund-0")])
+            #expect(refund.status == 200, "\(refund.text)")
+            for directory in [dirA, dirB, dirA] { try await Self.sync(directory) }
+
+            // The outage. Ticket 1 is refunded centrally meanwhile (through a server the nodes cannot see).
+            #expect(try await server.stop() == 0)
+            let side = try await ServerProcess.start(["--database-url", url, "--password-cost", "4"])
+            let during = try await side.api.post(
+                "/api/v1/bookings/\(venue.tickets[1].booking)/refunds", ["ticket_ids": [venue.tickets[1].id]],
+                token: venue.organizer, headers: [("Idempotency-Key", "refund-1")])
+            #expect(during.status == 200, "\(during.text)")
+            #expect(try await side.stop() == 0)
+
+            let portA = try freePort()
+            let portB = try freePort()
+            let nodeA = try await ServerProcess.launch(
+                ["node", "run", "--data", dirA, "--port", String(portA), "--sync-interval", "0.5"], port: portA)
+            let nodeB = try await ServerProcess.launch(
+                ["node", "run", "--data", dirB, "--port", String(portB), "--sync-interval", "0.5"], port: portB)
+            let t = venue.tickets
+            #expect(try await Self.scan(nodeA, t[0].payload, gate: "A")["verdict"].string == "revoked")
+            #expect(try await Self.scan(nodeA, t[1].payload, gate: "A")["verdict"].string == "ok")
+            #expect(try await Self.scan(nodeA, t[2].payload, gate: "A")["verdict"].string == "ok")
+            try await Task.sleep(for: .milliseconds(20))
+            #expect(try await Self.scan(nodeB, t[2].payload, gate: "B")["verdict"].string == "ok")
+            let again = try await Self.scan(nodeA, t[2].payload, gate: "A2")
+            #expect(again["verdict"].string == "already_admitted")
+            #expect(again["admitted_gate"].string == "A")
+            #expect(try await Self.scan(nodeB, t[3].payload, gate: "B")["verdict"].string == "ok")
+            #expect(try await Self.scan(nodeB, "NOT-A-TICKET", gate: "B")["signal"].string == "red")
+            // Door sales on both nodes, offline; a ticket sold at A is valid at B.
+            let saleA = try await nodeA.api.post(
+                "/api/v1/sales", ["ticket_type_id": venue.ticketType, "quantity": 2, "payment_method": "cash"])
+            #expect(saleA.status == 201, "\(saleA.text)")
+            let saleB = try await nodeB.api.post(
+                "/api/v1/sales", ["ticket_type_id": venue.ticketType, "quantity": 1, "payment_method": "card_present"])
+            #expect(saleB.status == 201, "\(saleB.text)")
+            let soldAtA = try #require(saleA.json["tickets"].array.first?["payload"].string)
+            #expect(try await Self.scan(nodeB, soldAtA, gate: "B")["verdict"].string == "ok")
+            let tooMany = try await nodeA.api.post(
+                "/api/v1/sales", ["ticket_type_id": venue.ticketType, "quantity": 4, "payment_method": "cash"])
+            #expect(tooMany.status == 409)
+            #expect(tooMany.errorCode == "allotment_exhausted")
+            // 4 scans and a sale wait in A's outbox; the status says it is offline.
+            var offline = try await nodeA.api.get("/api/v1/status")
+            for _ in 0..<100 where offline.json["online"].bool != false {
+                try await Task.sleep(for: .milliseconds(100))
+                offline = try await nodeA.api.get("/api/v1/status")
+            }
+            #expect(offline.json["online"].bool == false, "\(offline.text)")
+            #expect(offline.json["outbox_depth"].int == 5)
+
+            // The server returns; the nodes push and pull on their own until both have seen everything.
+            server = try await ServerProcess.launch(serverArguments, port: port)
+            let pathA = dirA + "/node.sqlite"
+            let pathB = dirB + "/node.sqlite"
+            let deadline = ContinuousClock.now + .seconds(60)
+            var converged = false
+            while ContinuousClock.now < deadline, !converged {
+                try await Task.sleep(for: .milliseconds(300))
+                let a = try NodeDatabase.open(path: pathA)
+                let b = try NodeDatabase.open(path: pathB)
+                converged = try a.outboxDepth() == 0 && b.outboxDepth() == 0 && a.admittedTickets() == b.admittedTickets()
+                    && a.admittedTickets().count == 4 && a.status().conflicts == 2 && b.status().conflicts == 2
+            }
+            let a = try NodeDatabase.open(path: pathA)
+            let b = try NodeDatabase.open(path: pathB)
+            let report = "A \(try a.status()) \(try a.admittedTickets())\nB \(try b.status()) \(try b.admittedTickets())"
+            #expect(converged, "nodes did not converge: \(report)\n\(nodeA.log)\n\(nodeB.log)")
+            let online = try await nodeA.api.get("/api/v1/status")
+            #expect(online.json["online"].bool == true)
+
+            try await TestDatabase.withClient(database, logger: Logger(label: "e2e")) { (client: PostgresClient) async throws -> Void in
+                func count(_ sql: String) async throws -> Int {
+                    for try await value in try await client.query(PostgresQuery(unsafeSQL: sql), logger: Logger(label: "e2e")).decode(Int.self) {
+                        return value
+                    }
+                    return -1
+                }
+                // Every scan that named a ticket of the venue, and every sale, exactly once.
+                #expect(try await count("SELECT count(*)::int FROM scans") == 7)
+                #expect(try await count("SELECT count(DISTINCT id)::int FROM scans") == 7)
+                #expect(try await count("SELECT count(*)::int FROM door_sales") == 2)
+                #expect(try await count("SELECT count(*)::int FROM door_tickets") == 3)
+                // The cross-node duplicate: the earliest scan (A's) is the admission.
+                #expect(try await count(
+                    """
+                    SELECT count(*)::int FROM conflicts c JOIN scans s ON s.id = c.scan_id JOIN scans a ON a.id = c.admitted_scan_id
+                    WHERE c.kind = 'duplicate_admission' AND s.gate = 'B' AND a.gate = 'A'
+                    """) == 1)
+                #expect(try await count(
+                    "SELECT count(*)::int FROM conflicts WHERE kind = 'admitted_after_revocation' AND ticket_id = '\(t[1].id)'") == 1)
+                #expect(try await count("SELECT count(*)::int FROM conflicts") == 2)
+                // Inventory: online + allotments within capacity; each node's sales within its allotment.
+                #expect(try await count("SELECT count(*)::int FROM ticket_types WHERE reserved + allotted > capacity") == 0)
+                #expect(try await count("SELECT count(*)::int FROM allotments WHERE sold > granted") == 0)
+                #expect(try await count("SELECT sum(sold)::int FROM allotments") == 3)
+            }
+            let conflicts = try await server.api.get("/api/v1/events/\(venue.event)/conflicts", token: venue.organizer)
+            #expect(conflicts.json["items"].array.count == 2)
+            let nodes = try await server.api.get("/api/v1/venues/\(venue.venue)/nodes", token: venue.organizer).json["items"].array
+            #expect(nodes.count == 2)
+            #expect(nodes.allSatisfy { $0["outbox_depth"].int == 0 && $0["last_push_at"].string != nil })
+            for process in [nodeA, nodeB, server] { #expect(try await process.stop() == 0) }
+        }
+    }
+}
