@@ -137,7 +137,7 @@ let package = Package(
             dependencies: ["SpotCore", "SpotVectors", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "SpotSyncTests", dependencies: ["SpotSync"], swiftSettings: swiftSettings),
+        .testTarget(name: "SpotSyncTests", dependencies: ["SpotSync", "SpotCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "SpotQRTests", dependencies: ["SpotQR", "CZlib", "SpotCore", "SpotVectors", "SpotTestSupport"],
             swiftSettings: swiftSettings),
@@ -152,7 +152,8 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "SpotNodeTests", dependencies: ["SpotNode", "SpotCore", "SpotTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "SpotNodeTests", dependencies: ["SpotNode", "SpotCore", "SpotSync", "SpotTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "SpotVectorsTests", dependencies: ["SpotVectors"], swiftSettings: swiftSettings),
         .testTarget(
             name: "EndToEndTests", dependencies: ["SpotCore", "SpotVectors", "SpotServer", "SpotNode", "SpotTestSupport",

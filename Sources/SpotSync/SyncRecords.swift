@@ -4,7 +4,7 @@ import SpotCore
 /// An event of the node's venue, as the server owns it (`SyncProtocol/README.md` §5.1).
 public struct SyncEvent: Codable, Sendable, Equatable {
     @LowercaseUUID public var id: UUID
-    public var venueID: UUID
+    @LowercaseUUID public var venueID: UUID
     public var title: String
     public var startsAt: Date
     public var endsAt: Date
@@ -29,7 +29,7 @@ public struct SyncEvent: Codable, Sendable, Equatable {
 /// A ticket type of one of the venue's events.
 public struct SyncTicketType: Codable, Sendable, Equatable {
     @LowercaseUUID public var id: UUID
-    public var eventID: UUID
+    @LowercaseUUID public var eventID: UUID
     public var name: String
     public var priceMinor: Int64
     public var currency: String
@@ -46,7 +46,7 @@ public struct SyncTicketType: Codable, Sendable, Equatable {
 /// A ticket of one of the venue's events and its governing revocation, if any.
 public struct SyncTicket: Codable, Sendable, Equatable {
     @LowercaseUUID public var id: UUID
-    public var eventID: UUID
+    @LowercaseUUID public var eventID: UUID
     @LowercaseUUID public var ticketTypeID: UUID
     public var issueVersion: UInt32
     /// Issue versions up to this one no longer admit (absent: not revoked).
@@ -77,7 +77,7 @@ public struct SyncTicket: Codable, Sendable, Equatable {
 /// check-ins, under the all-zero node id. Immutable once created.
 public struct SyncScan: Codable, Sendable, Equatable {
     @LowercaseUUID public var id: UUID
-    public var ticketID: UUID
+    @LowercaseUUID public var ticketID: UUID
     public var issueVersion: UInt32
     @LowercaseUUID public var eventID: UUID
     /// `entry` or `exit`.
@@ -127,9 +127,9 @@ public struct SyncSoldTicket: Codable, Sendable, Equatable {
 /// A door sale: money taken at the node, tickets issued there.
 public struct SyncSale: Codable, Sendable, Equatable {
     @LowercaseUUID public var id: UUID
-    public var nodeID: UUID
+    @LowercaseUUID public var nodeID: UUID
     @LowercaseUUID public var eventID: UUID
-    public var ticketTypeID: UUID
+    @LowercaseUUID public var ticketTypeID: UUID
     public var quantity: Int
     /// `cash` or `card_present`.
     public var paymentMethod: String
@@ -158,7 +158,7 @@ public struct SyncSale: Codable, Sendable, Equatable {
 /// The seats of one ticket type held by one node for door sales.
 public struct SyncAllotment: Codable, Sendable, Equatable {
     @LowercaseUUID public var ticketTypeID: UUID
-    public var eventID: UUID
+    @LowercaseUUID public var eventID: UUID
     /// Seats the node holds in total, sold ones included.
     public var granted: Int
     /// Door sales of this node the server has applied.
@@ -178,12 +178,12 @@ public struct SyncConflict: Codable, Sendable, Equatable {
     /// `duplicate_admission`, `admitted_after_revocation`, `sale_for_cancelled_event`, `sale_beyond_allotment`.
     public var kind: String
     @LowercaseUUID public var id: UUID
-    public var eventID: UUID
+    @LowercaseUUID public var eventID: UUID
     @LowercaseUUID public var nodeID: UUID
     @LowercaseOptionalUUID public var ticketID: UUID?
     /// The scan this conflict is about (not admitted, for `duplicate_admission`).
     @LowercaseOptionalUUID public var scanID: UUID?
-    public var saleID: UUID?
+    @LowercaseOptionalUUID public var saleID: UUID?
     /// For `duplicate_admission`: the scan that counts as the admission, where and when.
     @LowercaseOptionalUUID public var admittedScanID: UUID?
     public var admittedGate: String?
@@ -192,6 +192,13 @@ public struct SyncConflict: Codable, Sendable, Equatable {
     /// One sentence for the organizer and the door screen.
     public var message: String
     public var createdAt: Date
+
+    /// Key names as ``SyncJSON`` maps them (`admitted_hlc` reads back as `admittedHlc`).
+    enum CodingKeys: String, CodingKey {
+        case kind, id, eventID, nodeID, ticketID, scanID, saleID, admittedScanID, admittedGate, admittedNodeID
+        case admittedHLC = "admittedHlc"
+        case message, createdAt
+    }
 
     public init(
         kind: String, id: UUID, eventID: UUID, nodeID: UUID, ticketID: UUID? = nil, scanID: UUID? = nil,
