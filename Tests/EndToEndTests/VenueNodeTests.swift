@@ -218,4 +218,101 @@ struct VenueNodeTests {
             for process in [nodeA, nodeB, server] { #expect(try await process.stop() == 0) }
         }
     }
+
+    @Test("kill -9 a node in the middle of a push and in the middle of sales: after a restart nothing is lost or doubled")
+    func killNine() async throws {
+        try await TestDatabase.shared.withDatabase { database in
+            let directory = try makeTemporaryDirectory("spot-kill")
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let url = ServerProcessTests.url(database)
+            let port = try freePort()
+            let serverArguments = ["server", "--port", String(port), "--database-url", url, "--password-cost", "4"]
+            var server = try await ServerProcess.launch(serverArguments, port: port)
+            let venue = try await Self.venue(server.api, database: database, tickets: 1)
+            let data = directory.appendingPathComponent("node").path
+            _ = try await Self.enroll(server.api, serverURL: "http://127.0.0.1:\(port)", venue: venue, name: "Door", directory: data, seats: 90)
+            try await Self.sync(data)
+            #expect(try await server.stop() == 0)
+
+            let nodePort = try freePort()
+            let nodeArguments = [
+                "node", "run", "--data", data, "--port", String(nodePort), "--sync-interval", "0.2", "--push-batch-size", "5",
+            ]
+            var node = try await ServerProcess.launch(nodeArguments, port: nodePort)
+            // Offline: 60 sales, each ticket scanned once — 120 facts in the outbox.
+            var sold: [String] = []
+            for _ in 0..<60 {
+                let sale = try await node.api.post(
+                    "/api/v1/sales", ["ticket_type_id": venue.ticketType, "quantity": 1, "payment_method": "cash"])
+                #expect(sale.status == 201)
+                let payload = try #require(sale.json["tickets"].array.first?["payload"].string)
+                #expect(try await Self.scan(node, payload, gate: "Main")["verdict"].string == "ok")
+                sold.append(try #require(sale.json["sale_id"].string))
+            }
+            // The server returns; once part of the outbox has reached it, the node is killed mid-push.
+            server = try await ServerProcess.launch(serverArguments, port: port)
+            func serverCount(_ sql: String) async throws -> Int {
+                try await TestDatabase.withClient(database, logger: Logger(label: "e2e")) { client in
+                    for try await value in try await client.query(PostgresQuery(unsafeSQL: sql), logger: Logger(label: "e2e")).decode(Int.self) {
+                        return value
+                    }
+                    return -1
+                }
+            }
+            // (The node backed off while the server was away; ask it to sync now.)
+            #expect(try await node.api.post("/api/v1/sync").status == 202)
+            var pushed = 0
+            for _ in 0..<1000 where pushed == 0 {
+                pushed = try await serverCount("SELECT count(*)::int FROM node_mutations")
+                if pushed == 0 { try await Task.sleep(for: .milliseconds(5)) }
+            }
+            #expect(try await node.stop(signal: SIGKILL) == 128 + SIGKILL)
+            #expect(pushed > 0 && pushed < 120, "the kill should land mid-push (\(pushed) of 120 pushed)")
+
+            // Mid-sale: sales in flight when the node is killed again.
+            let victim = try await ServerProcess.launch(nodeArguments, port: nodePort)
+            let answered = try await withThrowingTaskGroup(of: String?.self) { group in
+                for index in 0..<20 {
+                    group.addTask {
+                        try await Task.sleep(for: .milliseconds(5 * index))
+                        // The node's own client: a refused connection fails at once instead of retrying.
+                        let body = Data(#"{"ticket_type_id":"\#(venue.ticketType)","quantity":1,"payment_method":"card_present"}"#.utf8)
+                        guard let (status, answer) = try? await SyncClient(serverURL: victim.api.baseURL).postRaw(
+                            "/api/v1/sales", body: body, token: nil), status == 201
+                        else { return nil }
+                        return JSON(try JSONSerialization.jsonObject(with: answer))["sale_id"].string
+                    }
+                }
+                group.addTask {
+                    try await Task.sleep(for: .milliseconds(40))
+                    _ = try await victim.stop(signal: SIGKILL)
+                    return nil
+                }
+                var ids: [String] = []
+                for try await id in group { if let id { ids.append(id) } }
+                return ids
+            }
+            // Restart; everything drains to the server exactly once.
+            node = try await ServerProcess.launch(nodeArguments, port: nodePort)
+            let deadline = ContinuousClock.now + .seconds(60)
+            var status = try await node.api.get("/api/v1/status").json
+            while ContinuousClock.now < deadline, status["outbox_depth"].int != 0 {
+                try await Task.sleep(for: .milliseconds(100))
+                status = try await node.api.get("/api/v1/status").json
+            }
+            #expect(status["outbox_depth"].int == 0, "\(node.log)")
+            let nodeSales = try #require(status["door_sales"].int)
+            #expect(nodeSales >= 60 + answered.count)
+            #expect(try await serverCount("SELECT count(*)::int FROM door_sales") == nodeSales)
+            #expect(try await serverCount("SELECT count(*)::int FROM door_tickets") == nodeSales)
+            #expect(try await serverCount("SELECT count(*)::int FROM scans") == 60)
+            #expect(try await serverCount("SELECT count(*)::int FROM node_mutations") == nodeSales + 60)
+            #expect(try await serverCount("SELECT count(*)::int FROM node_mutations WHERE status = 'rejected'") == 0)
+            let onServer = try await serverCount(
+                "SELECT count(*)::int FROM door_sales WHERE id IN (\((sold + answered).map { "'\($0)'" }.joined(separator: ",")))")
+            #expect(onServer == sold.count + answered.count)
+            #expect(try await serverCount("SELECT sold FROM allotments") == nodeSales)
+            for process in [node, server] { #expect(try await process.stop() == 0) }
+        }
+    }
 }

@@ -117,7 +117,13 @@ struct NodeCommand: AsyncParsableCommand {
         @Option(help: "trace, debug, info, notice, warning, error or critical.")
         var logLevel = "info"
 
+        @Option(help: ArgumentHelp("Mutations per push request (1 to 1000).", visibility: .hidden))
+        var pushBatchSize = 500
+
         func validate() throws {
+            guard (1...PushRequest.maximumMutations).contains(pushBatchSize) else {
+                throw ValidationError("--push-batch-size must be 1 to \(PushRequest.maximumMutations)")
+            }
             guard (1...65535).contains(port) else { throw ValidationError("--port must be 1 to 65535") }
             guard syncInterval >= 0.1, syncInterval <= 86_400 else { throw ValidationError("--sync-interval must be 0.1 to 86400") }
             guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level is not a log level") }
@@ -134,7 +140,9 @@ struct NodeCommand: AsyncParsableCommand {
             }
             let app = try buildNodeApplication(
                 database: database,
-                configuration: NodeConfiguration(host: host, port: port, syncInterval: .milliseconds(Int64(syncInterval * 1000))),
+                configuration: NodeConfiguration(
+                    host: host, port: port, syncInterval: .milliseconds(Int64(syncInterval * 1000)),
+                    pushBatchSize: pushBatchSize),
                 logger: logger)
             logger.info("HVFLVSPOT node \(identity.name) for \(identity.venueName) listening on http://\(host):\(port)")
             try await app.runService()

@@ -8,11 +8,14 @@ public struct NodeConfiguration: Sendable {
     public var port: Int
     /// How often the node syncs when nothing asks it to sooner.
     public var syncInterval: Duration
+    /// Mutations per push request.
+    public var pushBatchSize: Int
 
-    public init(host: String = "127.0.0.1", port: Int = 8081, syncInterval: Duration = .seconds(10)) {
+    public init(host: String = "127.0.0.1", port: Int = 8081, syncInterval: Duration = .seconds(10), pushBatchSize: Int = 500) {
         self.host = host
         self.port = port
         self.syncInterval = syncInterval
+        self.pushBatchSize = pushBatchSize
     }
 }
 
@@ -22,7 +25,8 @@ public func buildNodeApplication(
     database: NodeDatabase, configuration: NodeConfiguration, logger: Logger
 ) throws -> some ApplicationProtocol {
     let identity = try database.identity()
-    let engine = SyncEngine(database: database, client: SyncClient(serverURL: identity.serverURL))
+    var engine = SyncEngine(database: database, client: SyncClient(serverURL: identity.serverURL))
+    engine.pushBatchSize = configuration.pushBatchSize
     let trigger = SyncTrigger()
     let router = Router(context: NodeRequestContext.self)
     router.get("/health") { _, _ in "ok" }

@@ -327,7 +327,7 @@ struct NodeRepository: Sendable {
         let clockSkewed: Bool
         let outboxDepth: Int?
         let lastMutationID: Int64
-        let allotments: [SyncAllotment]
+        var allotments: [SyncAllotment]
     }
 
     func nodes(venue: UUID, organizer: UUID, logger: Logger) async throws -> [NodeSummary] {
@@ -347,16 +347,10 @@ struct NodeRepository: Sendable {
                     lastSeenAt: row.6, lastPullAt: row.7, lastPushAt: row.8, protocolVersion: row.9, clockOffsetMs: row.10,
                     clockSkewed: row.11, outboxDepth: row.12, lastMutationID: row.13, allotments: []))
             }
-            var withAllotments: [NodeSummary] = []
-            for node in nodes {
-                withAllotments.append(NodeSummary(
-                    id: node.id, venueID: node.venueID, name: node.name, status: node.status, enrolledAt: node.enrolledAt,
-                    revokedAt: node.revokedAt, lastSeenAt: node.lastSeenAt, lastPullAt: node.lastPullAt,
-                    lastPushAt: node.lastPushAt, protocolVersion: node.protocolVersion, clockOffsetMs: node.clockOffsetMs,
-                    clockSkewed: node.clockSkewed, outboxDepth: node.outboxDepth, lastMutationID: node.lastMutationID,
-                    allotments: try await Self.allotments(node: node.id, on: connection, logger: logger)))
+            for index in nodes.indices {
+                nodes[index].allotments = try await Self.allotments(node: nodes[index].id, on: connection, logger: logger)
             }
-            return withAllotments
+            return nodes
         }
     }
 
