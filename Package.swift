@@ -114,8 +114,9 @@ let package = Package(
         .executableTarget(
             name: "SpotCLI",
             dependencies: [
-                "SpotCore", "SpotQR", "SpotServer", "SpotNode", "SpotVectors",
+                "SpotCore", "SpotQR", "SpotServer", "SpotNode", "SpotSync", "SpotVectors",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings

@@ -5,11 +5,11 @@ import SpotCore
 import SpotServer
 import SpotVectors
 
-struct BenchCommand: ParsableCommand {
+struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks, each printed beside the physical limit measured in the same run.",
-        subcommands: [VerifyBench.self, SearchBench.self]
+        subcommands: [VerifyBench.self, SearchBench.self, SyncBench.self]
     )
 
     struct VerifyBench: ParsableCommand {

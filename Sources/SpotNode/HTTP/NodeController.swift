@@ -57,7 +57,7 @@ struct NodeController: Sendable {
         guard let direction = ScanDirection(rawValue: body.direction ?? "entry") else {
             throw NodeAPIError.validation("direction must be \"entry\" or \"exit\"")
         }
-        let outcome = try database.recordScan(payload: body.payload, gate: gate, direction: direction, now: now())
+        let outcome = try await database.recordScan(payload: body.payload, gate: gate, direction: direction, now: now())
         let verdict = outcome.result.verdict
         var admittedAt: Date?
         var admittedGate: String?

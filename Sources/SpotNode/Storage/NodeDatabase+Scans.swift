@@ -18,42 +18,52 @@ extension NodeDatabase {
 
     /// Checks `payload` at `gate` and records the scan (admitted or not) and its outbox entry.
     public func recordScan(payload: String, gate: String, direction: ScanDirection, now: Date) throws -> ScanOutcome {
-        try writer.write { db in
-            let identity = try Self.identity(db)
-            var state = try Self.state(db)
-            let context = try verifierCache.context(version: state.replicaVersion) {
-                try Self.verifierContext(db, venueID: identity.venueID)
-            }
-            let claims = (try? SignedTicket(text: payload))?.claims
-            var revocations = RevocationList()
-            var ledger = ScanLedger()
-            if let claims {
-                if let row = try RevocationRow.fetchOne(db, key: claims.ticketID.text),
-                    let reason = RevocationReason(rawValue: row.reason), let version = UInt32(exactly: row.issueVersion)
-                {
-                    revocations.insert(Revocation(ticketID: claims.ticketID, issueVersion: version, reason: reason))
-                }
-                let scans = try ScanRow.filter(Column("ticket_id") == claims.ticketID.text && Column("verdict") == "ok")
-                    .fetchAll(db)
-                for scan in scans { ledger.record(try scan.scanRecord()) }
-            }
-            let verifier = TicketVerifier(
-                trust: context.trust, gate: GatePolicy(gate: gate, venueID: context.venueID, events: context.admissions))
-            let result = verifier.verify(payload, direction: direction, at: now, revocations: revocations, scans: ledger)
-            guard let claims, context.eventIDs.contains(claims.eventID) else {
-                return ScanOutcome(result: result, scan: nil, conflicts: [])
-            }
-            let hlc = Self.tick(&state, now: now)
-            var generator = SystemRandomNumberGenerator()
-            let scan = SyncScan(
-                id: UUID.version7(unixMilliseconds: hlc.wallMilliseconds, using: &generator), ticketID: claims.ticketID,
-                issueVersion: claims.issueVersion, eventID: claims.eventID, direction: direction.rawValue, gate: gate,
-                nodeID: identity.nodeID, hlc: hlc, verdict: result.verdict.code)
-            try ScanRow(scan).insert(db)
-            try Self.enqueue(.scan(scan), db, now: now)
-            try state.update(db)
-            return ScanOutcome(result: result, scan: scan, conflicts: try Self.conflicts(ticket: claims.ticketID, db))
+        try writer.write { db in try recordScan(payload: payload, gate: gate, direction: direction, now: now, db) }
+    }
+
+    /// ``recordScan(payload:gate:direction:now:)`` without blocking a thread of the
+    /// concurrency pool while another scan holds the writer (the node's HTTP handlers use this).
+    public func recordScan(payload: String, gate: String, direction: ScanDirection, now: Date) async throws -> ScanOutcome {
+        try await writer.write { db in try recordScan(payload: payload, gate: gate, direction: direction, now: now, db) }
+    }
+
+    private func recordScan(
+        payload: String, gate: String, direction: ScanDirection, now: Date, _ db: GRDB.Database
+    ) throws -> ScanOutcome {
+        let identity = try identityCache.identity { try Self.identity(db) }
+        var state = try Self.state(db)
+        let context = try verifierCache.context(version: state.replicaVersion) {
+            try Self.verifierContext(db, venueID: identity.venueID)
         }
+        let claims = (try? SignedTicket(text: payload))?.claims
+        var revocations = RevocationList()
+        var ledger = ScanLedger()
+        if let claims {
+            if let row = try RevocationRow.fetchOne(db, key: claims.ticketID.text),
+                let reason = RevocationReason(rawValue: row.reason), let version = UInt32(exactly: row.issueVersion)
+            {
+                revocations.insert(Revocation(ticketID: claims.ticketID, issueVersion: version, reason: reason))
+            }
+            let scans = try ScanRow.filter(Column("ticket_id") == claims.ticketID.text && Column("verdict") == "ok")
+                .fetchAll(db)
+            for scan in scans { ledger.record(try scan.scanRecord()) }
+        }
+        let verifier = TicketVerifier(
+            trust: context.trust, gate: GatePolicy(gate: gate, venueID: context.venueID, events: context.admissions))
+        let result = verifier.verify(payload, direction: direction, at: now, revocations: revocations, scans: ledger)
+        guard let claims, context.eventIDs.contains(claims.eventID) else {
+            return ScanOutcome(result: result, scan: nil, conflicts: [])
+        }
+        let hlc = Self.tick(&state, now: now)
+        var generator = SystemRandomNumberGenerator()
+        let scan = SyncScan(
+            id: UUID.version7(unixMilliseconds: hlc.wallMilliseconds, using: &generator), ticketID: claims.ticketID,
+            issueVersion: claims.issueVersion, eventID: claims.eventID, direction: direction.rawValue, gate: gate,
+            nodeID: identity.nodeID, hlc: hlc, verdict: result.verdict.code)
+        try ScanRow(scan).insert(db)
+        try Self.enqueue(.scan(scan), db, now: now)
+        try state.update(db)
+        return ScanOutcome(result: result, scan: scan, conflicts: try Self.conflicts(ticket: claims.ticketID, db))
     }
 
     static func verifierContext(_ db: GRDB.Database, venueID: UUID) throws -> VerifierContext {

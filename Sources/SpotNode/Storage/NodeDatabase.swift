@@ -11,6 +11,7 @@ import SpotSync
 public struct NodeDatabase: Sendable {
     let writer: any DatabaseWriter
     let verifierCache = VerifierCache()
+    let identityCache = IdentityCache()
 
     /// Wraps `writer` and applies every pending migration.
     public init(_ writer: any DatabaseWriter) throws {

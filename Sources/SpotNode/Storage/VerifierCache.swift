@@ -24,3 +24,16 @@ final class VerifierCache: Sendable {
         return context
     }
 }
+
+/// The node's identity, read once: it never changes after enrollment, and rebuilding the
+/// device key from its seed on every scan would cost a scalar multiplication each time.
+final class IdentityCache: Sendable {
+    private let cached = Mutex<NodeIdentity?>(nil)
+
+    func identity(load: () throws -> NodeIdentity) rethrows -> NodeIdentity {
+        if let hit = cached.withLock({ $0 }) { return hit }
+        let identity = try load()
+        cached.withLock { $0 = identity }
+        return identity
+    }
+}

@@ -79,6 +79,7 @@ enum SyncEntities {
                   AND (\(scope.events)::uuid[] IS NULL OR event_id = ANY(\(scope.events)))
                 ORDER BY ticket_id, issue_version DESC, (reason <> 'reissued') DESC
             ) r ON r.ticket_id = t.id
+            ORDER BY t.id
             """, logger: logger)
         var tickets: [SyncTicket] = []
         for try await (id, event, type, version, revokedVersion, reason) in rows.decode(

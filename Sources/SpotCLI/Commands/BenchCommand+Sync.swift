@@ -1,0 +1,247 @@
+import ArgumentParser
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOCore
+import SpotCore
+import SpotNode
+import SpotServer
+import SpotSync
+
+extension BenchCommand {
+    struct SyncBench: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "sync",
+            abstract: "Node bootstrap, offline-scan merge and the node's scan API, each beside its raw limit.",
+            discussion: """
+                Runs a server (in this process, on 127.0.0.1) over the database, seeds a venue with --tickets \
+                tickets, then measures: (1) a fresh node bootstrapping the venue end to end (enroll excluded), \
+                beside raw SQLite inserts of as many rows into a fresh file; (2) --nodes nodes pushing --scans \
+                offline scans together, beside one raw INSERT of as many rows in PostgreSQL; (3) the bootstrapped \
+                node's POST /api/v1/scans with --concurrency clients, beside raw Ed25519 verifications per core.
+
+                Example (use a release build):
+                  swift run -c release spot bench sync --data-dir /var/tmp/spot-bench
+                """
+        )
+
+        @OptionGroup var database: DatabaseOptions
+
+        @Option(help: "Tickets at the benchmark venue.")
+        var tickets = 100_000
+
+        @Option(help: "Offline scans merged.")
+        var scans = 50_000
+
+        @Option(help: "Nodes pushing them at once.")
+        var nodes = 5
+
+        @Option(help: "Scans sent to the node's API.")
+        var apiScans = 20_000
+
+        @Option(help: "Concurrent clients of the node's API.")
+        var concurrency = 8
+
+        func validate() throws {
+            guard tickets > 0, scans > 0, nodes > 0, apiScans > 0, concurrency > 0 else {
+                throw ValidationError("every count must be positive")
+            }
+            guard apiScans <= tickets else { throw ValidationError("--api-scans must not exceed --tickets") }
+        }
+
+        func run() async throws {
+            #if DEBUG
+                note("warning: this is a debug build; measure with `swift run -c release spot bench sync`")
+            #endif
+            let logger = makeLogger(level: .warning)
+            try await database.withDatabase(logger: logger) { configuration in
+                try await ServerMaintenance.withDatabase(configuration, logger: logger) { database in
+                    note("preparing a venue with \(tickets) tickets …")
+                    let venue = try await SyncBenchmarkVenue.prepare(tickets: tickets, database: database, logger: logger)
+                    let port = try freeLocalPort()
+                    var serverConfiguration = ServerConfiguration(
+                        host: "127.0.0.1", port: port, database: configuration, runsBackgroundServices: false)
+                    serverConfiguration.logLevel = .warning
+                    let server = try await buildApplication(serverConfiguration, logger: logger)
+                    try await withThrowingTaskGroup(of: Void.self) { group in
+                        group.addTask { try await server.runService(gracefulShutdownSignals: []) }
+                        defer { group.cancelAll() }
+                        try await waitForHealth(port: port)
+                        try await measure(venue: venue, serverURL: "http://127.0.0.1:\(port)", database: database, logger: logger)
+                    }
+                }
+            }
+        }
+
+        private func measure(venue: SyncBenchmarkVenue, serverURL: String, database: Database, logger: Logger) async throws {
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("spot-bench-sync-\(getpid())")
+            try? FileManager.default.removeItem(at: directory)
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: directory) }
+            say("CPU: \(cpuModel()); \(ProcessInfo.processInfo.activeProcessorCount) cores")
+
+            // 1. Bootstrap.
+            let client = SyncClient(serverURL: serverURL)
+            let (node, _) = try await enroll(client, venue: venue, database: database, path: directory.appendingPathComponent("node.sqlite").path, logger: logger)
+            let engine = SyncEngine(database: node, client: client)
+            let started = ContinuousClock.now
+            let report = try await engine.sync()
+            let bootstrap = seconds(ContinuousClock.now - started)
+            let raw = seconds(try NodeDatabase.rawInsertDuration(rows: report.snapshotTickets, path: directory.appendingPathComponent("raw.sqlite").path))
+            say("bootstrap of a fresh node (snapshot over HTTP, decode, SQLite, one transaction):")
+            say(String(format: "  %d tickets in %.3f s = %.0f tickets/s   (raw SQLite inserts, same run: %.0f rows/s, %.3f s)",
+                       report.snapshotTickets, bootstrap, Double(report.snapshotTickets) / bootstrap,
+                       Double(report.snapshotTickets) / raw, raw))
+
+            // 2. Merge of offline scans from several nodes.
+            let ids = try await venue.ticketIDs(limit: min(scans, venue.ticketCount), database: database, logger: logger)
+            var pushers: [(UUID, String)] = []
+            for index in 0..<nodes {
+                let (nodeDatabase, _) = try await enroll(
+                    client, venue: venue, database: database,
+                    path: directory.appendingPathComponent("merge-\(index).sqlite").path, logger: logger)
+                let state = try nodeDatabase.syncState()
+                pushers.append((try nodeDatabase.identity().nodeID, state.token))
+            }
+            let perNode = scans / nodes
+            let base = Int64(Date().timeIntervalSince1970 * 1000) - 3_600_000
+            let batches: [[PushRequest]] = pushers.enumerated().map { index, pusher in
+                let mutations = (0..<perNode).map { offset in
+                    // Overlapping ranges: neighbouring nodes admit some of the same tickets.
+                    let ticket = ids[(index * perNode * 9 / 10 + offset) % ids.count]
+                    return SyncMutation(mutationID: Int64(offset + 1), body: .scan(SyncScan(
+                        id: UUID(), ticketID: ticket, issueVersion: 1, eventID: venue.eventID, direction: "entry",
+                        gate: "Gate \(index)", nodeID: pusher.0, hlc: HLCTimestamp(wallMilliseconds: base + Int64(offset)),
+                        verdict: "ok")))
+                }
+                return stride(from: 0, to: mutations.count, by: PushRequest.maximumMutations).map {
+                    PushRequest(
+                        nodeID: pusher.0, clock: SyncClockReading(hlc: HLCTimestamp(wallMilliseconds: base), wallMilliseconds: base + 3_600_000),
+                        mutations: Array(mutations[$0..<min($0 + PushRequest.maximumMutations, mutations.count)]))
+                }
+            }
+            let mergeStart = ContinuousClock.now
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for (index, requests) in batches.enumerated() {
+                    let token = pushers[index].1
+                    group.addTask { for request in requests { _ = try await client.push(request, token: token) } }
+                }
+                try await group.waitForAll()
+            }
+            let merge = seconds(ContinuousClock.now - mergeStart)
+            let rawMerge = try await SyncBenchmarkVenue.rawInsertSeconds(rows: perNode * nodes, database: database, logger: logger)
+            let conflictCount = try await venue.conflictCount(database: database, logger: logger)
+            say("merge of offline scans (\(nodes) nodes pushing batches of \(PushRequest.maximumMutations) at once, conflicts detected):")
+            say(String(format: "  %d scans in %.3f s = %.0f scans/s, %d conflicts   (raw INSERT of as many rows, same run: %.3f s)",
+                       perNode * nodes, merge, Double(perNode * nodes) / merge, conflictCount, rawMerge))
+
+            // 3. The node's scan API.
+            try await scanAPI(node: node, venue: venue, ids: ids, logger: logger)
+        }
+
+        private func scanAPI(node: NodeDatabase, venue: SyncBenchmarkVenue, ids: [UUID], logger: Logger) async throws {
+            let payloads = try ids.prefix(apiScans).map {
+                try SignedTicket.sign(
+                    TicketClaims(ticketID: $0, eventID: venue.eventID, ticketTypeID: venue.ticketTypeID), with: venue.issuer
+                ).text
+            }
+            let port = try freeLocalPort()
+            let app = try buildNodeApplication(
+                database: node, configuration: NodeConfiguration(host: "127.0.0.1", port: port, syncInterval: .seconds(3600)),
+                logger: logger)
+            var http = HTTPClient.Configuration()
+            http.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = concurrency
+            let httpClient = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: http)
+            let (latencies, elapsed): ([Duration], Double) = try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await app.runService(gracefulShutdownSignals: []) }
+                defer { group.cancelAll() }
+                try await waitForHealth(port: port)
+                let url = "http://127.0.0.1:\(port)/api/v1/scans"
+                let start = ContinuousClock.now
+                let all = try await withThrowingTaskGroup(of: [Duration].self) { clients in
+                    for client in 0..<concurrency {
+                        clients.addTask {
+                            var mine: [Duration] = []
+                            for index in stride(from: client, to: payloads.count, by: concurrency) {
+                                var request = HTTPClientRequest(url: url)
+                                request.method = .POST
+                                request.headers.add(name: "Content-Type", value: "application/json")
+                                request.body = .bytes(ByteBuffer(string: #"{"payload":"\#(payloads[index])","gate":"Bench"}"#))
+                                let sent = ContinuousClock.now
+                                let response = try await httpClient.execute(request, timeout: .seconds(30))
+                                _ = try await response.body.collect(upTo: 1 << 20)
+                                guard response.status == .ok else { throw CLIError.failure("scan answered \(response.status)") }
+                                mine.append(ContinuousClock.now - sent)
+                            }
+                            return mine
+                        }
+                    }
+                    var latencies: [Duration] = []
+                    for try await part in clients { latencies += part }
+                    return latencies
+                }
+                return (all, seconds(ContinuousClock.now - start))
+            }
+            try await httpClient.shutdown()
+            let sorted = latencies.sorted()
+            func ms(_ q: Double) -> Double { seconds(sorted[min(sorted.count - 1, Int(Double(sorted.count) * q))]) * 1000 }
+            let rawVerifies = rawEd25519VerifiesPerSecond(issuer: venue.issuer, payload: payloads[0])
+            say("the node's POST /api/v1/scans (HTTP, verdict, scan + outbox in one SQLite transaction), \(concurrency) clients:")
+            say(String(format: "  %d scans in %.3f s = %.0f scans/s; p50 %.2f ms, p99 %.2f ms   (raw Ed25519 verifies on one core, same run: %.0f/s)",
+                       sorted.count, elapsed, Double(sorted.count) / elapsed, ms(0.5), ms(0.99), rawVerifies))
+        }
+
+        private func enroll(
+            _ client: SyncClient, venue: SyncBenchmarkVenue, database: Database, path: String, logger: Logger
+        ) async throws -> (NodeDatabase, SigningKey) {
+            let key = SigningKey()
+            let code = try await venue.enrollmentCode(database: database, logger: logger)
+            let response = try await client.enroll(EnrollRequest(
+                code: code, devicePublicKey: Data(key.publicKey.rawRepresentation).base64EncodedString(), name: "Bench"))
+            let node = try NodeDatabase.open(path: path)
+            try node.storeEnrollment(response, serverURL: client.serverURL, deviceKey: key, now: Date())
+            return (node, key)
+        }
+
+        private func waitForHealth(port: Int) async throws {
+            for _ in 0..<300 {
+                var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/health")
+                request.method = .GET
+                if let response = try? await HTTPClient.shared.execute(request, timeout: .seconds(2)), response.status == .ok { return }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            throw CLIError.failure("the benchmark server did not start")
+        }
+    }
+}
+
+/// Seconds in a duration.
+private func seconds(_ duration: Duration) -> Double {
+    Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+}
+
+/// Raw Ed25519 verifications per second on one core (the same payload, re-verified for one second).
+private func rawEd25519VerifiesPerSecond(issuer: SigningKey, payload: String) -> Double {
+    guard let ticket = try? SignedTicket(text: payload) else { return 0 }
+    var count = 0
+    let start = ContinuousClock.now
+    while ContinuousClock.now - start < .seconds(1) {
+        for _ in 0..<100 where ticket.isSigned(by: issuer.publicKey) { count += 1 }
+    }
+    return Double(count) / seconds(ContinuousClock.now - start)
+}
+
+/// A TCP port on 127.0.0.1 that nobody listens on right now.
+func freeLocalPort() throws -> Int {
+    let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(descriptor) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &address) { pointer in
+        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, length) == 0 && getsockname(descriptor, $0, &length) == 0 }
+    }
+    guard bound else { throw CLIError.failure("no free port: \(String(cString: strerror(errno)))") }
+    return Int(UInt16(bigEndian: address.sin_port))
+}

@@ -1,0 +1,22 @@
+import Foundation
+import GRDB
+
+extension NodeDatabase {
+    /// The physical limit beside the bootstrap benchmark: `rows` ticket-sized rows inserted
+    /// into a fresh WAL file at `path` with one prepared statement in one transaction.
+    public static func rawInsertDuration(rows: Int, path: String) throws -> Duration {
+        let queue = try DatabaseQueue(path: path)
+        try queue.write { db in try db.execute(sql: "PRAGMA journal_mode = WAL") }
+        let start = ContinuousClock.now
+        try queue.write { db in
+            try db.execute(sql: "CREATE TABLE t (id TEXT PRIMARY KEY, event_id TEXT, type_id TEXT, version INTEGER, status TEXT) WITHOUT ROWID")
+            let statement = try db.makeStatement(sql: "INSERT INTO t VALUES (?, ?, ?, ?, ?)")
+            let event = UUID().uuidString.lowercased()
+            for index in 0..<rows {
+                statement.setUncheckedArguments([UUID().uuidString.lowercased(), event, event, index, "valid"])
+                try statement.execute()
+            }
+        }
+        return ContinuousClock.now - start
+    }
+}
