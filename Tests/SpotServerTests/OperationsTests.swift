@@ -45,7 +45,8 @@ struct OperationsTests {
 
     @Test("/metrics counts requests by route and status, with latency and pool gauges; X-Request-ID is set")
     func metrics() async throws {
-        try await TestServer.run { server in
+        // Without the background services, nothing else leases a connection while /metrics is read.
+        try await TestServer.run(configure: { $0.runsBackgroundServices = false }) { server in
             let first = try await server.api.get("/api/v1/categories")
             let second = try await server.api.get("/api/v1/categories")
             let ids = [first, second].compactMap { $0.headers.first(name: "X-Request-ID") }

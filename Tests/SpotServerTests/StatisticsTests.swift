@@ -37,6 +37,8 @@ struct StatisticsTests {
             #expect(gates.map { $0["admitted"].int ?? 0 } == [1, 1])
             #expect(gates.map { $0["refused"].int ?? 0 } == [1, 0])
             #expect(stats.json["check_ins"]["by_hour"].array.reduce(0) { $0 + ($1["admitted"].int ?? 0) } == 2)
+            #expect(stats.json["door_sales"]["sales"].int == 0)
+            #expect(stats.json["conflicts"].array.isEmpty)
 
             #expect(try await server.api.get("/api/v1/organizers/me/statistics", token: buyer).status == 403)
             #expect(try await server.api.get("/api/v1/organizers/me/statistics?time_zone=Mars/Base", token: sale.token).status == 422)

@@ -271,6 +271,12 @@ struct SyncTests {
             #expect(try await server.count("SELECT count(*) FROM ticket_types WHERE reserved + allotted > capacity") == 0)
             #expect(try await server.count("SELECT count(*) FROM allotments WHERE sold > granted") == 0)
             #expect(try await server.count("SELECT count(*) FROM door_tickets") == 8)
+            // The organizer's statistics count the door sales and the conflict.
+            let stats = try await server.api.get("/api/v1/organizers/me/statistics?event_id=\(sale.event)", token: sale.token).json
+            #expect(stats["door_sales"]["sales"].int == 2)
+            #expect(stats["door_sales"]["tickets"].int == 8)
+            #expect(stats["door_sales"]["amount_minor"].int == 8 * 2500)
+            #expect(stats["conflicts"].array.map { $0["kind"].string ?? "" } == ["sale_beyond_allotment"])
             let page = try await node.pull(after: snapshot.cursor)
             #expect(page.allotments.map(\.granted) == [7])
             #expect(page.allotments.map(\.sold) == [6])

@@ -579,6 +579,8 @@ enum OpenAPIDocument {
                     "by_gate": list(object(["gate": string, "admitted": integer, "refused": integer])),
                     "by_hour": list(object(["hour": string, "admitted": integer])),
                 ]),
+                "door_sales": object(["sales": integer, "tickets": integer, "amount_minor": integer]),
+                "conflicts": list(object(["kind": string, "count": integer])),
             ]),
         ]
     }

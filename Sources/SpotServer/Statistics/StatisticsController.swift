@@ -46,11 +46,26 @@ struct StatisticsController: Sendable {
         let byHour: [Hour]
     }
 
+    /// Sales at venue nodes' doors, as pushed by the nodes.
+    struct DoorSales: Codable, Sendable {
+        let sales: Int
+        let tickets: Int
+        let amountMinor: Int64
+    }
+
+    /// Conflicts raised by nodes' offline facts, by kind.
+    struct ConflictCount: Codable, Sendable {
+        let kind: String
+        let count: Int
+    }
+
     struct Statistics: ResponseEncodable {
         let timeZone: String
         let byTicketType: [ByTicketType]
         let byDay: [ByDay]
         let checkIns: CheckIns
+        let doorSales: DoorSales
+        let conflicts: [ConflictCount]
     }
 
     @Sendable func statistics(_ request: Request, context: AppRequestContext) async throws -> Statistics {
@@ -135,6 +150,26 @@ struct StatisticsController: Sendable {
             """, logger: logger)
         var hours: [CheckIns.Hour] = []
         for try await (hour, admitted) in hourRows.decode((String, Int).self) { hours.append(.init(hour: hour, admitted: admitted)) }
-        return Statistics(timeZone: timeZone, byTicketType: byType, byDay: byDay, checkIns: .init(byGate: gates, byHour: hours))
+        let doorRows = try await database.query(
+            """
+            SELECT count(*)::int, coalesce(sum(d.quantity), 0)::int, coalesce(sum(d.amount_minor), 0)::bigint
+            FROM door_sales d JOIN events e ON e.id = d.event_id
+            WHERE e.organizer_id = \(organizer.id) AND (\(event)::uuid IS NULL OR e.id = \(event))
+            """, logger: logger)
+        var doorSales = DoorSales(sales: 0, tickets: 0, amountMinor: 0)
+        for try await (sales, tickets, amount) in doorRows.decode((Int, Int, Int64).self) {
+            doorSales = DoorSales(sales: sales, tickets: tickets, amountMinor: amount)
+        }
+        let conflictRows = try await database.query(
+            """
+            SELECT c.kind, count(*)::int FROM conflicts c JOIN events e ON e.id = c.event_id
+            WHERE e.organizer_id = \(organizer.id) AND (\(event)::uuid IS NULL OR e.id = \(event))
+            GROUP BY c.kind ORDER BY c.kind
+            """, logger: logger)
+        var conflicts: [ConflictCount] = []
+        for try await (kind, count) in conflictRows.decode((String, Int).self) { conflicts.append(.init(kind: kind, count: count)) }
+        return Statistics(
+            timeZone: timeZone, byTicketType: byType, byDay: byDay, checkIns: .init(byGate: gates, byHour: hours),
+            doorSales: doorSales, conflicts: conflicts)
     }
 }
