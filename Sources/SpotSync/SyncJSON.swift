@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// The JSON conventions of the sync protocol and the server's API: snake_case keys on
 /// the wire, idiomatic Swift names in code (`ticketTypeID` ⇄ `ticket_type_id`),
@@ -6,7 +7,7 @@ import Foundation
 public enum SyncJSON {
     public static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
-        encoder.keyEncodingStrategy = .custom { path in WireKey(snakeCase(path.last!.stringValue)) }
+        encoder.keyEncodingStrategy = .custom { path in WireKey(snakeCases.convert(path.last!.stringValue, snakeCase)) }
         encoder.dateEncodingStrategy = .custom { date, encoder in
             var container = encoder.singleValueContainer()
             try container.encode(date.formatted(.iso8601))
@@ -14,6 +15,21 @@ public enum SyncJSON {
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return encoder
     }()
+
+    /// Key conversions run for every key of every message: each name is converted once.
+    private static let snakeCases = KeyCache()
+    private static let camelCases = KeyCache()
+
+    private final class KeyCache: Sendable {
+        private let converted = Mutex<[String: String]>([:])
+
+        func convert(_ name: String, _ conversion: (String) -> String) -> String {
+            if let hit = converted.withLock({ $0[name] }) { return hit }
+            let result = conversion(name)
+            converted.withLock { $0[name] = result }
+            return result
+        }
+    }
 
     /// The same conventions, indented for files people read.
     public static let prettyEncoder: JSONEncoder = {
@@ -26,7 +42,7 @@ public enum SyncJSON {
 
     public static let decoder: JSONDecoder = {
         let decoder = JSONDecoder()
-        decoder.keyDecodingStrategy = .custom { path in WireKey(camelCase(path.last!.stringValue)) }
+        decoder.keyDecodingStrategy = .custom { path in WireKey(camelCases.convert(path.last!.stringValue, camelCase)) }
         decoder.dateDecodingStrategy = .custom { decoder in
             let container = try decoder.singleValueContainer()
             let text = try container.decode(String.self)
@@ -44,6 +60,12 @@ public enum SyncJSON {
         if let date = try? Date(text, strategy: .iso8601) { return date }
         return try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true))
     }
+
+    /// ``snakeCase(_:)``, remembered per name.
+    public static func wireName(_ name: String) -> String { snakeCases.convert(name, snakeCase) }
+
+    /// ``camelCase(_:)``, remembered per name.
+    public static func swiftName(_ name: String) -> String { camelCases.convert(name, camelCase) }
 
     /// `ticketTypeID` → `ticket_type_id`, `priceMinor` → `price_minor`.
     public static func snakeCase(_ name: String) -> String {

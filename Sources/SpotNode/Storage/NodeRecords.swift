@@ -10,10 +10,10 @@ protocol NodeRecord: Codable, FetchableRecord, PersistableRecord {}
 
 extension NodeRecord {
     static var databaseColumnEncodingStrategy: DatabaseColumnEncodingStrategy {
-        .custom { key in SyncJSON.snakeCase(key.stringValue) }
+        .custom { key in SyncJSON.wireName(key.stringValue) }
     }
     static var databaseColumnDecodingStrategy: DatabaseColumnDecodingStrategy {
-        .custom { column in NodeColumnKey(SyncJSON.camelCase(column)) }
+        .custom { column in NodeColumnKey(SyncJSON.swiftName(column)) }
     }
     static func databaseUUIDEncodingStrategy(for column: String) -> DatabaseUUIDEncodingStrategy { .lowercaseString }
     static func databaseDateEncodingStrategy(for column: String) -> DatabaseDateEncodingStrategy { .timeIntervalSince1970 }
