@@ -155,6 +155,13 @@ struct VenueNodeTests {
                 "/api/v1/sales", ["ticket_type_id": venue.ticketType, "quantity": 4, "payment_method": "cash"])
             #expect(tooMany.status == 409)
             #expect(tooMany.errorCode == "allotment_exhausted")
+            // Bad input gets a clear error and sells nothing.
+            let badType = try await nodeA.api.post(
+                "/api/v1/sales", ["ticket_type_id": "not-a-uuid", "quantity": 1, "payment_method": "cash"])
+            #expect(badType.status == 422)
+            #expect(badType.json["error"]["message"].string == "ticket_type_id has the wrong type or format")
+            let garbage = try await nodeA.api.send(.POST, "/api/v1/sales", body: Data("{".utf8))
+            #expect(garbage.errorCode == "invalid_json")
             // 4 scans and a sale wait in A's outbox; the status says it is offline.
             var offline = try await nodeA.api.get("/api/v1/status")
             for _ in 0..<100 where offline.json["online"].bool != false {

@@ -59,8 +59,14 @@ extension Request {
             throw NodeAPIError(.badRequest, code: "invalid_json", message: "The request body is not valid JSON.")
         } catch DecodingError.keyNotFound(let key, _) {
             throw NodeAPIError.validation("\(SyncJSON.snakeCase(key.stringValue)) is required")
+        } catch DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context),
+            DecodingError.dataCorrupted(let context)
+        {
+            let field = context.codingPath.map { $0.intValue.map(String.init) ?? SyncJSON.snakeCase($0.stringValue) }
+                .joined(separator: ".")
+            throw NodeAPIError.validation("\(field.isEmpty ? "the body" : field) has the wrong type or format")
         } catch {
-            throw NodeAPIError.validation("The request body does not have the expected fields: \(error)")
+            throw NodeAPIError.validation("The request body does not have the expected fields.")
         }
     }
 }

@@ -74,13 +74,13 @@ extension NodeDatabase {
         }
     }
 
-    /// The state sync needs: credential, cursor and clock.
-    public func syncState() throws -> (token: String, cursor: String?, clock: SyncClockReading) {
+    /// The state sync needs: credential, cursor and the clock reading at `now`.
+    public func syncState(now: Date = Date()) throws -> (token: String, cursor: String?, clock: SyncClockReading) {
         try writer.read { db in
             let state = try Self.state(db)
             return (state.token, state.cursor, SyncClockReading(
                 hlc: HLCTimestamp(packed: UInt64(bitPattern: state.hlc)),
-                wallMilliseconds: Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))))
+                wallMilliseconds: Int64((now.timeIntervalSince1970 * 1000).rounded(.down))))
         }
     }
 

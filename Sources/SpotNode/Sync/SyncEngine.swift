@@ -58,7 +58,7 @@ public struct SyncEngine: Sendable {
         while true {
             let batch = try database.pendingMutations(limit: pushBatchSize)
             guard !batch.isEmpty else { break }
-            let state = try database.syncState()
+            let state = try database.syncState(now: now())
             let response = try await client.push(
                 PushRequest(nodeID: identity.nodeID, clock: state.clock, mutations: batch), token: state.token)
             let tally = try database.acknowledge(response, now: now())
@@ -72,7 +72,7 @@ public struct SyncEngine: Sendable {
         }
         // Bootstrap when needed, then follow the feed.
         while true {
-            let state = try database.syncState()
+            let state = try database.syncState(now: now())
             guard let cursor = state.cursor else {
                 progress(.bootstrapping)
                 let snapshot = try await client.snapshot(SnapshotRequest(clock: state.clock), token: state.token)

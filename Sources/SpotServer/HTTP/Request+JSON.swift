@@ -15,18 +15,23 @@ extension Request {
 
     /// Like ``decodeJSON(as:context:)``, but an empty body is `nil` (for optional bodies).
     func decodeJSONIfPresent<T: Decodable>(as type: T.Type, context: some RequestContext) async throws -> T? {
+        guard let data = try await collectBody(context: context) else { return nil }
+        do {
+            return try JSONCoding.decoder.decode(T.self, from: data)
+        } catch let error as DecodingError {
+            throw APIError(decoding: error)
+        }
+    }
+
+    /// The body, or nil when empty; 413 past `context.maxUploadSize`.
+    func collectBody(context: some RequestContext) async throws -> Data? {
         let buffer: ByteBuffer
         do {
             buffer = try await body.collect(upTo: context.maxUploadSize)
         } catch is NIOTooManyBytesError {
             throw APIError.payloadTooLarge
         }
-        guard buffer.readableBytes > 0 else { return nil }
-        do {
-            return try JSONCoding.decoder.decode(T.self, from: Data(buffer: buffer))
-        } catch let error as DecodingError {
-            throw APIError(decoding: error)
-        }
+        return buffer.readableBytes > 0 ? Data(buffer: buffer) : nil
     }
 }
 

@@ -78,20 +78,17 @@ struct PushApplier: Sendable {
                 }
             }
 
-            for (id, status, conflicts) in try await applyScans(
+            for (id, scanID, status, conflicts) in try await applyScans(
                 scans, skewed: skewed, on: connection, now: now, logger: logger)
             {
                 results[id] = SyncMutationResult(mutationID: id, status: status, conflicts: conflicts)
-                let entity = scans.first { $0.0 == id }?.1.id
-                log.append((id, "scan", entity, status == .conflict ? "conflict" : "applied", nil, nil))
+                log.append((id, "scan", scanID, status == .conflict ? "conflict" : "applied", nil, nil))
             }
 
             // Replays: answered from the log, with the conflicts their facts have now.
-            let replayedScans = duplicates.values.compactMap { $0 }
-            let replayConflicts = replayedScans.isEmpty ? [] : try await SyncEntities.conflicts(
-                ids: nil, events: nil, scans: replayedScans, sales: nil, on: connection, logger: logger)
-                + (try await SyncEntities.conflicts(
-                    ids: nil, events: nil, scans: nil, sales: replayedScans, on: connection, logger: logger))
+            let replayedFacts = duplicates.values.compactMap { $0 }
+            let replayConflicts = replayedFacts.isEmpty ? [] : try await SyncEntities.conflicts(
+                ids: nil, events: nil, facts: replayedFacts, on: connection, logger: logger)
             for (id, entity) in duplicates {
                 results[id] = SyncMutationResult(
                     mutationID: id, status: .duplicate,
@@ -154,7 +151,7 @@ struct PushApplier: Sendable {
     /// Inserts new scans in one statement, then records conflicts for the tickets they touch.
     private func applyScans(
         _ scans: [(Int64, SyncScan)], skewed: Bool, on connection: PostgresConnection, now: Date, logger: Logger
-    ) async throws -> [(Int64, SyncMutationResult.Status, [SyncConflict])] {
+    ) async throws -> [(mutationID: Int64, scanID: UUID, status: SyncMutationResult.Status, conflicts: [SyncConflict])] {
         guard !scans.isEmpty else { return [] }
         let values = scans.map(\.1)
         // The same lock online check-in takes, in a fixed order: two pushes (or a push and
@@ -214,12 +211,12 @@ struct PushApplier: Sendable {
                 """, logger: logger)
         }
         let conflicts = new.isEmpty ? [] : try await SyncEntities.conflicts(
-            ids: nil, events: nil, scans: Array(new), sales: nil, on: connection, logger: logger)
+            ids: nil, events: nil, facts: Array(new), on: connection, logger: logger)
         let byScan = Dictionary(grouping: conflicts, by: { $0.scanID })
         return scans.map { id, scan in
-            guard new.contains(scan.id) else { return (id, .duplicate, []) }
+            guard new.contains(scan.id) else { return (id, scan.id, .duplicate, []) }
             let own = byScan[scan.id] ?? []
-            return (id, own.isEmpty ? .applied : .conflict, own)
+            return (id, scan.id, own.isEmpty ? .applied : .conflict, own)
         }
     }
 
@@ -298,7 +295,7 @@ struct PushApplier: Sendable {
                 """, logger: logger)
         }
         return (.conflict, try await SyncEntities.conflicts(
-            ids: nil, events: nil, scans: nil, sales: [sale.id], on: connection, logger: logger))
+            ids: nil, events: nil, facts: [sale.id], on: connection, logger: logger))
     }
 
     /// Gives unsold seats back to the online pool; never below what the server knows was sold.

@@ -1,6 +1,5 @@
 import Foundation
 import Hummingbird
-import NIOCore
 import SpotCore
 import SpotSync
 
@@ -75,14 +74,9 @@ struct SyncController: Sendable {
     static func decode<Message: Decodable>(
         _ type: Message.Type, _ request: Request, _ context: AppRequestContext
     ) async throws -> (Message, SyncProtocolVersion) {
-        let buffer: ByteBuffer
-        do {
-            buffer = try await request.body.collect(upTo: context.maxUploadSize)
-        } catch is NIOTooManyBytesError {
-            throw APIError.payloadTooLarge
+        guard let data = try await request.collectBody(context: context) else {
+            throw APIError.invalidJSON("The request body is empty; send JSON.")
         }
-        guard buffer.readableBytes > 0 else { throw APIError.invalidJSON("The request body is empty; send JSON.") }
-        let data = Data(buffer: buffer)
         let probe: VersionProbe
         do {
             probe = try SyncJSON.decoder.decode(VersionProbe.self, from: data)

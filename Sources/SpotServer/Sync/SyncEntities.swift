@@ -116,11 +116,12 @@ enum SyncEntities {
     /// Conflicts with the details a door screen shows ("also admitted at gate B at 19:02",
     /// in the venue's time zone).
     static func conflicts(_ scope: Scope, on connection: PostgresConnection, logger: Logger) async throws -> [SyncConflict] {
-        try await conflicts(ids: scope.ids, events: scope.events, scans: nil, sales: nil, on: connection, logger: logger)
+        try await conflicts(ids: scope.ids, events: scope.events, facts: nil, on: connection, logger: logger)
     }
 
+    /// Conflicts by id, by event, or about facts (scans or sales, by their ids).
     static func conflicts(
-        ids: [UUID]?, events: [UUID]?, scans: [UUID]?, sales: [UUID]?, on connection: PostgresConnection, logger: Logger
+        ids: [UUID]?, events: [UUID]?, facts: [UUID]?, on connection: PostgresConnection, logger: Logger
     ) async throws -> [SyncConflict] {
         let rows = try await connection.query(
             """
@@ -131,8 +132,7 @@ enum SyncEntities {
             LEFT JOIN scans a ON a.id = c.admitted_scan_id
             WHERE (\(ids)::uuid[] IS NULL OR c.id = ANY(\(ids)))
               AND (\(events)::uuid[] IS NULL OR c.event_id = ANY(\(events)))
-              AND (\(scans)::uuid[] IS NULL OR c.scan_id = ANY(\(scans)))
-              AND (\(sales)::uuid[] IS NULL OR c.sale_id = ANY(\(sales)))
+              AND (\(facts)::uuid[] IS NULL OR c.scan_id = ANY(\(facts)) OR c.sale_id = ANY(\(facts)))
             ORDER BY c.created_at, c.id
             """, logger: logger)
         var conflicts: [SyncConflict] = []
