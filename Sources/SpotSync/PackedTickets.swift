@@ -46,27 +46,28 @@ public struct PackedTickets: Codable, Sendable, Equatable {
         }
         var tickets: [SyncTicket] = []
         tickets.reserveCapacity(count)
-        let buffer = [UInt8](raw)
-        do {
-            func uuid(_ offset: Int) -> UUID { UUID(bytes: buffer[offset..<offset + 16])! }
+        // `Data.withUnsafeBytes` rethrows untyped errors: the closure returns the first problem instead.
+        let problem = raw.withUnsafeBytes { (buffer: UnsafeRawBufferPointer) -> PackedTicketsError? in
             func uint32(_ offset: Int) -> UInt32 {
-                UInt32(buffer[offset]) << 24 | UInt32(buffer[offset + 1]) << 16 | UInt32(buffer[offset + 2]) << 8
-                    | UInt32(buffer[offset + 3])
+                UInt32(bigEndian: buffer.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
             }
             for index in 0..<count {
                 let base = index * Self.recordLength
                 let version = uint32(base + 48)
                 let revoked = uint32(base + 52)
                 let reasonCode = Int(buffer[base + 56])
-                guard version >= 1 else { throw .invalidRecord(index, "issue version 0") }
+                guard version >= 1 else { return .invalidRecord(index, "issue version 0") }
                 guard reasonCode < Self.reasons.count, (reasonCode == 0) == (revoked == 0) else {
-                    throw .invalidRecord(index, "revocation reason \(reasonCode) with revoked version \(revoked)")
+                    return .invalidRecord(index, "revocation reason \(reasonCode) with revoked version \(revoked)")
                 }
                 tickets.append(SyncTicket(
-                    id: uuid(base), eventID: uuid(base + 16), ticketTypeID: uuid(base + 32), issueVersion: version,
+                    id: UUID(bytesOf: buffer, at: base), eventID: UUID(bytesOf: buffer, at: base + 16),
+                    ticketTypeID: UUID(bytesOf: buffer, at: base + 32), issueVersion: version,
                     revokedVersion: revoked == 0 ? nil : revoked, revokedReason: Self.reasons[reasonCode]?.rawValue))
             }
+            return nil
         }
+        if let problem { throw problem }
         return tickets
     }
 }

@@ -97,4 +97,14 @@ struct TicketFormatTests {
         #expect(UUID(bytes: early.bytes) == early)
         #expect(UUID(bytes: [1, 2, 3]) == nil)
     }
+
+    @Test("The fast lowercase text and the in-place byte reader agree with Foundation")
+    func uuidTextAndBytes() {
+        let ids = (0..<200).map { _ in UUID() } + [UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))]
+        for id in ids {
+            #expect(id.lowercasedText == id.uuidString.lowercased())
+            let framed = [0xAA] + id.bytes + [0xBB]
+            framed.withUnsafeBytes { #expect(UUID(bytesOf: $0, at: 1) == id) }
+        }
+    }
 }

@@ -32,11 +32,19 @@ extension NodeDatabase {
                 sql: "INSERT OR REPLACE INTO tickets (id, event_id, ticket_type_id, issue_version, status) VALUES (?, ?, ?, ?, ?)")
             let insertRevocation = try db.makeStatement(
                 sql: "INSERT OR REPLACE INTO revocations (ticket_id, issue_version, reason) VALUES (?, ?, ?)")
+            // A venue has few events and types: format each of their ids once.
+            var texts: [UUID: String] = [:]
+            func text(_ id: UUID) -> String {
+                if let known = texts[id] { return known }
+                let formatted = id.text
+                texts[id] = formatted
+                return formatted
+            }
             for ticket in tickets {
                 let id = ticket.id.text
                 let revoked = ticket.revocation.map { $0.issueVersion >= ticket.issueVersion } ?? false
                 insertTicket.setUncheckedArguments([
-                    id, ticket.eventID.text, ticket.ticketTypeID.text, Int64(ticket.issueVersion), revoked ? "revoked" : "valid",
+                    id, text(ticket.eventID), text(ticket.ticketTypeID), Int64(ticket.issueVersion), revoked ? "revoked" : "valid",
                 ])
                 try insertTicket.execute()
                 if let revocation = ticket.revocation {

@@ -30,7 +30,7 @@ struct NodeColumnKey: CodingKey {
 
 extension UUID {
     /// The text form the node's database stores.
-    var text: String { uuidString.lowercased() }
+    var text: String { lowercasedText }
 }
 
 /// `node_identity`: who this node is (one row), including its device key seed.

@@ -6,7 +6,9 @@ import SpotCore
 /// A venue for the sync benchmarks: one published event with `tickets` sold tickets,
 /// written with set-wise SQL (payloads are placeholders: a snapshot does not carry them).
 /// Its organizer's issuer key is returned so the benchmark can sign payloads for the
-/// tickets it scans. Re-running with the same database reuses the venue.
+/// tickets it scans. Re-running with the same database reuses the venue and its tickets,
+/// after forgetting what earlier runs left (nodes, scans, sales, conflicts, feed entries),
+/// so every run measures the same work.
 public struct SyncBenchmarkVenue: Sendable {
     public let venueID: UUID
     public let eventID: UUID
@@ -63,6 +65,7 @@ public struct SyncBenchmarkVenue: Sendable {
                 existing = (venue, event, type, Data(key.seed), organizer)
             }
             let (venue, event, type, seed, _) = existing!
+            try await forgetEarlierRuns(venue: venue, event: event, on: connection, logger: logger)
             let issuer = try SigningKey(seed: seed)
             let countRows = try await connection.query("SELECT count(*)::int FROM tickets WHERE event_id = \(event)", logger: logger)
             var count = 0
@@ -92,6 +95,27 @@ public struct SyncBenchmarkVenue: Sendable {
             return SyncBenchmarkVenue(
                 venueID: venue, eventID: event, ticketTypeID: type, issuer: issuer, ticketCount: count)
         }
+    }
+
+    /// Deletes the venue's nodes and everything they pushed or were granted, and its feed.
+    private static func forgetEarlierRuns(
+        venue: UUID, event: UUID, on connection: PostgresConnection, logger: Logger
+    ) async throws {
+        let statements: [PostgresQuery] = [
+            "DELETE FROM conflicts WHERE event_id = \(event)",
+            "DELETE FROM scans WHERE event_id = \(event)",
+            "DELETE FROM door_tickets WHERE event_id = \(event)",
+            "DELETE FROM door_sales WHERE event_id = \(event)",
+            "DELETE FROM allotments WHERE node_id IN (SELECT id FROM nodes WHERE venue_id = \(venue))",
+            "DELETE FROM node_mutations WHERE node_id IN (SELECT id FROM nodes WHERE venue_id = \(venue))",
+            "DELETE FROM device_certificates WHERE node_id IN (SELECT id FROM nodes WHERE venue_id = \(venue))",
+            "DELETE FROM node_credentials WHERE node_id IN (SELECT id FROM nodes WHERE venue_id = \(venue))",
+            "DELETE FROM node_enrollment_codes WHERE venue_id = \(venue)",
+            "DELETE FROM nodes WHERE venue_id = \(venue)",
+            "UPDATE ticket_types SET allotted = 0 WHERE event_id = \(event)",
+            "DELETE FROM sync_feed WHERE venue_id = \(venue) AND kind IN ('scan', 'conflict')",
+        ]
+        for statement in statements { try await connection.query(statement, logger: logger) }
     }
 
     /// A one-time enrollment code for a node of the benchmark venue.
