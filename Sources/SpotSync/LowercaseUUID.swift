@@ -1,4 +1,5 @@
 import Foundation
+import SpotCore
 
 /// Encodes a UUID in lower case (RFC 9562 §4), as every HVFLVSPOT document does;
 /// Foundation's `UUID` encodes upper case. Decoding accepts either case.
@@ -9,12 +10,12 @@ public struct LowercaseUUID: Codable, Sendable, Hashable {
     public init(wrappedValue: UUID) { self.wrappedValue = wrappedValue }
 
     public init(from decoder: any Decoder) throws {
-        wrappedValue = try decoder.singleValueContainer().decode(UUID.self)
+        wrappedValue = try decoder.singleValueContainer().decodeUUID()
     }
 
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
-        try container.encode(wrappedValue.uuidString.lowercased())
+        try container.encode(wrappedValue.lowercasedText)
     }
 }
 
@@ -27,12 +28,23 @@ public struct LowercaseOptionalUUID: Codable, Sendable, Hashable {
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
-        wrappedValue = container.decodeNil() ? nil : try container.decode(UUID.self)
+        wrappedValue = container.decodeNil() ? nil : try container.decodeUUID()
     }
 
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
-        if let wrappedValue { try container.encode(wrappedValue.uuidString.lowercased()) } else { try container.encodeNil() }
+        if let wrappedValue { try container.encode(wrappedValue.lowercasedText) } else { try container.encodeNil() }
+    }
+}
+
+extension SingleValueDecodingContainer {
+    /// A UUID in its text form, parsed without Foundation's `sscanf` (hot in every sync message).
+    func decodeUUID() throws -> UUID {
+        let text = try decode(String.self)
+        guard let id = UUID(text: text) else {
+            throw DecodingError.dataCorruptedError(in: self, debugDescription: "Attempted to decode UUID from invalid UUID string.")
+        }
+        return id
     }
 }
 

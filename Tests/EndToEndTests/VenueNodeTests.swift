@@ -226,6 +226,51 @@ struct VenueNodeTests {
         }
     }
 
+    @Test("A node offline for longer than the feed keeps changes is told cursor_expired and downloads a fresh snapshot")
+    func feedExpiry() async throws {
+        try await TestDatabase.shared.withDatabase { database in
+            let directory = try makeTemporaryDirectory("spot-expiry")
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let port = try freePort()
+            let serverArguments = [
+                "server", "--port", String(port), "--database-url", ServerProcessTests.url(database), "--password-cost", "4",
+                "--sync-feed-prune-interval", "0.2",
+            ]
+            var server = try await ServerProcess.launch(serverArguments, port: port)
+            let venue = try await Self.venue(server.api, database: database, tickets: 1)
+            let data = directory.appendingPathComponent("node").path
+            _ = try await Self.enroll(server.api, serverURL: "http://127.0.0.1:\(port)", venue: venue, name: "Door", directory: data, seats: 1)
+            try await Self.sync(data)
+            // A change the node has not pulled; then, with the server down, the feed ages past its 30 days.
+            let moved = try await server.api.patch("/api/v1/events/\(venue.event)", ["title": "Night Shift (moved)"], token: venue.organizer)
+            #expect(moved.status == 200)
+            #expect(try await server.stop() == 0)
+            try await TestDatabase.withClient(database, logger: Logger(label: "e2e")) { client in
+                try await client.query("UPDATE sync_feed SET recorded_at = now() - interval '31 days'", logger: Logger(label: "e2e"))
+            }
+            server = try await ServerProcess.launch(serverArguments, port: port)
+            let deadline = ContinuousClock.now + .seconds(30)
+            var pruned = false
+            while !pruned, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(200))
+                pruned = try await TestDatabase.withClient(database, logger: Logger(label: "e2e")) { client in
+                    let rows = try await client.query(
+                        "SELECT count(*)::int FROM sync_feed_horizons WHERE venue_id = \(UUID(uuidString: venue.venue)!)",
+                        logger: Logger(label: "e2e"))
+                    for try await count in rows.decode(Int.self) { return count == 1 }
+                    return false
+                }
+            }
+            #expect(pruned, "the server did not prune the aged feed: \(server.log)")
+            let sync = try await runProcess(try spotBinary(), ["node", "sync", "--data", data])
+            #expect(sync.status == 0, "\(sync.stderr)")
+            #expect(sync.stdout.contains("Snapshot applied: 1 tickets."), "\(sync.stdout)")
+            let titles = try NodeDatabase.open(path: data + "/node.sqlite").catalogue().map(\.event.title)
+            #expect(titles == ["Night Shift (moved)"])
+            #expect(try await server.stop() == 0)
+        }
+    }
+
     @Test("kill -9 a node in the middle of a push and in the middle of sales: after a restart nothing is lost or doubled")
     func killNine() async throws {
         try await TestDatabase.shared.withDatabase { database in

@@ -103,8 +103,18 @@ struct TicketFormatTests {
         let ids = (0..<200).map { _ in UUID() } + [UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))]
         for id in ids {
             #expect(id.lowercasedText == id.uuidString.lowercased())
+            #expect(UUID(text: id.lowercasedText) == id)
+            #expect(UUID(text: id.uuidString) == id)
             let framed = [0xAA] + id.bytes + [0xBB]
             framed.withUnsafeBytes { #expect(UUID(bytesOf: $0, at: 1) == id) }
+        }
+        let good = "0199a6b2-7c3e-7d4f-8a1b-2c3d4e5f6a7b"
+        #expect(UUID(text: good) == UUID(uuidString: good))
+        for bad in [
+            "", String(good.dropLast()), good + "0", good.replacingOccurrences(of: "-", with: "_"),
+            "0199a6b2-7c3e-7d4f-8a1b-2c3d4e5f6a7g", "0199a6b27-c3e-7d4f-8a1b-2c3d4e5f6a7b", "0199a6b2-7c3e-7d4f-8a1b-2c3d4e5f6a7é",
+        ] {
+            #expect(UUID(text: bad) == nil, "accepted \(bad)")
         }
     }
 }

@@ -187,6 +187,52 @@ struct SyncTests {
         }
     }
 
+    @Test("The feed is pruned past its retention: an older cursor is told cursor_expired, a newer one still pulls")
+    func feedPruning() async throws {
+        try await TestServer.run { server in
+            let scene = try await Self.scene(server, tickets: 1)
+            let snapshot = try await scene.node.snapshot()
+            let (_, before) = try await scene.node.drain(from: snapshot.cursor)
+            let renamed = try await server.api.patch(
+                "/api/v1/events/\(scene.event.uuidString.lowercased())", ["title": "Renamed before pruning"],
+                token: scene.organizer)
+            #expect(renamed.status == 200)
+            // Wait until the change is readable (transaction ids are cluster-wide), keeping the
+            // cursor from before it.
+            var seen: [SyncChange] = []
+            var after = before
+            for _ in 0..<100 where seen.isEmpty {
+                (seen, after) = try await scene.node.drain(from: before)
+                if seen.isEmpty { try await Task.sleep(for: .milliseconds(100)) }
+            }
+            #expect(!seen.isEmpty)
+            let logger = Logger(label: "pruner")
+            let pruned = try await TestDatabase.withClient(server.database, logger: logger) { client in
+                let database = Database(client: client, maximumConnections: 4, registry: .init())
+                let tomorrow = ServerClock { Date().addingTimeInterval(24 * 3600) }
+                // A retention of two days prunes nothing yet; one hour prunes everything committed.
+                let kept = try await SyncFeedPruner(
+                    database: database, retention: 2 * 24 * 3600, interval: .seconds(60), clock: tomorrow, logger: logger
+                ).pruneOnce()
+                #expect(kept == 0)
+                var total = 0
+                let pruner = SyncFeedPruner(database: database, retention: 3600, interval: .seconds(60), clock: tomorrow, logger: logger)
+                while case let round = try await pruner.pruneOnce(), round > 0 { total += round }
+                return total
+            }
+            #expect(pruned > 0)
+            let expired = try await server.sync(
+                "pull", PullRequest(cursor: before, clock: scene.node.clock, outboxDepth: 0), token: scene.node.token)
+            #expect(expired.status == 410)
+            #expect(expired.errorCode == "cursor_expired")
+            // The cursor that had read everything pruned is still good, and a new snapshot too.
+            _ = try await scene.node.drain(from: after)
+            let fresh = try await scene.node.snapshot()
+            #expect(fresh.events.first?.title == "Renamed before pruning")
+            _ = try await scene.node.drain(from: fresh.cursor)
+        }
+    }
+
     @Test("One ticket admitted at two nodes: the earliest (HLC, node, scan) is the admission, the other a conflict for every node")
     func duplicateAdmission() async throws {
         try await TestServer.run { server in

@@ -120,15 +120,28 @@ extension BenchCommand {
                         mutations: Array(mutations[$0..<min($0 + PushRequest.maximumMutations, mutations.count)]))
                 }
             }
+            // Each node encodes its batches on its own hardware: the bodies are ready before the clock starts.
+            let bodies = try batches.map { requests in try requests.map { try SyncJSON.encoder.encode($0) } }
             let mergeStart = ContinuousClock.now
             try await withThrowingTaskGroup(of: Void.self) { group in
-                for (index, requests) in batches.enumerated() {
+                for (index, requests) in bodies.enumerated() {
                     let token = pushers[index].1
-                    group.addTask { for request in requests { _ = try await client.push(request, token: token) } }
+                    group.addTask {
+                        for body in requests {
+                            let (status, answer) = try await client.postRaw("/api/v1/sync/push", body: body, token: token)
+                            guard status == 200 else {
+                                throw CLIError.failure("a benchmark push was refused (HTTP \(status)): \(String(decoding: answer, as: UTF8.self))")
+                            }
+                        }
+                    }
                 }
                 try await group.waitForAll()
             }
             let merge = seconds(ContinuousClock.now - mergeStart)
+            let merged = try await venue.scanCount(database: database, logger: logger)
+            guard merged == perNode * nodes else {
+                throw CLIError.failure("the merge stored \(merged) scans, expected \(perNode * nodes)")
+            }
             let rawMerge = try await SyncBenchmarkVenue.rawInsertSeconds(rows: perNode * nodes, database: database, logger: logger)
             let conflictCount = try await venue.conflictCount(database: database, logger: logger)
             say("merge of offline scans (\(nodes) nodes pushing batches of \(PushRequest.maximumMutations) at once, conflicts detected):")

@@ -44,12 +44,20 @@ struct ServerCommand: AsyncParsableCommand {
         @Option(help: ArgumentHelp("Auth attempts per minute per address and account.", visibility: .hidden))
         var authAttemptsPerMinute = 5
 
+        @Option(help: "Days the sync change feed keeps a change; a node offline for longer downloads a fresh snapshot.")
+        var syncFeedRetentionDays = 30.0
+
+        @Option(help: ArgumentHelp("Seconds between prunings of the sync change feed.", visibility: .hidden))
+        var syncFeedPruneInterval = 3600.0
+
         func validate() throws {
             guard Logger.Level(rawValue: logLevel) != nil else {
                 throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
             }
             guard (1...65535).contains(port) else { throw ValidationError("--port must be 1 to 65535") }
             guard (4...31).contains(passwordCost) else { throw ValidationError("--password-cost must be 4 to 31") }
+            guard syncFeedRetentionDays > 0 else { throw ValidationError("--sync-feed-retention-days must be positive") }
+            guard syncFeedPruneInterval > 0 else { throw ValidationError("--sync-feed-prune-interval must be positive") }
         }
 
         func run() async throws {
@@ -58,7 +66,8 @@ struct ServerCommand: AsyncParsableCommand {
                 let configuration = ServerConfiguration(
                     host: host, port: port, database: databaseConfiguration, passwordCost: passwordCost,
                     authRateLimit: RateLimitPolicy(attempts: authAttemptsPerMinute, window: 60),
-                    logLevel: Logger.Level(rawValue: logLevel)!)
+                    logLevel: Logger.Level(rawValue: logLevel)!, syncFeedRetention: syncFeedRetentionDays * 24 * 3600,
+                    syncFeedPruneInterval: .seconds(syncFeedPruneInterval))
                 let app = try await buildApplication(configuration, logger: logger)
                 logger.info("HVFLVSPOT server \(HVFLVSPOT.version) listening on http://\(host):\(port)")
                 try await app.runService()

@@ -38,6 +38,39 @@ extension UUID {
         }
     }
 
+    /// Parses the canonical text form in either case (36 characters, hyphens at 8, 13, 18
+    /// and 23) directly — Foundation's parser goes through `sscanf`; `nil` for anything else.
+    public init?(text: String) {
+        var text = text
+        var uuid: uuid_t = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        guard text.withUTF8({ $0.count == 36 && Self.parse($0, into: &uuid) }) else { return nil }
+        self.init(uuid: uuid)
+    }
+
+    private static func parse(_ text: UnsafeBufferPointer<UInt8>, into uuid: inout uuid_t) -> Bool {
+        func nibble(_ character: UInt8) -> UInt8? {
+            switch character {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): character - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): character - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): character - UInt8(ascii: "A") + 10
+            default: nil
+            }
+        }
+        return withUnsafeMutableBytes(of: &uuid) { bytes in
+            var position = 0
+            for index in 0..<16 {
+                if index == 4 || index == 6 || index == 8 || index == 10 {
+                    guard text[position] == UInt8(ascii: "-") else { return false }
+                    position += 1
+                }
+                guard let high = nibble(text[position]), let low = nibble(text[position + 1]) else { return false }
+                bytes[index] = high << 4 | low
+                position += 2
+            }
+            return true
+        }
+    }
+
     /// Reads the 16 bytes at `offset` of `buffer` (network order) without copying them out.
     public init(bytesOf buffer: UnsafeRawBufferPointer, at offset: Int) {
         self.init(uuid: buffer.loadUnaligned(fromByteOffset: offset, as: uuid_t.self))

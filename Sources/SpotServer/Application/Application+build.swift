@@ -34,7 +34,10 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
                 logger: logger)),
             AfterStartup(gate: ready, service: HoldExpiryService(
                 database: database, gateway: services.gateway, interval: configuration.holdExpiryInterval,
-                clock: configuration.clock, logger: logger)))
+                clock: configuration.clock, logger: logger)),
+            AfterStartup(gate: ready, service: SyncFeedPruner(
+                database: database, retention: configuration.syncFeedRetention,
+                interval: configuration.syncFeedPruneInterval, clock: configuration.clock, logger: logger)))
     }
     app.beforeServerStarts {
         logger.info("database", metadata: ["url": "\(configuration.database.redactedDescription)"])

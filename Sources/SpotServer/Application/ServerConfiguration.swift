@@ -19,7 +19,7 @@ public struct ServerConfiguration: Sendable {
     /// How long seats stay held while the buyer pays.
     public var holdDuration: TimeInterval
     /// Whether this process runs the background services (notification dispatcher, job
-    /// runner, hold expiry). Every replica may: they share work through PostgreSQL.
+    /// runner, hold expiry, sync feed pruning). Every replica may: they share work through PostgreSQL.
     public var runsBackgroundServices: Bool
     public var notificationPolicy: WorkerPolicy
     public var jobPolicy: WorkerPolicy
@@ -28,6 +28,10 @@ public struct ServerConfiguration: Sendable {
     /// A node whose wall clock differs from the server's by more than this (milliseconds)
     /// is flagged, and so are the scans it pushes.
     public var clockSkewBoundMilliseconds: Int64
+    /// How long the sync change feed keeps a row; a node offline for longer bootstraps again.
+    public var syncFeedRetention: TimeInterval
+    /// How often the feed is pruned.
+    public var syncFeedPruneInterval: Duration
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, database: DatabaseConfiguration, maximumConnections: Int = 20,
@@ -35,7 +39,8 @@ public struct ServerConfiguration: Sendable {
         passwordCost: UInt8 = 12, authRateLimit: RateLimitPolicy = .authentication, clock: ServerClock = .system,
         logLevel: Logger.Level = .info, holdDuration: TimeInterval = 10 * 60, runsBackgroundServices: Bool = true,
         notificationPolicy: WorkerPolicy = WorkerPolicy(), jobPolicy: WorkerPolicy = WorkerPolicy(),
-        holdExpiryInterval: Duration = .seconds(15), clockSkewBoundMilliseconds: Int64 = 5_000
+        holdExpiryInterval: Duration = .seconds(15), clockSkewBoundMilliseconds: Int64 = 5_000,
+        syncFeedRetention: TimeInterval = 30 * 24 * 3600, syncFeedPruneInterval: Duration = .seconds(3600)
     ) {
         self.host = host
         self.port = port
@@ -52,5 +57,7 @@ public struct ServerConfiguration: Sendable {
         self.jobPolicy = jobPolicy
         self.holdExpiryInterval = holdExpiryInterval
         self.clockSkewBoundMilliseconds = clockSkewBoundMilliseconds
+        self.syncFeedRetention = syncFeedRetention
+        self.syncFeedPruneInterval = syncFeedPruneInterval
     }
 }

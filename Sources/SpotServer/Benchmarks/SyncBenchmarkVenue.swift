@@ -140,6 +140,13 @@ public struct SyncBenchmarkVenue: Sendable {
         return ids
     }
 
+    /// Scans stored for the venue's event.
+    public func scanCount(database: Database, logger: Logger) async throws -> Int {
+        let rows = try await database.query("SELECT count(*)::int FROM scans WHERE event_id = \(eventID)", logger: logger)
+        for try await value in rows.decode(Int.self) { return value }
+        return 0
+    }
+
     /// Conflicts recorded for the venue's event.
     public func conflictCount(database: Database, logger: Logger) async throws -> Int {
         let rows = try await database.query(

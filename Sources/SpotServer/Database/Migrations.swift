@@ -5,5 +5,6 @@ public enum Migrations {
         searchWords,
         commerce,
         venueNodes,
+        syncFeedRetention,
     ]
 }

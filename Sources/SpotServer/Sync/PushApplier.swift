@@ -101,7 +101,7 @@ struct PushApplier: Sendable {
                     INSERT INTO node_mutations (node_id, mutation_id, kind, entity_id, status, error_code, error_message, applied_at)
                     SELECT \(node.id), m.id, m.kind, nullif(m.entity, '')::uuid, m.status, nullif(m.code, ''),
                            nullif(m.message, ''), \(now)
-                    FROM unnest(\(log.map(\.id)), \(log.map(\.kind)), \(log.map { $0.entity?.uuidString ?? "" }),
+                    FROM unnest(\(log.map(\.id)), \(log.map(\.kind)), \(log.map { $0.entity?.lowercasedText ?? "" }),
                                 \(log.map(\.status)), \(log.map { $0.code ?? "" }), \(log.map { $0.message ?? "" }))
                          AS m(id, kind, entity, status, code, message)
                     """, logger: logger)
@@ -178,11 +178,13 @@ struct PushApplier: Sendable {
         var new = Set<UUID>()
         for try await id in inserted.decode(UUID.self) { new.insert(id) }
         let admitted = values.filter { new.contains($0.id) && $0.verdict == "ok" && $0.direction == "entry" }
+        // Scans that a conflict was recorded (or re-decided) for, by the statements below.
+        var conflicted = Set<UUID>()
         if !admitted.isEmpty {
             let tickets = Array(Set(admitted.map(\.ticketID)))
             // Duplicate admissions (single-entry events): the admission is the accepted entry
             // with the smallest (HLC, node id, scan id); every other one is a conflict.
-            try await connection.query(
+            let duplicates = try await connection.query(
                 """
                 INSERT INTO conflicts (id, kind, event_id, node_id, ticket_id, scan_id, admitted_scan_id, created_at)
                 SELECT gen_random_uuid(), 'duplicate_admission', r.event_id, r.node_id, r.ticket_id, r.id, r.first, \(now)
@@ -196,9 +198,11 @@ struct PushApplier: Sendable {
                 WHERE r.id <> r.first
                 ON CONFLICT (kind, scan_id) DO UPDATE SET admitted_scan_id = EXCLUDED.admitted_scan_id
                     WHERE conflicts.admitted_scan_id IS DISTINCT FROM EXCLUDED.admitted_scan_id
+                RETURNING scan_id
                 """, logger: logger)
+            for try await id in duplicates.decode(UUID.self) { conflicted.insert(id) }
             // Admitted offline after a central revocation the node had not heard of yet.
-            try await connection.query(
+            let revoked = try await connection.query(
                 """
                 INSERT INTO conflicts (id, kind, event_id, node_id, ticket_id, scan_id, created_at)
                 SELECT gen_random_uuid(), 'admitted_after_revocation', s.event_id, s.node_id, s.ticket_id, s.id, \(now)
@@ -208,10 +212,14 @@ struct PushApplier: Sendable {
                               WHERE r.ticket_id = s.ticket_id AND r.issue_version >= s.issue_version
                                 AND r.created_at <= s.scanned_at)
                 ON CONFLICT (kind, scan_id) DO NOTHING
+                RETURNING scan_id
                 """, logger: logger)
+            for try await id in revoked.decode(UUID.self) { conflicted.insert(id) }
         }
-        let conflicts = new.isEmpty ? [] : try await SyncEntities.conflicts(
-            ids: nil, events: nil, facts: Array(new), on: connection, logger: logger)
+        // A new scan's conflicts were all written just now: look up only those.
+        let facts = Array(conflicted.intersection(new))
+        let conflicts = facts.isEmpty ? [] : try await SyncEntities.conflicts(
+            ids: nil, events: nil, facts: facts, on: connection, logger: logger)
         let byScan = Dictionary(grouping: conflicts, by: { $0.scanID })
         return scans.map { id, scan in
             guard new.contains(scan.id) else { return (id, scan.id, .duplicate, []) }

@@ -95,6 +95,13 @@ struct SyncService: Sendable {
         }
         guard request.outboxDepth >= 0 else { throw APIError.validation("outbox_depth", "must not be negative") }
         return try await database.withTransaction(logger: logger) { connection in
+            if let horizon = try await SyncFeedPruner.horizon(of: node.venueID, on: connection, logger: logger),
+                cursor < horizon
+            {
+                throw APIError(
+                    .gone, code: "cursor_expired",
+                    message: "The change feed no longer reaches back to this cursor: bootstrap from a snapshot.")
+            }
             try await recordContact(
                 node, clock: request.clock, version: version, outboxDepth: request.outboxDepth, pulled: true,
                 on: connection, now: now, logger: logger)
