@@ -28,6 +28,25 @@ struct TicketVerifierTests {
         #expect(result.verdict.signal == .red)
     }
 
+    @Test("A payload prepared under one trust store is re-checked under another; a forged one stays refused")
+    func preparedTickets() {
+        let good = Fixture.ticket().text
+        let knows = Fixture.verifier()
+        let knowsNothing = Fixture.verifier(keys: [IssuerKey(publicKey: Fixture.key(2).publicKey)])
+        // Prepared where the key is known, verified where it is not: unknown key.
+        #expect(knowsNothing.verify(knows.prepare(good), at: Fixture.now, revocations: noRevocations, scans: noScans).verdict
+            == .unknownKey(Fixture.key(1).keyID))
+        // Prepared where the key is unknown (nothing verified), verified where it is known: checked then, admitted.
+        #expect(knows.verify(knowsNothing.prepare(good), at: Fixture.now, revocations: noRevocations, scans: noScans).verdict == .ok)
+        #expect(knows.verify(knows.prepare(good), at: Fixture.now, revocations: noRevocations, scans: noScans).verdict == .ok)
+        var bytes = Fixture.ticket().bytes
+        bytes[30] ^= 0xFF
+        let forged = Base45.encode(bytes)
+        #expect(knows.verify(knows.prepare(forged), at: Fixture.now, revocations: noRevocations, scans: noScans).verdict
+            == .invalidSignature)
+        #expect(knows.prepare("not a ticket").ticket == nil)
+    }
+
     @Test("already_admitted says when, at which gate and which node")
     func alreadyAdmitted() {
         let admittedAt: Int64 = 1_796_499_000_000

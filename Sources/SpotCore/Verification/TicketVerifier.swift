@@ -20,24 +20,48 @@ public struct TicketVerifier: Sendable {
         revocations: some RevocationLookup,
         scans: some ScanHistory
     ) -> VerificationResult {
+        verify(prepare(payload), direction: direction, at: now, revocations: revocations, scans: scans)
+    }
+
+    /// Decodes `payload` and checks its signature against this verifier's trust store: the
+    /// costly, state-free part of a verdict (one Ed25519 verification), which a caller may run
+    /// concurrently before taking the lock that serializes the rest.
+    public func prepare(_ payload: String) -> PreparedTicket {
+        let decoded = Result { () throws(TicketDecodingError) in try SignedTicket(text: payload) }
+        var verifiedKey: Data?
+        if case .success(let ticket) = decoded, let signer = trust.signer(for: ticket.keyID),
+            ticket.isSigned(by: signer.publicKey)
+        {
+            verifiedKey = signer.publicKey.rawRepresentation
+        }
+        return PreparedTicket(decoded: decoded, verifiedKey: verifiedKey)
+    }
+
+    /// The verdict for a prepared payload. A signature checked against the same public key is
+    /// not checked again; one prepared under another trust store is.
+    public func verify(
+        _ prepared: PreparedTicket,
+        direction: ScanDirection = .entry,
+        at now: Date,
+        revocations: some RevocationLookup,
+        scans: some ScanHistory
+    ) -> VerificationResult {
         func refuse(_ verdict: Verdict, _ ticket: SignedTicket? = nil) -> VerificationResult {
             VerificationResult(verdict: verdict, direction: direction, ticket: ticket)
         }
 
         // 1–3. Text, version and structure.
         let ticket: SignedTicket
-        do throws(TicketDecodingError) {
-            ticket = try SignedTicket(text: payload)
-        } catch {
-            switch error {
-            case .malformed(let reason): return refuse(.malformed(reason))
-            case .unsupportedVersion(let version): return refuse(.unsupportedVersion(version))
-            }
+        switch prepared.decoded {
+        case .success(let decoded): ticket = decoded
+        case .failure(.malformed(let reason)): return refuse(.malformed(reason))
+        case .failure(.unsupportedVersion(let version)): return refuse(.unsupportedVersion(version))
         }
 
         // 4–5. Key and signature.
         guard let signer = trust.signer(for: ticket.keyID) else { return refuse(.unknownKey(ticket.keyID)) }
-        guard ticket.isSigned(by: signer.publicKey) else { return refuse(.invalidSignature) }
+        guard prepared.verifiedKey == signer.publicKey.rawRepresentation || ticket.isSigned(by: signer.publicKey)
+        else { return refuse(.invalidSignature) }
         let claims = ticket.claims
 
         // 6. The signer is still trusted for this ticket.
@@ -91,4 +115,15 @@ public struct TicketVerifier: Sendable {
         }
         return VerificationResult(verdict: .ok, direction: direction, ticket: ticket)
     }
+}
+
+/// A payload decoded and its signature checked (``TicketVerifier/prepare(_:)``), awaiting
+/// the state-dependent rest of the verdict.
+public struct PreparedTicket: Sendable {
+    let decoded: Result<SignedTicket, TicketDecodingError>
+    /// The raw public key the signature verified against, if it did.
+    let verifiedKey: Data?
+
+    /// The decoded ticket, if the payload is one.
+    public var ticket: SignedTicket? { try? decoded.get() }
 }

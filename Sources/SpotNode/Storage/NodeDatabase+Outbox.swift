@@ -15,7 +15,8 @@ extension NodeDatabase {
             case .sale(let sale): ("sale", try SyncJSON.encoder.encode(sale))
             case .release(let release): ("release", try SyncJSON.encoder.encode(release))
             }
-        try OutboxRow(mutationID: nil, kind: kind, body: String(decoding: json, as: UTF8.self), createdAt: now).insert(db)
+        try db.cachedStatement(sql: "INSERT INTO outbox (kind, body, created_at) VALUES (?, ?, ?)")
+            .execute(arguments: [kind, String(decoding: json, as: UTF8.self), now.timeIntervalSince1970])
         return db.lastInsertedRowID
     }
 

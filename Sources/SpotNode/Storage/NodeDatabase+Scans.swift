@@ -18,51 +18,72 @@ extension NodeDatabase {
 
     /// Checks `payload` at `gate` and records the scan (admitted or not) and its outbox entry.
     public func recordScan(payload: String, gate: String, direction: ScanDirection, now: Date) throws -> ScanOutcome {
-        try writer.write { db in try recordScan(payload: payload, gate: gate, direction: direction, now: now, db) }
+        try writer.write { db in
+            try recordScan(payload: payload, prepared: nil, gate: gate, direction: direction, now: now, db)
+        }
     }
 
-    /// ``recordScan(payload:gate:direction:now:)`` without blocking a thread of the
-    /// concurrency pool while another scan holds the writer (the node's HTTP handlers use this).
+    /// ``recordScan(payload:gate:direction:now:)`` for the node's HTTP handlers: the payload's
+    /// signature is checked before the writer is taken (concurrently with other scans), and the
+    /// writer is awaited without blocking a thread of the concurrency pool.
     public func recordScan(payload: String, gate: String, direction: ScanDirection, now: Date) async throws -> ScanOutcome {
-        try await writer.write { db in try recordScan(payload: payload, gate: gate, direction: direction, now: now, db) }
+        let prepared = verifierCache.latest.map { TicketVerifier(trust: $0.trust, gate: GatePolicy(gate: gate, events: nil)).prepare(payload) }
+        return try await writer.write { db in
+            try recordScan(payload: payload, prepared: prepared, gate: gate, direction: direction, now: now, db)
+        }
     }
 
+    /// The verdict and the writes, in the writer's transaction. Statements are cached: a
+    /// scan holds the node's only writer, so every microsecond here limits scans per second.
     private func recordScan(
-        payload: String, gate: String, direction: ScanDirection, now: Date, _ db: GRDB.Database
+        payload: String, prepared: PreparedTicket?, gate: String, direction: ScanDirection, now: Date, _ db: GRDB.Database
     ) throws -> ScanOutcome {
         let identity = try identityCache.identity { try Self.identity(db) }
-        var state = try Self.state(db)
-        let context = try verifierCache.context(version: state.replicaVersion) {
+        guard let state = try Row.fetchOne(db.cachedStatement(sql: "SELECT replica_version, hlc FROM sync_state WHERE id = 1"))
+        else { throw NodeDatabaseError.notEnrolled }
+        let context = try verifierCache.context(version: state["replica_version"]) {
             try Self.verifierContext(db, venueID: identity.venueID)
-        }
-        let claims = (try? SignedTicket(text: payload))?.claims
-        var revocations = RevocationList()
-        var ledger = ScanLedger()
-        if let claims {
-            if let row = try RevocationRow.fetchOne(db, key: claims.ticketID.text),
-                let reason = RevocationReason(rawValue: row.reason), let version = UInt32(exactly: row.issueVersion)
-            {
-                revocations.insert(Revocation(ticketID: claims.ticketID, issueVersion: version, reason: reason))
-            }
-            let scans = try ScanRow.filter(Column("ticket_id") == claims.ticketID.text && Column("verdict") == "ok")
-                .fetchAll(db)
-            for scan in scans { ledger.record(try scan.scanRecord()) }
         }
         let verifier = TicketVerifier(
             trust: context.trust, gate: GatePolicy(gate: gate, venueID: context.venueID, events: context.admissions))
-        let result = verifier.verify(payload, direction: direction, at: now, revocations: revocations, scans: ledger)
+        let ticket = prepared ?? verifier.prepare(payload)
+        let claims = ticket.ticket?.claims
+        var revocations = RevocationList()
+        var ledger = ScanLedger()
+        if let claims {
+            let ticketID = claims.ticketID.text
+            if let row = try Row.fetchOne(
+                db.cachedStatement(sql: "SELECT issue_version, reason FROM revocations WHERE ticket_id = ?"), arguments: [ticketID]),
+                let reason = RevocationReason(rawValue: row["reason"]), let version = UInt32(exactly: row["issue_version"] as Int64)
+            {
+                revocations.insert(Revocation(ticketID: claims.ticketID, issueVersion: version, reason: reason))
+            }
+            let scans = try ScanRow.fetchAll(
+                db.cachedStatement(sql: "SELECT * FROM scans WHERE ticket_id = ? AND verdict = 'ok'"), arguments: [ticketID])
+            for scan in scans { ledger.record(try scan.scanRecord()) }
+        }
+        let result = verifier.verify(ticket, direction: direction, at: now, revocations: revocations, scans: ledger)
         guard let claims, context.eventIDs.contains(claims.eventID) else {
             return ScanOutcome(result: result, scan: nil, conflicts: [])
         }
-        let hlc = Self.tick(&state, now: now)
+        var clock = HybridLogicalClock(last: HLCTimestamp(packed: UInt64(bitPattern: state["hlc"])))
+        let hlc = clock.now(physicalMilliseconds: Int64((now.timeIntervalSince1970 * 1000).rounded(.down)))
         var generator = SystemRandomNumberGenerator()
         let scan = SyncScan(
             id: UUID.version7(unixMilliseconds: hlc.wallMilliseconds, using: &generator), ticketID: claims.ticketID,
             issueVersion: claims.issueVersion, eventID: claims.eventID, direction: direction.rawValue, gate: gate,
             nodeID: identity.nodeID, hlc: hlc, verdict: result.verdict.code)
-        try ScanRow(scan).insert(db)
+        let row = ScanRow(scan)
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO scans (id, ticket_id, issue_version, direction, gate, node_id, hlc, verdict, event_id)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """
+        ).execute(arguments: [
+            row.id, row.ticketID, row.issueVersion, row.direction, row.gate, row.nodeID, row.hlc, row.verdict, row.eventID,
+        ])
         try Self.enqueue(.scan(scan), db, now: now)
-        try state.update(db)
+        try db.cachedStatement(sql: "UPDATE sync_state SET hlc = ? WHERE id = 1").execute(arguments: [Int64(bitPattern: hlc.packed)])
         return ScanOutcome(result: result, scan: scan, conflicts: try Self.conflicts(ticket: claims.ticketID, db))
     }
 
@@ -81,8 +102,7 @@ extension NodeDatabase {
     }
 
     static func conflicts(ticket: UUID, _ db: GRDB.Database) throws -> [SyncConflict] {
-        try ConflictRow.filter(Column("ticket_id") == ticket.text).fetchAll(db).compactMap { row in
-            try? SyncJSON.decoder.decode(SyncConflict.self, from: Data(row.body.utf8))
-        }
+        try String.fetchAll(db.cachedStatement(sql: "SELECT body FROM conflicts WHERE ticket_id = ?"), arguments: [ticket.text])
+            .compactMap { body in try? SyncJSON.decoder.decode(SyncConflict.self, from: Data(body.utf8)) }
     }
 }

@@ -17,6 +17,9 @@ struct VerifierContext: Sendable {
 final class VerifierCache: Sendable {
     private let cached = Mutex<(version: Int64, context: VerifierContext)?>(nil)
 
+    /// The last context built, whatever its version (for work that re-checks under the current one).
+    var latest: VerifierContext? { cached.withLock { $0?.context } }
+
     func context(version: Int64, build: () throws -> VerifierContext) rethrows -> VerifierContext {
         if let hit = cached.withLock({ $0 }), hit.version == version { return hit.context }
         let context = try build()

@@ -97,6 +97,14 @@ public struct SyncBenchmarkVenue: Sendable {
         }
     }
 
+    /// Vacuums what ``prepare(tickets:database:now:logger:)`` deleted, so autovacuum does not
+    /// wake up in the middle of a measurement (VACUUM cannot run inside a transaction).
+    public func settle(database: Database, logger: Logger) async throws {
+        try await database.query(
+            "VACUUM (ANALYZE) scans, conflicts, sync_feed, node_mutations, nodes, door_sales, door_tickets, tickets",
+            logger: logger)
+    }
+
     /// Deletes the venue's nodes and everything they pushed or were granted, and its feed.
     private static func forgetEarlierRuns(
         venue: UUID, event: UUID, on connection: PostgresConnection, logger: Logger
