@@ -12,7 +12,9 @@ SPOT_SYSTEM_PACKAGES=(
   librsvg2-bin         # rsvg-convert: rasterizes SVG QR codes in the tests
   postgresql-15        # the central server's database (a throwaway cluster for the tests)
   postgresql-contrib   # pg_trgm for fuzzy search
-  python3-venv         # the tests' Python tools (OpenAPI validation) in a virtual environment
+  python3-venv         # the tests' Python tools (OpenAPI validation, Selenium) in a virtual environment
+  chromium             # the real browser the kiosk tests drive, headless
+  chromium-driver      # chromedriver: WebDriver for that browser
 )
 
 step() { printf '\n==> %s\n' "$*"; }

@@ -120,13 +120,36 @@ struct NodeCommand: AsyncParsableCommand {
         @Option(help: ArgumentHelp("Mutations per push request (1 to 1000).", visibility: .hidden))
         var pushBatchSize = 500
 
+        @Option(help: ArgumentHelp(
+            "The kiosk web app's folder (env SPOT_KIOSK_DIR; default: Kiosk/ in the working directory or the source tree).",
+            valueName: "DIR"))
+        var kiosk: String?
+
         func validate() throws {
+            if let kiosk, !FileManager.default.fileExists(atPath: kiosk + "/index.html") {
+                throw ValidationError("--kiosk \(kiosk) holds no index.html")
+            }
             guard (1...PushRequest.maximumMutations).contains(pushBatchSize) else {
                 throw ValidationError("--push-batch-size must be 1 to \(PushRequest.maximumMutations)")
             }
             guard (1...65535).contains(port) else { throw ValidationError("--port must be 1 to 65535") }
             guard syncInterval >= 0.1, syncInterval <= 86_400 else { throw ValidationError("--sync-interval must be 0.1 to 86400") }
             guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level is not a log level") }
+        }
+
+        /// `--kiosk`, else `SPOT_KIOSK_DIR`, else `Kiosk/` here or in the source tree the binary was built in.
+        var kioskDirectory: String? {
+            if let kiosk { return kiosk }
+            // The source tree: a few folders above .build/<configuration>/spot.
+            var folder = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+            var candidates = [
+                ProcessInfo.processInfo.environment["SPOT_KIOSK_DIR"], FileManager.default.currentDirectoryPath + "/Kiosk",
+            ]
+            for _ in 0..<4 {
+                folder = folder.deletingLastPathComponent()
+                candidates.append(folder.appendingPathComponent("Kiosk").path)
+            }
+            return candidates.compactMap { $0 }.first { FileManager.default.fileExists(atPath: $0 + "/index.html") }
         }
 
         func run() async throws {
@@ -142,9 +165,14 @@ struct NodeCommand: AsyncParsableCommand {
                 database: database,
                 configuration: NodeConfiguration(
                     host: host, port: port, syncInterval: .milliseconds(Int64(syncInterval * 1000)),
-                    pushBatchSize: pushBatchSize),
+                    pushBatchSize: pushBatchSize, kioskDirectory: kioskDirectory),
                 logger: logger)
             logger.info("HVFLVSPOT node \(identity.name) for \(identity.venueName) listening on http://\(host):\(port)")
+            if kioskDirectory != nil {
+                logger.info("kiosk: http://\(host):\(port)/kiosk/")
+            } else {
+                logger.warning("no kiosk folder found (pass --kiosk DIR): serving the API only")
+            }
             try await app.runService()
         }
     }

@@ -10,12 +10,18 @@ public struct NodeConfiguration: Sendable {
     public var syncInterval: Duration
     /// Mutations per push request.
     public var pushBatchSize: Int
+    /// The kiosk web app's folder (`Kiosk/`), served at `/kiosk/`; nil serves the API only.
+    public var kioskDirectory: String?
 
-    public init(host: String = "127.0.0.1", port: Int = 8081, syncInterval: Duration = .seconds(10), pushBatchSize: Int = 500) {
+    public init(
+        host: String = "127.0.0.1", port: Int = 8081, syncInterval: Duration = .seconds(10), pushBatchSize: Int = 500,
+        kioskDirectory: String? = nil
+    ) {
         self.host = host
         self.port = port
         self.syncInterval = syncInterval
         self.pushBatchSize = pushBatchSize
+        self.kioskDirectory = kioskDirectory
     }
 }
 
@@ -29,6 +35,13 @@ public func buildNodeApplication(
     engine.pushBatchSize = configuration.pushBatchSize
     let trigger = SyncTrigger()
     let router = Router(context: NodeRequestContext.self)
+    if let kiosk = configuration.kioskDirectory {
+        // Static files only, from the node itself: the kiosk works with the internet down.
+        router.add(middleware: FileMiddleware(
+            kiosk, urlBasePath: "/kiosk", cacheControl: .init([(MediaType(type: .any), [.noCache])]), searchForIndexHtml: true,
+            logger: logger))
+        router.get("/") { _, _ in Response.redirect(to: "/kiosk/") }
+    }
     router.get("/health") { _, _ in "ok" }
     NodeController(database: database, engine: engine, trigger: trigger, now: { Date() })
         .addRoutes(to: router.group("api/v1"))
