@@ -201,9 +201,14 @@ extension NodeDatabase {
 
     /// The next reading of the node's hybrid logical clock, persisted with the caller's transaction.
     static func tick(_ state: inout SyncStateRow, now: Date) -> HLCTimestamp {
-        var clock = HybridLogicalClock(last: HLCTimestamp(packed: UInt64(bitPattern: state.hlc)))
-        let reading = clock.now(physicalMilliseconds: Int64((now.timeIntervalSince1970 * 1000).rounded(.down)))
+        let reading = tick(after: state.hlc, now: now)
         state.hlc = Int64(bitPattern: reading.packed)
         return reading
+    }
+
+    /// The clock's next reading after the stored (packed) one.
+    static func tick(after stored: Int64, now: Date) -> HLCTimestamp {
+        var clock = HybridLogicalClock(last: HLCTimestamp(packed: UInt64(bitPattern: stored)))
+        return clock.now(physicalMilliseconds: Int64((now.timeIntervalSince1970 * 1000).rounded(.down)))
     }
 }

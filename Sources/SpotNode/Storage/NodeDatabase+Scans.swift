@@ -66,8 +66,7 @@ extension NodeDatabase {
         guard let claims, context.eventIDs.contains(claims.eventID) else {
             return ScanOutcome(result: result, scan: nil, conflicts: [])
         }
-        var clock = HybridLogicalClock(last: HLCTimestamp(packed: UInt64(bitPattern: state["hlc"])))
-        let hlc = clock.now(physicalMilliseconds: Int64((now.timeIntervalSince1970 * 1000).rounded(.down)))
+        let hlc = Self.tick(after: state["hlc"], now: now)
         var generator = SystemRandomNumberGenerator()
         let scan = SyncScan(
             id: UUID.version7(unixMilliseconds: hlc.wallMilliseconds, using: &generator), ticketID: claims.ticketID,
