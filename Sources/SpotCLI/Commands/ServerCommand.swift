@@ -56,8 +56,12 @@ struct ServerCommand: AsyncParsableCommand {
             }
             guard (1...65535).contains(port) else { throw ValidationError("--port must be 1 to 65535") }
             guard (4...31).contains(passwordCost) else { throw ValidationError("--password-cost must be 4 to 31") }
-            guard syncFeedRetentionDays > 0 else { throw ValidationError("--sync-feed-retention-days must be positive") }
-            guard syncFeedPruneInterval > 0 else { throw ValidationError("--sync-feed-prune-interval must be positive") }
+            guard syncFeedRetentionDays > 0, syncFeedRetentionDays <= 3650 else {
+                throw ValidationError("--sync-feed-retention-days must be more than 0 and at most 3650")
+            }
+            guard syncFeedPruneInterval >= 0.1, syncFeedPruneInterval <= 86_400 else {
+                throw ValidationError("--sync-feed-prune-interval must be 0.1 to 86400 seconds")
+            }
         }
 
         func run() async throws {

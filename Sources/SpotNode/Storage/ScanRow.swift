@@ -41,12 +41,12 @@ struct ScanRow: Codable, FetchableRecord, PersistableRecord {
     }
 
     init(_ scan: ScanRecord, verdict: String) {
-        id = scan.scanID.uuidString.lowercased()
-        ticketID = scan.ticketID.uuidString.lowercased()
+        id = scan.scanID.text
+        ticketID = scan.ticketID.text
         issueVersion = Int64(scan.issueVersion)
         direction = scan.direction.rawValue
         gate = scan.gate
-        nodeID = scan.nodeID.uuidString.lowercased()
+        nodeID = scan.nodeID.text
         hlc = Int64(bitPattern: scan.at.packed)
         self.verdict = verdict
         eventID = nil
@@ -54,9 +54,8 @@ struct ScanRow: Codable, FetchableRecord, PersistableRecord {
 
     /// The core's view of the row; a row that does not decode is a corrupt database.
     func scanRecord() throws -> ScanRecord {
-        guard let scanID = UUID(uuidString: id), let ticket = UUID(uuidString: ticketID),
-            let node = UUID(uuidString: nodeID), let direction = ScanDirection(rawValue: direction),
-            let version = UInt32(exactly: issueVersion)
+        guard let scanID = UUID(text: id), let ticket = UUID(text: ticketID), let node = UUID(text: nodeID),
+            let direction = ScanDirection(rawValue: direction), let version = UInt32(exactly: issueVersion)
         else { throw NodeDatabaseError.corruptRow(table: Self.databaseTableName, id: id) }
         return ScanRecord(
             scanID: scanID, ticketID: ticket, issueVersion: version, direction: direction, gate: gate,
