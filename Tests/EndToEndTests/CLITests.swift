@@ -172,7 +172,8 @@ struct CLITests {
     func help() async throws {
         for command in [["demo"], ["keys", "generate"], ["keys", "certify"], ["keys", "show"], ["ticket", "issue"],
                         ["ticket", "verify"], ["bench", "verify"], ["bench", "search"], ["vectors"], ["server", "run"],
-                        ["server", "migrate"], ["server", "create-admin"], ["server", "seed"], ["server", "keys", "rotate"]] {
+                        ["server", "migrate"], ["server", "create-admin"], ["server", "seed"], ["server", "keys", "rotate"],
+                        ["node", "enroll"], ["node", "run"], ["node", "pin"]] {
             let result = try await runProcess(try spotBinary(), command + ["--help"])
             #expect(result.status == 0)
             #expect(result.stdout.contains("USAGE: spot \(command.joined(separator: " "))"))

@@ -1,23 +1,37 @@
 import Foundation
+import Logging
+import PostgresNIO
 import SpotCore
 import SpotNode
 import SpotTestSupport
 import Testing
 
-/// The kiosk web app in a real headless Chromium (driven by Tests/Browser/*.py through
-/// WebDriver) against a real server and node. Screenshots are kept in test-artifacts/kiosk.
+/// The kiosk web app in a real headless Chromium (driven by Tests/Browser/kiosk.py through
+/// WebDriver) against a real server and node: sign in, door mode, a door sale whose QR code is
+/// decoded from a screenshot with zbarimg, the server going away and coming back, and the
+/// sign-out after inactivity. Screenshots are kept in test-artifacts/kiosk.
 @Suite("Kiosk in a real browser")
 struct KioskBrowserTests {
-    @Test("Door mode: a valid ticket is green, the same again amber, a forged one red; status bar, counters, touch targets")
-    func doorMode() async throws {
+    static let idleTimeout = 12
+
+    func browser(_ phase: String, _ arguments: [String], url: String, screenshots: URL) async throws -> ProcessResult {
+        try await runProcess(
+            ProcessInfo.processInfo.environment["SPOT_TEST_PYTHON"] ?? "python3",
+            [repositoryRoot.appendingPathComponent("Tests/Browser/kiosk.py").path, phase, "--url", url,
+             "--pin", VenueNodeTests.staffPIN, "--screenshots", screenshots.path] + arguments)
+    }
+
+    @Test("Sign in; green, amber, red; sell two and scan one decoded from a screenshot; offline; drain; idle sign-out")
+    func kiosk() async throws {
         try await TestDatabase.shared.withDatabase { database in
             let directory = try makeTemporaryDirectory("spot-kiosk")
             defer { try? FileManager.default.removeItem(at: directory) }
             let port = try freePort()
-            let server = try await ServerProcess.launch(
-                ["server", "--port", String(port), "--database-url", ServerProcessTests.url(database), "--password-cost", "4"],
-                port: port)
-            let venue = try await VenueNodeTests.venue(server.api, database: database, tickets: 1)
+            let serverArguments = [
+                "server", "--port", String(port), "--database-url", ServerProcessTests.url(database), "--password-cost", "4",
+            ]
+            var server = try await ServerProcess.launch(serverArguments, port: port)
+            let venue = try await VenueNodeTests.venue(server.api, database: database, tickets: 2)
             let data = directory.appendingPathComponent("node").path
             _ = try await VenueNodeTests.enroll(
                 server.api, serverURL: "http://127.0.0.1:\(port)", venue: venue, name: "Door", directory: data, seats: 5)
@@ -25,24 +39,46 @@ struct KioskBrowserTests {
             let nodePort = try freePort()
             let node = try await ServerProcess.launch(
                 ["node", "run", "--data", data, "--port", String(nodePort), "--sync-interval", "0.5",
-                 "--kiosk", repositoryRoot.appendingPathComponent("Kiosk").path],
+                 "--staff-idle-timeout", String(Self.idleTimeout), "--kiosk", repositoryRoot.appendingPathComponent("Kiosk").path],
                 port: nodePort)
+            let url = "http://127.0.0.1:\(nodePort)/kiosk/"
+            let screenshots = try artifactDirectory("kiosk")
 
             var forged = try SignedTicket(text: venue.tickets[0].payload).bytes
             forged[forged.count - 1] ^= 0xFF
-            let screenshots = try artifactDirectory("kiosk")
-            let result = try await runProcess(
-                ProcessInfo.processInfo.environment["SPOT_TEST_PYTHON"] ?? "python3",
-                [repositoryRoot.appendingPathComponent("Tests/Browser/kiosk_door.py").path,
-                 "--url", "http://127.0.0.1:\(nodePort)/kiosk/", "--valid", venue.tickets[0].payload,
-                 "--forged", Base45.encode(forged), "--screenshots", screenshots.path])
-            #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)\n\(node.log)")
-            #expect(result.stdout.contains("all kiosk door checks passed"))
-            for name in ["door-green.png", "door-red.png"] {
-                #expect(FileManager.default.fileExists(atPath: screenshots.appendingPathComponent(name).path))
+            let online = try await browser(
+                "online", ["--valid", venue.tickets[0].payload, "--forged", Base45.encode(forged)], url: url,
+                screenshots: screenshots)
+            #expect(online.status == 0, "\(online.stdout)\n\(online.stderr)\n\(node.log)")
+            #expect(online.stdout.contains("all kiosk online checks passed"))
+            // The browser's scans and sale went through the node: two tickets admitted, one sale of two.
+            let nodeDatabase = try NodeDatabase.open(path: data + "/node.sqlite")
+            #expect(try nodeDatabase.admittedTickets().count == 2)
+            #expect(try nodeDatabase.status().doorSales == 1)
+
+            #expect(try await server.stop() == 0)
+            let offline = try await browser("offline", ["--valid", venue.tickets[1].payload], url: url, screenshots: screenshots)
+            #expect(offline.status == 0, "\(offline.stdout)\n\(offline.stderr)\n\(node.log)")
+            #expect(try nodeDatabase.status().outboxDepth >= 2)
+
+            server = try await ServerProcess.launch(serverArguments, port: port)
+            let reconnect = try await browser(
+                "reconnect", ["--idle", String(Self.idleTimeout)], url: url, screenshots: screenshots)
+            #expect(reconnect.status == 0, "\(reconnect.stdout)\n\(reconnect.stderr)\n\(node.log)")
+            // Everything the kiosk did is on the server exactly once.
+            try await TestDatabase.withClient(database, logger: Logger(label: "e2e")) { client in
+                let rows = try await client.query(
+                    "SELECT (SELECT count(*)::int FROM scans), (SELECT count(*)::int FROM door_sales), (SELECT count(*)::int FROM door_tickets)",
+                    logger: Logger(label: "e2e"))
+                for try await (scans, sales, tickets) in rows.decode((Int, Int, Int).self) {
+                    #expect(scans == 5, "three admissions, a duplicate and a forgery")
+                    #expect(sales == 2)
+                    #expect(tickets == 3)
+                }
             }
-            // The browser's scans went through the node: the ticket is admitted there once.
-            #expect(try NodeDatabase.open(path: data + "/node.sqlite").admittedTickets().count == 1)
+            for name in ["door-green.png", "door-red.png", "sale-form.png", "sale-qr.png", "offline.png"] {
+                #expect(FileManager.default.fileExists(atPath: screenshots.appendingPathComponent(name).path), "\(name)")
+            }
             for process in [node, server] { #expect(try await process.stop() == 0) }
         }
     }

@@ -73,7 +73,7 @@ struct VenueNodeTests {
         let code = try await api.post(
             "/api/v1/venues/\(venue.venue)/enrollment-codes", ["name": name], token: venue.organizer).json["code"].string!
         let enrolled = try await runProcess(
-            try spotBinary(), ["node", "enroll", "--server", serverURL, "--code", code, "--data", directory])
+            try spotBinary(), ["node", "enroll", "--server", serverURL, "--code", code, "--data", directory, "--pin", staffPIN])
         #expect(enrolled.status == 0, "\(enrolled.stderr)")
         let status = try await runProcess(try spotBinary(), ["node", "status", "--data", directory, "--json"])
         let node = try #require(JSON(try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)))["node_id"].string)
@@ -88,8 +88,18 @@ struct VenueNodeTests {
         #expect(result.status == 0, "\(result.stderr)")
     }
 
-    static func scan(_ node: ServerProcess, _ payload: String, gate: String) async throws -> JSON {
-        let response = try await node.api.post("/api/v1/scans", ["payload": payload, "gate": gate])
+    /// The staff PIN every test node is enrolled with.
+    static let staffPIN = "2468"
+
+    /// Signs door staff in to a running node: a client sending the session's token.
+    static func staff(_ node: ServerProcess) async throws -> APIClient {
+        let session = try await node.api.post("/api/v1/session", ["pin": staffPIN])
+        #expect(session.status == 201, "\(session.text)")
+        return node.api.authorized(try #require(session.json["token"].string))
+    }
+
+    static func scan(_ api: APIClient, _ payload: String, gate: String) async throws -> JSON {
+        let response = try await api.post("/api/v1/scans", ["payload": payload, "gate": gate])
         #expect(response.status == 200, "\(response.text)")
         return response.json
     }
@@ -131,36 +141,52 @@ struct VenueNodeTests {
                 ["node", "run", "--data", dirA, "--port", String(portA), "--sync-interval", "0.5"], port: portA)
             let nodeB = try await ServerProcess.launch(
                 ["node", "run", "--data", dirB, "--port", String(portB), "--sync-interval", "0.5"], port: portB)
+            let staffA = try await Self.staff(nodeA)
+            let staffB = try await Self.staff(nodeB)
             let t = venue.tickets
-            #expect(try await Self.scan(nodeA, t[0].payload, gate: "A")["verdict"].string == "revoked")
-            #expect(try await Self.scan(nodeA, t[1].payload, gate: "A")["verdict"].string == "ok")
-            #expect(try await Self.scan(nodeA, t[2].payload, gate: "A")["verdict"].string == "ok")
+            // Scans and sales need a staff session (the outbox counts below prove the refused ones wrote nothing).
+            let anonymous = try await nodeA.api.post("/api/v1/scans", ["payload": t[1].payload, "gate": "A"])
+            #expect(anonymous.status == 401 && anonymous.json["error"]["code"].string == "sign_in_required")
+            let forgedToken = try await nodeA.api.authorized("forged").post(
+                "/api/v1/sales", ["ticket_type_id": venue.ticketType, "quantity": 1, "payment_method": "cash"])
+            #expect(forgedToken.status == 401)
+            let wrongPIN = try await nodeA.api.post("/api/v1/session", ["pin": "0000"])
+            #expect(wrongPIN.status == 401 && wrongPIN.json["error"]["code"].string == "wrong_pin")
+            #expect(try await nodeA.api.post("/api/v1/session", ["pin": "12"]).status == 401)
+            #expect(try await nodeA.api.post("/api/v1/session", ["code": "2468"]).status == 422)
+            #expect(try await staffA.get("/api/v1/session").json["idle_timeout_seconds"].int == 300)
+            #expect(try await Self.scan(staffA, t[0].payload, gate: "A")["verdict"].string == "revoked")
+            #expect(try await Self.scan(staffA, t[1].payload, gate: "A")["verdict"].string == "ok")
+            #expect(try await Self.scan(staffA, t[2].payload, gate: "A")["verdict"].string == "ok")
             try await Task.sleep(for: .milliseconds(20))
-            #expect(try await Self.scan(nodeB, t[2].payload, gate: "B")["verdict"].string == "ok")
-            let again = try await Self.scan(nodeA, t[2].payload, gate: "A2")
+            #expect(try await Self.scan(staffB, t[2].payload, gate: "B")["verdict"].string == "ok")
+            let again = try await Self.scan(staffA, t[2].payload, gate: "A2")
             #expect(again["verdict"].string == "already_admitted")
             #expect(again["admitted_gate"].string == "A")
-            #expect(try await Self.scan(nodeB, t[3].payload, gate: "B")["verdict"].string == "ok")
-            #expect(try await Self.scan(nodeB, "NOT-A-TICKET", gate: "B")["signal"].string == "red")
+            #expect(try await Self.scan(staffB, t[3].payload, gate: "B")["verdict"].string == "ok")
+            #expect(try await Self.scan(staffB, "NOT-A-TICKET", gate: "B")["signal"].string == "red")
             // Door sales on both nodes, offline; a ticket sold at A is valid at B.
-            let saleA = try await nodeA.api.post(
+            let saleA = try await staffA.post(
                 "/api/v1/sales", ["ticket_type_id": venue.ticketType, "quantity": 2, "payment_method": "cash"])
             #expect(saleA.status == 201, "\(saleA.text)")
-            let saleB = try await nodeB.api.post(
+            let saleB = try await staffB.post(
                 "/api/v1/sales", ["ticket_type_id": venue.ticketType, "quantity": 1, "payment_method": "card_present"])
             #expect(saleB.status == 201, "\(saleB.text)")
             let soldAtA = try #require(saleA.json["tickets"].array.first?["payload"].string)
-            #expect(try await Self.scan(nodeB, soldAtA, gate: "B")["verdict"].string == "ok")
-            let tooMany = try await nodeA.api.post(
+            #expect(try await Self.scan(staffB, soldAtA, gate: "B")["verdict"].string == "ok")
+            // Signing out ends the session at once.
+            #expect(try await staffB.delete("/api/v1/session").status == 204)
+            #expect(try await staffB.post("/api/v1/scans", ["payload": t[3].payload, "gate": "B"]).status == 401)
+            let tooMany = try await staffA.post(
                 "/api/v1/sales", ["ticket_type_id": venue.ticketType, "quantity": 4, "payment_method": "cash"])
             #expect(tooMany.status == 409)
             #expect(tooMany.errorCode == "allotment_exhausted")
             // Bad input gets a clear error and sells nothing.
-            let badType = try await nodeA.api.post(
+            let badType = try await staffA.post(
                 "/api/v1/sales", ["ticket_type_id": "not-a-uuid", "quantity": 1, "payment_method": "cash"])
             #expect(badType.status == 422)
             #expect(badType.json["error"]["message"].string == "ticket_type_id has the wrong type or format")
-            let garbage = try await nodeA.api.send(.POST, "/api/v1/sales", body: Data("{".utf8))
+            let garbage = try await staffA.send(.POST, "/api/v1/sales", body: Data("{".utf8))
             #expect(garbage.errorCode == "invalid_json")
             // 4 scans and a sale wait in A's outbox; the status says it is offline.
             var offline = try await nodeA.api.get("/api/v1/status")
@@ -291,14 +317,15 @@ struct VenueNodeTests {
                 "node", "run", "--data", data, "--port", String(nodePort), "--sync-interval", "0.2", "--push-batch-size", "5",
             ]
             var node = try await ServerProcess.launch(nodeArguments, port: nodePort)
+            let staff = try await Self.staff(node)
             // Offline: 60 sales, each ticket scanned once — 120 facts in the outbox.
             var sold: [String] = []
             for _ in 0..<60 {
-                let sale = try await node.api.post(
+                let sale = try await staff.post(
                     "/api/v1/sales", ["ticket_type_id": venue.ticketType, "quantity": 1, "payment_method": "cash"])
                 #expect(sale.status == 201)
                 let payload = try #require(sale.json["tickets"].array.first?["payload"].string)
-                #expect(try await Self.scan(node, payload, gate: "Main")["verdict"].string == "ok")
+                #expect(try await Self.scan(staff, payload, gate: "Main")["verdict"].string == "ok")
                 sold.append(try #require(sale.json["sale_id"].string))
             }
             // The server returns; once part of the outbox has reached it, the node is killed mid-push.
@@ -312,7 +339,7 @@ struct VenueNodeTests {
                 }
             }
             // (The node backed off while the server was away; ask it to sync now.)
-            #expect(try await node.api.post("/api/v1/sync").status == 202)
+            #expect(try await staff.post("/api/v1/sync").status == 202)
             var pushed = 0
             for _ in 0..<1000 where pushed == 0 {
                 pushed = try await serverCount("SELECT count(*)::int FROM node_mutations")
@@ -323,6 +350,7 @@ struct VenueNodeTests {
 
             // Mid-sale: sales in flight when the node is killed again.
             let victim = try await ServerProcess.launch(nodeArguments, port: nodePort)
+            let victimToken = try #require(try await Self.staff(victim).bearerToken)
             let answered = try await withThrowingTaskGroup(of: String?.self) { group in
                 for index in 0..<20 {
                     group.addTask {
@@ -330,7 +358,7 @@ struct VenueNodeTests {
                         // The node's own client: a refused connection fails at once instead of retrying.
                         let body = Data(#"{"ticket_type_id":"\#(venue.ticketType)","quantity":1,"payment_method":"card_present"}"#.utf8)
                         guard let (status, answer) = try? await SyncClient(serverURL: victim.api.baseURL).postRaw(
-                            "/api/v1/sales", body: body, token: nil), status == 201
+                            "/api/v1/sales", body: body, token: victimToken), status == 201
                         else { return nil }
                         return JSON(try JSONSerialization.jsonObject(with: answer))["sale_id"].string
                     }

@@ -6,9 +6,18 @@ import NIOHTTP1
 /// A small JSON client for tests against a server on real sockets.
 public struct APIClient: Sendable {
     public let baseURL: String
+    /// Sent as `Authorization: Bearer …` when a call passes no token of its own.
+    public var bearerToken: String?
 
     public init(port: Int, host: String = "127.0.0.1") {
         baseURL = "http://\(host):\(port)"
+    }
+
+    /// This client, sending `token` with every call.
+    public func authorized(_ token: String) -> APIClient {
+        var client = self
+        client.bearerToken = token
+        return client
     }
 
     /// Sends a request; `json` is serialized with JSONSerialization (so tests write plain dictionaries).
@@ -18,7 +27,7 @@ public struct APIClient: Sendable {
     ) async throws -> APIResponse {
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = method
-        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        if let token = token ?? bearerToken { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         let payload = try json.map { try JSONSerialization.data(withJSONObject: $0) } ?? body
         if let payload {

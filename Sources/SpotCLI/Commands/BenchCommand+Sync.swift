@@ -67,7 +67,7 @@ extension BenchCommand {
                     try await withThrowingTaskGroup(of: Void.self) { group in
                         group.addTask { try await server.runService(gracefulShutdownSignals: []) }
                         defer { group.cancelAll() }
-                        try await waitForHealth(port: port)
+                        try await waitUntilHealthy(port: port)
                         try await measure(venue: venue, serverURL: "http://127.0.0.1:\(port)", database: database, logger: logger)
                     }
                 }
@@ -171,7 +171,8 @@ extension BenchCommand {
             let (latencies, elapsed): ([Duration], Double) = try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await app.runService(gracefulShutdownSignals: []) }
                 defer { group.cancelAll() }
-                try await waitForHealth(port: port)
+                try await waitUntilHealthy(port: port)
+                let token = try await Self.signIn(port: port, node: node, client: httpClient)
                 let url = "http://127.0.0.1:\(port)/api/v1/scans"
                 let start = ContinuousClock.now
                 let all = try await withThrowingTaskGroup(of: [Duration].self) { clients in
@@ -182,6 +183,7 @@ extension BenchCommand {
                                 var request = HTTPClientRequest(url: url)
                                 request.method = .POST
                                 request.headers.add(name: "Content-Type", value: "application/json")
+                                request.headers.add(name: "Authorization", value: "Bearer \(token)")
                                 request.body = .bytes(ByteBuffer(string: #"{"payload":"\#(payloads[index])","gate":"Bench"}"#))
                                 let sent = ContinuousClock.now
                                 let response = try await httpClient.execute(request, timeout: .seconds(30))
@@ -219,14 +221,21 @@ extension BenchCommand {
             return (node, key)
         }
 
-        private func waitForHealth(port: Int) async throws {
-            for _ in 0..<300 {
-                var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/health")
-                request.method = .GET
-                if let response = try? await HTTPClient.shared.execute(request, timeout: .seconds(2)), response.status == .ok { return }
-                try await Task.sleep(for: .milliseconds(100))
+        /// Gives the benchmark node a staff PIN and signs in, as door staff do: the scan API needs a session.
+        private static func signIn(port: Int, node: NodeDatabase, client: HTTPClient) async throws -> String {
+            let pin = "13579"
+            try node.setStaffPIN(hash: try StaffPIN.hash(pin), now: Date())
+            var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/api/v1/session")
+            request.method = .POST
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(string: #"{"pin":"\#(pin)"}"#))
+            let response = try await client.execute(request, timeout: .seconds(30))
+            let body = try await response.body.collect(upTo: 1 << 16)
+            struct Session: Decodable { let token: String }
+            guard response.status == .created, let session = try? JSONDecoder().decode(Session.self, from: Data(buffer: body)) else {
+                throw CLIError.failure("staff sign-in answered \(response.status)")
             }
-            throw CLIError.failure("the benchmark server did not start")
+            return session.token
         }
     }
 }

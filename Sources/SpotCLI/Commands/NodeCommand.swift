@@ -9,7 +9,7 @@ struct NodeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "node",
         abstract: "Run a venue edge node: enroll it, run its local API and background sync, show its status.",
-        subcommands: [Enroll.self, Run.self, Status.self, Sync.self]
+        subcommands: [Enroll.self, Run.self, Status.self, Sync.self, Pin.self]
     )
 
     struct DataOption: ParsableArguments {
@@ -43,6 +43,10 @@ struct NodeCommand: AsyncParsableCommand {
                 the node's identity, device key and 30-day device credential in DIR/node.sqlite (mode 0600). \
                 The first sync then downloads the venue and the device certificate.
 
+                Door staff sign in to the kiosk with the node's staff PIN: give one with --pin (or the \
+                SPOT_NODE_PIN environment variable), or a random 6-digit PIN is made and printed once. \
+                Change it any time with 'spot node pin'.
+
                 Example:
                   spot node enroll --server https://tickets.example.org --code 7KQ2-M9XD-4RTA --data /var/lib/spot-node
                 """
@@ -57,9 +61,16 @@ struct NodeCommand: AsyncParsableCommand {
         @Option(help: "A name for this node, shown to the organizer (default: the code's name).")
         var name: String?
 
+        @Option(help: "The staff PIN for the kiosk, 4 to 12 digits (env SPOT_NODE_PIN; default: a random one, printed).")
+        var pin: String?
+
         @OptionGroup var data: DataOption
 
+        /// `--pin`, else SPOT_NODE_PIN, else nil (make one).
+        var givenPIN: String? { pin ?? ProcessInfo.processInfo.environment["SPOT_NODE_PIN"] }
+
         func validate() throws {
+            if let givenPIN, !StaffPIN.isValid(givenPIN) { throw ValidationError("--pin: \(StaffPIN.Invalid.format)") }
             guard let url = URL(string: server), ["http", "https"].contains(url.scheme ?? ""), url.host != nil else {
                 throw ValidationError("--server must be an http(s) URL such as https://tickets.example.org")
             }
@@ -81,12 +92,17 @@ struct NodeCommand: AsyncParsableCommand {
                 throw CLIError.failure("enrollment failed: \(error)")
             }
             try database.storeEnrollment(response, serverURL: client.serverURL, deviceKey: deviceKey, now: Date())
+            let staffPIN = givenPIN ?? StaffPIN.random()
+            try database.setStaffPIN(hash: try StaffPIN.hash(staffPIN), now: Date())
             say("""
                 Enrolled node \(response.node.name) (\(response.node.id.uuidString.lowercased())) \
                 for \(response.node.venueName).
                 Device key \(deviceKey.keyID); credential valid until \(response.credential.expiresAt.formatted(.iso8601)).
-                Next: spot node sync --data \(data.data)   then   spot node run --data \(data.data)
                 """)
+            if givenPIN == nil {
+                say("Staff PIN for the kiosk: \(staffPIN)  (shown once; change it with 'spot node pin --data \(data.data)')")
+            }
+            say("Next: spot node sync --data \(data.data)   then   spot node run --data \(data.data)")
         }
     }
 
@@ -125,6 +141,9 @@ struct NodeCommand: AsyncParsableCommand {
             valueName: "DIR"))
         var kiosk: String?
 
+        @Option(help: "Seconds without activity after which a kiosk's staff session ends (5 to 86400).")
+        var staffIdleTimeout = 300
+
         func validate() throws {
             if let kiosk, !FileManager.default.fileExists(atPath: kiosk + "/index.html") {
                 throw ValidationError("--kiosk \(kiosk) holds no index.html")
@@ -135,22 +154,10 @@ struct NodeCommand: AsyncParsableCommand {
             guard (1...65535).contains(port) else { throw ValidationError("--port must be 1 to 65535") }
             guard syncInterval >= 0.1, syncInterval <= 86_400 else { throw ValidationError("--sync-interval must be 0.1 to 86400") }
             guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level is not a log level") }
+            guard (5...86_400).contains(staffIdleTimeout) else { throw ValidationError("--staff-idle-timeout must be 5 to 86400") }
         }
 
-        /// `--kiosk`, else `SPOT_KIOSK_DIR`, else `Kiosk/` here or in the source tree the binary was built in.
-        var kioskDirectory: String? {
-            if let kiosk { return kiosk }
-            // The source tree: a few folders above .build/<configuration>/spot.
-            var folder = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-            var candidates = [
-                ProcessInfo.processInfo.environment["SPOT_KIOSK_DIR"], FileManager.default.currentDirectoryPath + "/Kiosk",
-            ]
-            for _ in 0..<4 {
-                folder = folder.deletingLastPathComponent()
-                candidates.append(folder.appendingPathComponent("Kiosk").path)
-            }
-            return candidates.compactMap { $0 }.first { FileManager.default.fileExists(atPath: $0 + "/index.html") }
-        }
+        var kioskDirectory: String? { kioskFolder(explicit: kiosk) }
 
         func run() async throws {
             let database = try data.open()
@@ -161,11 +168,15 @@ struct NodeCommand: AsyncParsableCommand {
             } catch {
                 throw CLIError.usage("\(error)")
             }
+            guard try database.staffPINHash() != nil else {
+                throw CLIError.usage("no staff PIN is set, so nobody could sign in: run 'spot node pin --data \(data.data)' first")
+            }
             let app = try buildNodeApplication(
                 database: database,
                 configuration: NodeConfiguration(
                     host: host, port: port, syncInterval: .milliseconds(Int64(syncInterval * 1000)),
-                    pushBatchSize: pushBatchSize, kioskDirectory: kioskDirectory),
+                    pushBatchSize: pushBatchSize, kioskDirectory: kioskDirectory,
+                    staffIdleTimeout: .seconds(staffIdleTimeout)),
                 logger: logger)
             logger.info("HVFLVSPOT node \(identity.name) for \(identity.venueName) listening on http://\(host):\(port)")
             if kioskDirectory != nil {
@@ -260,6 +271,56 @@ struct NodeCommand: AsyncParsableCommand {
                 Synced: pushed \(pushed.applied) applied, \(pushed.duplicates) duplicate, \(pushed.conflicts) conflict, \
                 \(pushed.rejected) rejected; \(report.bootstrapped ? "bootstrapped, " : "")\(report.changes) changes pulled.
                 """)
+        }
+    }
+
+    struct Pin: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Set or change the staff PIN door staff sign in to the kiosk with.",
+            discussion: """
+                Reads the new PIN (4 to 12 digits) from --pin, else SPOT_NODE_PIN, else asks for it \
+                (without echo) or reads one line from standard input. Only a bcrypt hash is stored. \
+                A running node uses the new PIN for the next sign-in; open sessions continue.
+
+                Examples:
+                  spot node pin --data /var/lib/spot-node
+                  echo 482913 | spot node pin --data /var/lib/spot-node
+                """
+        )
+
+        @OptionGroup var data: DataOption
+
+        @Option(help: "The new PIN (prefer the prompt: options are visible to other users in ps).")
+        var pin: String?
+
+        func run() async throws {
+            let database = try data.open()
+            guard try database.isEnrolled() else { throw CLIError.usage("'\(data.data)' holds no enrolled node") }
+            guard let newPIN = pin ?? ProcessInfo.processInfo.environment["SPOT_NODE_PIN"] ?? Self.ask() else {
+                throw CLIError.usage("no PIN given: pass --pin, set SPOT_NODE_PIN, or type it when asked")
+            }
+            let hash: String
+            do {
+                hash = try StaffPIN.hash(newPIN)
+            } catch {
+                throw CLIError.usage("\(error)")
+            }
+            try database.setStaffPIN(hash: hash, now: Date())
+            say("Staff PIN set. Door staff sign in to the kiosk with it.")
+        }
+
+        /// Asks without echo on a terminal, else reads one line of standard input.
+        static func ask() -> String? {
+            if isatty(STDIN_FILENO) == 1 {
+                guard let typed = getpass("New staff PIN (4 to 12 digits): ") else { return nil }
+                let pin = String(cString: typed)
+                guard let again = getpass("Again: "), String(cString: again) == pin else {
+                    say("The two PINs differ.")
+                    return nil
+                }
+                return pin
+            }
+            return readLine(strippingNewline: true)?.trimmingCharacters(in: .whitespaces)
         }
     }
 }

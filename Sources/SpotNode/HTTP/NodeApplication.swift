@@ -12,16 +12,19 @@ public struct NodeConfiguration: Sendable {
     public var pushBatchSize: Int
     /// The kiosk web app's folder (`Kiosk/`), served at `/kiosk/`; nil serves the API only.
     public var kioskDirectory: String?
+    /// A staff session ends after this long without a request.
+    public var staffIdleTimeout: Duration
 
     public init(
         host: String = "127.0.0.1", port: Int = 8081, syncInterval: Duration = .seconds(10), pushBatchSize: Int = 500,
-        kioskDirectory: String? = nil
+        kioskDirectory: String? = nil, staffIdleTimeout: Duration = .seconds(300)
     ) {
         self.host = host
         self.port = port
         self.syncInterval = syncInterval
         self.pushBatchSize = pushBatchSize
         self.kioskDirectory = kioskDirectory
+        self.staffIdleTimeout = staffIdleTimeout
     }
 }
 
@@ -43,8 +46,12 @@ public func buildNodeApplication(
         router.get("/") { _, _ in Response.redirect(to: "/kiosk/") }
     }
     router.get("/health") { _, _ in "ok" }
-    NodeController(database: database, engine: engine, trigger: trigger, now: { Date() })
-        .addRoutes(to: router.group("api/v1"))
+    let sessions = StaffSessions(idleTimeout: configuration.staffIdleTimeout)
+    let api = router.group("api/v1")
+    StaffController(database: database, sessions: sessions).addRoutes(to: api)
+    let controller = NodeController(database: database, engine: engine, trigger: trigger, now: { Date() })
+    controller.addPublicRoutes(to: api)
+    controller.addStaffRoutes(to: api.group().add(middleware: StaffAuthMiddleware(sessions: sessions)))
     var app = Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "hvflvspot-node"),

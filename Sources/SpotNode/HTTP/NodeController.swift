@@ -8,14 +8,18 @@ import SpotSync
 
 /// The node's local API on the venue LAN: offline scans and door sales, the catalogue
 /// with what the node can still sell, door tickets' QR codes, status, and sync on demand.
+/// Only the status (the kiosk's health check) is public; the rest needs a staff session.
 struct NodeController: Sendable {
     let database: NodeDatabase
     let engine: SyncEngine
     let trigger: SyncTrigger
     let now: @Sendable () -> Date
 
-    func addRoutes(to api: RouterGroup<NodeRequestContext>) {
+    func addPublicRoutes(to api: RouterGroup<NodeRequestContext>) {
         api.get("status", use: status)
+    }
+
+    func addStaffRoutes(to api: RouterGroup<NodeRequestContext>) {
         api.post("scans", use: scan)
         api.post("sales", use: sell)
         api.get("catalogue", use: catalogue)

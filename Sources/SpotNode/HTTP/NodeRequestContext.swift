@@ -22,17 +22,22 @@ public struct NodeAPIError: HTTPResponseError, Sendable {
     public let status: HTTPResponse.Status
     public let code: String
     public let message: String
+    /// Extra response headers (`Retry-After`, `WWW-Authenticate`).
+    public let headers: HTTPFields
 
-    public init(_ status: HTTPResponse.Status, code: String, message: String) {
+    public init(_ status: HTTPResponse.Status, code: String, message: String, headers: HTTPFields = [:]) {
         self.status = status
         self.code = code
         self.message = message
+        self.headers = headers
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         let data = try SyncJSON.encoder.encode(SyncErrorBody(error: SyncErrorDetail(code: code, message: message)))
+        var fields = headers
+        fields[.contentType] = "application/json; charset=utf-8"
         return Response(
-            status: status, headers: [.contentType: "application/json; charset=utf-8"],
+            status: status, headers: fields,
             body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 

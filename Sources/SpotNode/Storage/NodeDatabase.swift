@@ -97,6 +97,12 @@ public struct NodeDatabase: Sendable {
                 CREATE INDEX conflicts_by_ticket ON conflicts (ticket_id);
                 """)
         }
+        migrator.registerMigration("v3: staff PIN") { db in
+            try db.execute(sql: """
+                CREATE TABLE staff_pin (
+                    id INTEGER PRIMARY KEY CHECK (id = 1), hash TEXT NOT NULL, set_at DOUBLE NOT NULL);
+                """)
+        }
         return migrator
     }
 

@@ -198,3 +198,11 @@ struct ConflictRow: NodeRecord {
     /// The conflict as the server sent it (JSON).
     var body: String
 }
+
+/// `staff_pin`: the bcrypt hash of the PIN door staff sign in with (one row).
+struct StaffPINRow: NodeRecord {
+    static let databaseTableName = "staff_pin"
+    var id = 1
+    var hash: String
+    var setAt: Date
+}
