@@ -1,19 +1,25 @@
 import ArgumentParser
 import Foundation
 import Logging
+import ServiceLifecycle
 import SpotCore
+import SpotNode
 import SpotServer
 
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
-        abstract: "Run the demo: signed QR tickets verified offline, then the central server with sample data.",
+        abstract: "Run the demo: the central server with sample data, a venue node and its door kiosk.",
         discussion: """
             1. Creates (or reuses) a signing key in DIR/keys, issues a ticket for a demo event, writes its \
                QR code to DIR/tickets, verifies it offline, and shows a tampered copy being refused.
             2. Starts the central server on an embedded PostgreSQL in DIR/server, seeds it on the first run \
                (sample events, a demo admin and a verified demo organizer), prints the URLs and accounts, \
                and serves until Ctrl-C. A second run reuses the data.
+            3. On the first run, through the server's API: a door-demo event with tickets sold online, a \
+               venue node enrolled in DIR/node with an allotment to sell at the door (staff PIN 1234), and \
+               sample ticket QR codes in DIR/tickets. Then the node runs beside the server, serving the \
+               kiosk web app.
 
             Examples:
               spot demo
@@ -28,6 +34,12 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "Port for the server.")
     var port = 8080
 
+    @Option(help: "Port for the venue node and its kiosk.")
+    var nodePort = 8081
+
+    @Option(help: "Tickets sold online for the door-demo event on the first run.")
+    var soldTickets = 300
+
     @Option(help: "Sample events to seed on the first run.")
     var events = 500
 
@@ -36,6 +48,10 @@ struct DemoCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard (1...65535).contains(port) else { throw ValidationError("--port must be 1 to 65535") }
+        guard (1...65535).contains(nodePort), nodePort != port else {
+            throw ValidationError("--node-port must be 1 to 65535 and differ from --port")
+        }
+        guard (6...2000).contains(soldTickets) else { throw ValidationError("--sold-tickets must be 6 to 2000") }
         guard (0...1_000_000).contains(events) else { throw ValidationError("--events must be 0 to 1,000,000") }
     }
 
@@ -62,30 +78,87 @@ struct DemoCommand: AsyncParsableCommand {
                 return (created, try await DemoAccounts.publishedEvents(in: database, logger: logger))
             }
             let base = "http://127.0.0.1:\(port)"
-            say("""
-                   \(seeded ? "Seeded" : "Reusing") \(total) published events and the demo accounts.
-
-                Server running at \(base)  (Ctrl-C stops everything)
-                  health:     \(base)/health
-                  OpenAPI:    \(base)/openapi.json
-                  search:     \(base)/api/v1/events?q=jazz%20festivl&city=Berlin
-                  categories: \(base)/api/v1/categories
-                  metrics:    \(base)/metrics
-
-                Demo accounts (password "\(DemoAccounts.password)"):
-                  admin      \(DemoAccounts.adminEmail)
-                  organizer  \(DemoAccounts.organizerEmail)  (verified)
-
-                Try:
-                  curl -s '\(base)/api/v1/events?q=jaz%20festivl&per_page=3'
-                  curl -s -X POST \(base)/api/v1/auth/login -H 'Content-Type: application/json' \\
-                    -d '{"email":"\(DemoAccounts.organizerEmail)","password":"\(DemoAccounts.password)"}'
-                """)
             let configuration = ServerConfiguration(port: port, database: database)
-            let app = try await buildApplication(configuration, logger: logger)
-            try await app.runService()
+            let venue = DemoVenue(
+                serverURL: base, nodeDirectory: (dir as NSString).appendingPathComponent("node"),
+                ticketDirectory: (dir as NSString).appendingPathComponent("kiosk-tickets"), soldTickets: soldTickets)
+            let node: NodeDatabase
+            if try venue.exists() {
+                node = try NodeDatabase.open(path: venue.nodeDatabasePath)
+                say("   \(seeded ? "Seeded" : "Reusing") \(total) published events, the demo accounts and the venue node in \(dir)/node.")
+            } else {
+                say("   \(seeded ? "Seeded" : "Reusing") \(total) published events and the demo accounts.")
+                say("7. Setting up the door demo through the server's API …")
+                node = try await withServer(configuration, logger: logger) {
+                    try await venue.build { say("   · \($0)") }
+                }
+            }
+            let nodeApp = try buildNodeApplication(
+                database: node,
+                configuration: NodeConfiguration(
+                    port: nodePort, syncInterval: .seconds(5), kioskDirectory: kioskFolder(explicit: nil)),
+                logger: logger)
+            let serverApp = try await buildApplication(configuration, logger: logger)
+            printWelcome(base: base, kiosk: "http://127.0.0.1:\(nodePort)", sample: venue.samplePayload())
+            let group = ServiceGroup(configuration: .init(
+                services: [.init(service: serverApp), .init(service: StartsAfterServer(node: nodeApp, serverPort: port))],
+                gracefulShutdownSignals: [.sigint, .sigterm],
+                logger: logger))
+            try await group.run()
             say("\nStopped. Run spot demo again to continue with the same data.")
         }
+    }
+
+    /// Runs the server alone while `body` sets up the venue through its API, then shuts it down gracefully.
+    private func withServer<T: Sendable>(
+        _ configuration: ServerConfiguration, logger: Logger, _ body: @escaping @Sendable () async throws -> T
+    ) async throws -> T {
+        let services = ServiceGroup(configuration: .init(
+            services: [.init(service: try await buildApplication(configuration, logger: logger))], logger: logger))
+        return try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask {
+                try await services.run()
+                return nil
+            }
+            do {
+                try await waitUntilHealthy(port: configuration.port)
+                let result = try await body()
+                await services.triggerGracefulShutdown()
+                return result
+            } catch {
+                await services.triggerGracefulShutdown()
+                throw error
+            }
+        }
+    }
+
+    private func printWelcome(base: String, kiosk: String, sample: String?) {
+        say("""
+
+            Everything is running  (Ctrl-C stops it all)
+
+            Door kiosk (venue node, works offline)
+              door mode:  \(kiosk)/kiosk/#door
+              sale mode:  \(kiosk)/kiosk/#sale
+              staff PIN:  \(DemoVenue.staffPIN)
+              sample tickets (QR images and their text): \(dir)/kiosk-tickets — refunded.png is refunded, so it is refused
+
+            Central server
+              API:        \(base)/api/v1/events?q=jazz%20festivl&city=Berlin
+              OpenAPI:    \(base)/openapi.json
+              health:     \(base)/health
+              metrics:    \(base)/metrics
+              accounts (password "\(DemoAccounts.password)"): admin \(DemoAccounts.adminEmail), \
+            organizer \(DemoAccounts.organizerEmail), buyer \(DemoVenue.buyerEmail)
+
+            Try:
+              1. Open \(kiosk)/kiosk/ and sign in with PIN \(DemoVenue.staffPIN).
+              2. Scan a sample ticket → green; scan it again → amber, already admitted. Show
+                 \(dir)/kiosk-tickets/ticket-1.png to a USB scanner, or paste its text into the scan field and press Enter:
+                 \(sample ?? "(see \(dir)/kiosk-tickets/ticket-1.txt)")
+              3. "Sell tickets": pick a type, quantity and payment, Confirm → QR codes to scan from a phone, or print them.
+              4. The node's sync health: spot node status --data \(dir)/node
+            """)
     }
 
     static let event = UUID(uuidString: "0193a5c0-7e00-7000-8000-00000000e001")!
@@ -151,5 +224,16 @@ struct DemoCommand: AsyncParsableCommand {
               \(spot) ticket verify --trust \(publicPath) --event 0193a5c0-7e00-7000-8000-00000000e002 "$(cat \(text))"
               \(spot) --help
             """)
+    }
+}
+
+/// The demo's node, started once the server in the same process answers, so its first sync finds it.
+private struct StartsAfterServer<Node: Service>: Service {
+    let node: Node
+    let serverPort: Int
+
+    func run() async throws {
+        try await waitUntilHealthy(port: serverPort)
+        try await node.run()
     }
 }
