@@ -155,6 +155,7 @@ function signedOut(message) {
   sessionStorage.removeItem(SESSION_KEY);
   hideVerdict();
   clearSale();
+  saleState("loading");  // the next staff member starts from a fresh catalogue, not the last sale
   $("signin-message").textContent = message;
   $("signin-message").hidden = !message;
   showScreen();

@@ -13,6 +13,7 @@ QR codes are read back from screenshots with zbarimg. Prints one line per check 
 on the first failed one (the Swift test shows the output).
 """
 import argparse
+import contextlib
 import os
 import subprocess
 import sys
@@ -33,6 +34,17 @@ def browser(width, height):
         options.add_argument(argument)
     service = Service(os.environ.get("SPOT_CHROMEDRIVER", "/usr/bin/chromedriver"))
     return webdriver.Chrome(service=service, options=options)
+
+
+@contextlib.contextmanager
+def kiosk(url, width=1280, height=1000):
+    """A fresh browser (no session yet) on the kiosk, closed afterwards whatever happens."""
+    driver = browser(width, height)
+    try:
+        driver.get(url)
+        yield driver
+    finally:
+        driver.quit()
 
 
 def check(condition, what):
@@ -140,9 +152,7 @@ def back_to_door(driver):
 
 def online(arguments):
     # Layout and touch targets at phone size, on every screen staff see.
-    driver = browser(390, 844)
-    try:
-        driver.get(arguments.url)
+    with kiosk(arguments.url, 390, 844) as driver:
         touch_targets(driver, "phone, sign-in")
         sign_in(driver, arguments.pin)
         touch_targets(driver, "phone, door")
@@ -151,12 +161,8 @@ def online(arguments):
         touch_targets(driver, "phone, sale")
         by_id(driver, "sign-out").click()
         wait_for(driver, lambda d: by_id(d, "signin").is_displayed(), "Sign out returns to the PIN screen")
-    finally:
-        driver.quit()
 
-    driver = browser(1280, 1000)
-    try:
-        driver.get(arguments.url)
+    with kiosk(arguments.url) as driver:
         wait_for(driver, lambda d: link_state(d) == "online", "the status bar says the node is online")
         check("uploads pending" in by_id(driver, "pending").text, "the status bar shows pending uploads")
         touch_targets(driver, "kiosk, sign-in")
@@ -182,17 +188,20 @@ def online(arguments):
         decoded = decode_screenshot(driver, os.path.join(arguments.screenshots, "sale-qr.png"))
         check(bool(decoded) and all(payload in sold for payload in decoded),
               f"the decoded QR payload is a ticket just sold ({len(decoded)} decoded)")
+        driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+        check(not driver.find_element(By.TAG_NAME, "header").is_displayed() and not by_id(driver, "modes").is_displayed()
+              and not by_id(driver, "sale-print").is_displayed(), "the print view leaves out the status bar and buttons")
+        check(all(ticket.is_displayed() for ticket in driver.find_elements(By.CSS_SELECTOR, "#sale-tickets .ticket")),
+              "the print view shows every sold ticket")
+        driver.save_screenshot(os.path.join(arguments.screenshots, "sale-print.png"))
+        driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
         back_to_door(driver)
         check(scan(driver, decoded[0]) == ("ok", "green"), "the payload decoded from the screenshot scans green")
-    finally:
-        driver.quit()
     print("all kiosk online checks passed")
 
 
 def offline(arguments):
-    driver = browser(1280, 1000)
-    try:
-        driver.get(arguments.url)
+    with kiosk(arguments.url) as driver:
         wait_for(driver, lambda d: link_state(d) == "offline", "with the server stopped the status bar says offline", 30)
         sign_in(driver, arguments.pin)
         check(scan(driver, arguments.valid) == ("ok", "green"), "offline, a valid ticket still scans green")
@@ -202,15 +211,11 @@ def offline(arguments):
         wait_for(driver, lambda d: int(by_id(d, "pending").get_attribute("data-count") or "0") >= 2,
                  "the scan and the sale wait as pending uploads")
         driver.save_screenshot(os.path.join(arguments.screenshots, "offline.png"))
-    finally:
-        driver.quit()
     print("all kiosk offline checks passed")
 
 
 def reconnect(arguments):
-    driver = browser(1280, 1000)
-    try:
-        driver.get(arguments.url)
+    with kiosk(arguments.url) as driver:
         sign_in(driver, arguments.pin)
         by_id(driver, "sync-now").click()
         started = time.monotonic()  # the last thing staff did
@@ -222,8 +227,6 @@ def reconnect(arguments):
         check(waited >= arguments.idle - 3, f"not before the idle timeout ({waited:.0f} s of {arguments.idle} s)")
         check("without activity" in by_id(driver, "signin-message").text, "the sign-in screen says why")
         check(not by_id(driver, "door").is_displayed(), "the door screen is hidden again")
-    finally:
-        driver.quit()
     print("all kiosk reconnect checks passed")
 
 

@@ -21,15 +21,15 @@ struct DemoTests {
             try String(contentsOf: samples.appendingPathComponent(name + ".txt"), encoding: .utf8)
                 .trimmingCharacters(in: .whitespacesAndNewlines)
         }
-        func staff() async throws -> APIClient {
-            try await waitForHealth(node)
+        func staff(_ demo: ServerProcess) async throws -> APIClient {
+            try await waitForHealth(node, of: demo)
             let session = try await node.post("/api/v1/session", ["pin": "1234"])
             #expect(session.status == 201, "\(session.text)")
             return node.authorized(try #require(session.json["token"].string))
         }
 
         let first = try await ServerProcess.launch(arguments, port: port)
-        let staffed = try await staff()
+        let staffed = try await staff(first)
         #expect(first.log.contains("Seeded 300 published events"))
         for url in ["http://127.0.0.1:\(port)/openapi.json", "http://127.0.0.1:\(nodePort)/kiosk/#door",
                     "http://127.0.0.1:\(nodePort)/kiosk/#sale", "staff PIN:  1234"] {
@@ -58,7 +58,7 @@ struct DemoTests {
         #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("server/postgres/postmaster.pid").path))
 
         let second = try await ServerProcess.launch(arguments, port: port)
-        let again = try await staff()
+        let again = try await staff(second)
         #expect(second.log.contains("Reusing 301 published events, the demo accounts and the venue node"))
         #expect(second.log.contains("Reusing signing key"))
         let duplicate = try await again.post("/api/v1/scans", ["payload": try sample("ticket-1"), "gate": "Main"])
@@ -68,12 +68,17 @@ struct DemoTests {
         #expect(try await second.stop(signal: SIGINT) == 0)
     }
 
-    /// Waits until the demo's node answers (it starts once the venue is set up).
-    func waitForHealth(_ node: APIClient) async throws {
+    /// Waits until the demo's node answers (it starts once the venue is set up), failing at
+    /// once if the demo process ends instead.
+    func waitForHealth(_ node: APIClient, of demo: ServerProcess) async throws {
         for _ in 0..<600 {
+            guard demo.isRunning else {
+                Issue.record("the demo ended before its node started:\n\(demo.log)")
+                return
+            }
             if let health = try? await node.get("/health"), health.status == 200 { return }
             try await Task.sleep(for: .milliseconds(100))
         }
-        Issue.record("the demo's node did not start")
+        Issue.record("the demo's node did not start within 60 s:\n\(demo.log)")
     }
 }
