@@ -2,7 +2,7 @@ import Foundation
 import Hummingbird
 
 /// Staff sign-in with the node's PIN: `POST /api/v1/session` opens a session, `GET` checks
-/// it, `DELETE` signs out. Scans, sales and the rest of the staff API need its token.
+/// it and keeps it alive, `DELETE` signs out. Scans, sales and the rest of the staff API need its token.
 struct StaffController: Sendable {
     let database: NodeDatabase
     let sessions: StaffSessions
@@ -44,8 +44,10 @@ struct StaffController: Sendable {
         return EditedResponse(status: .created, response: Self.response(session, includingToken: true))
     }
 
+    /// Checks the session and keeps it alive: the kiosk calls this while staff are active
+    /// without otherwise talking to the node (filling in a sale, say).
     @Sendable func current(_ request: Request, context: NodeRequestContext) async throws -> SessionResponse {
-        guard let token = request.bearerToken, let session = sessions.validate(token, touch: false) else {
+        guard let token = request.bearerToken, let session = sessions.validate(token) else {
             throw NodeAPIError.signInRequired
         }
         return Self.response(session, includingToken: false)
