@@ -18,7 +18,7 @@ struct DemoCommand: AsyncParsableCommand {
                and serves until Ctrl-C. A second run reuses the data.
             3. On the first run, through the server's API: a door-demo event with tickets sold online, a \
                venue node enrolled in DIR/node with an allotment to sell at the door (staff PIN 1234), and \
-               sample ticket QR codes in DIR/tickets. Then the node runs beside the server, serving the \
+               sample ticket QR codes in DIR/kiosk-tickets. Then the node runs beside the server, serving the \
                kiosk web app.
 
             Examples:
@@ -93,10 +93,13 @@ struct DemoCommand: AsyncParsableCommand {
                     try await venue.build { say("   · \($0)") }
                 }
             }
+            let kiosk = kioskFolder(explicit: nil)
+            if kiosk == nil {
+                say("warning: no Kiosk/ folder found (run from the source tree or set SPOT_KIOSK_DIR): the node serves its API only")
+            }
             let nodeApp = try buildNodeApplication(
                 database: node,
-                configuration: NodeConfiguration(
-                    port: nodePort, syncInterval: .seconds(5), kioskDirectory: kioskFolder(explicit: nil)),
+                configuration: NodeConfiguration(port: nodePort, syncInterval: .seconds(5), kioskDirectory: kiosk),
                 logger: logger)
             let serverApp = try await buildApplication(configuration, logger: logger)
             printWelcome(base: base, kiosk: "http://127.0.0.1:\(nodePort)", sample: venue.samplePayload())
