@@ -8,7 +8,7 @@ import PackageDescription
 ///     SpotCore      pure domain: ticket format, verdicts, key ring, certificates, HLC (no I/O)
 ///     SpotSync      sync protocol wire types shared by server and node
 ///     SpotQR        QR rendering (PNG, SVG) over the system libqrencode
-///     SpotServer    central server (PostgreSQL)
+///     SpotServer    central server (PostgreSQL): the JSON API and the server-rendered web site
 ///     SpotNode      venue edge node (SQLite)
 ///     SpotVectors   deterministic test-vector generator for the specs in SyncProtocol/
 ///     SpotCLI       the `spot` executable
@@ -39,6 +39,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0", traits: []),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
     ],
     targets: [
         // MARK: Domain core
@@ -88,7 +89,9 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Mustache", package: "swift-mustache"),
             ],
+            resources: [.copy("Web/Templates"), .copy("Web/Assets")],
             swiftSettings: swiftSettings
         ),
         .target(

@@ -71,7 +71,7 @@ struct OperationsTests {
         let services = ServerServices(
             database: Database(client: client, maximumConnections: 1, registry: registry),
             configuration: ServerConfiguration(database: configuration), registry: registry, logger: Logger(label: "test"))
-        let routes = Set(buildRouter(services).routes.map { route in
+        let routes = Set(buildRouter(services, site: nil).routes.map { route in
             let path = route.path.description.split(separator: "/").map {
                 $0.hasPrefix(":") ? "{\($0.dropFirst())}" : String($0)
             }.joined(separator: "/")

@@ -12,6 +12,8 @@ public struct AppRequestContext: RequestContext {
     var node: AuthenticatedNode?
     /// The largest body a route reads: 64 KiB, raised for sync pushes.
     var uploadLimit = 64 * 1024
+    /// The web site's view of a browser request (session user, CSRF token, form).
+    var web = WebState()
     /// The peer's IP address (no port), used for per-address rate limits.
     public let clientAddress: String
 

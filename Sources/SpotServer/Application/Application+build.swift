@@ -16,7 +16,7 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
         client: client, maximumConnections: configuration.maximumConnections, registry: registry,
         deadline: configuration.databaseDeadline)
     let services = ServerServices(database: database, configuration: configuration, registry: registry, logger: logger)
-    let router = buildRouter(services)
+    let router = buildRouter(services, site: try await WebSite.load())
 
     var app = Application(
         router: router,
@@ -57,12 +57,15 @@ struct ServerServices: Sendable {
     let hasher: PasswordHasher
     let limiter: RateLimiter
     let auth: AuthRepository
+    let accounts: AccountService
     let organizers: OrganizerRepository
     let gateway: any PaymentGateway
     let refunds: RefundService
     let providers: [NotificationChannel: any NotificationProvider]
     let holdDuration: TimeInterval
     let clockSkewBoundMilliseconds: Int64
+    let secureCookies: Bool
+    let webSessionIdleTimeout: TimeInterval
 
     init(database: Database, configuration: ServerConfiguration, registry: PrometheusCollectorRegistry, logger: Logger) {
         self.database = database
@@ -72,6 +75,7 @@ struct ServerServices: Sendable {
         hasher = PasswordHasher(cost: configuration.passwordCost)
         limiter = RateLimiter(database: database, policy: configuration.authRateLimit)
         auth = AuthRepository(database: database)
+        accounts = AccountService(repository: auth, hasher: hasher, limiter: limiter)
         organizers = OrganizerRepository(database: database)
         gateway = SimulationGateway(database: database, logger: logger)
         refunds = RefundService(database: database, gateway: gateway)
@@ -80,15 +84,17 @@ struct ServerServices: Sendable {
         })
         holdDuration = configuration.holdDuration
         clockSkewBoundMilliseconds = configuration.clockSkewBoundMilliseconds
+        secureCookies = configuration.secureCookies
+        webSessionIdleTimeout = configuration.webSessionIdleTimeout
     }
 }
 
 /// Every route of the server, behind the observability and error middleware;
-/// the API routes also behind the authenticator.
-func buildRouter(_ services: ServerServices) -> Router<AppRequestContext> {
+/// the API routes also behind the authenticator; the web site's pages (unless `site` is nil).
+func buildRouter(_ services: ServerServices, site: WebSite?) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: ObservabilityMiddleware(registry: services.registry))
-    router.add(middleware: ErrorMiddleware())
+    router.add(middleware: ErrorMiddleware(pages: site?.pages))
 
     let health = HealthController(
         database: services.database, latestMigration: Migrator().latestVersion, registry: services.registry)
@@ -102,10 +108,8 @@ func buildRouter(_ services: ServerServices) -> Router<AppRequestContext> {
 
     let api = router.group("api/v1")
         .add(middleware: Authenticator(tokens: services.tokens, repository: services.auth, clock: services.clock))
-    AuthController(
-        repository: services.auth, tokens: services.tokens, hasher: services.hasher, limiter: services.limiter,
-        clock: services.clock
-    ).addRoutes(to: api.group("auth"))
+    AuthController(repository: services.auth, accounts: services.accounts, tokens: services.tokens, clock: services.clock)
+        .addRoutes(to: api.group("auth"))
     OrganizerController(repository: services.organizers, database: services.database, clock: services.clock)
         .addRoutes(to: api.group("organizers"))
     AdminController(
@@ -145,5 +149,6 @@ func buildRouter(_ services: ServerServices) -> Router<AppRequestContext> {
         pushes: PushApplier(database: services.database, skewBoundMilliseconds: services.clockSkewBoundMilliseconds),
         clock: services.clock
     ).addRoutes(to: sync)
+    site?.addRoutes(to: router, services: services)
     return router
 }

@@ -32,6 +32,12 @@ public struct ServerConfiguration: Sendable {
     public var syncFeedRetention: TimeInterval
     /// How often the feed is pruned.
     public var syncFeedPruneInterval: Duration
+    /// Whether the web site's cookies carry `Secure` (sent over HTTPS only). Browsers accept
+    /// them on `http://localhost` and `http://127.0.0.1` too; turn off only to serve plain
+    /// HTTP to other machines on a development network.
+    public var secureCookies: Bool
+    /// A web session unused this long ends.
+    public var webSessionIdleTimeout: TimeInterval
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, database: DatabaseConfiguration, maximumConnections: Int = 20,
@@ -40,7 +46,8 @@ public struct ServerConfiguration: Sendable {
         logLevel: Logger.Level = .info, holdDuration: TimeInterval = 10 * 60, runsBackgroundServices: Bool = true,
         notificationPolicy: WorkerPolicy = WorkerPolicy(), jobPolicy: WorkerPolicy = WorkerPolicy(),
         holdExpiryInterval: Duration = .seconds(15), clockSkewBoundMilliseconds: Int64 = 5_000,
-        syncFeedRetention: TimeInterval = 30 * 24 * 3600, syncFeedPruneInterval: Duration = .seconds(3600)
+        syncFeedRetention: TimeInterval = 30 * 24 * 3600, syncFeedPruneInterval: Duration = .seconds(3600),
+        secureCookies: Bool = true, webSessionIdleTimeout: TimeInterval = 7 * 24 * 3600
     ) {
         self.host = host
         self.port = port
@@ -59,5 +66,7 @@ public struct ServerConfiguration: Sendable {
         self.clockSkewBoundMilliseconds = clockSkewBoundMilliseconds
         self.syncFeedRetention = syncFeedRetention
         self.syncFeedPruneInterval = syncFeedPruneInterval
+        self.secureCookies = secureCookies
+        self.webSessionIdleTimeout = webSessionIdleTimeout
     }
 }

@@ -4,9 +4,8 @@ import Hummingbird
 /// `/api/v1/auth`: registration, sign-in, refresh, sign-out, the caller, system tokens.
 struct AuthController: Sendable {
     let repository: AuthRepository
+    let accounts: AccountService
     let tokens: AccessTokens
-    let hasher: PasswordHasher
-    let limiter: RateLimiter
     let clock: ServerClock
 
     func addRoutes(to group: RouterGroup<AppRequestContext>) {
@@ -29,26 +28,13 @@ struct AuthController: Sendable {
     }
 
     @Sendable func register(_ request: Request, context: AppRequestContext) async throws -> EditedResponse<SessionTokens> {
-        try await limiter.attempt(keys: ["ip:\(context.clientAddress)"], logger: context.logger)
         let body = try await request.decodeJSON(as: RegisterRequest.self, context: context)
-        var validator = Validator()
-        let email = validator.email(body.email)
-        validator.check(body.password.utf8.count >= 10, "password", "must be at least 10 characters")
-        validator.check(body.password.utf8.count <= 72, "password", "must be at most 72 bytes")
-        let displayName = validator.text(body.displayName, "display_name", maxLength: 100)
-        let role = Role(rawValue: body.role ?? "attendee")
-        validator.check(role == .attendee || role == .organizer, "role", "must be attendee or organizer")
-        let organizerName =
-            role == .organizer
-            ? validator.text(body.organizerName ?? body.displayName, "organizer_name", maxLength: 200) : nil
-        try validator.throwIfInvalid()
-
         let now = clock.now()
-        let hash = try await hasher.hash(body.password)
-        let (user, sessionID, refresh) = try await repository.register(
-            email: email!, passwordHash: hash, displayName: displayName!, role: role!, organizerName: organizerName,
+        let (user, sessionID, refresh) = try await accounts.register(
+            .init(
+                email: body.email, password: body.password, displayName: body.displayName, role: body.role,
+                organizerName: body.organizerName),
             clientAddress: context.clientAddress, now: now, logger: context.logger)
-        context.logger.info("user registered", metadata: ["user": "\(user.id)", "role": "\(user.role.rawValue)"])
         return .init(status: .created, response: try await sessionTokens(user, sessionID: sessionID, refresh: refresh, now: now))
     }
 
@@ -59,14 +45,8 @@ struct AuthController: Sendable {
 
     @Sendable func login(_ request: Request, context: AppRequestContext) async throws -> SessionTokens {
         let body = try await request.decodeJSON(as: LoginRequest.self, context: context)
-        try await limiter.attempt(
-            keys: ["ip:\(context.clientAddress)", "account:\(AuthRepository.normalize(body.email))"], logger: context.logger)
-        let found = try await repository.credentials(email: body.email, logger: context.logger)
-        // bcrypt reads only 72 bytes; registration caps passwords there, so a longer one never matches.
-        let verified = try await hasher.verify(body.password, hash: found?.passwordHash) && body.password.utf8.count <= 72
-        guard verified, let user = found?.0 else {
-            throw APIError.unauthorized("Wrong email or password.", code: "invalid_credentials")
-        }
+        let user = try await accounts.verify(
+            email: body.email, password: body.password, clientAddress: context.clientAddress, logger: context.logger)
         let now = clock.now()
         let (sessionID, refresh) = try await repository.startSession(
             userID: user.id, clientAddress: context.clientAddress, now: now, logger: context.logger)
@@ -78,7 +58,7 @@ struct AuthController: Sendable {
     }
 
     @Sendable func refresh(_ request: Request, context: AppRequestContext) async throws -> SessionTokens {
-        try await limiter.attempt(keys: ["ip:\(context.clientAddress)"], logger: context.logger)
+        try await accounts.limiter.attempt(keys: ["ip:\(context.clientAddress)"], logger: context.logger)
         let body = try await request.decodeJSON(as: RefreshRequest.self, context: context)
         let now = clock.now()
         switch try await repository.rotate(refreshToken: body.refreshToken, now: now, logger: context.logger) {

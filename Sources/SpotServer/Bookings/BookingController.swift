@@ -40,16 +40,10 @@ struct BookingController: Sendable {
     @Sendable func hold(_ request: Request, context: AppRequestContext) async throws -> EditedResponse<Booking> {
         let identity = try context.requireIdentity()
         let body = try await request.decodeJSON(as: HoldRequest.self, context: context)
-        var validator = Validator()
-        validator.check(!body.items.isEmpty, "items", "choose at least one ticket type")
-        validator.check(Set(body.items.map(\.ticketTypeID)).count == body.items.count, "items", "list each ticket type once")
-        validator.check(body.items.allSatisfy { $0.quantity >= 1 }, "items", "quantities start at 1")
-        validator.check(
-            body.items.reduce(0) { $0 + max(0, $1.quantity) } <= BookingRepository.maximumTicketsPerBooking, "items",
-            "at most \(BookingRepository.maximumTicketsPerBooking) tickets per booking")
-        try validator.throwIfInvalid()
+        let hold = try BookingRepository.Request.validated(
+            eventID: body.eventID, items: body.items.map { ($0.ticketTypeID, $0.quantity) })
         let booking = try await bookings.hold(
-            .init(eventID: body.eventID, items: body.items.map { ($0.ticketTypeID, $0.quantity) }), user: identity.userID,
+            hold, user: identity.userID,
             holdDuration: holdDuration, now: clock.now(), logger: context.logger)
         return .init(status: .created, response: booking)
     }
@@ -154,51 +148,17 @@ struct BookingController: Sendable {
         }
     }
 
-    struct Transaction: Codable, Sendable {
-        @LowercaseUUID var id: UUID
-        @LowercaseUUID var bookingID: UUID
-        @LowercaseUUID var eventID: UUID
-        let eventTitle: String
-        let kind: String
-        let amountMinor: Int64
-        let currency: String
-        let reference: String
-        let createdAt: Date
-    }
-
     struct TransactionList: ResponseEncodable {
-        let items: [Transaction]
-    }
-
-    private func transactions(where column: String, _ id: UUID, context: AppRequestContext) async throws -> TransactionList {
-        var binds = PostgresBindings()
-        binds.append(id)
-        let rows = try await database.query(
-            PostgresQuery(
-                unsafeSQL: """
-                    SELECT p.id, p.booking_id, b.event_id, e.title, p.kind, p.amount_minor, p.currency, p.gateway_reference,
-                           p.created_at
-                    FROM payment_transactions p JOIN bookings b ON b.id = p.booking_id JOIN events e ON e.id = b.event_id
-                    WHERE p.\(column) = $1 ORDER BY p.created_at DESC, p.id
-                    """, binds: binds), logger: context.logger)
-        var items: [Transaction] = []
-        for try await (id, booking, event, title, kind, amount, currency, reference, created) in rows.decode(
-            (UUID, UUID, UUID, String, String, Int64, String, String, Date).self)
-        {
-            items.append(.init(
-                id: id, bookingID: booking, eventID: event, eventTitle: title, kind: kind, amountMinor: amount,
-                currency: currency, reference: reference, createdAt: created))
-        }
-        return .init(items: items)
+        let items: [BookingRepository.Transaction]
     }
 
     @Sendable func myTransactions(_ request: Request, context: AppRequestContext) async throws -> TransactionList {
-        try await transactions(where: "user_id", try context.requireIdentity().userID, context: context)
+        .init(items: try await bookings.transactions(.user(try context.requireIdentity().userID), logger: context.logger))
     }
 
     @Sendable func organizerTransactions(_ request: Request, context: AppRequestContext) async throws -> TransactionList {
         let organizer = try await organizers.requireOwnProfile(try context.requireIdentity(), logger: context.logger)
-        return try await transactions(where: "organizer_id", organizer.id, context: context)
+        return .init(items: try await bookings.transactions(.organizer(organizer.id), logger: context.logger))
     }
 }
 

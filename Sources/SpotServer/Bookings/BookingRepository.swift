@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import PostgresNIO
 import SpotCore
+import SpotSync
 
 /// Bookings and the inventory they hold. Seats are taken with one conditional UPDATE
 /// per ticket type (`reserved + n <= capacity`), in ticket-type order, inside the hold's
@@ -16,6 +17,20 @@ struct BookingRepository: Sendable {
     struct Request: Sendable {
         let eventID: UUID
         let items: [(ticketTypeID: UUID, quantity: Int)]
+
+        /// A hold request, or 422: at least one type, each once, quantities from 1,
+        /// at most ``maximumTicketsPerBooking`` in all.
+        static func validated(eventID: UUID, items: [(UUID, Int)]) throws -> Request {
+            var validator = Validator()
+            validator.check(!items.isEmpty, "items", "choose at least one ticket type")
+            validator.check(Set(items.map(\.0)).count == items.count, "items", "list each ticket type once")
+            validator.check(items.allSatisfy { $0.1 >= 1 }, "items", "quantities start at 1")
+            validator.check(
+                items.reduce(0) { $0 + max(0, $1.1) } <= maximumTicketsPerBooking, "items",
+                "at most \(maximumTicketsPerBooking) tickets per booking")
+            try validator.throwIfInvalid()
+            return Request(eventID: eventID, items: items.map { (ticketTypeID: $0.0, quantity: $0.1) })
+        }
     }
 
     /// Holds seats for `user` until `now + holdDuration`.
@@ -175,5 +190,52 @@ struct BookingRepository: Sendable {
             bookings[index].tickets = try await tickets.tickets(booking: bookings[index].id, logger: logger)
         }
         return bookings
+    }
+
+    // MARK: Payment history
+
+    /// A charge or refund as the buyer or organizer sees it.
+    struct Transaction: Codable, Sendable {
+        @LowercaseUUID var id: UUID
+        @LowercaseUUID var bookingID: UUID
+        @LowercaseUUID var eventID: UUID
+        let eventTitle: String
+        let kind: String
+        let amountMinor: Int64
+        let currency: String
+        let reference: String
+        let createdAt: Date
+    }
+
+    enum TransactionOwner: Sendable {
+        case user(UUID)
+        case organizer(UUID)
+    }
+
+    /// Charges and refunds of a buyer or of an organizer's events, newest first.
+    func transactions(_ owner: TransactionOwner, logger: Logger) async throws -> [Transaction] {
+        let rows: PostgresRowSequence
+        let select = """
+            SELECT p.id, p.booking_id, b.event_id, e.title, p.kind, p.amount_minor, p.currency, p.gateway_reference,
+                   p.created_at
+            FROM payment_transactions p JOIN bookings b ON b.id = p.booking_id JOIN events e ON e.id = b.event_id
+            """
+        switch owner {
+        case .user(let id):
+            rows = try await database.query(
+                "\(unescaped: select) WHERE p.user_id = \(id) ORDER BY p.created_at DESC, p.id", logger: logger)
+        case .organizer(let id):
+            rows = try await database.query(
+                "\(unescaped: select) WHERE p.organizer_id = \(id) ORDER BY p.created_at DESC, p.id", logger: logger)
+        }
+        var items: [Transaction] = []
+        for try await (id, booking, event, title, kind, amount, currency, reference, created) in rows.decode(
+            (UUID, UUID, UUID, String, String, Int64, String, String, Date).self)
+        {
+            items.append(.init(
+                id: id, bookingID: booking, eventID: event, eventTitle: title, kind: kind, amountMinor: amount,
+                currency: currency, reference: reference, createdAt: created))
+        }
+        return items
     }
 }

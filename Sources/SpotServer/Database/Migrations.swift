@@ -6,5 +6,6 @@ public enum Migrations {
         commerce,
         venueNodes,
         syncFeedRetention,
+        webSessions,
     ]
 }

@@ -16,6 +16,8 @@ struct Event: Codable, Sendable, Equatable {
     struct PriceRange: Codable, Sendable, Equatable {
         let minMinor: Int64
         let maxMinor: Int64
+        /// ISO 4217 currency of the event's ticket types.
+        let currency: String
     }
 
     @LowercaseUUID var id: UUID

@@ -30,32 +30,14 @@ struct EventController: Sendable {
         api.delete("ticket-types/:id", use: deleteTicketType)
     }
 
-    // MARK: Access rules
+    private var access: EventAccess { EventAccess(events: events, organizers: organizers) }
 
-    /// Whether `identity` may see `event`: published and cancelled events are public,
-    /// drafts only to their organizer and admins.
-    private func visible(_ event: Event, to identity: Identity?, logger: Logger) async throws -> Bool {
-        if event.status != .draft { return true }
-        guard let identity else { return false }
-        if identity.role == .admin { return true }
-        guard identity.role == .organizer else { return false }
-        return try await organizers.organizer(userID: identity.userID, logger: logger)?.id == event.organizerID
-    }
-
-    /// The event, if the caller owns it (admins too when `adminMay`): 404 when the
-    /// caller may not even see it, 403 when they may see it but it is not theirs.
+    /// The event, if the caller owns it (see ``EventAccess/owned(_:by:adminMay:logger:)``).
     private func owned(
         _ id: UUID, context: AppRequestContext, adminMay: Bool = false
     ) async throws -> (Event, Organizer?, Identity) {
         let identity = try context.requireIdentity()
-        guard let event = try await events.event(id: id, logger: context.logger),
-            try await visible(event, to: identity, logger: context.logger)
-        else { throw APIError.notFound("Event") }
-        if adminMay, identity.role == .admin { return (event, nil, identity) }
-        let organizer = try await organizers.requireOwnProfile(identity, logger: context.logger)
-        guard organizer.id == event.organizerID else {
-            throw APIError.forbidden("This event belongs to another organizer.")
-        }
+        let (event, organizer) = try await access.owned(id, by: identity, adminMay: adminMay, logger: context.logger)
         return (event, organizer, identity)
     }
 
@@ -70,13 +52,16 @@ struct EventController: Sendable {
     }
 
     @Sendable func searchEvents(_ request: Request, context: AppRequestContext) async throws -> EventSearch.Page {
-        try await search.search(try Self.searchQuery(request.uri.queryParameters), now: clock.now(), logger: context.logger)
+        let parameters = request.uri.queryParameters
+        return try await search.search(
+            try Self.searchQuery { parameters[Substring($0)].map(String.init) }, now: clock.now(), logger: context.logger)
     }
 
-    static func searchQuery(_ parameters: Parameters) throws -> EventSearch.Query {
+    /// The search a set of query parameters asks for (`q`, `category`, `city`, `from`, `to`,
+    /// `free`, `min_price`, `max_price`, `sort`, `page`, `per_page`), or 422.
+    static func searchQuery(_ string: (String) -> String?) throws -> EventSearch.Query {
         var validator = Validator()
         var query = EventSearch.Query()
-        func string(_ name: String) -> String? { parameters[Substring(name)].map(String.init) }
         query.text = validator.text(string("q"), "q", required: false, maxLength: 200).flatMap { $0.isEmpty ? nil : $0 }
         query.category = string("category")
         query.city = validator.text(string("city"), "city", required: false, maxLength: 100).flatMap { $0.isEmpty ? nil : $0 }
@@ -127,11 +112,7 @@ struct EventController: Sendable {
     }
 
     @Sendable func show(_ request: Request, context: AppRequestContext) async throws -> Event {
-        let id = try context.parameters.requireUUID("id")
-        guard let event = try await events.event(id: id, logger: context.logger),
-            try await visible(event, to: context.identity, logger: context.logger)
-        else { throw APIError.notFound("Event") }
-        return event
+        try await access.visibleEvent(try context.parameters.requireUUID("id"), to: context.identity, logger: context.logger)
     }
 
     struct EventRequest: Decodable {
@@ -227,10 +208,8 @@ struct EventController: Sendable {
     }
 
     @Sendable func listTicketTypes(_ request: Request, context: AppRequestContext) async throws -> TicketTypeList {
-        let id = try context.parameters.requireUUID("id")
-        guard let event = try await events.event(id: id, logger: context.logger),
-            try await visible(event, to: context.identity, logger: context.logger)
-        else { throw APIError.notFound("Event") }
+        let event = try await access.visibleEvent(
+            try context.parameters.requireUUID("id"), to: context.identity, logger: context.logger)
         return .init(items: try await ticketTypes.ticketTypes(event: event.id, logger: context.logger))
     }
 

@@ -19,23 +19,29 @@ struct EventRepository: Sendable {
     static let columns = """
         e.id, e.organizer_id, e.venue_id, e.category_id, e.title, e.description, e.starts_at, e.ends_at,
         e.reentry_policy, e.status, e.published_at, e.cancelled_at, e.created_at, e.updated_at,
-        v.name, v.city, v.time_zone, e.min_price_minor, e.max_price_minor
+        v.name, v.city, v.time_zone, e.min_price_minor, e.max_price_minor,
+        (SELECT min(t.currency) FROM ticket_types t WHERE t.event_id = e.id)
         """
+
+    /// How many columns ``columns`` selects (a query's next column is at this index).
+    static let columnCount = 20
 
     typealias Row = (
         UUID, UUID, UUID, String, String, String, Date, Date, String, String, Date?, Date?, Date, Date,
-        String, String, String, Int64?, Int64?
+        String, String, String, Int64?, Int64?, String?
     )
 
     static func event(_ row: Row) -> Event {
         let (id, organizer, venue, category, title, description, starts, ends, reentry, status, published,
-             cancelled, created, updated, venueName, city, zone, minPrice, maxPrice) = row
+             cancelled, created, updated, venueName, city, zone, minPrice, maxPrice, currency) = row
         return Event(
             id: id, organizerID: organizer, venueID: venue, category: category, title: title, description: description,
             startsAt: starts, endsAt: ends, reentryPolicy: reentry, status: Event.Status(rawValue: status) ?? .draft,
             publishedAt: published, cancelledAt: cancelled, createdAt: created, updatedAt: updated,
             venue: .init(name: venueName, city: city, timeZone: zone),
-            priceRange: minPrice.flatMap { min in maxPrice.map { .init(minMinor: min, maxMinor: $0) } })
+            priceRange: minPrice.flatMap { min in
+                maxPrice.map { .init(minMinor: min, maxMinor: $0, currency: currency ?? "EUR") }
+            })
     }
 
     static func decode(_ rows: PostgresRowSequence) async throws -> [Event] {

@@ -104,7 +104,7 @@ struct EventSearch: Sendable {
         var total = 0
         for try await row in rows {
             items.append(EventRepository.event(try row.decode(EventRepository.Row.self)))
-            total = try PostgresRandomAccessRow(row)[19].decode(Int.self)
+            total = try PostgresRandomAccessRow(row)[EventRepository.columnCount].decode(Int.self)
         }
         if items.isEmpty, query.page > 1 {
             // Past the last page there is no row to carry the window count: count separately.
@@ -157,8 +157,8 @@ struct EventSearch: Sendable {
         for try await row in rows {
             let event = EventRepository.event(try row.decode(EventRepository.Row.self))
             let extra = PostgresRandomAccessRow(row)
-            let sameOrganizer = try extra[19].decode(Bool.self)
-            let sameCategory = try extra[20].decode(Bool.self)
+            let sameOrganizer = try extra[EventRepository.columnCount].decode(Bool.self)
+            let sameCategory = try extra[EventRepository.columnCount + 1].decode(Bool.self)
             recommendations.append(.init(
                 event: event, reason: sameOrganizer ? "organizer" : sameCategory ? "category" : "popular"))
         }

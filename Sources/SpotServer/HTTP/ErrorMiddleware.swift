@@ -1,17 +1,70 @@
 import Hummingbird
 import Logging
+import Foundation
 import PostgresNIO
 
 /// Turns every error into the one JSON error shape: API errors as they are,
 /// Hummingbird's HTTP errors (404 for unknown routes, 413, …) mapped to codes,
 /// anything else logged with the request id and answered with a bare 500.
+/// Requests for the web site (any path outside the API and operations endpoints) get an
+/// HTML page instead: a friendly 404, a "database unavailable" page with a retry, or a
+/// redirect to sign in.
 struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    /// Renders the web site's error pages; nil serves JSON everywhere.
+    var pages: PageRenderer?
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
         } catch {
+            if let pages, Self.isWebPage(request.uri.path) {
+                return Self.webResponse(for: error, request: request, pages: pages, context: context)
+            }
             return try Self.apiError(for: error, context: context).response(from: request, context: context)
         }
+    }
+
+    static func isWebPage(_ path: String) -> Bool {
+        !(path.hasPrefix("/api/") || ["/health", "/metrics", "/openapi.json"].contains(path))
+    }
+
+    static func webResponse(for error: any Error, request: Request, pages: PageRenderer, context: Context) -> Response {
+        let page: WebError
+        switch error {
+        case let error as WebError:
+            page = error
+        case let error as PostgresTransactionError where error.closureError != nil:
+            return webResponse(for: error.closureError!, request: request, pages: pages, context: context)
+        default:
+            let api = apiError(for: error, context: context)
+            switch api.status {
+            case .unauthorized:
+                let back = request.method == .get ? "?next=" + (request.uri.description.addingPercentEncoding(
+                    withAllowedCharacters: .alphanumerics) ?? "") : ""
+                return Response.redirect(to: "/signin" + back)
+            case .notFound where api.message == "No such route.":
+                page = .notFound("This page")
+            case .notFound:
+                page = .page(.notFound, api.message, title: "Not found")
+            case .serviceUnavailable where api.code == "database_unavailable":
+                page = .page(
+                    .serviceUnavailable,
+                    "We cannot reach our database right now, so this page cannot be shown. Nothing you did was lost; "
+                        + "try again in a moment.", title: "Temporarily unavailable")
+            case .internalServerError:
+                page = .page(
+                    .internalServerError, "Something went wrong on our side; it has been logged. Try again in a moment.",
+                    title: "Something went wrong")
+            default:
+                page = .page(api.status, api.message)
+            }
+        }
+        var response = pages.errorPage(page, retry: page.status.code >= 500)
+        for field in (error as? APIError)?.headers ?? [:] where field.name == .retryAfter {
+            response.headers.append(field)
+        }
+        WebSessionMiddleware.addSecurityHeaders(&response.headers)
+        return response
     }
 
     static func apiError(for error: any Error, context: Context) -> APIError {

@@ -73,46 +73,21 @@ struct NotificationController: Sendable {
         return .init(items: items)
     }
 
-    struct Preference: Codable, Sendable {
-        let channel: NotificationChannel
-        let kind: NotificationKind
-        let enabled: Bool
+    struct Preferences: ResponseEncodable, Decodable {
+        let preferences: [NotificationPreferences.Preference]
     }
 
-    struct Preferences: ResponseEncodable, Decodable {
-        let preferences: [Preference]
-    }
+    private var store: NotificationPreferences { NotificationPreferences(database: database) }
 
     /// Every channel × kind, with the user's choice or the default (on).
     @Sendable func preferences(_ request: Request, context: AppRequestContext) async throws -> Preferences {
-        try await currentPreferences(user: try context.requireIdentity().userID, context: context)
-    }
-
-    private func currentPreferences(user: UUID, context: AppRequestContext) async throws -> Preferences {
-        let rows = try await database.query(
-            "SELECT channel, kind, enabled FROM notification_preferences WHERE user_id = \(user)", logger: context.logger)
-        var chosen: [String: Bool] = [:]
-        for try await (channel, kind, enabled) in rows.decode((String, String, Bool).self) { chosen["\(channel)/\(kind)"] = enabled }
-        return Preferences(preferences: NotificationChannel.allCases.flatMap { channel in
-            NotificationKind.allCases.map { kind in
-                Preference(channel: channel, kind: kind, enabled: chosen["\(channel.rawValue)/\(kind.rawValue)"] ?? true)
-            }
-        })
+        .init(preferences: try await store.current(user: try context.requireIdentity().userID, logger: context.logger))
     }
 
     @Sendable func setPreferences(_ request: Request, context: AppRequestContext) async throws -> Preferences {
         let identity = try context.requireIdentity()
         let body = try await request.decodeJSON(as: Preferences.self, context: context)
-        try await database.withTransaction(logger: context.logger) { connection in
-            for preference in body.preferences {
-                try await connection.query(
-                    """
-                    INSERT INTO notification_preferences (user_id, channel, kind, enabled)
-                    VALUES (\(identity.userID), \(preference.channel.rawValue), \(preference.kind.rawValue), \(preference.enabled))
-                    ON CONFLICT (user_id, channel, kind) DO UPDATE SET enabled = excluded.enabled
-                    """, logger: context.logger)
-            }
-        }
-        return try await currentPreferences(user: identity.userID, context: context)
+        try await store.set(body.preferences, user: identity.userID, logger: context.logger)
+        return .init(preferences: try await store.current(user: identity.userID, logger: context.logger))
     }
 }

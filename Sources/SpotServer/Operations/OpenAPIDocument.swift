@@ -402,7 +402,7 @@ enum OpenAPIDocument {
             "published_at": nullable("string", format: "date-time"), "cancelled_at": nullable("string", format: "date-time"),
             "created_at": dateTime, "updated_at": dateTime,
             "venue": object(["name": string, "city": string, "time_zone": string]),
-            "price_range": object(["min_minor": integer, "max_minor": integer]),
+            "price_range": object(["min_minor": integer, "max_minor": integer, "currency": string]),
         ], required: [
             "id", "organizer_id", "venue_id", "category", "title", "description", "starts_at", "ends_at",
             "reentry_policy", "status", "created_at", "updated_at", "venue",

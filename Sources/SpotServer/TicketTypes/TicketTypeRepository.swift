@@ -30,6 +30,24 @@ struct TicketTypeRepository: Sendable {
         return types
     }
 
+    /// What a buyer can still take of each ticket type of `event` online.
+    struct Availability: Sendable, Equatable {
+        /// Capacity less seats held or sold online and seats allotted to venue nodes.
+        let available: Int
+        let maxPerOrder: Int
+    }
+
+    func availability(event: UUID, logger: Logger) async throws -> [UUID: Availability] {
+        let rows = try await database.query(
+            "SELECT id, capacity - reserved - allotted, max_per_order FROM ticket_types WHERE event_id = \(event)",
+            logger: logger)
+        var result: [UUID: Availability] = [:]
+        for try await (id, available, maxPerOrder) in rows.decode((UUID, Int, Int).self) {
+            result[id] = Availability(available: max(0, available), maxPerOrder: maxPerOrder)
+        }
+        return result
+    }
+
     func ticketType(id: UUID, logger: Logger) async throws -> TicketType? {
         try await Self.decode(
             database.query("SELECT \(unescaped: Self.columns) FROM ticket_types WHERE id = \(id)", logger: logger)

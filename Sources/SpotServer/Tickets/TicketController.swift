@@ -38,21 +38,8 @@ struct TicketController: Sendable {
 
     /// The ticket, if the caller holds it, organizes its event, or is an admin.
     private func visibleTicket(_ context: AppRequestContext) async throws -> Ticket {
-        let identity = try context.requireIdentity()
-        let id = try context.parameters.requireUUID("id")
-        let rows = try await database.query(
-            """
-            SELECT t.owner_user_id, o.user_id FROM tickets t JOIN events e ON e.id = t.event_id
-            JOIN organizers o ON o.id = e.organizer_id WHERE t.id = \(id)
-            """, logger: context.logger)
-        var allowed = false
-        for try await (owner, organizerUser) in rows.decode((UUID, UUID).self) {
-            allowed = owner == identity.userID || organizerUser == identity.userID || identity.role == .admin
-        }
-        guard allowed, let ticket = try await tickets.ticket(id: id, logger: context.logger) else {
-            throw APIError.notFound("Ticket")
-        }
-        return ticket
+        try await tickets.ticket(
+            id: try context.parameters.requireUUID("id"), visibleTo: try context.requireIdentity(), logger: context.logger)
     }
 
     @Sendable func show(_ request: Request, context: AppRequestContext) async throws -> Ticket {

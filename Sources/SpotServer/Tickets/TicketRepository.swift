@@ -101,6 +101,21 @@ struct TicketRepository: Sendable {
         ).first
     }
 
+    /// The ticket, if `identity` holds it, organizes its event, or is an admin; else 404.
+    func ticket(id: UUID, visibleTo identity: Identity, logger: Logger) async throws -> Ticket {
+        let rows = try await database.query(
+            """
+            SELECT t.owner_user_id, o.user_id FROM tickets t JOIN events e ON e.id = t.event_id
+            JOIN organizers o ON o.id = e.organizer_id WHERE t.id = \(id)
+            """, logger: logger)
+        var allowed = false
+        for try await (owner, organizerUser) in rows.decode((UUID, UUID).self) {
+            allowed = owner == identity.userID || organizerUser == identity.userID || identity.role == .admin
+        }
+        guard allowed, let ticket = try await ticket(id: id, logger: logger) else { throw APIError.notFound("Ticket") }
+        return ticket
+    }
+
     func tickets(booking: UUID, logger: Logger) async throws -> [Ticket] {
         try await Self.decode(database.query(
             "SELECT \(unescaped: Self.columns) \(unescaped: Self.joins) WHERE t.booking_id = \(booking) ORDER BY t.id",

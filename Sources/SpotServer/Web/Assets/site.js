@@ -1,0 +1,38 @@
+// Progressive enhancement only: every page works without this file.
+"use strict";
+document.addEventListener("DOMContentLoaded", () => {
+  // Forms: disable the submit button once sent, so a double click cannot submit twice,
+  // and say that something is happening while the server answers.
+  for (const form of document.querySelectorAll("form")) {
+    form.addEventListener("submit", () => {
+      // After the browser has collected the form's fields (a disabled button is not sent).
+      setTimeout(() => {
+        for (const button of form.querySelectorAll("button[type=submit]")) {
+          button.disabled = true;
+          if (button.dataset.busy) button.textContent = button.dataset.busy;
+          button.classList.add("loading");
+        }
+      }, 0);
+    });
+  }
+  // "Try again" on error pages reloads the page the error came from.
+  for (const link of document.querySelectorAll("[data-retry]")) {
+    link.addEventListener("click", (event) => { event.preventDefault(); location.reload(); });
+  }
+  // "Print" buttons.
+  for (const button of document.querySelectorAll("[data-print]")) {
+    button.addEventListener("click", () => window.print());
+  }
+  // A hold's countdown: minutes and seconds left, then a note that the seats were released.
+  for (const timer of document.querySelectorAll("[data-expires-at]")) {
+    const end = Date.parse(timer.dataset.expiresAt);
+    const tick = () => {
+      const left = Math.max(0, Math.round((end - Date.now()) / 1000));
+      timer.textContent = left > 0
+        ? `${Math.floor(left / 60)}:${String(left % 60).padStart(2, "0")} left to pay`
+        : "This hold has expired; start again from the event page.";
+      if (left > 0) setTimeout(tick, 1000);
+    };
+    tick();
+  }
+});

@@ -1,0 +1,172 @@
+import Foundation
+import Hummingbird
+
+/// Sign up, sign in, sign out, and the account page (notification preferences).
+struct AccountPages: Sendable {
+    let pages: PageRenderer
+    let accounts: AccountService
+    let auth: AuthRepository
+    let sessions: WebSessionRepository
+    let preferences: NotificationPreferences
+    let cookies: WebCookies
+    let clock: ServerClock
+
+    func addRoutes(to site: RouterGroup<AppRequestContext>) {
+        site.get("signin", use: signInPage)
+        site.post("signin", use: signIn)
+        site.get("signup", use: signUpPage)
+        site.post("signup", use: signUp)
+        site.post("signout", use: signOut)
+        site.get("account", use: account)
+        site.post("account/notifications", use: savePreferences)
+    }
+
+    /// Where to go after signing in: a path on this site only (no `//host`, no scheme).
+    static func safeNext(_ next: String?) -> String {
+        guard let next, next.hasPrefix("/"), !next.hasPrefix("//"), !next.hasPrefix("/\\"),
+            !next.contains(where: { $0.isNewline })
+        else { return "/" }
+        return next
+    }
+
+    // MARK: Sign in
+
+    @Sendable func signInPage(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let next = Self.safeNext(request.uri.queryParameters["next"].map(String.init))
+        if context.web.user != nil { return .redirect(to: next) }
+        return try pages.render("signin", title: "Sign in", page: ["next": next, "email": ""], web: context.web)
+    }
+
+    @Sendable func signIn(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let form = context.web.form
+        let email = form["email"] ?? "", next = Self.safeNext(form["next"])
+        do {
+            let user = try await accounts.verify(
+                email: email, password: form["password"] ?? "", clientAddress: context.clientAddress, logger: context.logger)
+            let (sessionID, _) = try await auth.startSession(
+                userID: user.id, clientAddress: context.clientAddress, now: clock.now(), logger: context.logger)
+            return try await signedIn(sessionID: sessionID, redirect: next, context: context)
+        } catch let error as APIError where [.unauthorized, .tooManyRequests].contains(error.status) {
+            var response = try pages.render(
+                "signin", title: "Sign in", page: ["next": next, "email": email, "problem": error.message],
+                web: context.web, status: error.status)
+            if let retry = error.headers[.retryAfter] { response.headers[.retryAfter] = retry }
+            return response
+        }
+    }
+
+    /// Sets the session cookie (and a fresh CSRF cookie: a token seen before signing in is not reused) and redirects.
+    private func signedIn(sessionID: UUID, redirect: String, context: AppRequestContext) async throws -> Response {
+        let token = try await sessions.attach(sessionID: sessionID, now: clock.now(), logger: context.logger)
+        var response = Response.redirect(to: redirect)
+        response.setCookie(Cookie(
+            name: WebCookies.session, value: token, maxAge: Int(AuthRepository.sessionLifetime), path: "/",
+            secure: cookies.secure, httpOnly: true, sameSite: .lax))
+        response.setCookie(Cookie(
+            name: WebCookies.csrf, value: OpaqueToken.make(prefix: OpaqueToken.csrfPrefix), path: "/", secure: cookies.secure,
+            httpOnly: true, sameSite: .strict))
+        return response
+    }
+
+    // MARK: Sign up
+
+    @Sendable func signUpPage(_ request: Request, context: AppRequestContext) async throws -> Response {
+        if context.web.user != nil { return .redirect(to: "/") }
+        return try pages.render(
+            "signup", title: "Sign up", page: ["form": SignUpForm(), "errors": [String: String]()] as [String: Any],
+            web: context.web)
+    }
+
+    struct SignUpForm {
+        var displayName = "", email = "", organizer = false, organizerName = ""
+        var problem: String?
+        var errors: [String: String] = [:]
+    }
+
+    @Sendable func signUp(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let form = context.web.form
+        var page = SignUpForm(
+            displayName: form["display_name"] ?? "", email: form["email"] ?? "", organizer: form["organizer"] == "yes",
+            organizerName: form["organizer_name"] ?? "")
+        do {
+            let (_, sessionID, _) = try await accounts.register(
+                .init(
+                    email: page.email, password: form["password"] ?? "", displayName: page.displayName,
+                    role: page.organizer ? "organizer" : "attendee",
+                    organizerName: page.organizerName.isEmpty ? nil : page.organizerName),
+                clientAddress: context.clientAddress, now: clock.now(), logger: context.logger)
+            return try await signedIn(sessionID: sessionID, redirect: "/?notice=welcome", context: context)
+        } catch let error as APIError where [.unprocessableContent, .conflict, .tooManyRequests].contains(error.status) {
+            page.problem = error.status == .unprocessableContent ? "Please correct the fields marked below." : error.message
+            page.errors = error.fields ?? [:]
+            return try pages.render(
+                "signup", title: "Sign up", page: ["form": page, "errors": page.errors] as [String: Any], web: context.web,
+                status: error.status)
+        }
+    }
+
+    // MARK: Sign out
+
+    @Sendable func signOut(_ request: Request, context: AppRequestContext) async throws -> Response {
+        if let sessionID = context.web.sessionID {
+            try await sessions.revoke(sessionID: sessionID, reason: "logout", now: clock.now(), logger: context.logger)
+        }
+        var response = Response.redirect(to: "/?notice=signed_out")
+        response.setCookie(Cookie(
+            name: WebCookies.session, value: "", maxAge: 0, path: "/", secure: cookies.secure, httpOnly: true, sameSite: .lax))
+        return response
+    }
+
+    // MARK: Account
+
+    @Sendable func account(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let identity = try context.requireIdentity()
+        return try await accountPage(
+            identity, notice: Notice.message(request.uri.queryParameters["notice"].map(String.init)), context: context)
+    }
+
+    private func accountPage(_ identity: Identity, notice: String?, context: AppRequestContext) async throws -> Response {
+        guard let user = context.web.user else { throw APIError.unauthorized }
+        let current = try await preferences.current(user: identity.userID, logger: context.logger)
+        let kinds = NotificationKind.allCases.map { kind in
+            [
+                "kind": Self.label(kind),
+                "channels": NotificationChannel.allCases.map { channel in
+                    [
+                        "name": "\(channel.rawValue).\(kind.rawValue)", "label": channel.rawValue,
+                        "checked": current.first { $0.channel == channel && $0.kind == kind }?.enabled ?? true,
+                    ] as [String: Any]
+                },
+            ] as [String: Any]
+        }
+        return try pages.render(
+            "account", title: "Your account",
+            page: [
+                "name": user.displayName, "email": user.email, "role": user.role.rawValue, "kinds": kinds,
+                "channels": NotificationChannel.allCases.map(\.rawValue), "notice": notice as Any,
+            ] as [String: Any], web: context.web)
+    }
+
+    static func label(_ kind: NotificationKind) -> String {
+        switch kind {
+        case .bookingConfirmed: "Booking confirmations"
+        case .refund: "Refunds"
+        case .eventChanged: "Changes to events I booked"
+        case .eventCancelled: "Cancelled events"
+        }
+    }
+
+    /// One checkbox per channel × kind; an unchecked box is simply absent from the form.
+    @Sendable func savePreferences(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let identity = try context.requireIdentity()
+        let checked = Set(context.web.form.pairs.filter { $0.1 == "on" }.map(\.0))
+        let chosen = NotificationChannel.allCases.flatMap { channel in
+            NotificationKind.allCases.map { kind in
+                NotificationPreferences.Preference(
+                    channel: channel, kind: kind, enabled: checked.contains("\(channel.rawValue).\(kind.rawValue)"))
+            }
+        }
+        try await preferences.set(chosen, user: identity.userID, logger: context.logger)
+        return .redirect(to: "/account?notice=preferences_saved")
+    }
+}

@@ -1,0 +1,217 @@
+import Foundation
+import Hummingbird
+import SpotQR
+
+/// The buyer's side: checkout, bookings and payments, the wallet with QR codes.
+struct BookingPages: Sendable {
+    let pages: PageRenderer
+    let events: EventRepository
+    let bookings: BookingRepository
+    let checkout: CheckoutService
+    let tickets: TicketRepository
+    let holdDuration: TimeInterval
+    let clock: ServerClock
+
+    func addRoutes(to site: RouterGroup<AppRequestContext>) {
+        site.get("bookings", use: list)
+        site.get("bookings/:id", use: show)
+        site.get("bookings/:id/checkout", use: checkoutPage)
+        site.post("bookings/:id/checkout", use: pay)
+        site.post("bookings/:id/cancel", use: cancel)
+        site.post("bookings/:id/retry", use: retry)
+        site.get("wallet", use: wallet)
+        site.get("wallet/print", use: printableWallet)
+        site.get("wallet/tickets/:id/qr.png", use: qrCode)
+    }
+
+    /// The caller's own booking, or 404 (someone else's booking does not exist for them).
+    private func ownBooking(_ context: AppRequestContext) async throws -> (Booking, Identity) {
+        let identity = try context.requireIdentity()
+        guard let booking = try await bookings.booking(id: try context.parameters.requireUUID("id"), logger: context.logger),
+            booking.userID == identity.userID
+        else { throw WebError.notFound("This booking") }
+        return (booking, identity)
+    }
+
+    private func bookingView(_ booking: Booking, eventTitle: String) -> [String: Any] {
+        [
+            "id": booking.id.uuidString.lowercased(), "eventID": booking.eventID.uuidString.lowercased(),
+            "eventTitle": eventTitle, "status": booking.status.rawValue,
+            "items": booking.items.map {
+                ["name": $0.name, "quantity": $0.quantity, "unit": Formatting.money($0.unitPriceMinor, booking.currency)]
+            },
+            "quantity": booking.quantity, "total": Formatting.money(booking.totalMinor, booking.currency),
+            "refunded": booking.refundedMinor > 0 ? Formatting.money(booking.refundedMinor, booking.currency) : nil as String?,
+            "created": Formatting.dateTime(booking.createdAt), "isHeld": booking.status == .held,
+            "isPaid": booking.status == .paid,
+            "tickets": booking.tickets.map { ticketView($0) },
+        ]
+    }
+
+    private func ticketView(_ ticket: Ticket) -> [String: Any] {
+        [
+            "id": ticket.id.uuidString.lowercased(), "eventTitle": ticket.eventTitle, "type": ticket.ticketTypeName,
+            "when": Formatting.dateTime(ticket.startsAt), "venue": ticket.venueName, "status": ticket.status,
+            "valid": ticket.status == "valid", "revokedReason": ticket.revokedReason as Any,
+            "eventID": ticket.eventID.uuidString.lowercased(),
+        ]
+    }
+
+    private func title(of event: UUID, context: AppRequestContext) async throws -> String {
+        try await events.event(id: event, logger: context.logger)?.title ?? "Event"
+    }
+
+    // MARK: Bookings and payments
+
+    @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let identity = try context.requireIdentity()
+        let mine = try await bookings.bookings(user: identity.userID, logger: context.logger)
+        var titles: [UUID: String] = [:]
+        for id in Set(mine.map(\.eventID)) { titles[id] = try await title(of: id, context: context) }
+        let payments = try await bookings.transactions(.user(identity.userID), logger: context.logger)
+        return try pages.render(
+            "bookings", title: "Your bookings",
+            page: [
+                "notice": Notice.message(request.uri.queryParameters["notice"].map(String.init)) as Any,
+                "bookings": mine.map { bookingView($0, eventTitle: titles[$0.eventID] ?? "Event") },
+                "hasBookings": !mine.isEmpty,
+                "payments": payments.map {
+                    [
+                        "kind": $0.kind == "refund" ? "Refund" : "Payment", "event": $0.eventTitle,
+                        "amount": Formatting.money($0.amountMinor, $0.currency), "when": Formatting.dateTime($0.createdAt),
+                        "reference": $0.reference, "bookingID": $0.bookingID.uuidString.lowercased(),
+                    ]
+                },
+                "hasPayments": !payments.isEmpty,
+            ] as [String: Any], web: context.web)
+    }
+
+    @Sendable func show(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let (booking, _) = try await ownBooking(context)
+        var view = bookingView(booking, eventTitle: try await title(of: booking.eventID, context: context))
+        view["notice"] = Notice.message(request.uri.queryParameters["notice"].map(String.init))
+        return try pages.render("booking", title: "Booking", page: view, web: context.web)
+    }
+
+    @Sendable func cancel(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let (booking, identity) = try await ownBooking(context)
+        _ = try await bookings.cancel(booking.id, user: identity.userID, now: clock.now(), logger: context.logger)
+        return .redirect(to: "/bookings/\(booking.id.uuidString.lowercased())?notice=cancelled")
+    }
+
+    /// After a decline the seats were released: hold the same tickets again and return to checkout.
+    @Sendable func retry(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let (booking, identity) = try await ownBooking(context)
+        let again = try BookingRepository.Request.validated(
+            eventID: booking.eventID, items: booking.items.map { ($0.ticketTypeID, $0.quantity) })
+        do {
+            let fresh = try await bookings.hold(
+                again, user: identity.userID, holdDuration: holdDuration, now: clock.now(), logger: context.logger)
+            return .redirect(to: "/bookings/\(fresh.id.uuidString.lowercased())/checkout")
+        } catch let error as APIError where error.status == .conflict {
+            throw WebError.page(.conflict, error.message + " Choose again on the event page.", title: "Those tickets are gone")
+        }
+    }
+
+    // MARK: Checkout
+
+    @Sendable func checkoutPage(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let (booking, _) = try await ownBooking(context)
+        if booking.status == .paid { return .redirect(to: "/bookings/\(booking.id.uuidString.lowercased())?notice=paid") }
+        return try await checkoutForm(booking, key: UUID().uuidString.lowercased(), problem: nil, errors: [:], context: context)
+    }
+
+    private func checkoutForm(
+        _ booking: Booking, key: String, problem: String?, errors: [String: String], declined: Bool = false,
+        status: HTTPResponse.Status = .ok, context: AppRequestContext
+    ) async throws -> Response {
+        var view = bookingView(booking, eventTitle: try await title(of: booking.eventID, context: context))
+        view["key"] = key
+        view["problem"] = problem
+        view["declined"] = declined
+        view["errors"] = errors
+        view["expiresAt"] = booking.expiresAt.map(Formatting.iso)
+        view["expires"] = booking.expiresAt.map { Formatting.dateTime($0) }
+        view["testCards"] = [
+            ["number": "4242 4242 4242 4242", "outcome": "approved"],
+            ["number": "4000 0000 0000 0002", "outcome": "declined"],
+            ["number": "4000 0000 0000 9995", "outcome": "declined: insufficient funds"],
+        ]
+        return try pages.render("checkout", title: "Checkout", page: view, web: context.web, status: status)
+    }
+
+    /// Charges the card. The form's key makes the submit idempotent: sent twice, the
+    /// gateway charges once and both answers show the paid booking.
+    @Sendable func pay(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let (booking, identity) = try await ownBooking(context)
+        let form = context.web.form
+        let key = form["idempotency_key"].flatMap(UUID.init(uuidString:))?.uuidString.lowercased() ?? UUID().uuidString.lowercased()
+        let now = clock.now()
+        let card: PaymentCard
+        switch PaymentCard.parse(number: form["card_number"] ?? "", expiry: form["expiry"] ?? "", cvc: form["cvc"] ?? "", now: now) {
+        case .success(let parsed): card = parsed
+        case .failure(let error):
+            return try await checkoutForm(
+                booking, key: key, problem: "Check the card details.",
+                errors: Dictionary(uniqueKeysWithValues: (error.fields ?? [:]).map {
+                    (String($0.key.split(separator: ".").last ?? ""), $0.value)
+                }),
+                status: .unprocessableContent, context: context)
+        }
+        do {
+            try await checkout.checkout(
+                booking: booking.id, user: identity.userID, card: card,
+                gatewayKey: "checkout:\(identity.userID.uuidString.lowercased()):web:\(key)", now: now, logger: context.logger)
+            return .redirect(to: "/bookings/\(booking.id.uuidString.lowercased())?notice=paid")
+        } catch let error as APIError {
+            let latest = try await bookings.booking(id: booking.id, logger: context.logger) ?? booking
+            switch error.code {
+            case "payment_declined":
+                return try await checkoutForm(
+                    latest, key: key, problem: error.message, errors: [:], declined: true, status: .paymentRequired,
+                    context: context)
+            case "payment_processor_error", "payment_timeout":
+                return try await checkoutForm(
+                    latest, key: key, problem: error.message, errors: [:], status: error.status, context: context)
+            case "booking_expired", "booking_not_held":
+                return try await checkoutForm(
+                    latest, key: key, problem: error.message, errors: [:], status: .conflict, context: context)
+            default:
+                throw error
+            }
+        }
+    }
+
+    // MARK: Wallet
+
+    @Sendable func wallet(_ request: Request, context: AppRequestContext) async throws -> Response {
+        try await walletPage("wallet", title: "Your wallet", context: context)
+    }
+
+    @Sendable func printableWallet(_ request: Request, context: AppRequestContext) async throws -> Response {
+        try await walletPage("wallet_print", title: "Tickets to print", context: context)
+    }
+
+    private func walletPage(_ template: String, title: String, context: AppRequestContext) async throws -> Response {
+        let identity = try context.requireIdentity()
+        let mine = try await tickets.wallet(user: identity.userID, logger: context.logger)
+        let valid = mine.filter { $0.status == "valid" }
+        return try pages.render(
+            template, title: title,
+            page: [
+                "tickets": valid.map { ticketView($0) }, "hasTickets": !valid.isEmpty,
+                "revoked": mine.filter { $0.status != "valid" }.map { ticketView($0) },
+                "hasRevoked": mine.contains { $0.status != "valid" },
+            ] as [String: Any], web: context.web)
+    }
+
+    /// The QR code of one of the caller's tickets (or one of their events' tickets, for organizers).
+    @Sendable func qrCode(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let ticket = try await tickets.ticket(
+            id: try context.parameters.requireUUID("id"), visibleTo: try context.requireIdentity(), logger: context.logger)
+        let image = try QRCode(text: ticket.payload).pngData(moduleSize: 8)
+        return Response(
+            status: .ok, headers: [.contentType: "image/png", .cacheControl: "private, no-store"],
+            body: .init(byteBuffer: ByteBuffer(bytes: image)))
+    }
+}

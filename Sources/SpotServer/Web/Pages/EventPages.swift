@@ -1,0 +1,188 @@
+import Foundation
+import Hummingbird
+
+/// The public side of the site: home, search, event pages, and taking a hold.
+struct EventPages: Sendable {
+    let pages: PageRenderer
+    let events: EventRepository
+    let access: EventAccess
+    let search: EventSearch
+    let ticketTypes: TicketTypeRepository
+    let bookings: BookingRepository
+    let holdDuration: TimeInterval
+    let clock: ServerClock
+
+    func addRoutes(to site: RouterGroup<AppRequestContext>) {
+        site.get("", use: home)
+        site.get("search", use: searchPage)
+        site.get("events/:id", use: event)
+        site.post("events/:id/book", use: book)
+    }
+
+    // MARK: Home
+
+    @Sendable func home(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let now = clock.now()
+        var upcoming = EventSearch.Query()
+        upcoming.sort = .date
+        upcoming.perPage = 12
+        let page = try await search.search(upcoming, now: now, logger: context.logger)
+        let recommended: [EventCardView]
+        if let user = context.web.user {
+            recommended = try await search.recommendations(userID: user.id, limit: 4, now: now, logger: context.logger)
+                .map { EventCardView($0.event, reason: $0.reason) }
+        } else {
+            recommended = []
+        }
+        let categories = try await events.categories(logger: context.logger)
+        return try pages.render(
+            "home", title: "Upcoming events",
+            page: [
+                "notice": Notice.message(request.uri.queryParameters["notice"].map(String.init)) as Any,
+                "upcoming": page.items.map { EventCardView($0) }, "hasUpcoming": !page.items.isEmpty,
+                "recommended": recommended, "hasRecommended": !recommended.isEmpty,
+                "categories": categories.map { ["id": $0.id, "name": $0.name] },
+            ] as [String: Any], web: context.web)
+    }
+
+    // MARK: Search
+
+    struct SearchForm {
+        var q = "", category = "", city = "", from = "", to = "", free = false, sort = "relevance"
+    }
+
+    @Sendable func searchPage(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let parameters = request.uri.queryParameters
+        func value(_ name: String) -> String? {
+            parameters[Substring(name)].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
+        }
+        var form = SearchForm()
+        form.q = value("q") ?? ""
+        form.category = value("category") ?? ""
+        form.city = value("city") ?? ""
+        form.from = value("from") ?? ""
+        form.to = value("to") ?? ""
+        form.free = value("free") == "true"
+        form.sort = value("sort") ?? "relevance"
+        let categories = try await events.categories(logger: context.logger)
+
+        var data: [String: Any] = [
+            "form": form,
+            "categories": categories.map {
+                ["id": $0.id, "name": $0.name, "selected": $0.id == form.category] as [String: Any]
+            },
+            "sortDate": form.sort == "date",
+        ]
+        do {
+            // The form's dates are days (`2026-12-01`); the search takes instants.
+            let query = try EventController.searchQuery { name in
+                switch name {
+                case "from", "to":
+                    return value(name).map { $0.count == 10 ? $0 + "T00:00:00Z" : $0 }
+                case "free":
+                    return form.free ? "true" : nil
+                case "per_page":
+                    return "10"
+                default:
+                    return value(name)
+                }
+            }
+            let result = try await search.search(query, now: clock.now(), logger: context.logger)
+            let pageCount = max(1, (result.total + result.perPage - 1) / result.perPage)
+            func link(_ page: Int) -> String {
+                var items = [URLQueryItem]()
+                for name in ["q", "category", "city", "from", "to", "sort"] {
+                    if let text = value(name) { items.append(.init(name: name, value: text)) }
+                }
+                if form.free { items.append(.init(name: "free", value: "true")) }
+                items.append(.init(name: "page", value: String(page)))
+                var components = URLComponents()
+                components.queryItems = items
+                return "/search" + (components.string ?? "")
+            }
+            data["results"] = result.items.map { EventCardView($0) }
+            data["hasResults"] = !result.items.isEmpty
+            data["countText"] = "\(result.total) event\(result.total == 1 ? "" : "s") found"
+            data["pageNumber"] = result.page
+            data["pageCount"] = pageCount
+            data["previous"] = result.page > 1 ? link(result.page - 1) : nil as String?
+            data["next"] = result.page < pageCount ? link(result.page + 1) : nil as String?
+        } catch let error as APIError where error.status == .unprocessableContent {
+            let problems = (error.fields ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
+            data["problem"] = "Check the filters: " + problems.joined(separator: "; ") + "."
+            return try pages.render("search", title: "Search", page: data, web: context.web, status: .unprocessableContent)
+        }
+        return try pages.render("search", title: form.q.isEmpty ? "Search" : "Search: \(form.q)", page: data, web: context.web)
+    }
+
+    // MARK: Event page
+
+    @Sendable func event(_ request: Request, context: AppRequestContext) async throws -> Response {
+        try await eventPage(try context.parameters.requireUUID("id"), context: context, problem: nil, status: .ok)
+    }
+
+    private func eventPage(
+        _ id: UUID, context: AppRequestContext, problem: String?, status: HTTPResponse.Status
+    ) async throws -> Response {
+        let event = try await access.visibleEvent(id, to: context.identity, logger: context.logger)
+        let types = try await ticketTypes.ticketTypes(event: event.id, logger: context.logger)
+        let availability = try await ticketTypes.availability(event: event.id, logger: context.logger)
+        let now = clock.now()
+        let onSale = event.status == .published && event.endsAt > now
+        let rows: [[String: Any]] = types.map { type in
+            let left = availability[type.id] ?? .init(available: 0, maxPerOrder: 0)
+            var state: String?
+            if let start = type.salesStart, start > now {
+                state = "Sales start \(Formatting.dateTime(start, timeZone: event.venue.timeZone))"
+            } else if let end = type.salesEnd, end <= now {
+                state = "Sales have ended"
+            } else if left.available == 0 {
+                state = "Sold out"
+            }
+            let most = min(left.available, left.maxPerOrder, BookingRepository.maximumTicketsPerBooking)
+            return [
+                "id": type.id.uuidString.lowercased(), "name": type.name,
+                "price": Formatting.money(type.priceMinor, type.currency),
+                "available": left.available, "state": state as Any,
+                "buyable": onSale && state == nil && most > 0,
+                "quantities": (0...max(0, most)).map { ["value": $0] },
+            ]
+        }
+        let description = event.description.split(separator: "\n", omittingEmptySubsequences: true).map { ["text": String($0)] }
+        return try pages.render(
+            "event", title: event.title,
+            page: [
+                "event": EventCardView(event), "description": description,
+                "ends": Formatting.dateTime(event.endsAt, timeZone: event.venue.timeZone),
+                "reentry": event.reentryPolicy == "reentry_after_exit",
+                "ticketTypes": rows, "hasTicketTypes": !rows.isEmpty,
+                "canBuy": onSale && rows.contains { $0["buyable"] as? Bool == true },
+                "signedIn": context.web.user != nil,
+                "signInLink": "/signin?next=" + "/events/\(event.id.uuidString.lowercased())",
+                "problem": problem as Any,
+            ] as [String: Any], web: context.web, status: status)
+    }
+
+    /// Takes a hold on the chosen quantities (fields `qty.<ticket type id>`) and goes to checkout.
+    @Sendable func book(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let identity = try context.requireIdentity()
+        let id = try context.parameters.requireUUID("id")
+        let items: [(UUID, Int)] = context.web.form.pairs.compactMap { name, value in
+            guard name.hasPrefix("qty."), let type = UUID(uuidString: String(name.dropFirst(4))),
+                let quantity = Int(value), quantity > 0
+            else { return nil }
+            return (type, quantity)
+        }
+        do {
+            let hold = try BookingRepository.Request.validated(eventID: id, items: items)
+            let booking = try await bookings.hold(
+                hold, user: identity.userID, holdDuration: holdDuration, now: clock.now(), logger: context.logger)
+            return .redirect(to: "/bookings/\(booking.id.uuidString.lowercased())/checkout")
+        } catch let error as APIError where [.unprocessableContent, .conflict].contains(error.status) {
+            let message =
+                error.status == .unprocessableContent
+                ? (error.fields?["items"].map { "Choose your tickets: \($0)." } ?? error.message) : error.message
+            return try await eventPage(id, context: context, problem: message, status: error.status)
+        }
+    }
+}

@@ -1,0 +1,66 @@
+import Foundation
+
+/// What the templates show of an event in a list.
+struct EventCardView {
+    let id: String
+    let title: String
+    let category: String
+    let when: String
+    let venue: String
+    let city: String
+    let price: String
+    let status: String
+    let isDraft: Bool
+    let isCancelled: Bool
+    let reason: String?
+
+    init(_ event: Event, reason: String? = nil) {
+        id = event.id.uuidString.lowercased()
+        title = event.title
+        category = event.category
+        when = Formatting.dateTime(event.startsAt, timeZone: event.venue.timeZone)
+        venue = event.venue.name
+        city = event.venue.city
+        price = event.priceRange.map { range in
+            range.minMinor == range.maxMinor
+                ? Formatting.money(range.minMinor, range.currency) : "from \(Formatting.money(range.minMinor, range.currency))"
+        } ?? "No tickets yet"
+        status = event.status.rawValue
+        isDraft = event.status == .draft
+        isCancelled = event.status == .cancelled
+        self.reason = reason.map { reason in
+            switch reason {
+            case "organizer": "From an organizer you booked with"
+            case "category": "Like events you booked"
+            default: "Popular"
+            }
+        }
+    }
+}
+
+/// Fixed confirmation messages shown after a redirect (`?notice=…`): never text taken from the URL.
+enum Notice {
+    static func message(_ code: String?) -> String? {
+        switch code {
+        case "welcome": "Welcome! Your account is ready."
+        case "signed_in": "You are signed in."
+        case "signed_out": "You are signed out."
+        case "paid": "Payment received: your tickets are in your wallet."
+        case "cancelled": "The booking was cancelled and its seats released."
+        case "preferences_saved": "Your notification preferences are saved."
+        case "event_created": "The event was created as a draft. Add ticket types, then publish it."
+        case "event_saved": "The event was saved."
+        case "event_published": "The event is published and on sale."
+        case "event_cancelled": "The event is cancelled; its buyers are being refunded and notified."
+        case "ticket_type_saved": "The ticket type was saved."
+        case "ticket_type_deleted": "The ticket type was deleted."
+        case "venue_saved": "The venue was saved."
+        case "allotment_saved": "The allotment was saved."
+        case "node_revoked": "The node was revoked: it can no longer sync."
+        case "conflict_resolved": "The conflict is marked resolved."
+        case "refunded": "The refund was made; the tickets are revoked."
+        case "verified": "The organizer is verified."
+        default: nil
+        }
+    }
+}

@@ -1,0 +1,20 @@
+import Hummingbird
+
+/// An error a page answers with a friendly HTML page of its own.
+struct WebError: Error, Sendable {
+    let status: HTTPResponse.Status
+    let title: String
+    let message: String
+
+    static func page(_ status: HTTPResponse.Status, _ message: String, title: String? = nil) -> WebError {
+        WebError(status: status, title: title ?? status.reasonPhrase, message: message)
+    }
+
+    static let csrfRejected = WebError(
+        status: .forbidden, title: "This form has expired",
+        message: "The form was older than your session or came from another site. Go back, reload the page and send it again.")
+
+    static func notFound(_ what: String) -> WebError {
+        WebError(status: .notFound, title: "Not found", message: "\(what) was not found. It may have been removed, or the link is wrong.")
+    }
+}

@@ -1,0 +1,55 @@
+import Foundation
+import Hummingbird
+
+/// The server-rendered web site for attendees, organizers and admins. Its pages call the
+/// same repositories and services as the JSON API (never the API over HTTP), behind
+/// ``WebSessionMiddleware`` (cookie sessions, CSRF, security headers).
+struct WebSite: Sendable {
+    let pages: PageRenderer
+    let assets: [String: (contentType: String, body: ByteBuffer)]
+
+    /// Loads the templates and the stylesheet and script bundled with the server.
+    static func load() async throws -> WebSite {
+        var assets: [String: (String, ByteBuffer)] = [:]
+        for (name, type) in [("site.css", "text/css; charset=utf-8"), ("site.js", "text/javascript; charset=utf-8")] {
+            guard let url = Bundle.module.url(forResource: "Assets/\(name)", withExtension: nil)
+                ?? Bundle.module.url(forResource: name, withExtension: nil, subdirectory: "Assets")
+            else { throw WebRendererError.missingResources("Assets/\(name)") }
+            assets[name] = (type, ByteBuffer(bytes: try Data(contentsOf: url)))
+        }
+        return WebSite(pages: try await PageRenderer.load(), assets: assets)
+    }
+
+    func addRoutes(to router: Router<AppRequestContext>, services: ServerServices) {
+        router.get("assets/:name") { _, context in
+            guard let name = context.parameters.get("name"), let asset = assets[name] else {
+                throw WebError.notFound("This file")
+            }
+            return Response(
+                status: .ok, headers: [.contentType: asset.contentType, .cacheControl: "public, max-age=300"],
+                body: .init(byteBuffer: asset.body))
+        }
+        let database = services.database
+        let cookies = WebCookies(secure: services.secureCookies)
+        let sessions = WebSessionRepository(database: database, idleTimeout: services.webSessionIdleTimeout)
+        let site = router.group()
+            .add(middleware: WebSessionMiddleware(sessions: sessions, cookies: cookies, clock: services.clock))
+        let events = EventRepository(database: database)
+        let access = EventAccess(events: events, organizers: services.organizers)
+        let bookings = BookingRepository(database: database)
+        EventPages(
+            pages: pages, events: events, access: access, search: EventSearch(database: database),
+            ticketTypes: TicketTypeRepository(database: database), bookings: bookings, holdDuration: services.holdDuration,
+            clock: services.clock
+        ).addRoutes(to: site)
+        AccountPages(
+            pages: pages, accounts: services.accounts, auth: services.auth, sessions: sessions,
+            preferences: NotificationPreferences(database: database), cookies: cookies, clock: services.clock
+        ).addRoutes(to: site)
+        BookingPages(
+            pages: pages, events: events, bookings: bookings,
+            checkout: CheckoutService(database: database, gateway: services.gateway),
+            tickets: TicketRepository(database: database), holdDuration: services.holdDuration, clock: services.clock
+        ).addRoutes(to: site)
+    }
+}
