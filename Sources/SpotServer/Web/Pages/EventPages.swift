@@ -52,10 +52,9 @@ struct EventPages: Sendable {
     }
 
     @Sendable func searchPage(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let parameters = request.uri.queryParameters
-        func value(_ name: String) -> String? {
-            parameters[Substring(name)].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
-        }
+        // A GET form sends spaces as `+`: read the query as a form, not as URI parameters.
+        let parameters = FormData(urlEncoded: request.uri.query ?? "")
+        func value(_ name: String) -> String? { parameters[name].flatMap { $0.isEmpty ? nil : $0 } }
         var form = SearchForm()
         form.q = value("q") ?? ""
         form.category = value("category") ?? ""
