@@ -147,6 +147,7 @@ struct DemoCommand: AsyncParsableCommand {
               sample tickets (QR images and their text): \(dir)/kiosk-tickets — refunded.png is refunded, so it is refused
 
             Central server
+              web site:   \(base)/  (sign in with an account below; organizers manage events at \(base)/organizer)
               API:        \(base)/api/v1/events?q=jazz%20festivl&city=Berlin
               OpenAPI:    \(base)/openapi.json
               health:     \(base)/health

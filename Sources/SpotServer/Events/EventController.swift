@@ -125,7 +125,8 @@ struct EventController: Sendable {
         let reentryPolicy: String?
     }
 
-    private func fields(_ body: EventRequest, current: Event?) throws -> EventRepository.Fields {
+    /// The event fields `body` asks for over `current`, or 422 with every bad field.
+    static func fields(_ body: EventRequest, current: Event?, now: Date) throws -> EventRepository.Fields {
         var validator = Validator()
         let title = validator.text(body.title ?? current?.title, "title", maxLength: 200)
         let description = validator.text(body.description ?? current?.description ?? "", "description", required: false, maxLength: 10_000)
@@ -138,7 +139,7 @@ struct EventController: Sendable {
         validator.check(startsAt != nil, "starts_at", "is required")
         validator.check(endsAt != nil, "ends_at", "is required")
         if let startsAt, body.startsAt != nil {
-            validator.check(startsAt > clock.now(), "starts_at", "must be in the future")
+            validator.check(startsAt > now, "starts_at", "must be in the future")
         }
         if let startsAt, let endsAt {
             validator.check(endsAt > startsAt, "ends_at", "must be after starts_at")
@@ -158,7 +159,7 @@ struct EventController: Sendable {
         let organizer = try await organizers.requireOwnProfile(identity, logger: context.logger)
         let body = try await request.decodeJSON(as: EventRequest.self, context: context)
         let event = try await events.create(
-            organizer: organizer.id, fields: try fields(body, current: nil), actor: identity.userID, now: clock.now(),
+            organizer: organizer.id, fields: try Self.fields(body, current: nil, now: clock.now()), actor: identity.userID, now: clock.now(),
             logger: context.logger)
         return .init(status: .created, response: event)
     }
@@ -167,7 +168,7 @@ struct EventController: Sendable {
         let (event, _, identity) = try await owned(try context.parameters.requireUUID("id"), context: context)
         let body = try await request.decodeJSON(as: EventRequest.self, context: context)
         return try await events.update(
-            event, fields: try fields(body, current: event), actor: identity.userID, now: clock.now(), logger: context.logger)
+            event, fields: try Self.fields(body, current: event, now: clock.now()), actor: identity.userID, now: clock.now(), logger: context.logger)
     }
 
     @Sendable func delete(_ request: Request, context: AppRequestContext) async throws -> HTTPResponse.Status {
@@ -222,7 +223,8 @@ struct EventController: Sendable {
         let salesEnd: Date?
     }
 
-    private func fields(_ body: TicketTypeRequest, current: TicketType?, event: Event) throws -> TicketTypeRepository.Fields {
+    /// The ticket type fields `body` asks for over `current`, or 422 with every bad field.
+    static func fields(_ body: TicketTypeRequest, current: TicketType?, event: Event) throws -> TicketTypeRepository.Fields {
         var validator = Validator()
         let name = validator.text(body.name ?? current?.name, "name", maxLength: 100)
         let price = body.priceMinor ?? current?.priceMinor
@@ -248,7 +250,7 @@ struct EventController: Sendable {
         let (event, _, identity) = try await owned(try context.parameters.requireUUID("id"), context: context)
         let body = try await request.decodeJSON(as: TicketTypeRequest.self, context: context)
         let ticketType = try await ticketTypes.create(
-            event: event, fields: try fields(body, current: nil, event: event), actor: identity.userID, now: clock.now(),
+            event: event, fields: try Self.fields(body, current: nil, event: event), actor: identity.userID, now: clock.now(),
             logger: context.logger)
         return .init(status: .created, response: ticketType)
     }
@@ -271,7 +273,7 @@ struct EventController: Sendable {
         let (ticketType, event, identity) = try await ownedTicketType(context: context)
         let body = try await request.decodeJSON(as: TicketTypeRequest.self, context: context)
         return try await ticketTypes.update(
-            ticketType, event: event, fields: try fields(body, current: ticketType, event: event), actor: identity.userID,
+            ticketType, event: event, fields: try Self.fields(body, current: ticketType, event: event), actor: identity.userID,
             now: clock.now(), logger: context.logger)
     }
 

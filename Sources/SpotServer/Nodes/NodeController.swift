@@ -17,6 +17,7 @@ struct NodeController: Sendable {
         api.post("nodes/:id/revoke", use: revoke)
         api.put("nodes/:id/allotments/:ticketType", use: setAllotment)
         api.get("events/:id/conflicts", use: conflicts)
+        api.post("conflicts/:id/resolve", use: resolve)
     }
 
     struct CodeRequest: Decodable {
@@ -98,5 +99,22 @@ struct NodeController: Sendable {
             return try await SyncEntities.conflicts(.events([event]), on: connection, logger: context.logger)
         }
         return ConflictList(items: items)
+    }
+
+    struct ResolveRequest: Decodable {
+        let note: String?
+    }
+
+    @Sendable func resolve(_ request: Request, context: AppRequestContext) async throws -> HTTPResponse.Status {
+        let identity = try context.requireIdentity()
+        let organizer = try await organizers.requireOwnProfile(identity, logger: context.logger)
+        let body = try await request.decodeJSONIfPresent(as: ResolveRequest.self, context: context)
+        var validator = Validator()
+        let note = validator.text(body?.note, "note", required: false, maxLength: 1000)
+        try validator.throwIfInvalid()
+        try await ConflictRepository(database: database).resolve(
+            try context.parameters.requireUUID("id"), organizer: organizer.id, actor: identity.userID,
+            note: note.flatMap { $0.isEmpty ? nil : $0 }, now: clock.now(), logger: context.logger)
+        return .noContent
     }
 }

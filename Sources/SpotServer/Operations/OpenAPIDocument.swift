@@ -345,6 +345,9 @@ enum OpenAPIDocument {
             "/api/v1/events/{id}/conflicts": ["get": operation(
                 "eventConflicts", "Venue nodes", "Conflicts the venue nodes' offline facts raised (SyncProtocol/README.md §7)",
                 auth: "required", parameters: [id], response: items("Conflict"), errors: [403, 404])],
+            "/api/v1/conflicts/{id}/resolve": ["post": operation(
+                "resolveConflict", "Venue nodes", "Mark a conflict resolved, with an optional note (the first resolution stays)",
+                auth: "required", parameters: [id], body: "ResolveRequest", status: 204, errors: [403, 404, 422])],
             "/api/v1/sync/enroll": ["post": syncOperation("syncEnroll", "Enroll a node with a one-time code", status: 201)],
             "/api/v1/sync/snapshot": ["post": syncOperation("syncSnapshot", "The node's venue at one instant, to bootstrap from")],
             "/api/v1/sync/pull": ["post": syncOperation("syncPull", "The next page of the venue's commit-ordered change feed")],
@@ -528,6 +531,7 @@ enum OpenAPIDocument {
             "EnrollmentCode": object(["code": string, "venue_id": uuid, "name": string, "expires_at": dateTime]),
             "Allotment": object(["ticket_type_id": uuid, "event_id": uuid, "granted": integer, "sold": integer]),
             "AllotmentRequest": object(["granted": integer]),
+            "ResolveRequest": object(["note": string]),
             "VenueNode": object([
                 "id": uuid, "venue_id": uuid, "name": string, "status": ["type": "string", "enum": ["active", "revoked"]],
                 "enrolled_at": dateTime, "revoked_at": nullable("string", format: "date-time"),

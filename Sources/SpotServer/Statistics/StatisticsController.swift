@@ -1,6 +1,7 @@
 import Foundation
 import SpotSync
 import Hummingbird
+import Logging
 import PostgresNIO
 
 /// `/api/v1/organizers/me/statistics`: sales, revenue and refunds by ticket type and by
@@ -76,21 +77,27 @@ struct StatisticsController: Sendable {
             guard let id = UUID(uuidString: String(text)) else { throw APIError.validation("event_id", "must be a UUID") }
             event = id
         }
-        var zone = query["time_zone"].map(String.init)
+        let zone = query["time_zone"].map(String.init)
         if let zone, TimeZone(identifier: zone) == nil {
             throw APIError.validation("time_zone", "must be an IANA time zone such as Europe/Berlin")
         }
+        return try await report(organizer: organizer.id, event: event, timeZone: zone, logger: context.logger)
+    }
+
+    /// The statistics of an organizer's events (or one of them), days counted in `timeZone`
+    /// (default: the event's venue's, else UTC). 404 if `event` is not the organizer's.
+    func report(organizer organizerID: UUID, event: UUID?, timeZone requested: String?, logger: Logger) async throws -> Statistics {
+        var zone = requested
         if zone == nil, let event {
             let rows = try await database.query(
                 """
                 SELECT v.time_zone FROM events e JOIN venues v ON v.id = e.venue_id
-                WHERE e.id = \(event) AND e.organizer_id = \(organizer.id)
-                """, logger: context.logger)
+                WHERE e.id = \(event) AND e.organizer_id = \(organizerID)
+                """, logger: logger)
             for try await value in rows.decode(String.self) { zone = value }
             guard zone != nil else { throw APIError.notFound("Event") }
         }
         let timeZone = zone ?? "UTC"
-        let logger = context.logger
 
         let typeRows = try await database.query(
             """
@@ -100,7 +107,7 @@ struct StatisticsController: Sendable {
                    coalesce(sum(t.price_minor) FILTER (WHERE t.revoked_reason IN ('refunded', 'cancelled')), 0)::bigint
             FROM ticket_types tt JOIN events e ON e.id = tt.event_id
             LEFT JOIN tickets t ON t.ticket_type_id = tt.id
-            WHERE e.organizer_id = \(organizer.id) AND (\(event)::uuid IS NULL OR e.id = \(event))
+            WHERE e.organizer_id = \(organizerID) AND (\(event)::uuid IS NULL OR e.id = \(event))
             GROUP BY tt.id, e.starts_at ORDER BY e.starts_at, tt.name
             """, logger: logger)
         var byType: [ByTicketType] = []
@@ -119,7 +126,7 @@ struct StatisticsController: Sendable {
                    coalesce(sum(p.amount_minor) FILTER (WHERE p.kind = 'charge'), 0)::bigint,
                    coalesce(sum(p.amount_minor) FILTER (WHERE p.kind = 'refund'), 0)::bigint
             FROM payment_transactions p JOIN bookings b ON b.id = p.booking_id
-            WHERE p.organizer_id = \(organizer.id) AND (\(event)::uuid IS NULL OR b.event_id = \(event))
+            WHERE p.organizer_id = \(organizerID) AND (\(event)::uuid IS NULL OR b.event_id = \(event))
             GROUP BY day ORDER BY day
             """, logger: logger)
         var byDay: [ByDay] = []
@@ -132,7 +139,7 @@ struct StatisticsController: Sendable {
             SELECT s.gate, count(*) FILTER (WHERE s.verdict = 'ok' AND s.direction = 'entry')::int,
                    count(*) FILTER (WHERE s.verdict <> 'ok')::int
             FROM scans s JOIN events e ON e.id = s.event_id
-            WHERE e.organizer_id = \(organizer.id) AND (\(event)::uuid IS NULL OR e.id = \(event))
+            WHERE e.organizer_id = \(organizerID) AND (\(event)::uuid IS NULL OR e.id = \(event))
             GROUP BY s.gate ORDER BY s.gate
             """, logger: logger)
         var gates: [CheckIns.Gate] = []
@@ -144,7 +151,7 @@ struct StatisticsController: Sendable {
             SELECT to_char(date_trunc('hour', s.scanned_at AT TIME ZONE \(timeZone)), 'YYYY-MM-DD"T"HH24:00') AS hour,
                    count(*)::int
             FROM scans s JOIN events e ON e.id = s.event_id
-            WHERE e.organizer_id = \(organizer.id) AND (\(event)::uuid IS NULL OR e.id = \(event))
+            WHERE e.organizer_id = \(organizerID) AND (\(event)::uuid IS NULL OR e.id = \(event))
               AND s.verdict = 'ok' AND s.direction = 'entry'
             GROUP BY hour ORDER BY hour
             """, logger: logger)
@@ -154,7 +161,7 @@ struct StatisticsController: Sendable {
             """
             SELECT count(*)::int, coalesce(sum(d.quantity), 0)::int, coalesce(sum(d.amount_minor), 0)::bigint
             FROM door_sales d JOIN events e ON e.id = d.event_id
-            WHERE e.organizer_id = \(organizer.id) AND (\(event)::uuid IS NULL OR e.id = \(event))
+            WHERE e.organizer_id = \(organizerID) AND (\(event)::uuid IS NULL OR e.id = \(event))
             """, logger: logger)
         var doorSales = DoorSales(sales: 0, tickets: 0, amountMinor: 0)
         for try await (sales, tickets, amount) in doorRows.decode((Int, Int, Int64).self) {
@@ -163,7 +170,7 @@ struct StatisticsController: Sendable {
         let conflictRows = try await database.query(
             """
             SELECT c.kind, count(*)::int FROM conflicts c JOIN events e ON e.id = c.event_id
-            WHERE e.organizer_id = \(organizer.id) AND (\(event)::uuid IS NULL OR e.id = \(event))
+            WHERE e.organizer_id = \(organizerID) AND (\(event)::uuid IS NULL OR e.id = \(event))
             GROUP BY c.kind ORDER BY c.kind
             """, logger: logger)
         var conflicts: [ConflictCount] = []

@@ -51,5 +51,11 @@ struct WebSite: Sendable {
             checkout: CheckoutService(database: database, gateway: services.gateway),
             tickets: TicketRepository(database: database), holdDuration: services.holdDuration, clock: services.clock
         ).addRoutes(to: site)
+        OrganizerPages(
+            pages: pages, organizers: services.organizers, events: events, access: access,
+            ticketTypes: TicketTypeRepository(database: database), venues: VenueRepository(database: database),
+            nodes: NodeRepository(database: database), conflicts: ConflictRepository(database: database),
+            statistics: StatisticsController(database: database, organizers: services.organizers), clock: services.clock
+        ).addRoutes(to: site)
     }
 }
