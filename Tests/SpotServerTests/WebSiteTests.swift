@@ -151,6 +151,7 @@ struct WebSiteTests {
             let results = try await web.get("/search?q=jazz+blues")
             #expect(results.html.contains(#"value="jazz blues""#), "a form's + is a space")
             #expect(results.html.contains("Jazz &amp; Blues"))
+            #expect(results.html.contains("<strong>25.00 EUR</strong>"), "the card's price carries its currency")
             #expect(!results.html.contains("<script>alert"))
         }
     }

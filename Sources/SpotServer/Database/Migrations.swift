@@ -7,5 +7,6 @@ public enum Migrations {
         venueNodes,
         syncFeedRetention,
         webSessions,
+        eventPriceCurrency,
     ]
 }

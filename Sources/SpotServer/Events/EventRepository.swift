@@ -19,8 +19,7 @@ struct EventRepository: Sendable {
     static let columns = """
         e.id, e.organizer_id, e.venue_id, e.category_id, e.title, e.description, e.starts_at, e.ends_at,
         e.reentry_policy, e.status, e.published_at, e.cancelled_at, e.created_at, e.updated_at,
-        v.name, v.city, v.time_zone, e.min_price_minor, e.max_price_minor,
-        (SELECT min(t.currency) FROM ticket_types t WHERE t.event_id = e.id)
+        v.name, v.city, v.time_zone, e.min_price_minor, e.max_price_minor, e.price_currency
         """
 
     /// How many columns ``columns`` selects (a query's next column is at this index).

@@ -31,8 +31,11 @@ struct ConflictRepository: Sendable {
     }
 
     /// Marks a conflict of one of `organizer`'s events resolved (the first resolution stays);
-    /// 404 if there is no such conflict of theirs.
+    /// 404 if there is no such conflict of theirs, 422 if the note is over 1,000 characters.
     func resolve(_ id: UUID, organizer: UUID, actor: UUID, note: String?, now: Date, logger: Logger) async throws {
+        var validator = Validator()
+        let note = validator.text(note, "note", required: false, maxLength: 1000).flatMap { $0.isEmpty ? nil : $0 }
+        try validator.throwIfInvalid()
         try await database.withTransaction(logger: logger) { connection in
             let rows = try await connection.query(
                 """

@@ -109,12 +109,9 @@ struct NodeController: Sendable {
         let identity = try context.requireIdentity()
         let organizer = try await organizers.requireOwnProfile(identity, logger: context.logger)
         let body = try await request.decodeJSONIfPresent(as: ResolveRequest.self, context: context)
-        var validator = Validator()
-        let note = validator.text(body?.note, "note", required: false, maxLength: 1000)
-        try validator.throwIfInvalid()
         try await ConflictRepository(database: database).resolve(
-            try context.parameters.requireUUID("id"), organizer: organizer.id, actor: identity.userID,
-            note: note.flatMap { $0.isEmpty ? nil : $0 }, now: clock.now(), logger: context.logger)
+            try context.parameters.requireUUID("id"), organizer: organizer.id, actor: identity.userID, note: body?.note,
+            now: clock.now(), logger: context.logger)
         return .noContent
     }
 }

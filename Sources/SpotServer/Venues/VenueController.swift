@@ -22,7 +22,8 @@ struct VenueController: Sendable {
         let timeZone: String?
     }
 
-    private func fields(_ body: VenueRequest, current: Venue?) throws -> VenueRepository.Fields {
+    /// The venue fields `body` asks for over `current`, or 422 with every bad field.
+    static func fields(_ body: VenueRequest, current: Venue?) throws -> VenueRepository.Fields {
         var validator = Validator()
         let name = validator.text(body.name ?? current?.name, "name", maxLength: 200)
         let city = validator.text(body.city ?? current?.city, "city", maxLength: 100)
@@ -49,7 +50,7 @@ struct VenueController: Sendable {
         let organizer = try await organizers.requireOwnProfile(identity, logger: context.logger)
         let body = try await request.decodeJSON(as: VenueRequest.self, context: context)
         let venue = try await repository.create(
-            organizer: organizer.id, fields: try fields(body, current: nil), actor: identity.userID, now: clock.now(),
+            organizer: organizer.id, fields: try Self.fields(body, current: nil), actor: identity.userID, now: clock.now(),
             logger: context.logger)
         return .init(status: .created, response: venue)
     }
@@ -67,7 +68,7 @@ struct VenueController: Sendable {
             id: try context.parameters.requireUUID("id"), organizer: organizer.id, logger: context.logger)
         let body = try await request.decodeJSON(as: VenueRequest.self, context: context)
         return try await repository.update(
-            current, fields: try fields(body, current: current), actor: identity.userID, now: clock.now(),
+            current, fields: try Self.fields(body, current: current), actor: identity.userID, now: clock.now(),
             logger: context.logger)
     }
 

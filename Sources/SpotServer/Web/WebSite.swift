@@ -12,9 +12,7 @@ struct WebSite: Sendable {
     static func load() async throws -> WebSite {
         var assets: [String: (String, ByteBuffer)] = [:]
         for (name, type) in [("site.css", "text/css; charset=utf-8"), ("site.js", "text/javascript; charset=utf-8")] {
-            guard let url = Bundle.module.url(forResource: "Assets/\(name)", withExtension: nil)
-                ?? Bundle.module.url(forResource: name, withExtension: nil, subdirectory: "Assets")
-            else { throw WebRendererError.missingResources("Assets/\(name)") }
+            guard let url = Bundle.module.url(forResource: name, withExtension: nil, subdirectory: "Assets") else { throw WebRendererError.missingResources("Assets/\(name)") }
             assets[name] = (type, ByteBuffer(bytes: try Data(contentsOf: url)))
         }
         return WebSite(pages: try await PageRenderer.load(), assets: assets)
@@ -31,7 +29,7 @@ struct WebSite: Sendable {
         }
         let database = services.database
         let cookies = WebCookies(secure: services.secureCookies)
-        let sessions = WebSessionRepository(database: database, idleTimeout: services.webSessionIdleTimeout)
+        let sessions = WebSessionRepository(database: database, auth: services.auth, idleTimeout: services.webSessionIdleTimeout)
         let site = router.group()
             .add(middleware: WebSessionMiddleware(sessions: sessions, cookies: cookies, clock: services.clock))
         let events = EventRepository(database: database)

@@ -109,7 +109,7 @@ struct AccountPages: Sendable {
 
     @Sendable func signOut(_ request: Request, context: AppRequestContext) async throws -> Response {
         if let sessionID = context.web.sessionID {
-            try await sessions.revoke(sessionID: sessionID, reason: "logout", now: clock.now(), logger: context.logger)
+            try await auth.revokeSession(sessionID, reason: "logout", now: clock.now(), logger: context.logger)
         }
         var response = Response.redirect(to: "/?notice=signed_out")
         response.setCookie(Cookie(

@@ -258,12 +258,9 @@ struct OrganizerPages: Sendable {
     @Sendable func resolveConflict(_ request: Request, context: AppRequestContext) async throws -> Response {
         let (organizer, identity) = try await organizer(context)
         let form = context.web.form
-        var validator = Validator()
-        let note = validator.text(form["note"], "note", required: false, maxLength: 1000)
-        try validator.throwIfInvalid()
         try await conflicts.resolve(
-            try context.parameters.requireUUID("id"), organizer: organizer.id, actor: identity.userID,
-            note: note.flatMap { $0.isEmpty ? nil : $0 }, now: clock.now(), logger: context.logger)
+            try context.parameters.requireUUID("id"), organizer: organizer.id, actor: identity.userID, note: form["note"],
+            now: clock.now(), logger: context.logger)
         let event = form["event_id"].flatMap(UUID.init(uuidString:)).map(Self.id) ?? ""
         return .redirect(to: event.isEmpty ? "/organizer" : "/organizer/events/\(event)?notice=conflict_resolved")
     }
@@ -273,20 +270,16 @@ struct OrganizerPages: Sendable {
     @Sendable func createVenue(_ request: Request, context: AppRequestContext) async throws -> Response {
         let (organizer, identity) = try await organizer(context)
         let form = context.web.form
-        var validator = Validator()
-        let name = validator.text(form["name"], "name", maxLength: 200)
-        let city = validator.text(form["city"], "city", maxLength: 100)
-        let address = validator.text(form["address"], "address", maxLength: 500)
-        let zone = validator.text(form["time_zone"], "time_zone", maxLength: 64)
-        if let zone, !zone.isEmpty {
-            validator.check(TimeZone(identifier: zone) != nil, "time_zone", "must be an IANA time zone such as Europe/Berlin")
-        }
-        guard validator.problems.isEmpty else {
-            throw WebError.page(.unprocessableContent, Self.problem(.validation(validator.problems)), title: "Check the venue")
+        let fields: VenueRepository.Fields
+        do {
+            fields = try VenueController.fields(
+                .init(name: form["name"], city: form["city"], address: form["address"], timeZone: form["time_zone"]),
+                current: nil)
+        } catch let error as APIError {
+            throw WebError.page(error.status, Self.problem(error), title: "Check the venue")
         }
         let venue = try await venues.create(
-            organizer: organizer.id, fields: .init(name: name!, city: city!, address: address!, timeZone: zone!),
-            actor: identity.userID, now: clock.now(), logger: context.logger)
+            organizer: organizer.id, fields: fields, actor: identity.userID, now: clock.now(), logger: context.logger)
         return .redirect(to: "/organizer/venues/\(Self.id(venue.id))?notice=venue_saved")
     }
 

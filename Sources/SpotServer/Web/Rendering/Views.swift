@@ -43,22 +43,18 @@ enum Notice {
     static func message(_ code: String?) -> String? {
         switch code {
         case "welcome": "Welcome! Your account is ready."
-        case "signed_in": "You are signed in."
         case "signed_out": "You are signed out."
         case "paid": "Payment received: your tickets are in your wallet."
         case "cancelled": "The booking was cancelled and its seats released."
         case "preferences_saved": "Your notification preferences are saved."
         case "event_created": "The event was created as a draft. Add ticket types, then publish it."
-        case "event_saved": "The event was saved."
         case "event_published": "The event is published and on sale."
         case "event_cancelled": "The event is cancelled; its buyers are being refunded and notified."
         case "ticket_type_saved": "The ticket type was saved."
-        case "ticket_type_deleted": "The ticket type was deleted."
         case "venue_saved": "The venue was saved."
         case "allotment_saved": "The allotment was saved."
         case "node_revoked": "The node was revoked: it can no longer sync."
         case "conflict_resolved": "The conflict is marked resolved."
-        case "refunded": "The refund was made; the tickets are revoked."
         case "verified": "The organizer is verified."
         default: nil
         }

@@ -6,6 +6,7 @@ import PostgresNIO
 /// session (sign-out, an admin, a stolen refresh token) ends the browser session too.
 struct WebSessionRepository: Sendable {
     let database: Database
+    let auth: AuthRepository
     /// A session unused this long ends (the absolute limit is the session's own expiry).
     let idleTimeout: TimeInterval
 
@@ -40,7 +41,7 @@ struct WebSessionRepository: Sendable {
         }
         guard let (user, sessionID, lastSeen) = found else { return nil }
         guard now.timeIntervalSince(lastSeen) < idleTimeout else {
-            try await revoke(sessionID: sessionID, reason: "idle", now: now, logger: logger)
+            try await auth.revokeSession(sessionID, reason: "idle", now: now, logger: logger)
             return nil
         }
         if now.timeIntervalSince(lastSeen) >= Self.touchInterval {
@@ -48,13 +49,5 @@ struct WebSessionRepository: Sendable {
                 "UPDATE web_sessions SET last_seen_at = \(now) WHERE token_hash = \(OpaqueToken.hash(token))", logger: logger)
         }
         return (user, sessionID)
-    }
-
-    func revoke(sessionID: UUID, reason: String, now: Date, logger: Logger) async throws {
-        try await database.query(
-            """
-            UPDATE sessions SET revoked_at = \(now), revoked_reason = \(reason)
-            WHERE id = \(sessionID) AND revoked_at IS NULL
-            """, logger: logger)
     }
 }
