@@ -116,6 +116,12 @@ struct SyncTests {
             let sibling = try await TestNode.enroll(server, organizerToken: scene.organizer, venue: scene.venue, name: "Door B")
             let trust = try await sibling.snapshot().trust.trustStore()
             #expect(trust.certificates.map(\.claims.nodeID) == [sibling.info.id])
+            // A venue a node enrolled at keeps that history: it cannot be deleted (a clear 409, not a 500).
+            let emptyVenue = try await server.createVenue(token: scene.organizer, name: "Pop-up")
+            _ = try await TestNode.enroll(server, organizerToken: scene.organizer, venue: emptyVenue, name: "Pop-up door")
+            let kept = try await server.api.delete("/api/v1/venues/\(emptyVenue)", token: scene.organizer)
+            #expect(kept.status == 409 && kept.errorCode == "venue_has_nodes", "\(kept.text)")
+            #expect(try await server.count("SELECT count(*)::int FROM venues WHERE name = 'Pop-up'") == 1)
         }
     }
 

@@ -131,8 +131,8 @@ func buildRouter(_ services: ServerServices, site: WebSite?) -> Router<AppReques
     ).addRoutes(to: api)
     TicketController(
         tickets: TicketRepository(database: services.database), checkIns: CheckInService(database: services.database),
-        keys: IssuerKeyRepository(database: services.database), organizers: services.organizers, hasher: services.hasher,
-        database: services.database, clock: services.clock
+        keys: IssuerKeyRepository(database: services.database), organizers: services.organizers,
+        staffAccounts: StaffRepository(database: services.database, hasher: services.hasher), clock: services.clock
     ).addRoutes(to: api)
     NotificationController(database: services.database, auth: services.auth, clock: services.clock).addRoutes(to: api)
     StatisticsController(database: services.database, organizers: services.organizers).addRoutes(to: api)

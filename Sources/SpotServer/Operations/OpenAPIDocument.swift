@@ -229,7 +229,7 @@ enum OpenAPIDocument {
                                  response: ref("Venue"), errors: [403, 404]),
                 "patch": operation("updateVenue", "Venues", "Update one of your venues", auth: "required", parameters: [id],
                                    body: "VenueRequest", response: ref("Venue"), errors: [403, 404]),
-                "delete": operation("deleteVenue", "Venues", "Delete a venue no event uses", auth: "required",
+                "delete": operation("deleteVenue", "Venues", "Delete a venue no event uses and no node ever enrolled at", auth: "required",
                                     parameters: [id], status: 204, errors: [403, 404, 409]),
             ],
             "/api/v1/categories": ["get": operation("categories", "Events", "Event categories", response: items("Category"))],

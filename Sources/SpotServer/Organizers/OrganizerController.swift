@@ -24,7 +24,7 @@ struct OrganizerController: Sendable {
     }
 
     /// Validates a create (all of `name` needed) or an update (absent fields keep `current`; "" clears optional ones).
-    private func fields(_ body: ProfileRequest, current: Organizer?) throws -> OrganizerRepository.Fields {
+    static func fields(_ body: ProfileRequest, current: Organizer?) throws -> OrganizerRepository.Fields {
         var validator = Validator()
         let name = validator.text(body.name ?? current?.name, "name", maxLength: 200)
         let description = validator.text(body.description ?? current?.description ?? "", "description", required: false, maxLength: 5000)
@@ -48,7 +48,7 @@ struct OrganizerController: Sendable {
         try identity.require(.attendee, to: "become an organizer (it already is one, or is staff or admin)")
         let body = try await request.decodeJSON(as: ProfileRequest.self, context: context)
         let organizer = try await repository.create(
-            userID: identity.userID, fields: try fields(body, current: nil), now: clock.now(), logger: context.logger)
+            userID: identity.userID, fields: try Self.fields(body, current: nil), now: clock.now(), logger: context.logger)
         return .init(status: .created, response: organizer)
     }
 
@@ -61,7 +61,7 @@ struct OrganizerController: Sendable {
         let current = try await repository.requireOwnProfile(identity, logger: context.logger)
         let body = try await request.decodeJSON(as: ProfileRequest.self, context: context)
         return try await repository.update(
-            current, fields: try fields(body, current: current), actor: identity.userID, now: clock.now(),
+            current, fields: try Self.fields(body, current: current), actor: identity.userID, now: clock.now(),
             logger: context.logger)
     }
 

@@ -106,6 +106,8 @@ struct OrganizerRepository: Sendable {
                 throw APIError.conflict("Delete your venues and events first.", code: "organizer_not_empty")
             }
             try await connection.query("UPDATE audit_log SET organizer_id = NULL WHERE organizer_id = \(organizer.id)", logger: logger)
+            // Its door-staff accounts stay, unassigned: they can no longer check anyone in.
+            try await connection.query("DELETE FROM staff_assignments WHERE organizer_id = \(organizer.id)", logger: logger)
             try await connection.query("DELETE FROM organizers WHERE id = \(organizer.id)", logger: logger)
             try await connection.query(
                 "UPDATE users SET role = 'attendee', updated_at = \(now) WHERE id = \(organizer.userID)", logger: logger)

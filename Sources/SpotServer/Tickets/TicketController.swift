@@ -12,8 +12,7 @@ struct TicketController: Sendable {
     let checkIns: CheckInService
     let keys: IssuerKeyRepository
     let organizers: OrganizerRepository
-    let hasher: PasswordHasher
-    let database: Database
+    let staffAccounts: StaffRepository
     let clock: ServerClock
 
     func addRoutes(to api: RouterGroup<AppRequestContext>) {
@@ -99,10 +98,7 @@ struct TicketController: Sendable {
         case .organizer:
             scope = [try await organizers.requireOwnProfile(identity, logger: context.logger).id]
         case .staff:
-            let rows = try await database.query(
-                "SELECT organizer_id FROM staff_assignments WHERE user_id = \(identity.userID)", logger: context.logger)
-            var assigned = Set<UUID>()
-            for try await organizer in rows.decode(UUID.self) { assigned.insert(organizer) }
+            let assigned = try await staffAccounts.organizers(ofStaff: identity.userID, logger: context.logger)
             guard !assigned.isEmpty else { throw APIError.forbidden("This staff account is not assigned to an organizer.") }
             scope = assigned
         case .attendee:
@@ -138,29 +134,13 @@ struct TicketController: Sendable {
             status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(data: bundle.encoded())))
     }
 
-    struct StaffMember: Codable, Sendable, ResponseEncodable {
-        @LowercaseUUID var id: UUID
-        let email: String
-        let displayName: String
-        let createdAt: Date
-    }
-
     struct StaffList: ResponseEncodable {
-        let items: [StaffMember]
+        let items: [StaffRepository.Member]
     }
 
     @Sendable func staff(_ request: Request, context: AppRequestContext) async throws -> StaffList {
         let organizer = try await organizers.requireOwnProfile(try context.requireIdentity(), logger: context.logger)
-        let rows = try await database.query(
-            """
-            SELECT u.id, u.email, u.display_name, s.created_at FROM staff_assignments s JOIN users u ON u.id = s.user_id
-            WHERE s.organizer_id = \(organizer.id) ORDER BY s.created_at
-            """, logger: context.logger)
-        var items: [StaffMember] = []
-        for try await (id, email, name, created) in rows.decode((UUID, String, String, Date).self) {
-            items.append(.init(id: id, email: email, displayName: name, createdAt: created))
-        }
-        return .init(items: items)
+        return .init(items: try await staffAccounts.staff(organizer: organizer.id, logger: context.logger))
     }
 
     struct StaffRequest: Decodable {
@@ -170,30 +150,19 @@ struct TicketController: Sendable {
     }
 
     /// Creates a door-staff account that checks in this organizer's events.
-    @Sendable func createStaff(_ request: Request, context: AppRequestContext) async throws -> EditedResponse<StaffMember> {
+    @Sendable func createStaff(
+        _ request: Request, context: AppRequestContext
+    ) async throws -> EditedResponse<StaffRepository.Member> {
         let identity = try context.requireIdentity()
         let organizer = try await organizers.requireOwnProfile(identity, logger: context.logger)
         let body = try await request.decodeJSON(as: StaffRequest.self, context: context)
-        var validator = Validator()
-        let email = validator.email(body.email)
-        let name = validator.text(body.displayName, "display_name", maxLength: 100)
-        validator.check(body.password.utf8.count >= 10, "password", "must be at least 10 characters")
-        validator.check(body.password.utf8.count <= 72, "password", "must be at most 72 bytes")
-        try validator.throwIfInvalid()
-        let now = clock.now()
-        let user = User(id: UUID.now(now), email: email!, displayName: name!, role: .staff, createdAt: now)
-        let hash = try await hasher.hash(body.password)
-        try await database.withTransaction(logger: context.logger) { connection in
-            try await AuthRepository.insert(user, passwordHash: hash, on: connection, logger: context.logger)
-            try await connection.query(
-                "INSERT INTO staff_assignments (user_id, organizer_id, created_at) VALUES (\(user.id), \(organizer.id), \(now))",
-                logger: context.logger)
-            try await AuditLog.record(
-                on: connection, actor: identity.userID, organizer: organizer.id, action: "staff.create", entityType: "user",
-                entityID: user.id, changes: ["email": .init(from: nil, to: user.email)], at: now, logger: context.logger)
-        }
-        return .init(status: .created, response: .init(id: user.id, email: user.email, displayName: user.displayName, createdAt: now))
+        let member = try StaffRepository.NewMember(email: body.email, displayName: body.displayName, password: body.password)
+        return .init(
+            status: .created,
+            response: try await staffAccounts.create(
+                member, organizer: organizer.id, actor: identity.userID, now: clock.now(), logger: context.logger))
     }
 }
 
+extension StaffRepository.Member: ResponseEncodable {}
 extension Ticket: ResponseEncodable {}

@@ -90,6 +90,14 @@ struct VenueRepository: Sendable {
             for try await count in rows.decode(Int.self) where count > 0 {
                 throw APIError.conflict("Events use this venue; move or delete them first.", code: "venue_in_use")
             }
+            let nodes = try await connection.query(
+                "SELECT count(*)::int FROM nodes WHERE venue_id = \(venue.id)", logger: logger)
+            for try await count in nodes.decode(Int.self) where count > 0 {
+                throw APIError.conflict(
+                    "Nodes were enrolled at this venue and their history is kept; it cannot be deleted.", code: "venue_has_nodes")
+            }
+            try await connection.query("DELETE FROM node_enrollment_codes WHERE venue_id = \(venue.id)", logger: logger)
+            try await connection.query("DELETE FROM sync_feed_horizons WHERE venue_id = \(venue.id)", logger: logger)
             try await connection.query(
                 "DELETE FROM venues WHERE id = \(venue.id) AND organizer_id = \(venue.organizerID)", logger: logger)
             try await AuditLog.record(

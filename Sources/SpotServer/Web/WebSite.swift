@@ -35,9 +35,10 @@ struct WebSite: Sendable {
         let events = EventRepository(database: database)
         let access = EventAccess(events: events, organizers: services.organizers)
         let bookings = BookingRepository(database: database)
+        let ticketTypes = TicketTypeRepository(database: database)
         EventPages(
             pages: pages, events: events, access: access, search: EventSearch(database: database),
-            ticketTypes: TicketTypeRepository(database: database), bookings: bookings, holdDuration: services.holdDuration,
+            ticketTypes: ticketTypes, bookings: bookings, holdDuration: services.holdDuration,
             clock: services.clock
         ).addRoutes(to: site)
         AccountPages(
@@ -49,11 +50,25 @@ struct WebSite: Sendable {
             checkout: CheckoutService(database: database, gateway: services.gateway),
             tickets: TicketRepository(database: database), holdDuration: services.holdDuration, clock: services.clock
         ).addRoutes(to: site)
+        let venues = VenueRepository(database: database)
+        let nodes = NodeRepository(database: database)
         OrganizerPages(
-            pages: pages, organizers: services.organizers, events: events, access: access,
-            ticketTypes: TicketTypeRepository(database: database), venues: VenueRepository(database: database),
-            nodes: NodeRepository(database: database), conflicts: ConflictRepository(database: database),
+            pages: pages, organizers: services.organizers, events: events, venues: venues,
+            staffAccounts: StaffRepository(database: database, hasher: services.hasher), database: database,
+            clock: services.clock
+        ).addRoutes(to: site)
+        OrganizerEventPages(
+            pages: pages, organizers: services.organizers, events: events, access: access, ticketTypes: ticketTypes,
+            venues: venues, nodes: nodes, conflicts: ConflictRepository(database: database),
             statistics: StatisticsController(database: database, organizers: services.organizers), clock: services.clock
         ).addRoutes(to: site)
+        OrganizerVenuePages(
+            pages: pages, organizers: services.organizers, venues: venues, nodes: nodes, clock: services.clock
+        ).addRoutes(to: site)
+        OrganizerSalesPages(
+            pages: pages, organizers: services.organizers, access: access, bookings: bookings, refunds: services.refunds,
+            clock: services.clock
+        ).addRoutes(to: site)
+        AdminPages(pages: pages, organizers: services.organizers, clock: services.clock).addRoutes(to: site)
     }
 }

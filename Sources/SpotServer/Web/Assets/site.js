@@ -1,10 +1,15 @@
 // Progressive enhancement only: every page works without this file.
 "use strict";
 document.addEventListener("DOMContentLoaded", () => {
-  // Forms: disable the submit button once sent, so a double click cannot submit twice,
-  // and say that something is happening while the server answers.
+  // Forms: ask first where the action cannot be undone (data-confirm); disable the submit
+  // button once sent, so a double click cannot submit twice, and say that something is
+  // happening while the server answers.
   for (const form of document.querySelectorAll("form")) {
-    form.addEventListener("submit", () => {
+    form.addEventListener("submit", (event) => {
+      if (form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
+        event.preventDefault();
+        return;
+      }
       // After the browser has collected the form's fields (a disabled button is not sent).
       setTimeout(() => {
         for (const button of form.querySelectorAll("button[type=submit]")) {

@@ -41,7 +41,7 @@ struct BookingPages: Sendable {
                 ["name": $0.name, "quantity": $0.quantity, "unit": Formatting.money($0.unitPriceMinor, booking.currency)]
             },
             "quantity": booking.quantity, "total": Formatting.money(booking.totalMinor, booking.currency),
-            "refunded": booking.refundedMinor > 0 ? Formatting.money(booking.refundedMinor, booking.currency) : nil as String?,
+            "refunded": (booking.refundedMinor > 0 ? Formatting.money(booking.refundedMinor, booking.currency) : nil) as Any,
             "created": Formatting.dateTime(booking.createdAt), "isHeld": booking.status == .held,
             "isPaid": booking.status == .paid,
             "tickets": booking.tickets.map { ticketView($0) },

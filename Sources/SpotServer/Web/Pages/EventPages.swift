@@ -104,8 +104,8 @@ struct EventPages: Sendable {
             data["countText"] = "\(result.total) event\(result.total == 1 ? "" : "s") found"
             data["pageNumber"] = result.page
             data["pageCount"] = pageCount
-            data["previous"] = result.page > 1 ? link(result.page - 1) : nil as String?
-            data["next"] = result.page < pageCount ? link(result.page + 1) : nil as String?
+            data["previous"] = (result.page > 1 ? link(result.page - 1) : nil) as Any
+            data["next"] = (result.page < pageCount ? link(result.page + 1) : nil) as Any
         } catch let error as APIError where error.status == .unprocessableContent {
             let problems = (error.fields ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
             data["problem"] = "Check the filters: " + problems.joined(separator: "; ") + "."

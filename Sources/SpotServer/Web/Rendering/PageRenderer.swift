@@ -69,11 +69,13 @@ struct LayoutUser {
     let name: String
     let isOrganizer: Bool
     let isAdmin: Bool
+    let isAttendee: Bool
 
     init(_ user: User) {
         name = user.displayName
         isOrganizer = user.role == .organizer
         isAdmin = user.role == .admin
+        isAttendee = user.role == .attendee
     }
 }
 

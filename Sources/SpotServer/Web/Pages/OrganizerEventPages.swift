@@ -1,0 +1,379 @@
+import Foundation
+import Hummingbird
+
+/// The organizer's events: create, edit, delete a draft, publish, cancel; ticket types (add,
+/// edit, delete); statistics with charts; door allotments per node; conflicts.
+struct OrganizerEventPages: OrganizerPage, Sendable {
+    let pages: PageRenderer
+    let organizers: OrganizerRepository
+    let events: EventRepository
+    let access: EventAccess
+    let ticketTypes: TicketTypeRepository
+    let venues: VenueRepository
+    let nodes: NodeRepository
+    let conflicts: ConflictRepository
+    let statistics: StatisticsController
+    let clock: ServerClock
+
+    func addRoutes(to site: RouterGroup<AppRequestContext>) {
+        site.get("organizer/events/new", use: newEvent)
+        site.post("organizer/events", use: createEvent)
+        site.get("organizer/events/:id", use: manageEvent)
+        site.post("organizer/events/:id", use: updateEvent)
+        site.get("organizer/events/:id/edit", use: editEvent)
+        site.post("organizer/events/:id/delete", use: deleteEvent)
+        site.post("organizer/events/:id/publish", use: publish)
+        site.post("organizer/events/:id/cancel", use: cancel)
+        site.post("organizer/events/:id/ticket-types", use: addTicketType)
+        site.get("organizer/ticket-types/:id", use: editTicketType)
+        site.post("organizer/ticket-types/:id", use: updateTicketType)
+        site.post("organizer/ticket-types/:id/delete", use: deleteTicketType)
+        site.post("organizer/nodes/:id/allotments", use: setAllotment)
+        site.post("organizer/conflicts/:id/resolve", use: resolveConflict)
+    }
+
+    // MARK: Event form (new and edit)
+
+    private static let eventFields = ["title", "category", "venue_id", "starts_at", "ends_at", "description", "reentry_policy"]
+
+    private func eventForm(
+        _ organizer: Organizer, editing event: Event?, values: [String: String], problem: String?,
+        status: HTTPResponse.Status, context: AppRequestContext
+    ) async throws -> Response {
+        let places = try await venues.venues(organizer: organizer.id, logger: context.logger)
+        let categories = try await events.categories(logger: context.logger)
+        return try pages.render(
+            "organizer_event_form", title: event == nil ? "New event" : "Edit \(event!.title)",
+            page: [
+                "heading": event == nil ? "New event" : "Edit event", "submit": event == nil ? "Create draft" : "Save changes",
+                "action": event.map { "/organizer/events/\(Self.id($0.id))" } ?? "/organizer/events",
+                "cancelURL": event.map { "/organizer/events/\(Self.id($0.id))" } ?? "/organizer",
+                "values": values, "reentry": values["reentry_policy"] == "reentry_after_exit",
+                "problem": problem as Any, "hasVenues": !places.isEmpty,
+                "venues": places.map {
+                    ["id": Self.id($0.id), "name": "\($0.name), \($0.city)", "selected": values["venue_id"] == Self.id($0.id)]
+                        as [String: Any]
+                },
+                "categories": categories.map {
+                    ["id": $0.id, "name": $0.name, "selected": values["category"] == $0.id] as [String: Any]
+                },
+            ] as [String: Any], web: context.web, status: status)
+    }
+
+    /// The submitted event form as an API request; times are the venue's local time. On an edit,
+    /// a start left as it was is not re-checked against now (a running event stays editable).
+    private func eventRequest(
+        _ values: [String: String], organizer: Organizer, current: Event?, context: AppRequestContext
+    ) async throws -> EventController.EventRequest {
+        guard let venueID = UUID(uuidString: values["venue_id"] ?? "") else {
+            throw APIError.validation("venue_id", "must be one of your venues")
+        }
+        let zone = try await venues.venue(id: venueID, organizer: organizer.id, logger: context.logger).timeZone
+        func moment(_ field: String) throws -> Date {
+            guard let date = Formatting.parseLocalInput(values[field] ?? "", timeZone: zone) else {
+                throw APIError.validation(field, "must be a date and time")
+            }
+            return date
+        }
+        let startsAt = try moment("starts_at")
+        let unchangedStart = current.map { Formatting.localInput($0.startsAt, timeZone: zone) == values["starts_at"] } ?? false
+        return .init(
+            venueID: venueID, category: values["category"].flatMap { $0.isEmpty ? nil : $0 }, title: values["title"],
+            description: values["description"], startsAt: unchangedStart ? nil : startsAt, endsAt: try moment("ends_at"),
+            reentryPolicy: values["reentry_policy"] == "reentry_after_exit" ? "reentry_after_exit" : "single_entry")
+    }
+
+    private func submitted(_ context: AppRequestContext) -> [String: String] {
+        Dictionary(Self.eventFields.map { ($0, context.web.form[$0] ?? "") }, uniquingKeysWith: { first, _ in first })
+    }
+
+    @Sendable func newEvent(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let (organizer, _) = try await organizer(context)
+        return try await eventForm(organizer, editing: nil, values: [:], problem: nil, status: .ok, context: context)
+    }
+
+    @Sendable func createEvent(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let (organizer, identity) = try await organizer(context)
+        let values = submitted(context)
+        do {
+            let body = try await eventRequest(values, organizer: organizer, current: nil, context: context)
+            let now = clock.now()
+            let event = try await events.create(
+                organizer: organizer.id, fields: try EventController.fields(body, current: nil, now: now), actor: identity.userID,
+                now: now, logger: context.logger)
+            return .redirect(to: "/organizer/events/\(Self.id(event.id))?notice=event_created")
+        } catch let error as APIError where Self.isFormProblem(error) || error.status == .notFound {
+            return try await eventForm(
+                organizer, editing: nil, values: values, problem: Self.problem(error), status: .unprocessableContent,
+                context: context)
+        }
+    }
+
+    @Sendable func editEvent(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let (organizer, identity) = try await organizer(context)
+        let (event, _) = try await access.owned(try context.parameters.requireUUID("id"), by: identity, logger: context.logger)
+        let zone = event.venue.timeZone
+        let values = [
+            "title": event.title, "category": event.category, "venue_id": Self.id(event.venueID),
+            "starts_at": Formatting.localInput(event.startsAt, timeZone: zone),
+            "ends_at": Formatting.localInput(event.endsAt, timeZone: zone), "description": event.description,
+            "reentry_policy": event.reentryPolicy,
+        ]
+        return try await eventForm(organizer, editing: event, values: values, problem: nil, status: .ok, context: context)
+    }
+
+    @Sendable func updateEvent(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let (organizer, identity) = try await organizer(context)
+        let (event, _) = try await access.owned(try context.parameters.requireUUID("id"), by: identity, logger: context.logger)
+        let values = submitted(context)
+        do {
+            let body = try await eventRequest(values, organizer: organizer, current: event, context: context)
+            let now = clock.now()
+            _ = try await events.update(
+                event, fields: try EventController.fields(body, current: event, now: now), actor: identity.userID, now: now,
+                logger: context.logger)
+            return .redirect(to: "/organizer/events/\(Self.id(event.id))?notice=event_saved")
+        } catch let error as APIError where Self.isFormProblem(error) || error.status == .notFound {
+            return try await eventForm(
+                organizer, editing: event, values: values, problem: Self.problem(error), status: .unprocessableContent,
+                context: context)
+        }
+    }
+
+    @Sendable func deleteEvent(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let (_, identity) = try await organizer(context)
+        let id = try context.parameters.requireUUID("id")
+        let (event, _) = try await access.owned(id, by: identity, logger: context.logger)
+        do {
+            try await events.delete(event, actor: identity.userID, now: clock.now(), logger: context.logger)
+        } catch let error as APIError where error.status == .conflict {
+            return try await managePage(id, notice: nil, problem: error.message, status: error.status, context: context)
+        }
+        return .redirect(to: "/organizer?notice=event_deleted")
+    }
+
+    // MARK: Manage an event
+
+    @Sendable func manageEvent(_ request: Request, context: AppRequestContext) async throws -> Response {
+        try await managePage(try context.parameters.requireUUID("id"), notice: notice(request), problem: nil, context: context)
+    }
+
+    private func managePage(
+        _ id: UUID, notice: String?, problem: String?, status: HTTPResponse.Status = .ok, context: AppRequestContext
+    ) async throws -> Response {
+        let (organizer, identity) = try await organizer(context)
+        let (event, _) = try await access.owned(id, by: identity, logger: context.logger)
+        let types = try await ticketTypes.ticketTypes(event: event.id, logger: context.logger)
+        let report = try await statistics.report(organizer: organizer.id, event: event.id, timeZone: nil, logger: context.logger)
+        let venueNodes = try await nodes.nodes(venue: event.venueID, organizer: organizer.id, logger: context.logger)
+        let entries = try await conflicts.conflicts(event: event.id, organizer: organizer.id, logger: context.logger)
+        let zone = event.venue.timeZone
+        let sold = report.byTicketType.filter { $0.eventID == event.id }
+        let chart = BarChart(
+            bars: sold.map { ($0.name, Double($0.sold - $0.refunded), Double($0.capacity)) }, unit: "tickets sold of capacity")
+        let hours = BarChart(
+            bars: report.checkIns.byHour.map { ($0.hour.replacingOccurrences(of: "T", with: " "), Double($0.admitted), nil) },
+            unit: "admissions per hour")
+        return try pages.render(
+            "organizer_event", title: event.title,
+            page: [
+                "notice": notice as Any, "problem": problem as Any, "event": EventCardView(event),
+                "canPublish": event.status == .draft, "canCancel": event.status != .cancelled,
+                "canDelete": event.status == .draft, "canEdit": event.status != .cancelled,
+                "ticketTypes": types.map { type in
+                    let stats = sold.first { $0.ticketTypeID == type.id }
+                    return [
+                        "id": Self.id(type.id), "name": type.name, "price": Formatting.money(type.priceMinor, type.currency),
+                        "capacity": type.capacity, "sold": (stats?.sold ?? 0) - (stats?.refunded ?? 0),
+                        "revenue": Formatting.amount((stats?.revenueMinor ?? 0) - (stats?.refundedMinor ?? 0), type.currency)
+                            + " \(type.currency)",
+                    ] as [String: Any]
+                },
+                "hasTicketTypes": !types.isEmpty, "salesChart": chart.view, "hoursChart": hours.view,
+                "hasCheckIns": !report.checkIns.byHour.isEmpty,
+                "gates": report.checkIns.byGate.map { ["gate": $0.gate, "admitted": $0.admitted, "refused": $0.refused] },
+                "doorSales": report.doorSales.sales, "doorTickets": report.doorSales.tickets,
+                "doorAmount": Formatting.amount(report.doorSales.amountMinor, types.first?.currency ?? "EUR"),
+                "nodes": venueNodes.filter { $0.status == "active" }.map { node in
+                    [
+                        "id": Self.id(node.id), "name": node.name,
+                        "allotments": types.map { type in
+                            let allotment = node.allotments.first { $0.ticketTypeID == type.id }
+                            return [
+                                "ticketTypeID": Self.id(type.id), "name": type.name, "granted": allotment?.granted ?? 0,
+                                "sold": allotment?.sold ?? 0,
+                            ] as [String: Any]
+                        },
+                    ] as [String: Any]
+                },
+                "hasNodes": venueNodes.contains { $0.status == "active" }, "venueID": Self.id(event.venueID),
+                "conflicts": entries.map { entry in
+                    [
+                        "id": Self.id(entry.conflict.id), "kind": entry.conflict.kind.replacingOccurrences(of: "_", with: " "),
+                        "message": entry.conflict.message, "when": Formatting.dateTime(entry.conflict.createdAt, timeZone: zone),
+                        "resolved": entry.resolvedAt != nil, "note": entry.resolutionNote as Any,
+                        "resolvedAt": entry.resolvedAt.map { Formatting.dateTime($0, timeZone: zone) } as Any,
+                    ] as [String: Any]
+                },
+                "hasConflicts": !entries.isEmpty, "openConflicts": entries.filter { $0.resolvedAt == nil }.count,
+            ] as [String: Any], web: context.web, status: status)
+    }
+
+    @Sendable func publish(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let (_, identity) = try await organizer(context)
+        let id = try context.parameters.requireUUID("id")
+        let (event, organizer) = try await access.owned(id, by: identity, logger: context.logger)
+        do {
+            _ = try await events.publish(
+                event, verified: organizer?.verified ?? false, actor: identity.userID, now: clock.now(), logger: context.logger)
+        } catch let error as APIError where [.conflict, .forbidden, .unprocessableContent].contains(error.status) {
+            return try await managePage(id, notice: nil, problem: error.message, status: error.status, context: context)
+        }
+        return .redirect(to: "/organizer/events/\(Self.id(id))?notice=event_published")
+    }
+
+    @Sendable func cancel(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let (_, identity) = try await organizer(context)
+        let id = try context.parameters.requireUUID("id")
+        let (event, _) = try await access.owned(id, by: identity, logger: context.logger)
+        do {
+            _ = try await events.cancel(event, actor: identity.userID, now: clock.now(), logger: context.logger)
+        } catch let error as APIError where error.status == .conflict {
+            return try await managePage(id, notice: nil, problem: error.message, status: error.status, context: context)
+        }
+        return .redirect(to: "/organizer/events/\(Self.id(id))?notice=event_cancelled")
+    }
+
+    // MARK: Ticket types
+
+    /// The submitted ticket-type form as repository fields: every field is on the form, so an
+    /// empty sales window clears it.
+    private func ticketTypeFields(_ form: FormData, event: Event) throws -> TicketTypeRepository.Fields {
+        let currency = (form["currency"] ?? "EUR").uppercased()
+        let zone = event.venue.timeZone
+        func moment(_ field: String) throws -> Date? {
+            let text = (form[field] ?? "").trimmingCharacters(in: .whitespaces)
+            guard !text.isEmpty else { return nil }
+            guard let date = Formatting.parseLocalInput(text, timeZone: zone) else {
+                throw APIError.validation(field, "must be a date and time")
+            }
+            return date
+        }
+        guard let price = Formatting.minorUnits(form["price"] ?? "", currency) else {
+            throw APIError.validation("price", "must be an amount such as 25.00")
+        }
+        let body = EventController.TicketTypeRequest(
+            name: form["name"], priceMinor: price, currency: currency, capacity: Int(form["capacity"] ?? ""),
+            salesStart: try moment("sales_start"), salesEnd: try moment("sales_end"))
+        return try EventController.fields(body, current: nil, event: event)
+    }
+
+    @Sendable func addTicketType(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let (_, identity) = try await organizer(context)
+        let id = try context.parameters.requireUUID("id")
+        let (event, _) = try await access.owned(id, by: identity, logger: context.logger)
+        do {
+            _ = try await ticketTypes.create(
+                event: event, fields: try ticketTypeFields(context.web.form, event: event), actor: identity.userID,
+                now: clock.now(), logger: context.logger)
+        } catch let error as APIError where Self.isFormProblem(error) {
+            return try await managePage(id, notice: nil, problem: Self.problem(error), status: error.status, context: context)
+        }
+        return .redirect(to: "/organizer/events/\(Self.id(id))?notice=ticket_type_saved")
+    }
+
+    /// The ticket type and its event, if the caller owns the event (404 otherwise, as in the API).
+    private func ownedTicketType(_ context: AppRequestContext) async throws -> (TicketType, Event, Identity) {
+        let (_, identity) = try await organizer(context)
+        guard let ticketType = try await ticketTypes.ticketType(id: try context.parameters.requireUUID("id"), logger: context.logger)
+        else { throw WebError.notFound("This ticket type") }
+        do {
+            return (ticketType, try await access.owned(ticketType.eventID, by: identity, logger: context.logger).0, identity)
+        } catch let error as APIError where error.status == .notFound {
+            throw WebError.notFound("This ticket type")
+        }
+    }
+
+    private func ticketTypeForm(
+        _ ticketType: TicketType, event: Event, values: [String: String], problem: String?, status: HTTPResponse.Status,
+        context: AppRequestContext
+    ) throws -> Response {
+        try pages.render(
+            "organizer_ticket_type", title: "Edit \(ticketType.name)",
+            page: [
+                "id": Self.id(ticketType.id), "eventID": Self.id(event.id), "eventTitle": event.title, "values": values,
+                "problem": problem as Any, "canDelete": event.status == .draft, "timeZone": event.venue.timeZone,
+            ] as [String: Any], web: context.web, status: status)
+    }
+
+    @Sendable func editTicketType(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let (ticketType, event, _) = try await ownedTicketType(context)
+        let zone = event.venue.timeZone
+        let values = [
+            "name": ticketType.name, "price": Formatting.amount(ticketType.priceMinor, ticketType.currency),
+            "currency": ticketType.currency, "capacity": String(ticketType.capacity),
+            "sales_start": ticketType.salesStart.map { Formatting.localInput($0, timeZone: zone) } ?? "",
+            "sales_end": ticketType.salesEnd.map { Formatting.localInput($0, timeZone: zone) } ?? "",
+        ]
+        return try ticketTypeForm(ticketType, event: event, values: values, problem: nil, status: .ok, context: context)
+    }
+
+    @Sendable func updateTicketType(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let (ticketType, event, identity) = try await ownedTicketType(context)
+        let form = context.web.form
+        do {
+            _ = try await ticketTypes.update(
+                ticketType, event: event, fields: try ticketTypeFields(form, event: event), actor: identity.userID,
+                now: clock.now(), logger: context.logger)
+        } catch let error as APIError where Self.isFormProblem(error) {
+            let values = Dictionary(
+                ["name", "price", "currency", "capacity", "sales_start", "sales_end"].map { ($0, form[$0] ?? "") },
+                uniquingKeysWith: { first, _ in first })
+            return try ticketTypeForm(
+                ticketType, event: event, values: values, problem: Self.problem(error), status: error.status, context: context)
+        }
+        return .redirect(to: "/organizer/events/\(Self.id(event.id))?notice=ticket_type_saved")
+    }
+
+    @Sendable func deleteTicketType(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let (ticketType, event, identity) = try await ownedTicketType(context)
+        do {
+            try await ticketTypes.delete(ticketType, event: event, actor: identity.userID, now: clock.now(), logger: context.logger)
+        } catch let error as APIError where error.status == .conflict {
+            return try await managePage(event.id, notice: nil, problem: error.message, status: error.status, context: context)
+        }
+        return .redirect(to: "/organizer/events/\(Self.id(event.id))?notice=ticket_type_deleted")
+    }
+
+    // MARK: Door: allotments and conflicts
+
+    @Sendable func setAllotment(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let (organizer, identity) = try await organizer(context)
+        let node = try context.parameters.requireUUID("id")
+        let form = context.web.form
+        guard let ticketType = form["ticket_type_id"].flatMap(UUID.init(uuidString:)),
+            let event = form["event_id"].flatMap(UUID.init(uuidString:))
+        else { throw WebError.page(.badRequest, "Choose a ticket type.") }
+        do {
+            guard let granted = Int(form["granted"] ?? ""), (0...1_000_000).contains(granted) else {
+                throw APIError.validation("seats", "must be a whole number from 0 to 1000000")
+            }
+            _ = try await nodes.setAllotment(
+                node: node, ticketType: ticketType, granted: granted, organizer: organizer.id, actor: identity.userID,
+                now: clock.now(), logger: context.logger)
+        } catch let error as APIError where Self.isFormProblem(error) {
+            return try await managePage(event, notice: nil, problem: Self.problem(error), status: error.status, context: context)
+        }
+        return .redirect(to: "/organizer/events/\(Self.id(event))?notice=allotment_saved")
+    }
+
+    @Sendable func resolveConflict(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let (organizer, identity) = try await organizer(context)
+        let form = context.web.form
+        try await conflicts.resolve(
+            try context.parameters.requireUUID("id"), organizer: organizer.id, actor: identity.userID, note: form["note"],
+            now: clock.now(), logger: context.logger)
+        let event = form["event_id"].flatMap(UUID.init(uuidString:)).map(Self.id) ?? ""
+        return .redirect(to: event.isEmpty ? "/organizer" : "/organizer/events/\(event)?notice=conflict_resolved")
+    }
+}

@@ -1,0 +1,105 @@
+import Foundation
+import Hummingbird
+
+/// The organizer's money: every charge and refund on their events, each booking, and refunds
+/// of a whole booking or some of its tickets.
+struct OrganizerSalesPages: OrganizerPage, Sendable {
+    let pages: PageRenderer
+    let organizers: OrganizerRepository
+    let access: EventAccess
+    let bookings: BookingRepository
+    let refunds: RefundService
+    let clock: ServerClock
+
+    func addRoutes(to site: RouterGroup<AppRequestContext>) {
+        site.get("organizer/sales", use: sales)
+        site.get("organizer/bookings/:id", use: booking)
+        site.post("organizer/bookings/:id/refunds", use: refund)
+    }
+
+    @Sendable func sales(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let (organizer, _) = try await organizer(context)
+        let items = try await bookings.transactions(.organizer(organizer.id), logger: context.logger)
+        var totals: [String: Int64] = [:]
+        for item in items { totals[item.currency, default: 0] += item.kind == "refund" ? -item.amountMinor : item.amountMinor }
+        return try pages.render(
+            "organizer_sales", title: "Sales and refunds",
+            page: [
+                "transactions": items.map {
+                    [
+                        "kind": $0.kind == "refund" ? "Refund" : "Payment", "isRefund": $0.kind == "refund",
+                        "event": $0.eventTitle, "amount": Formatting.money($0.amountMinor, $0.currency),
+                        "when": Formatting.dateTime($0.createdAt), "reference": $0.reference,
+                        "bookingID": Self.id($0.bookingID),
+                    ] as [String: Any]
+                },
+                "hasTransactions": !items.isEmpty,
+                "totals": totals.sorted { $0.key < $1.key }.map { ["net": Formatting.money($0.value, $0.key)] },
+            ] as [String: Any], web: context.web)
+    }
+
+    /// A booking of one of the caller's events (404 for any other, as in the API).
+    private func managedBooking(_ context: AppRequestContext) async throws -> (Booking, Event, Identity) {
+        let (_, identity) = try await organizer(context)
+        guard let booking = try await bookings.booking(id: try context.parameters.requireUUID("id"), logger: context.logger)
+        else { throw WebError.notFound("This booking") }
+        do {
+            return (booking, try await access.owned(booking.eventID, by: identity, logger: context.logger).0, identity)
+        } catch let error as APIError where error.status == .notFound {
+            throw WebError.notFound("This booking")
+        }
+    }
+
+    private func bookingPage(
+        _ booking: Booking, event: Event, notice: String?, problem: String?, status: HTTPResponse.Status,
+        context: AppRequestContext
+    ) throws -> Response {
+        let zone = event.venue.timeZone
+        return try pages.render(
+            "organizer_booking", title: "Booking",
+            page: [
+                "notice": notice as Any, "problem": problem as Any, "id": Self.id(booking.id),
+                "eventID": Self.id(event.id), "eventTitle": event.title, "status": booking.status.rawValue,
+                "created": Formatting.dateTime(booking.createdAt, timeZone: zone),
+                "items": booking.items.map {
+                    ["name": $0.name, "quantity": $0.quantity, "unit": Formatting.money($0.unitPriceMinor, booking.currency)]
+                },
+                "total": Formatting.money(booking.totalMinor, booking.currency),
+                "refunded": (booking.refundedMinor > 0 ? Formatting.money(booking.refundedMinor, booking.currency) : nil) as Any,
+                "canRefund": booking.status == .paid && booking.tickets.contains { $0.status == "valid" },
+                "tickets": booking.tickets.map {
+                    [
+                        "id": Self.id($0.id), "type": $0.ticketTypeName, "price": Formatting.money($0.priceMinor, $0.currency),
+                        "status": $0.status, "valid": $0.status == "valid", "revokedReason": $0.revokedReason as Any,
+                    ] as [String: Any]
+                },
+                "idempotencyKey": UUID().uuidString.lowercased(),
+            ] as [String: Any], web: context.web, status: status)
+    }
+
+    @Sendable func booking(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let (booking, event, _) = try await managedBooking(context)
+        return try bookingPage(booking, event: event, notice: notice(request), problem: nil, status: .ok, context: context)
+    }
+
+    /// Refunds the ticked tickets, or the whole booking when none is ticked. The form's key makes
+    /// a double submit one refund at the gateway.
+    @Sendable func refund(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let (booking, event, identity) = try await managedBooking(context)
+        let form = context.web.form
+        let key = form["idempotency_key"].flatMap(UUID.init(uuidString:))?.uuidString.lowercased() ?? UUID().uuidString.lowercased()
+        let picked = form.all("ticket_id")
+        let tickets = picked.compactMap(UUID.init(uuidString:))
+        do {
+            guard tickets.count == picked.count else { throw APIError.validation("ticket_id", "must be tickets of this booking") }
+            _ = try await refunds.refund(
+                booking: booking.id, tickets: tickets.isEmpty ? nil : tickets, reason: .refunded,
+                gatewayKey: "refund:\(Self.id(identity.userID)):web:\(key)", now: clock.now(), logger: context.logger)
+        } catch let error as APIError where Self.isFormProblem(error) {
+            let current = try await bookings.booking(id: booking.id, logger: context.logger) ?? booking
+            return try bookingPage(
+                current, event: event, notice: nil, problem: Self.problem(error), status: error.status, context: context)
+        }
+        return .redirect(to: "/organizer/bookings/\(Self.id(booking.id))?notice=refunded")
+    }
+}

@@ -1,0 +1,126 @@
+import Foundation
+import Hummingbird
+
+/// The organizer's venues (add, edit, delete) and their nodes: enrollment codes, sync health,
+/// revocation.
+struct OrganizerVenuePages: OrganizerPage, Sendable {
+    let pages: PageRenderer
+    let organizers: OrganizerRepository
+    let venues: VenueRepository
+    let nodes: NodeRepository
+    let clock: ServerClock
+
+    func addRoutes(to site: RouterGroup<AppRequestContext>) {
+        site.post("organizer/venues", use: createVenue)
+        site.get("organizer/venues/:id", use: venue)
+        site.post("organizer/venues/:id", use: updateVenue)
+        site.post("organizer/venues/:id/delete", use: deleteVenue)
+        site.post("organizer/venues/:id/enrollment-codes", use: createCode)
+        site.post("organizer/nodes/:id/revoke", use: revokeNode)
+    }
+
+    private func venueRequest(_ form: FormData) -> VenueController.VenueRequest {
+        .init(name: form["name"], city: form["city"], address: form["address"], timeZone: form["time_zone"])
+    }
+
+    @Sendable func createVenue(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let (organizer, identity) = try await organizer(context)
+        let fields: VenueRepository.Fields
+        do {
+            fields = try VenueController.fields(venueRequest(context.web.form), current: nil)
+        } catch let error as APIError {
+            throw WebError.page(error.status, Self.problem(error), title: "Check the venue")
+        }
+        let venue = try await venues.create(
+            organizer: organizer.id, fields: fields, actor: identity.userID, now: clock.now(), logger: context.logger)
+        return .redirect(to: "/organizer/venues/\(Self.id(venue.id))?notice=venue_saved")
+    }
+
+    @Sendable func venue(_ request: Request, context: AppRequestContext) async throws -> Response {
+        try await venuePage(try context.parameters.requireUUID("id"), notice: notice(request), context: context)
+    }
+
+    private func venuePage(
+        _ id: UUID, code: (String, Date)? = nil, notice: String?, problem: String? = nil, values: [String: String]? = nil,
+        status: HTTPResponse.Status = .ok, context: AppRequestContext
+    ) async throws -> Response {
+        let (organizer, _) = try await organizer(context)
+        let place = try await venues.venue(id: id, organizer: organizer.id, logger: context.logger)
+        let list = try await nodes.nodes(venue: place.id, organizer: organizer.id, logger: context.logger)
+        let zone = place.timeZone
+        func when(_ date: Date?) -> String { date.map { Formatting.dateTime($0, timeZone: zone) } ?? "never" }
+        return try pages.render(
+            "organizer_venue", title: place.name,
+            page: [
+                "notice": notice as Any, "problem": problem as Any, "id": Self.id(place.id), "name": place.name,
+                "city": place.city, "address": place.address, "timeZone": zone,
+                "values": values ?? ["name": place.name, "city": place.city, "address": place.address, "time_zone": zone],
+                "code": code.map { ["code": $0.0, "expires": Formatting.dateTime($0.1, timeZone: zone)] } as Any,
+                "nodes": list.map { node in
+                    [
+                        "id": Self.id(node.id), "name": node.name, "status": node.status, "active": node.status == "active",
+                        "lastSync": when([node.lastPullAt, node.lastPushAt].compactMap { $0 }.max()),
+                        "lastSeen": when(node.lastSeenAt),
+                        "outbox": node.outboxDepth.map(String.init) ?? "unknown",
+                        "offset": node.clockOffsetMs.map { "\($0) ms" } ?? "unknown", "skewed": node.clockSkewed,
+                        "protocol": node.protocolVersion.map { "v\($0)" } ?? "–",
+                    ] as [String: Any]
+                },
+                "hasNodes": !list.isEmpty,
+            ] as [String: Any], web: context.web, status: status)
+    }
+
+    @Sendable func updateVenue(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let (organizer, identity) = try await organizer(context)
+        let id = try context.parameters.requireUUID("id")
+        let current = try await venues.venue(id: id, organizer: organizer.id, logger: context.logger)
+        let form = context.web.form
+        do {
+            _ = try await venues.update(
+                current, fields: try VenueController.fields(venueRequest(form), current: current), actor: identity.userID,
+                now: clock.now(), logger: context.logger)
+        } catch let error as APIError where Self.isFormProblem(error) {
+            let values = Dictionary(
+                ["name", "city", "address", "time_zone"].map { ($0, form[$0] ?? "") }, uniquingKeysWith: { first, _ in first })
+            return try await venuePage(
+                id, notice: nil, problem: Self.problem(error), values: values, status: error.status, context: context)
+        }
+        return .redirect(to: "/organizer/venues/\(Self.id(id))?notice=venue_saved")
+    }
+
+    @Sendable func deleteVenue(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let (organizer, identity) = try await organizer(context)
+        let id = try context.parameters.requireUUID("id")
+        let place = try await venues.venue(id: id, organizer: organizer.id, logger: context.logger)
+        do {
+            try await venues.delete(place, actor: identity.userID, now: clock.now(), logger: context.logger)
+        } catch let error as APIError where error.status == .conflict {
+            return try await venuePage(id, notice: nil, problem: error.message, status: error.status, context: context)
+        }
+        return .redirect(to: "/organizer?notice=venue_deleted")
+    }
+
+    @Sendable func createCode(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let (organizer, identity) = try await organizer(context)
+        let id = try context.parameters.requireUUID("id")
+        let place = try await venues.venue(id: id, organizer: organizer.id, logger: context.logger)
+        var validator = Validator()
+        let name = validator.text(context.web.form["name"] ?? "Door", "name", maxLength: 100) ?? "Door"
+        guard validator.problems.isEmpty, !name.isEmpty else {
+            throw WebError.page(.unprocessableContent, "Give the node a name of at most 100 characters.", title: "Check the name")
+        }
+        let code = try await nodes.createEnrollmentCode(
+            venue: place.id, organizer: organizer.id, name: name, createdBy: identity.userID, lifetime: 24 * 3600,
+            now: clock.now(), logger: context.logger)
+        // Shown once, on this response only: never put in a URL.
+        return try await venuePage(id, code: code, notice: nil, context: context)
+    }
+
+    @Sendable func revokeNode(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let (organizer, identity) = try await organizer(context)
+        let node = try context.parameters.requireUUID("id")
+        try await nodes.revoke(node: node, organizer: organizer.id, actor: identity.userID, now: clock.now(), logger: context.logger)
+        let venue = context.web.form["venue_id"].flatMap(UUID.init(uuidString:)).map(Self.id) ?? ""
+        return .redirect(to: venue.isEmpty ? "/organizer" : "/organizer/venues/\(venue)?notice=node_revoked")
+    }
+}
