@@ -16,24 +16,13 @@ import argparse
 import contextlib
 import os
 import subprocess
-import sys
 import time
 
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
-
-def browser(width, height):
-    options = webdriver.ChromeOptions()
-    options.binary_location = os.environ.get("SPOT_CHROMIUM", "/usr/bin/chromium")
-    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                     f"--window-size={width},{height}"):
-        options.add_argument(argument)
-    service = Service(os.environ.get("SPOT_CHROMEDRIVER", "/usr/bin/chromedriver"))
-    return webdriver.Chrome(service=service, options=options)
+from chromium import browser, check, wait_until
 
 
 @contextlib.contextmanager
@@ -47,19 +36,9 @@ def kiosk(url, width=1280, height=1000):
         driver.quit()
 
 
-def check(condition, what):
-    print(("ok   " if condition else "FAIL ") + what, flush=True)
-    if not condition:
-        sys.exit(1)
-
-
 def wait_for(driver, condition, what, timeout=15):
-    try:
-        WebDriverWait(driver, timeout).until(condition)
-    except Exception:
-        check(False, f"{what} (status bar: {driver.find_element(By.TAG_NAME, 'header').text!r}; "
-                     f"banner: {driver.find_element(By.ID, 'node-error').text!r})")
-    check(True, what)
+    wait_until(driver, condition, what, lambda d: f"status bar: {d.find_element(By.TAG_NAME, 'header').text!r}; "
+                                                  f"banner: {d.find_element(By.ID, 'node-error').text!r}", timeout)
 
 
 def by_id(driver, element_id):

@@ -4,47 +4,32 @@
 Run by Tests/EndToEndTests/WebBrowserTests.swift against a real server, one journey at a time:
 
     web.py attendee  --url URL --email EMAIL --typo QUERY --title TITLE --injection TITLE --screenshots DIR
-    web.py organizer --url URL --email EMAIL --password PASSWORD --screenshots DIR ...
+    web.py organizer-setup  --url URL --email EMAIL --title TITLE --venue VENUE_ID --screenshots DIR
+    web.py organizer-allot  --url URL --email EMAIL --event EVENT_ID --seats N --screenshots DIR
+    web.py organizer-review --url URL --email EMAIL --event EVENT_ID --venue VENUE_ID --screenshots DIR
+
+The organizer journey runs in three phases because a real venue node (enrolled with the code
+the first phase prints as `code <CODE>`, `event <ID>`) syncs in between, driven by the test.
 
 Prints one line per check and exits 1 on the first failed one; decoded QR payloads are printed
 as `decoded <payload>` for the Swift test to compare with the database.
 """
 import argparse
+import datetime
 import os
 import subprocess
-import sys
 
-from selenium import webdriver
-from selenium.common.exceptions import NoAlertPresentException, NoSuchElementException, StaleElementReferenceException
-from selenium.webdriver.chrome.service import Service
+from selenium.common.exceptions import NoAlertPresentException
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import Select, WebDriverWait
+from selenium.webdriver.support.ui import Select
+
+from chromium import browser, check, wait_until
 
 PASSWORD = "correct horse battery"
 
 
-def browser(width=1280, height=1000):
-    options = webdriver.ChromeOptions()
-    options.binary_location = os.environ.get("SPOT_CHROMIUM", "/usr/bin/chromium")
-    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                     f"--window-size={width},{height}"):
-        options.add_argument(argument)
-    service = Service(os.environ.get("SPOT_CHROMEDRIVER", "/usr/bin/chromedriver"))
-    return webdriver.Chrome(service=service, options=options)
-
-
-def check(condition, what):
-    print(("ok   " if condition else "FAIL ") + what, flush=True)
-    if not condition:
-        sys.exit(1)
-
-
 def wait_for(driver, condition, what, timeout=15):
-    try:
-        WebDriverWait(driver, timeout, ignored_exceptions=(NoSuchElementException, StaleElementReferenceException)).until(condition)
-    except Exception:
-        check(False, f"{what} (at {driver.current_url}: {driver.find_element(By.TAG_NAME, 'main').text[:300]!r})")
-    check(True, what)
+    wait_until(driver, condition, what, lambda d: f"at {d.current_url}: {text(d)[:300]!r}", timeout)
 
 
 def no_alert(driver, what):
@@ -154,19 +139,150 @@ def attendee(arguments):
         driver.quit()
 
 
+def sign_in(driver, url, email):
+    driver.get(url + "signin")
+    fill(driver, {"email": email, "password": PASSWORD})
+    submit(driver)
+    wait_for(driver, lambda d: "Organizer" in d.find_element(By.TAG_NAME, "header").text, "the organizer signs in")
+
+
+def set_value(driver, name, value):
+    """Sets an input a keyboard cannot type portably (datetime-local) as a script would."""
+    driver.execute_script("arguments[0].value = arguments[1]", driver.find_element(By.NAME, name), value)
+
+
+def notice(driver):
+    notices = driver.find_elements(By.CSS_SELECTOR, "main .notice")
+    return notices[0].text if notices else ""
+
+
+def organizer_setup(arguments):
+    """Creates an event with two ticket types, edits and publishes it, and makes an enrollment code."""
+    driver = browser()
+    try:
+        sign_in(driver, arguments.url, arguments.email)
+        driver.get(arguments.url + "organizer")
+        driver.find_element(By.LINK_TEXT, "New event").click()
+        wait_for(driver, lambda d: "New event" in text(d), "the new-event form opens")
+        start = datetime.datetime.now() + datetime.timedelta(days=14)
+        local = lambda moment: moment.strftime("%Y-%m-%dT%H:%M")
+        fill(driver, {"title": arguments.title, "description": "Doors at eight."})
+        Select(driver.find_element(By.NAME, "category")).select_by_value("music")
+        set_value(driver, "starts_at", local(start))
+        set_value(driver, "ends_at", local(start - datetime.timedelta(hours=1)))
+        submit(driver)
+        wait_for(driver, lambda d: "ends at must be after starts at" in text(d), "an end before the start is refused clearly")
+        check(driver.find_element(By.NAME, "title").get_attribute("value") == arguments.title, "the form keeps what was typed")
+        set_value(driver, "starts_at", local(start))
+        set_value(driver, "ends_at", local(start + datetime.timedelta(hours=5)))
+        submit(driver)
+        wait_for(driver, lambda d: "created as a draft" in notice(d), "the event is created as a draft")
+        event = driver.current_url.split("/organizer/events/")[1].split("?")[0]
+
+        for name, price, capacity in (("Standard", "25.00", "100"), ("VIP", "60.00", "20")):
+            fill(driver, {"name": name, "price": price, "capacity": capacity})
+            submit(driver, "form[action$='/ticket-types'] button[type=submit]")
+            wait_for(driver, lambda d: "ticket type was saved" in notice(d), f"ticket type {name} is added")
+        rows = driver.find_elements(By.CSS_SELECTOR, "#ticket-types tbody tr")
+        check(len(rows) == 2 and "60.00 EUR" in rows[1].text, "both ticket types are listed with their prices")
+
+        driver.find_element(By.LINK_TEXT, "Edit details").click()
+        fill(driver, {"description": "Doors at eight. Brass until late."})
+        submit(driver)
+        wait_for(driver, lambda d: "The event was saved." in notice(d), "the event's details are edited")
+
+        submit(driver, "form[action$='/publish'] button[type=submit]")
+        wait_for(driver, lambda d: "published and on sale" in notice(d), "the event is published")
+        check(driver.find_element(By.ID, "event-status").text == "published", "its status says published")
+
+        driver.get(arguments.url + "organizer/venues/" + arguments.venue)
+        form = driver.find_element(By.CSS_SELECTOR, "form[action$='/enrollment-codes']")
+        form.find_element(By.NAME, "name").clear()
+        form.find_element(By.NAME, "name").send_keys("Main door")
+        form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        wait_for(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#enrollment-code code"), "an enrollment code is shown once")
+        code = driver.find_element(By.CSS_SELECTOR, "#enrollment-code strong code").text
+        check(len(code) >= 8, "the code is long enough to type")
+        print("event " + event, flush=True)
+        print("code " + code, flush=True)
+        print("all organizer-setup checks passed", flush=True)
+    finally:
+        driver.quit()
+
+
+def organizer_allot(arguments):
+    """Grants the enrolled node an allotment of Standard seats from the event page."""
+    driver = browser()
+    try:
+        sign_in(driver, arguments.url, arguments.email)
+        driver.get(arguments.url + "organizer/events/" + arguments.event)
+        wait_for(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "section[data-node]"), "the enrolled node is listed")
+        node = driver.find_element(By.CSS_SELECTOR, "section[data-node]")
+        check("Main door" in node.text, "under the name it was enrolled with")
+        form = node.find_element(By.XPATH, ".//form[.//label[contains(., 'Standard')]]")
+        seats = form.find_element(By.NAME, "granted")
+        seats.clear()
+        seats.send_keys(str(arguments.seats))
+        form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        wait_for(driver, lambda d: "allotment was saved" in notice(d), "the allotment is granted")
+        granted = driver.find_element(By.XPATH, "//section[@data-node]//form[.//label[contains(., 'Standard')]]//input[@name='granted']")
+        check(granted.get_attribute("value") == str(arguments.seats), f"the node holds {arguments.seats} Standard seats")
+        print("all organizer-allot checks passed", flush=True)
+    finally:
+        driver.quit()
+
+
+def organizer_review(arguments):
+    """After the node synced: sees the door sale and the conflict, resolves it, checks node health."""
+    driver = browser(1280, 1400)
+    try:
+        sign_in(driver, arguments.url, arguments.email)
+        driver.get(arguments.url + "organizer/events/" + arguments.event)
+        wait_for(driver, lambda d: d.find_element(By.ID, "door-sales").text == "1", "the node's door sale is counted")
+        check(len(driver.find_elements(By.CSS_SELECTOR, "svg.chart")) >= 1, "the sales chart is drawn")
+        conflict = driver.find_element(By.CSS_SELECTOR, "#conflicts tr[data-conflict]")
+        check("admitted after revocation" in conflict.text, "the conflict from the node is listed: " + conflict.text[:80])
+        check(driver.find_element(By.ID, "open-conflicts").text == "1", "one conflict is open")
+        shot(driver, arguments.screenshots, "web-organizer-event.png")
+        conflict.find_element(By.NAME, "note").send_keys("Refund was late; guest let in, no action")
+        conflict.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        wait_for(driver, lambda d: "conflict is marked resolved" in notice(d), "the conflict is marked resolved")
+        check("Refund was late; guest let in, no action" in driver.find_element(By.ID, "conflicts").text,
+              "the resolution note is shown")
+        check(driver.find_element(By.ID, "open-conflicts").text == "0", "no conflict is open any more")
+
+        driver.find_element(By.LINK_TEXT, "Public page").click()
+        wait_for(driver, lambda d: "Tickets" in text(d), "the public event page opens")
+        driver.get(arguments.url + "organizer")
+        driver.find_element(By.LINK_TEXT, "Sales and refunds").click()
+        wait_for(driver, lambda d: "Refund" in text(d) and "Payment" in text(d), "sales list the payment and its refund")
+        driver.get(arguments.url + "organizer/venues/" + arguments.venue)
+        row = driver.find_element(By.CSS_SELECTOR, "#nodes tr[data-node]")
+        check("Main door" in row.text and "active" in row.text and "never" not in row.text.split("active")[1][:40],
+              "the venue page shows the node active with its last sync")
+        shot(driver, arguments.screenshots, "web-organizer-venue.png")
+        print("all organizer-review checks passed", flush=True)
+    finally:
+        driver.quit()
+
+
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("journey", choices=["attendee"])
+    parser.add_argument("journey", choices=["attendee", "organizer-setup", "organizer-allot", "organizer-review"])
     parser.add_argument("--url", required=True)
     parser.add_argument("--email", required=True)
     parser.add_argument("--typo")
     parser.add_argument("--title")
     parser.add_argument("--injection")
+    parser.add_argument("--venue")
+    parser.add_argument("--event")
+    parser.add_argument("--seats", type=int, default=5)
     parser.add_argument("--screenshots", required=True)
     arguments = parser.parse_args()
     if not arguments.url.endswith("/"):
         arguments.url += "/"
-    {"attendee": attendee}[arguments.journey](arguments)
+    {"attendee": attendee, "organizer-setup": organizer_setup, "organizer-allot": organizer_allot,
+     "organizer-review": organizer_review}[arguments.journey](arguments)
 
 
 if __name__ == "__main__":

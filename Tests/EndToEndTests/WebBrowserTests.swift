@@ -100,4 +100,100 @@ struct WebBrowserTests {
             #expect(try await server.stop() == 0)
         }
     }
+
+    @Test("Organizer: create and publish an event with ticket types, enroll a node, grant an allotment, see its door sale and conflict")
+    func organizer() async throws {
+        try await TestDatabase.shared.withDatabase { database in
+            let directory = try makeTemporaryDirectory("spot-web-organizer")
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let port = try freePort()
+            let serverURL = "http://127.0.0.1:\(port)"
+            // Each phase signs in afresh: more sign-ins a minute than the default limit allows one address.
+            let server = try await ServerProcess.launch(
+                ["server", "--port", String(port), "--database-url", ServerProcessTests.url(database), "--password-cost", "4",
+                 "--auth-attempts-per-minute", "60"],
+                port: port)
+            let email = "olga@example.com"
+            let (token, venue) = try await Self.organizer(server.api, database: database, email: email)
+            let screenshots = try artifactDirectory("web")
+            func phase(_ name: String, _ arguments: [String]) async throws -> [String: String] {
+                let result = try await browser(
+                    name, ["--email", email] + arguments, url: serverURL + "/", screenshots: screenshots)
+                #expect(result.status == 0, "\(name):\n\(result.stdout)\n\(result.stderr)\n\(server.log)")
+                #expect(result.stdout.contains("all \(name) checks passed"))
+                return Dictionary(
+                    result.stdout.split(separator: "\n").compactMap { line -> (String, String)? in
+                        let parts = line.split(separator: " ", maxSplits: 1)
+                        return parts.count == 2 && ["event", "code"].contains(parts[0]) ? (String(parts[0]), String(parts[1])) : nil
+                    }, uniquingKeysWith: { first, _ in first })
+            }
+
+            // The browser creates, edits and publishes the event and makes an enrollment code.
+            let setup = try await phase("organizer-setup", ["--title", "Harbour Nights", "--venue", venue])
+            let event = try #require(setup["event"])
+            let code = try #require(setup["code"])
+            let standard = try #require(
+                try await server.api.get("/api/v1/events/\(event)/ticket-types", token: token).json["items"].array
+                    .first { $0["name"].string == "Standard" }?["id"].string)
+
+            // A buyer pays for a ticket online; the venue's node enrolls with the browser's code.
+            let buyer = try #require(
+                try await server.api.post(
+                    "/api/v1/auth/register", ["email": "fan@example.com", "password": "correct horse battery", "display_name": "Fan"]
+                ).json["access_token"].string)
+            let held = try await server.api.post(
+                "/api/v1/bookings", ["event_id": event, "items": [["ticket_type_id": standard, "quantity": 1] as [String: any Sendable]]],
+                token: buyer)
+            let booking = try #require(held.json["id"].string, "\(held.text)")
+            #expect(try await server.api.post(
+                "/api/v1/bookings/\(booking)/checkout", ["card": ["number": "4242 4242 4242 4242", "expiry": "12/39", "cvc": "123"]],
+                token: buyer, headers: [("Idempotency-Key", "web-organizer-pay")]).status == 200)
+            let ticket = try #require(try await server.api.get("/api/v1/wallet", token: buyer).json["items"].array.first)
+            let nodeDirectory = directory.appendingPathComponent("node").path
+            let enrolled = try await runProcess(
+                try spotBinary(),
+                ["node", "enroll", "--server", serverURL, "--code", code, "--data", nodeDirectory, "--pin", VenueNodeTests.staffPIN])
+            #expect(enrolled.status == 0, "\(enrolled.stderr)")
+
+            // The browser grants the node 5 Standard seats; the node starts and pulls them with the ticket.
+            _ = try await phase("organizer-allot", ["--event", event, "--seats", "5"])
+            let nodePort = try freePort()
+            let node = try await ServerProcess.launch(
+                ["node", "run", "--data", nodeDirectory, "--port", String(nodePort), "--sync-interval", "3600"], port: nodePort)
+            var status = try await node.api.get("/api/v1/status")
+            for _ in 0..<100 where status.json["allotments"].array.first?["remaining"].int != 5 {
+                try await Task.sleep(for: .milliseconds(100))
+                status = try await node.api.get("/api/v1/status")
+            }
+            #expect(status.json["allotments"].array.first?["remaining"].int == 5, "\(status.text)")
+
+            // The ticket is refunded centrally; the node has not heard yet and admits it; it sells one at the door.
+            #expect(try await server.api.post(
+                "/api/v1/bookings/\(booking)/refunds", token: token, headers: [("Idempotency-Key", "web-organizer-refund")]
+            ).status == 200)
+            let staff = try await VenueNodeTests.staff(node)
+            #expect(try await VenueNodeTests.scan(staff, try #require(ticket["payload"].string), gate: "A")["verdict"].string == "ok")
+            let sale = try await staff.post("/api/v1/sales", ["ticket_type_id": standard, "quantity": 1, "payment_method": "cash"])
+            #expect(sale.status == 201, "\(sale.text)")
+            #expect(try await staff.post("/api/v1/sync").status == 202)
+            for _ in 0..<100 where status.json["outbox_depth"].int != 0 || status.json["conflicts"].int != 1 {
+                try await Task.sleep(for: .milliseconds(100))
+                status = try await node.api.get("/api/v1/status")
+            }
+            #expect(status.json["outbox_depth"].int == 0 && status.json["conflicts"].int == 1, "\(status.text)\n\(node.log)")
+
+            // The browser sees the door sale and the conflict, and resolves it.
+            _ = try await phase("organizer-review", ["--event", event, "--venue", venue])
+            try await TestDatabase.withClient(database, logger: Logger(label: "e2e")) { client in
+                let rows = try await client.query(
+                    "SELECT kind, resolution_note FROM conflicts WHERE resolved_at IS NOT NULL", logger: Logger(label: "e2e"))
+                var resolved: [(String, String?)] = []
+                for try await row in rows.decode((String, String?).self) { resolved.append(row) }
+                #expect(resolved.count == 1 && resolved.first?.0 == "admitted_after_revocation", "\(resolved)")
+                #expect(resolved.first?.1 == "Refund was late; guest let in, no action")
+            }
+            #expect(try await node.stop() == 0)
+            #expect(try await server.stop() == 0)
+        }
+    }
 }

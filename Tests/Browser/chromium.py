@@ -1,0 +1,37 @@
+"""What the browser journeys (kiosk.py, web.py) share: a headless Chromium through
+WebDriver, and checks that print one line each and stop the journey at the first failure."""
+import os
+import sys
+
+from selenium import webdriver
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.support.ui import WebDriverWait
+
+
+def browser(width=1280, height=1000):
+    """A fresh headless Chromium; SPOT_CHROMIUM and SPOT_CHROMEDRIVER override the Debian paths."""
+    options = webdriver.ChromeOptions()
+    options.binary_location = os.environ.get("SPOT_CHROMIUM", "/usr/bin/chromium")
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                     f"--window-size={width},{height}"):
+        options.add_argument(argument)
+    service = Service(os.environ.get("SPOT_CHROMEDRIVER", "/usr/bin/chromedriver"))
+    return webdriver.Chrome(service=service, options=options)
+
+
+def check(condition, what):
+    """Prints `ok   what` or `FAIL what`; a failure ends the journey with exit status 1."""
+    print(("ok   " if condition else "FAIL ") + what, flush=True)
+    if not condition:
+        sys.exit(1)
+
+
+def wait_until(driver, condition, what, context, timeout=15):
+    """Waits for `condition`, tolerating elements replaced meanwhile; on timeout the failure
+    line ends with `context(driver)`, whatever shows best what the page said."""
+    try:
+        WebDriverWait(driver, timeout, ignored_exceptions=(NoSuchElementException, StaleElementReferenceException)).until(condition)
+    except Exception:
+        check(False, f"{what} ({context(driver)})")
+    check(True, what)
