@@ -277,4 +277,46 @@ struct OrganizerWebTests {
             #expect(try await fan.post("/organizer/bookings/\(booking)/refunds").status == 403)
         }
     }
+
+    @Test("Online check-in in the browser: admit once, then already admitted; bad codes are red; staff may, attendees may not")
+    func checkIn() async throws {
+        try await TestServer.run { server in
+            let admin = try await server.admin()
+            let (_, _, event, ticketType) = try await server.onSale(admin: admin, capacity: 10)
+            let buyer = try await server.register("fan@example.com")
+            _ = try await server.buy(token: buyer.token, event: event, ticketType: ticketType, quantity: 2)
+            let payloads = try await TestDatabase.withClient(server.database, logger: Logger(label: "t")) { client in
+                let rows = try await client.query("SELECT payload FROM tickets ORDER BY id", logger: Logger(label: "t"))
+                var all: [String] = []
+                for try await payload in rows.decode(String.self) { all.append(payload) }
+                return all
+            }
+            #expect(payloads.count == 2)
+            let org = try await signIn(server, email: "org@example.com", password: "correct horse battery")
+            #expect(try await org.get("/check-in").html.contains("Ticket code"))
+            let first = try await org.post("/check-in", [("payload", payloads[0]), ("gate", "North"), ("direction", "entry")])
+            #expect(first.status == 200 && first.html.contains("signal-green") && first.html.contains("Admit"), "\(first.html)")
+            let second = try await org.post("/check-in", [("payload", payloads[0]), ("gate", "South")])
+            #expect(second.html.contains("already admitted") && second.html.contains("Do not admit"))
+            #expect(second.html.contains(#"value="South""#), "the gate stays for the next scan")
+            let garbage = try await org.post("/check-in", [("payload", "<script>alert(1)</script>"), ("gate", "North")])
+            #expect(garbage.html.contains("signal-red") && !garbage.html.contains("<script>alert"))
+            let noGate = try await org.post("/check-in", [("payload", payloads[1]), ("gate", "")])
+            #expect(noGate.status == 422 && noGate.html.contains("gate must not be empty"))
+            #expect(try await server.count("SELECT count(*)::int FROM scans WHERE ticket_id IS NOT NULL AND verdict = 'ok'") == 1)
+
+            // Door staff of this organizer check in too; an attendee may not.
+            #expect(try await org.post(
+                "/organizer/staff", [("display_name", "Sam"), ("email", "sam@example.com"), ("password", "door password 1")]
+            ).status == 303)
+            let sam = try await signIn(server, email: "sam@example.com", password: "door password 1")
+            #expect(try await sam.get("/").html.contains(#"href="/check-in""#))
+            let bySam = try await sam.post("/check-in", [("payload", payloads[1]), ("gate", "North")])
+            #expect(bySam.html.contains("signal-green"), "\(bySam.html)")
+            let fan = try await signIn(server, email: "fan@example.com", password: "correct horse battery")
+            #expect(try await fan.get("/check-in").status == 403)
+            #expect(try await fan.post("/check-in", [("payload", payloads[1]), ("gate", "North")]).status == 403)
+            #expect(try await server.count("SELECT count(*)::int FROM scans WHERE verdict = 'ok'") == 2)
+        }
+    }
 }

@@ -207,6 +207,44 @@ struct WebSiteTests {
         }
     }
 
+    @Test("Account: name and phone edited (a bad phone changes nothing), notifications listed; wallet: a new QR code revokes the old")
+    func accountAndReissue() async throws {
+        try await TestServer.run { server in
+            let admin = try await server.admin()
+            let (_, _, event, ticketType) = try await server.onSale(admin: admin, capacity: 10)
+            let web = try web(server)
+            _ = try await signUp(web, email: "fan@example.com")
+            let badPhone = try await web.post("/account/profile", [("display_name", "Robin"), ("phone", "0170 123")])
+            #expect(badPhone.status == 422 && badPhone.html.contains("phone must be an international number"))
+            #expect(badPhone.html.contains(#"value="0170 123""#), "the form keeps what was typed")
+            #expect(try await server.count("SELECT count(*)::int FROM users WHERE display_name = 'Robin'") == 0)
+            let saved = try await web.post("/account/profile", [("display_name", "Robin"), ("phone", "+49 170 1234567")])
+            #expect(saved.location == "/account?notice=details_saved")
+            let account = try await web.get("/account")
+            #expect(account.html.contains(#"value="+491701234567""#) && account.html.contains(#"value="Robin""#))
+            #expect(account.html.contains("Nothing sent to you yet."))
+
+            let token = try #require(
+                try await server.api.post("/api/v1/auth/login", ["email": "fan@example.com", "password": Self.password])
+                    .json["access_token"].string)
+            _ = try await server.buy(token: token, event: event, ticketType: ticketType)
+            #expect(try await web.get("/account").html.contains("<table id=\"notifications\">"), "the confirmation is listed")
+
+            let wallet = try await web.get("/wallet")
+            let ticket = try #require(wallet.html.firstMatch(of: /data-ticket="([0-9a-f-]+)"/)?.1).description
+            let before = try await server.count("SELECT issue_version FROM tickets WHERE id = '\(ticket)'")
+            #expect(try await web.post("/wallet/tickets/\(ticket)/reissue").location == "/wallet?notice=reissued")
+            #expect(try await server.count("SELECT issue_version FROM tickets WHERE id = '\(ticket)'") == before + 1)
+            #expect(try await server.count("SELECT count(*)::int FROM revocations WHERE ticket_id = '\(ticket)' AND reason = 'reissued'") == 1)
+            #expect(try await web.get("/wallet?notice=reissued").html.contains("the old one no longer admits"))
+            // Someone else cannot re-issue it.
+            let other = try self.web(server)
+            _ = try await signUp(other, email: "other@example.com")
+            #expect(try await other.post("/wallet/tickets/\(ticket)/reissue").status == 404)
+            #expect(try await server.count("SELECT issue_version FROM tickets WHERE id = '\(ticket)'") == before + 1)
+        }
+    }
+
     @Test("With the database gone, a page is a clear 503 page with a retry, not a stack trace")
     func databaseDown() async throws {
         try await TestServer.run { server in

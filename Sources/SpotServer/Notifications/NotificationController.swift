@@ -7,6 +7,8 @@ struct NotificationController: Sendable {
     let auth: AuthRepository
     let clock: ServerClock
 
+    private var contacts: ContactDetails { ContactDetails(database: database) }
+
     func addRoutes(to api: RouterGroup<AppRequestContext>) {
         api.patch("me", use: updateMe)
         api.get("me/notifications", use: notifications)
@@ -28,25 +30,8 @@ struct NotificationController: Sendable {
     @Sendable func updateMe(_ request: Request, context: AppRequestContext) async throws -> Profile {
         let identity = try context.requireIdentity()
         let body = try await request.decodeJSON(as: MeRequest.self, context: context)
-        var validator = Validator()
-        let name = validator.text(body.displayName, "display_name", required: false, maxLength: 100)
-        if let name { validator.check(!name.isEmpty, "display_name", "must not be empty") }
-        let phone = body.phone.map { $0.replacingOccurrences(of: " ", with: "") }
-        if let phone, !phone.isEmpty {
-            validator.check(
-                phone.hasPrefix("+") && (8...16).contains(phone.count) && phone.dropFirst().allSatisfy { $0.isASCII && $0.isNumber },
-                "phone", "must be an international number such as +491701234567")
-        }
-        try validator.throwIfInvalid()
-        let rows = try await database.query(
-            """
-            UPDATE users SET display_name = coalesce(\(name), display_name),
-                phone = CASE WHEN \(phone)::text IS NULL THEN phone ELSE nullif(\(phone), '') END,
-                updated_at = \(clock.now())
-            WHERE id = \(identity.userID) RETURNING phone
-            """, logger: context.logger)
-        var stored: String?
-        for try await value in rows.decode(String?.self) { stored = value }
+        let stored = try await contacts.update(
+            user: identity.userID, displayName: body.displayName, phone: body.phone, now: clock.now(), logger: context.logger)
         guard let user = try await auth.user(id: identity.userID, logger: context.logger) else { throw APIError.unauthorized }
         return Profile(user: user, phone: stored)
     }
@@ -57,19 +42,7 @@ struct NotificationController: Sendable {
 
     @Sendable func notifications(_ request: Request, context: AppRequestContext) async throws -> NotificationList {
         let identity = try context.requireIdentity()
-        let rows = try await database.query(
-            """
-            SELECT id, channel, kind, recipient, subject, status, attempts, last_error, created_at, sent_at
-            FROM notifications WHERE user_id = \(identity.userID) ORDER BY created_at DESC, id LIMIT 200
-            """, logger: context.logger)
-        var items: [NotificationRecord] = []
-        for try await (id, channel, kind, recipient, subject, status, attempts, error, created, sent) in rows.decode(
-            (UUID, String, String, String, String, String, Int, String?, Date, Date?).self)
-        {
-            items.append(.init(
-                id: id, channel: NotificationChannel(rawValue: channel) ?? .email, kind: kind, recipient: recipient,
-                subject: subject, status: status, attempts: attempts, lastError: error, createdAt: created, sentAt: sent))
-        }
+        let items = try await contacts.notifications(user: identity.userID, limit: 200, logger: context.logger)
         return .init(items: items)
     }
 

@@ -91,28 +91,12 @@ struct TicketController: Sendable {
     /// Door staff, the event's organizer and admins check tickets in online.
     @Sendable func checkIn(_ request: Request, context: AppRequestContext) async throws -> CheckInResponse {
         let identity = try context.requireIdentity()
-        let scope: Set<UUID>?
-        switch identity.role {
-        case .admin:
-            scope = nil
-        case .organizer:
-            scope = [try await organizers.requireOwnProfile(identity, logger: context.logger).id]
-        case .staff:
-            let assigned = try await staffAccounts.organizers(ofStaff: identity.userID, logger: context.logger)
-            guard !assigned.isEmpty else { throw APIError.forbidden("This staff account is not assigned to an organizer.") }
-            scope = assigned
-        case .attendee:
-            throw APIError.forbidden("Only door staff, organizers and admins check tickets in.")
-        }
+        let scope = try await CheckInService.scope(
+            of: identity, organizers: organizers, staff: staffAccounts, logger: context.logger)
         let body = try await request.decodeJSON(as: CheckInRequest.self, context: context)
-        var validator = Validator()
-        let gate = validator.text(body.gate, "gate", maxLength: 60)
-        validator.check(body.payload.utf8.count <= 4096, "payload", "is too long")
-        let direction = ScanDirection(rawValue: body.direction ?? "entry")
-        validator.check(direction != nil, "direction", "must be entry or exit")
-        try validator.throwIfInvalid()
+        let (gate, direction) = try CheckInService.validated(payload: body.payload, gate: body.gate, direction: body.direction)
         let outcome = try await checkIns.checkIn(
-            payload: body.payload, gate: gate!, direction: direction!, organizers: scope, recordedBy: identity.userID,
+            payload: body.payload, gate: gate, direction: direction, organizers: scope, recordedBy: identity.userID,
             now: clock.now(), logger: context.logger)
         let result = outcome.result
         return CheckInResponse(

@@ -43,7 +43,8 @@ struct WebSite: Sendable {
         ).addRoutes(to: site)
         AccountPages(
             pages: pages, accounts: services.accounts, auth: services.auth, sessions: sessions,
-            preferences: NotificationPreferences(database: database), cookies: cookies, clock: services.clock
+            preferences: NotificationPreferences(database: database), contacts: ContactDetails(database: database),
+            cookies: cookies, clock: services.clock
         ).addRoutes(to: site)
         BookingPages(
             pages: pages, events: events, bookings: bookings,
@@ -52,9 +53,10 @@ struct WebSite: Sendable {
         ).addRoutes(to: site)
         let venues = VenueRepository(database: database)
         let nodes = NodeRepository(database: database)
+        let staffAccounts = StaffRepository(database: database, hasher: services.hasher)
         OrganizerPages(
             pages: pages, organizers: services.organizers, events: events, venues: venues,
-            staffAccounts: StaffRepository(database: database, hasher: services.hasher), database: database,
+            staffAccounts: staffAccounts, database: database,
             clock: services.clock
         ).addRoutes(to: site)
         OrganizerEventPages(
@@ -68,6 +70,10 @@ struct WebSite: Sendable {
         OrganizerSalesPages(
             pages: pages, organizers: services.organizers, access: access, bookings: bookings, refunds: services.refunds,
             clock: services.clock
+        ).addRoutes(to: site)
+        CheckInPages(
+            pages: pages, checkIns: CheckInService(database: database), organizers: services.organizers,
+            staffAccounts: staffAccounts, clock: services.clock
         ).addRoutes(to: site)
         AdminPages(pages: pages, organizers: services.organizers, clock: services.clock).addRoutes(to: site)
     }

@@ -1,13 +1,15 @@
 import Foundation
 import Hummingbird
 
-/// Sign up, sign in, sign out, and the account page (notification preferences).
+/// Sign up, sign in, sign out, and the account page (name and phone, notification
+/// preferences, recent notifications).
 struct AccountPages: Sendable {
     let pages: PageRenderer
     let accounts: AccountService
     let auth: AuthRepository
     let sessions: WebSessionRepository
     let preferences: NotificationPreferences
+    let contacts: ContactDetails
     let cookies: WebCookies
     let clock: ServerClock
 
@@ -19,6 +21,7 @@ struct AccountPages: Sendable {
         site.post("signout", use: signOut)
         site.get("account", use: account)
         site.post("account/notifications", use: savePreferences)
+        site.post("account/profile", use: saveProfile)
     }
 
     /// Where to go after signing in: a path on this site only (no `//host`, no scheme).
@@ -125,9 +128,14 @@ struct AccountPages: Sendable {
             identity, notice: Notice.message(request.uri.queryParameters["notice"].map(String.init)), context: context)
     }
 
-    private func accountPage(_ identity: Identity, notice: String?, context: AppRequestContext) async throws -> Response {
+    private func accountPage(
+        _ identity: Identity, notice: String?, problem: String? = nil, values: [String: String]? = nil,
+        status: HTTPResponse.Status = .ok, context: AppRequestContext
+    ) async throws -> Response {
         guard let user = context.web.user else { throw APIError.unauthorized }
         let current = try await preferences.current(user: identity.userID, logger: context.logger)
+        let phone = try await contacts.phone(user: identity.userID, logger: context.logger)
+        let recent = try await contacts.notifications(user: identity.userID, limit: 20, logger: context.logger)
         let kinds = NotificationKind.allCases.map { kind in
             [
                 "kind": Self.label(kind),
@@ -144,7 +152,15 @@ struct AccountPages: Sendable {
             page: [
                 "name": user.displayName, "email": user.email, "role": user.role.rawValue, "kinds": kinds,
                 "channels": NotificationChannel.allCases.map(\.rawValue), "notice": notice as Any,
-            ] as [String: Any], web: context.web)
+                "problem": problem as Any, "values": values ?? ["display_name": user.displayName, "phone": phone ?? ""],
+                "notifications": recent.map {
+                    [
+                        "subject": $0.subject, "channel": $0.channel.rawValue, "to": $0.recipient, "status": $0.status,
+                        "when": Formatting.dateTime($0.createdAt),
+                    ]
+                },
+                "hasNotifications": !recent.isEmpty,
+            ] as [String: Any], web: context.web, status: status)
     }
 
     static func label(_ kind: NotificationKind) -> String {
@@ -154,6 +170,23 @@ struct AccountPages: Sendable {
         case .eventChanged: "Changes to events I booked"
         case .eventCancelled: "Cancelled events"
         }
+    }
+
+    @Sendable func saveProfile(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let identity = try context.requireIdentity()
+        let form = context.web.form
+        let values = ["display_name": form["display_name"] ?? "", "phone": form["phone"] ?? ""]
+        do {
+            _ = try await contacts.update(
+                user: identity.userID, displayName: values["display_name"], phone: values["phone"], now: clock.now(),
+                logger: context.logger)
+        } catch let error as APIError where error.status == .unprocessableContent {
+            let problem = "Please correct: " + (error.fields ?? [:]).sorted { $0.key < $1.key }
+                .map { "\($0.key.replacingOccurrences(of: "_", with: " ")) \($0.value)" }.joined(separator: "; ") + "."
+            return try await accountPage(
+                identity, notice: nil, problem: problem, values: values, status: .unprocessableContent, context: context)
+        }
+        return .redirect(to: "/account?notice=details_saved")
     }
 
     /// One checkbox per channel × kind; an unchecked box is simply absent from the form.

@@ -22,6 +22,7 @@ struct BookingPages: Sendable {
         site.get("wallet", use: wallet)
         site.get("wallet/print", use: printableWallet)
         site.get("wallet/tickets/:id/qr.png", use: qrCode)
+        site.post("wallet/tickets/:id/reissue", use: reissue)
     }
 
     /// The caller's own booking, or 404 (someone else's booking does not exist for them).
@@ -185,24 +186,39 @@ struct BookingPages: Sendable {
     // MARK: Wallet
 
     @Sendable func wallet(_ request: Request, context: AppRequestContext) async throws -> Response {
-        try await walletPage("wallet", title: "Your wallet", context: context)
+        try await walletPage("wallet", title: "Your wallet", request: request, context: context)
     }
 
     @Sendable func printableWallet(_ request: Request, context: AppRequestContext) async throws -> Response {
-        try await walletPage("wallet_print", title: "Tickets to print", context: context)
+        try await walletPage("wallet_print", title: "Tickets to print", request: request, context: context)
     }
 
-    private func walletPage(_ template: String, title: String, context: AppRequestContext) async throws -> Response {
+    private func walletPage(
+        _ template: String, title: String, request: Request, context: AppRequestContext
+    ) async throws -> Response {
         let identity = try context.requireIdentity()
         let mine = try await tickets.wallet(user: identity.userID, logger: context.logger)
         let valid = mine.filter { $0.status == "valid" }
         return try pages.render(
             template, title: title,
             page: [
+                "notice": Notice.message(request.uri.queryParameters["notice"].map(String.init)) as Any,
                 "tickets": valid.map { ticketView($0) }, "hasTickets": !valid.isEmpty,
                 "revoked": mine.filter { $0.status != "valid" }.map { ticketView($0) },
                 "hasRevoked": mine.contains { $0.status != "valid" },
             ] as [String: Any], web: context.web)
+    }
+
+    /// A new QR code for a ticket whose code was shared or leaked: the old one stops admitting.
+    @Sendable func reissue(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let ticket = try await tickets.ticket(
+            id: try context.parameters.requireUUID("id"), visibleTo: try context.requireIdentity(), logger: context.logger)
+        do {
+            _ = try await tickets.reissue(ticket.id, now: clock.now(), logger: context.logger)
+        } catch let error as APIError where error.status == .conflict {
+            throw WebError.page(.conflict, error.message, title: "This ticket cannot get a new code")
+        }
+        return .redirect(to: "/wallet?notice=reissued")
     }
 
     /// The QR code of one of the caller's tickets (or one of their events' tickets, for organizers).

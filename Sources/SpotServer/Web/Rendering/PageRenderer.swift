@@ -70,12 +70,14 @@ struct LayoutUser {
     let isOrganizer: Bool
     let isAdmin: Bool
     let isAttendee: Bool
+    let canCheckIn: Bool
 
     init(_ user: User) {
         name = user.displayName
         isOrganizer = user.role == .organizer
         isAdmin = user.role == .admin
         isAttendee = user.role == .attendee
+        canCheckIn = user.role != .attendee
     }
 }
 

@@ -47,6 +47,8 @@ enum Notice {
         case "paid": "Payment received: your tickets are in your wallet."
         case "cancelled": "The booking was cancelled and its seats released."
         case "preferences_saved": "Your notification preferences are saved."
+        case "details_saved": "Your details are saved."
+        case "reissued": "The ticket has a new QR code; the old one no longer admits."
         case "event_created": "The event was created as a draft. Add ticket types, then publish it."
         case "event_published": "The event is published and on sale."
         case "event_cancelled": "The event is cancelled; its buyers are being refunded and notified."

@@ -1,0 +1,65 @@
+import Foundation
+import Hummingbird
+import SpotCore
+
+/// Online check-in in the browser for door staff, organizers and admins: type or scan (a
+/// keyboard-wedge scanner types and presses Enter) a ticket's code, see green, amber or red.
+struct CheckInPages: Sendable {
+    let pages: PageRenderer
+    let checkIns: CheckInService
+    let organizers: OrganizerRepository
+    let staffAccounts: StaffRepository
+    let clock: ServerClock
+
+    func addRoutes(to site: RouterGroup<AppRequestContext>) {
+        site.get("check-in", use: form)
+        site.post("check-in", use: checkIn)
+    }
+
+    private func page(
+        gate: String, direction: String, result: [String: Any]?, problem: String?, status: HTTPResponse.Status,
+        context: AppRequestContext
+    ) throws -> Response {
+        try pages.render(
+            "check_in", title: "Check-in",
+            page: [
+                "gate": gate, "exit": direction == "exit", "result": result as Any, "problem": problem as Any,
+            ] as [String: Any], web: context.web, status: status)
+    }
+
+    @Sendable func form(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let identity = try context.requireIdentity()
+        _ = try await CheckInService.scope(of: identity, organizers: organizers, staff: staffAccounts, logger: context.logger)
+        return try page(gate: "Main", direction: "entry", result: nil, problem: nil, status: .ok, context: context)
+    }
+
+    @Sendable func checkIn(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let identity = try context.requireIdentity()
+        let scope = try await CheckInService.scope(
+            of: identity, organizers: organizers, staff: staffAccounts, logger: context.logger)
+        let form = context.web.form
+        let payload = (form["payload"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        let gateText = form["gate"] ?? ""
+        let directionText = form["direction"] ?? "entry"
+        let gate: String
+        let direction: ScanDirection
+        do {
+            (gate, direction) = try CheckInService.validated(payload: payload, gate: gateText, direction: directionText)
+        } catch let error as APIError where error.status == .unprocessableContent {
+            let problem = (error.fields ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: "; ")
+            return try page(
+                gate: gateText, direction: directionText, result: nil, problem: "Please correct: \(problem).",
+                status: .unprocessableContent, context: context)
+        }
+        let outcome = try await checkIns.checkIn(
+            payload: payload, gate: gate, direction: direction, organizers: scope, recordedBy: identity.userID,
+            now: clock.now(), logger: context.logger)
+        let result = outcome.result
+        return try page(
+            gate: gate, direction: direction.rawValue,
+            result: [
+                "signal": result.verdict.signal.rawValue, "verdict": result.verdict.code.replacingOccurrences(of: "_", with: " "),
+                "message": result.message(), "admitted": result.verdict.passes,
+            ], problem: nil, status: .ok, context: context)
+    }
+}
