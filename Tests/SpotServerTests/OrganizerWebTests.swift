@@ -226,6 +226,18 @@ struct OrganizerWebTests {
             let sam = try await signIn(server, email: "sam@example.com", password: "door password 1")
             #expect(try await sam.get("/organizer").status == 403)
 
+            // API tokens for her own tools: shown once, usable at once, revocable.
+            #expect(try await olga.post("/account/tokens", [("name", "")]).status == 422)
+            let newToken = try await olga.post("/account/tokens", [("name", "Box-office export")])
+            let secret = try #require(newToken.html.firstMatch(of: /id="new-token">[^<]*<strong><code>([^<]+)<\/code>/)?.1).description
+            #expect(try await server.api.get("/api/v1/organizers/me", token: secret).status == 200)
+            let tokens = try await olga.get("/account/tokens")
+            #expect(tokens.html.contains("Box-office export") && !tokens.html.contains(secret), "the secret is shown only once")
+            let tokenID = try #require(tokens.html.firstMatch(of: /data-token="([0-9a-f-]+)"/)?.1).description
+            #expect(try await olga.post("/account/tokens/\(tokenID)/revoke").location == "/account/tokens?notice=token_revoked")
+            #expect(try await server.api.get("/api/v1/organizers/me", token: secret).status == 401)
+            #expect(try await sam.get("/account/tokens").status == 403, "door staff have no API tokens")
+
             let audit = try await olga.get("/organizer/audit")
             #expect(audit.html.contains("staff.create") && audit.html.contains("organizer.update"))
             #expect(audit.html.contains("https://olga.example"))
@@ -247,6 +259,7 @@ struct OrganizerWebTests {
             let buyer = try await server.register("fan@example.com")
             let booking = try #require(try await server.buy(token: buyer.token, event: event, ticketType: ticketType, quantity: 2)["id"].string)
             let org = try await signIn(server, email: "org@example.com", password: "correct horse battery")
+            #expect(try await org.get("/organizer").html.contains(#"id="tickets-sold">2<"#), "the dashboard counts the sale")
             let sales = try await org.get("/organizer/sales")
             #expect(sales.html.contains("50.00 EUR") && sales.html.contains("/organizer/bookings/\(booking)"))
 

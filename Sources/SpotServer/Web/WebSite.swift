@@ -54,15 +54,16 @@ struct WebSite: Sendable {
         let venues = VenueRepository(database: database)
         let nodes = NodeRepository(database: database)
         let staffAccounts = StaffRepository(database: database, hasher: services.hasher)
+        let statistics = StatisticsController(database: database, organizers: services.organizers)
         OrganizerPages(
             pages: pages, organizers: services.organizers, events: events, venues: venues,
-            staffAccounts: staffAccounts, database: database,
+            staffAccounts: staffAccounts, statistics: statistics, database: database,
             clock: services.clock
         ).addRoutes(to: site)
         OrganizerEventPages(
             pages: pages, organizers: services.organizers, events: events, access: access, ticketTypes: ticketTypes,
             venues: venues, nodes: nodes, conflicts: ConflictRepository(database: database),
-            statistics: StatisticsController(database: database, organizers: services.organizers), clock: services.clock
+            statistics: statistics, clock: services.clock
         ).addRoutes(to: site)
         OrganizerVenuePages(
             pages: pages, organizers: services.organizers, venues: venues, nodes: nodes, clock: services.clock
@@ -76,5 +77,6 @@ struct WebSite: Sendable {
             staffAccounts: staffAccounts, clock: services.clock
         ).addRoutes(to: site)
         AdminPages(pages: pages, organizers: services.organizers, clock: services.clock).addRoutes(to: site)
+        TokenPages(pages: pages, auth: services.auth, clock: services.clock).addRoutes(to: site)
     }
 }

@@ -9,6 +9,7 @@ struct OrganizerPages: OrganizerPage, Sendable {
     let events: EventRepository
     let venues: VenueRepository
     let staffAccounts: StaffRepository
+    let statistics: StatisticsController
     let database: Database
     let clock: ServerClock
 
@@ -28,13 +29,18 @@ struct OrganizerPages: OrganizerPage, Sendable {
         let (organizer, _) = try await organizer(context)
         let mine = try await events.events(organizer: organizer.id, status: nil, logger: context.logger)
         let places = try await venues.venues(organizer: organizer.id, logger: context.logger)
+        let report = try await statistics.report(organizer: organizer.id, event: nil, timeZone: nil, logger: context.logger)
+        let days = BarChart(
+            bars: report.byDay.suffix(14).map { ($0.day, Double($0.sold), nil) }, unit: "tickets sold online per day (UTC)")
         return try pages.render(
             "organizer", title: "Organizer",
             page: [
                 "notice": notice(request) as Any, "name": organizer.name, "verified": organizer.verified,
                 "events": mine.map { EventCardView($0) }, "hasEvents": !mine.isEmpty,
                 "venues": places.map { ["id": Self.id($0.id), "name": $0.name, "city": $0.city, "timeZone": $0.timeZone] },
-                "hasVenues": !places.isEmpty,
+                "hasVenues": !places.isEmpty, "salesChart": days.view, "hasSales": !report.byDay.isEmpty,
+                "ticketsSold": report.byTicketType.reduce(0) { $0 + $1.sold - $1.refunded },
+                "doorTickets": report.doorSales.tickets, "openConflicts": report.conflicts.reduce(0) { $0 + $1.count },
             ] as [String: Any], web: context.web)
     }
 

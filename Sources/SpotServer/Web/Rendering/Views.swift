@@ -67,6 +67,7 @@ enum Notice {
         case "node_revoked": "The node was revoked: it can no longer sync."
         case "conflict_resolved": "The conflict is marked resolved."
         case "verified": "The organizer is verified."
+        case "token_revoked": "The token is revoked: requests using it are refused from now on."
         default: nil
         }
     }
