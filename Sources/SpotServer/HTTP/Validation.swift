@@ -29,6 +29,12 @@ struct Validator {
         return email
     }
 
+    /// A new password: 10 characters at least, 72 bytes at most (all bcrypt reads).
+    mutating func password(_ value: String, _ field: String = "password") {
+        check(value.utf8.count >= 10, field, "must be at least 10 characters")
+        check(value.utf8.count <= 72, field, "must be at most 72 bytes")
+    }
+
     func throwIfInvalid() throws {
         if !problems.isEmpty { throw APIError.validation(problems) }
     }

@@ -25,8 +25,7 @@ struct StaffRepository: Sendable {
             let email = validator.email(email ?? "")
             let name = validator.text(displayName, "display_name", maxLength: 100)
             let password = password ?? ""
-            validator.check(password.utf8.count >= 10, "password", "must be at least 10 characters")
-            validator.check(password.utf8.count <= 72, "password", "must be at most 72 bytes")
+            validator.password(password)
             try validator.throwIfInvalid()
             self.email = email!
             self.displayName = name!

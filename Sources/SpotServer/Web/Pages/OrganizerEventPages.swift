@@ -287,11 +287,9 @@ struct OrganizerEventPages: OrganizerPage, Sendable {
         let (_, identity) = try await organizer(context)
         guard let ticketType = try await ticketTypes.ticketType(id: try context.parameters.requireUUID("id"), logger: context.logger)
         else { throw WebError.notFound("This ticket type") }
-        do {
-            return (ticketType, try await access.owned(ticketType.eventID, by: identity, logger: context.logger).0, identity)
-        } catch let error as APIError where error.status == .notFound {
-            throw WebError.notFound("This ticket type")
-        }
+        let event = try await ownedEvent(
+            ticketType.eventID, by: identity, access: access, what: "This ticket type", logger: context.logger)
+        return (ticketType, event, identity)
     }
 
     private func ticketTypeForm(

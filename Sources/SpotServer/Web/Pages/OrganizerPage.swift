@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Logging
 
 /// What every organizer page needs: the signed-in organizer, the confirmation notice, ids
 /// in URLs, and a rejected form's fields as one sentence.
@@ -25,6 +26,16 @@ extension OrganizerPage {
         guard let fields = error.fields, !fields.isEmpty else { return error.message }
         return "Please correct: " + fields.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
             .joined(separator: "; ").replacingOccurrences(of: "_", with: " ") + "."
+    }
+
+    /// The event `id` when the caller owns it, for a page about something of that event (a
+    /// ticket type, a booking): any 404 on the way is a 404 for `what`, as in the API.
+    func ownedEvent(_ id: UUID, by identity: Identity, access: EventAccess, what: String, logger: Logger) async throws -> Event {
+        do {
+            return try await access.owned(id, by: identity, logger: logger).0
+        } catch let error as APIError where error.status == .notFound {
+            throw WebError.notFound(what)
+        }
     }
 
     /// The statuses a form's rejection may have: shown on the form again, not as an error page.

@@ -43,11 +43,8 @@ struct OrganizerSalesPages: OrganizerPage, Sendable {
         let (_, identity) = try await organizer(context)
         guard let booking = try await bookings.booking(id: try context.parameters.requireUUID("id"), logger: context.logger)
         else { throw WebError.notFound("This booking") }
-        do {
-            return (booking, try await access.owned(booking.eventID, by: identity, logger: context.logger).0, identity)
-        } catch let error as APIError where error.status == .notFound {
-            throw WebError.notFound("This booking")
-        }
+        let event = try await ownedEvent(booking.eventID, by: identity, access: access, what: "This booking", logger: context.logger)
+        return (booking, event, identity)
     }
 
     private func bookingPage(
