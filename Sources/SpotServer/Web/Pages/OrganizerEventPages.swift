@@ -43,7 +43,7 @@ struct OrganizerEventPages: OrganizerPage, Sendable {
         let places = try await venues.venues(organizer: organizer.id, logger: context.logger)
         let categories = try await events.categories(logger: context.logger)
         return try pages.render(
-            "organizer_event_form", title: event == nil ? "New event" : "Edit \(event!.title)",
+            "organizer_event_form", title: event.map { "Edit \($0.title)" } ?? "New event",
             page: [
                 "heading": event == nil ? "New event" : "Edit event", "submit": event == nil ? "Create draft" : "Save changes",
                 "action": event.map { "/organizer/events/\(Self.id($0.id))" } ?? "/organizer/events",
