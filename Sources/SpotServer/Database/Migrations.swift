@@ -8,5 +8,6 @@ public enum Migrations {
         syncFeedRetention,
         webSessions,
         eventPriceCurrency,
+        mergeWithoutRowChecks,
     ]
 }

@@ -55,7 +55,9 @@ struct CheckInService: Sendable {
             let scans = try await Self.acceptedScans(of: claims.ticketID, on: connection, logger: logger)
             let verifier = TicketVerifier(trust: try TrustStore(issuerKeys: trusted), gate: GatePolicy(gate: gate, events: admissions))
             let result = verifier.verify(payload, direction: direction, at: now, revocations: revocations, scans: scans)
-            guard event != nil else { return Outcome(result: result, scanID: nil) }
+            // Scans are recorded for published and cancelled events only: a draft has no genuine
+            // tickets, and may still be deleted (scans carry no foreign key; migration 8).
+            guard let status = event?.1, status != "draft" else { return Outcome(result: result, scanID: nil) }
             let scanID = UUID.now(now)
             try await connection.query(
                 """
