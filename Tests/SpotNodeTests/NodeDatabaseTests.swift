@@ -61,4 +61,30 @@ struct NodeDatabaseTests {
         #expect(throws: (any Error).self) { try database.recordScan(scan, verdict: .ok) }
         #expect(try database.scanCount() == 1)
     }
+
+    @Test("Commits never checkpoint; the node's own checkpoint backfills the whole WAL, which then starts over")
+    func checkpointsOffTheWritePath() throws {
+        let directory = try makeTemporaryDirectory("spot-node")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("node.sqlite").path
+        let database = try NodeDatabase.open(path: path)
+        func scans(_ count: Int) throws {
+            for _ in 0..<count {
+                try database.recordScan(
+                    ScanRecord(scanID: UUID(), ticketID: UUID(), issueVersion: 1, direction: .entry, gate: "A",
+                               nodeID: node, at: HLCTimestamp(wallMilliseconds: 1)),
+                    verdict: .ok)
+            }
+        }
+        // 600 commits write ≈2,100 frames; with SQLite's automatic checkpoint (1,000 pages) the WAL could never hold 1,500.
+        try scans(600)
+        let first = try database.checkpoint()
+        #expect(first.walFrames > 1_500, "the WAL kept every commit: \(first)")
+        #expect(first.checkpointed == first.walFrames, "a passive checkpoint with no reader backfills everything")
+        // The next commits start the WAL over instead of growing it.
+        try scans(10)
+        let second = try database.checkpoint()
+        #expect(second.walFrames > 0 && second.walFrames < first.walFrames / 10, "\(second) after \(first)")
+        #expect(try NodeDatabase.open(path: path).scanCount() == 610)
+    }
 }

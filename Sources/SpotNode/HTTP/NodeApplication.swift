@@ -28,7 +28,7 @@ public struct NodeConfiguration: Sendable {
     }
 }
 
-/// Builds the node: its local API and the background sync service, in one service group
+/// Builds the node: its local API, the background sync service and the WAL checkpointer, in one service group
 /// with graceful shutdown. `spot node run` and the tests both call this.
 public func buildNodeApplication(
     database: NodeDatabase, configuration: NodeConfiguration, logger: Logger
@@ -57,5 +57,6 @@ public func buildNodeApplication(
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "hvflvspot-node"),
         logger: logger)
     app.addServices(NodeSyncService(engine: engine, trigger: trigger, interval: configuration.syncInterval, logger: logger))
+    app.addServices(WALCheckpointService(database: database, logger: logger))
     return app
 }

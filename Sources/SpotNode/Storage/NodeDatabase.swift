@@ -8,14 +8,27 @@ import SpotSync
 ///
 /// Durability: WAL with `synchronous = NORMAL` — a committed transaction survives the
 /// process being killed at any point; a power cut may lose the last few commits.
+///
+/// Checkpoints (copying the WAL back into the database file, with an fsync) never run inside
+/// a request's commit: SQLite's automatic checkpoint is off, and ``checkpoint()`` runs on a
+/// connection of its own, from ``WALCheckpointService`` while the node runs and when the last
+/// connection closes. (Run inside the writer, each one stalled the scans queued behind it: the
+/// scan API's p99 was 6.5–6.8 ms with them, 4.6 ms without.)
 public struct NodeDatabase: Sendable {
     let writer: any DatabaseWriter
+    /// A connection used only to checkpoint, so the writer never waits for one (nil: the writer checkpoints).
+    let checkpointer: DatabaseQueue?
     let verifierCache = VerifierCache()
     let identityCache = IdentityCache()
 
     /// Wraps `writer` and applies every pending migration.
     public init(_ writer: any DatabaseWriter) throws {
+        try self.init(writer, checkpointer: nil)
+    }
+
+    init(_ writer: any DatabaseWriter, checkpointer: DatabaseQueue?) throws {
         self.writer = writer
+        self.checkpointer = checkpointer
         try Self.migrator.migrate(writer)
     }
 
@@ -25,8 +38,23 @@ public struct NodeDatabase: Sendable {
         configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            try db.execute(sql: "PRAGMA wal_autocheckpoint = 0")
+            // After a checkpoint lets the WAL start over, a file grown under a burst shrinks back.
+            try db.execute(sql: "PRAGMA journal_size_limit = 67108864")
         }
-        return try NodeDatabase(DatabasePool(path: path, configuration: configuration))
+        let pool = try DatabasePool(path: path, configuration: configuration)
+        return try NodeDatabase(pool, checkpointer: DatabaseQueue(path: path, configuration: configuration))
+    }
+
+    /// Copies what the WAL holds back into the database file without waiting for readers or
+    /// the writer (a passive checkpoint), on its own connection. Returns the WAL's frames and
+    /// how many of them are now in the database file.
+    @discardableResult
+    public func checkpoint() throws -> (walFrames: Int, checkpointed: Int) {
+        let result = try (checkpointer.map { $0 as any DatabaseWriter } ?? writer).writeWithoutTransaction { db in
+            try db.checkpoint(.passive)
+        }
+        return (result.walFrameCount, result.checkpointedFrameCount)
     }
 
     /// Migrations are append-only: a migration that has shipped is never edited.

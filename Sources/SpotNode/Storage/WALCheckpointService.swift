@@ -1,0 +1,29 @@
+import Logging
+import ServiceLifecycle
+
+/// Keeps the node's WAL short while it runs: a passive checkpoint every `interval`, on a
+/// connection of its own, so no scan or sale ever waits for one (see ``NodeDatabase``).
+public struct WALCheckpointService: Service {
+    let database: NodeDatabase
+    let interval: Duration
+    let logger: Logger
+
+    public init(database: NodeDatabase, interval: Duration = .seconds(1), logger: Logger) {
+        self.database = database
+        self.interval = interval
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        try? await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                try await Task.sleep(for: interval)
+                do {
+                    try database.checkpoint()
+                } catch {
+                    logger.warning("WAL checkpoint failed; the next one retries", metadata: ["error": "\(error)"])
+                }
+            }
+        }
+    }
+}
