@@ -7,6 +7,7 @@ import SpotCore
 import SpotNode
 import SpotServer
 import SpotSync
+import ServiceLifecycle
 
 extension BenchCommand {
     struct SyncBench: AsyncParsableCommand {
@@ -36,8 +37,8 @@ extension BenchCommand {
         @Option(help: "Nodes pushing them at once.")
         var nodes = 5
 
-        @Option(help: "Scans sent to the node's API.")
-        var apiScans = 20_000
+        @Option(help: "Scans sent to the node's API (the default runs long enough to include the node's WAL checkpoints, every 5 s).")
+        var apiScans = 40_000
 
         @Option(help: "Concurrent clients of the node's API.")
         var concurrency = 8
@@ -64,9 +65,7 @@ extension BenchCommand {
                         host: "127.0.0.1", port: port, database: configuration, runsBackgroundServices: false)
                     serverConfiguration.logLevel = .warning
                     let server = try await buildApplication(serverConfiguration, logger: logger)
-                    try await withThrowingTaskGroup(of: Void.self) { group in
-                        group.addTask { try await server.runService(gracefulShutdownSignals: []) }
-                        defer { group.cancelAll() }
+                    try await whileRunning(server, logger: logger) {
                         try await waitUntilHealthy(port: port)
                         try await measure(venue: venue, serverURL: "http://127.0.0.1:\(port)", database: database, logger: logger)
                     }
@@ -168,36 +167,17 @@ extension BenchCommand {
             var http = HTTPClient.Configuration()
             http.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = concurrency
             let httpClient = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: http)
-            let (latencies, elapsed): ([Duration], Double) = try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await app.runService(gracefulShutdownSignals: []) }
-                defer { group.cancelAll() }
+            let (latencies, elapsed): ([Duration], Double) = try await whileRunning(app, logger: logger) {
                 try await waitUntilHealthy(port: port)
                 let token = try await Self.signIn(port: port, node: node, client: httpClient)
-                let url = "http://127.0.0.1:\(port)/api/v1/scans"
-                let start = ContinuousClock.now
-                let all = try await withThrowingTaskGroup(of: [Duration].self) { clients in
-                    for client in 0..<concurrency {
-                        clients.addTask {
-                            var mine: [Duration] = []
-                            for index in stride(from: client, to: payloads.count, by: concurrency) {
-                                var request = HTTPClientRequest(url: url)
-                                request.method = .POST
-                                request.headers.add(name: "Content-Type", value: "application/json")
-                                request.headers.add(name: "Authorization", value: "Bearer \(token)")
-                                request.body = .bytes(ByteBuffer(string: #"{"payload":"\#(payloads[index])","gate":"Bench"}"#))
-                                let sent = ContinuousClock.now
-                                let response = try await httpClient.execute(request, timeout: .seconds(30))
-                                _ = try await response.body.collect(upTo: 1 << 20)
-                                guard response.status == .ok else { throw CLIError.failure("scan answered \(response.status)") }
-                                mine.append(ContinuousClock.now - sent)
-                            }
-                            return mine
-                        }
-                    }
-                    var latencies: [Duration] = []
-                    for try await part in clients { latencies += part }
-                    return latencies
+                let requests = payloads.map { payload in
+                    let body = #"{"payload":"\#(payload)","gate":"Bench"}"#
+                    return Array((
+                        "POST /api/v1/scans HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                            + "Authorization: Bearer \(token)\r\nContent-Length: \(body.utf8.count)\r\n\r\n" + body).utf8)
                 }
+                let start = ContinuousClock.now
+                let all = try await BenchLoadClient(port: port).run(clients: concurrency, requests: requests)
                 return (all, seconds(ContinuousClock.now - start))
             }
             try await httpClient.shutdown()
@@ -254,6 +234,26 @@ private func rawEd25519VerifiesPerSecond(issuer: SigningKey, payload: String) ->
         for _ in 0..<100 where ticket.isSigned(by: issuer.publicKey) { count += 1 }
     }
     return Double(count) / seconds(ContinuousClock.now - start)
+}
+
+/// Runs `service` while `body` runs, then shuts it down gracefully, as SIGTERM would (no
+/// cancellation errors in the benchmark's output).
+func whileRunning<T: Sendable>(
+    _ service: some Service, logger: Logger, _ body: () async throws -> T
+) async throws -> T {
+    let group = ServiceGroup(configuration: .init(services: [service], gracefulShutdownSignals: [], logger: logger))
+    return try await withThrowingTaskGroup(of: Void.self) { tasks in
+        tasks.addTask { try await group.run() }
+        do {
+            let result = try await body()
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+            return result
+        } catch {
+            await group.triggerGracefulShutdown()
+            throw error
+        }
+    }
 }
 
 /// A TCP port on 127.0.0.1 that nobody listens on right now.
