@@ -159,7 +159,9 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
-            name: "SpotNodeTests", dependencies: ["SpotNode", "SpotCore", "SpotSync", "SpotTestSupport"], swiftSettings: swiftSettings),
+            name: "SpotNodeTests",
+            dependencies: ["SpotNode", "SpotCore", "SpotSync", "SpotTestSupport", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings),
         .testTarget(name: "SpotVectorsTests", dependencies: ["SpotVectors"], swiftSettings: swiftSettings),
         .testTarget(
             name: "EndToEndTests", dependencies: ["SpotCore", "SpotVectors", "SpotServer", "SpotNode", "SpotTestSupport",

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import SpotCore
 import SpotTestSupport
 import Testing
@@ -86,5 +87,29 @@ struct NodeDatabaseTests {
         let second = try database.checkpoint()
         #expect(second.walFrames > 0 && second.walFrames < first.walFrames / 10, "\(second) after \(first)")
         #expect(try NodeDatabase.open(path: path).scanCount() == 610)
+    }
+
+    @Test("The node's checkpoint service copies the WAL into the database file while it runs")
+    func checkpointService() async throws {
+        let directory = try makeTemporaryDirectory("spot-node")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("node.sqlite").path
+        let database = try NodeDatabase.open(path: path)
+        for _ in 0..<300 {
+            try database.recordScan(
+                ScanRecord(scanID: UUID(), ticketID: UUID(), issueVersion: 1, direction: .entry, gate: "A",
+                           nodeID: node, at: HLCTimestamp(wallMilliseconds: 1)),
+                verdict: .ok)
+        }
+        func fileSize() throws -> Int { try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int ?? 0 }
+        let before = try fileSize()
+        let service = WALCheckpointService(database: database, interval: .milliseconds(100), logger: Logger(label: "test"))
+        let grew = try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await service.run() }
+            defer { group.cancelAll() }
+            for _ in 0..<50 where try fileSize() <= before { try await Task.sleep(for: .milliseconds(100)) }
+            return try fileSize() > before
+        }
+        #expect(grew, "the database file stayed at \(before) bytes: nothing was checkpointed")
     }
 }
