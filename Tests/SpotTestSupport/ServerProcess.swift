@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// A `spot server` process for end-to-end tests, on a free port, with its output in a file.
 public final class ServerProcess: @unchecked Sendable {
@@ -69,20 +70,34 @@ public final class ServerProcess: @unchecked Sendable {
     }
 }
 
-/// A TCP port nobody listens on right now (bound to port 0, then released).
+/// Ports this test process has handed out: never handed out twice.
+private let handedOut = Mutex<Set<Int>>([])
+
+/// A TCP port on 127.0.0.1 nobody listens on right now, never handed out before in this test
+/// process, and outside Linux's ephemeral range (32768–60999), so neither a test running in
+/// parallel nor an outgoing connection's source port can take it before its server binds.
 public func freePort() throws -> Int {
+    for _ in 0..<1_000 {
+        let port = Int.random(in: 20_000..<32_000)
+        guard handedOut.withLock({ !$0.contains(port) }), canBind(port) else { continue }
+        if handedOut.withLock({ $0.insert(port).inserted }) { return port }
+    }
+    throw ServerProcess.ServerFailed(log: "no free port between 20000 and 32000")
+}
+
+private func canBind(_ port: Int) -> Bool {
     let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard descriptor >= 0 else { return false }
     defer { close(descriptor) }
     var address = sockaddr_in()
     address.sin_family = sa_family_t(AF_INET)
     address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = 0
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let bound = withUnsafeMutablePointer(to: &address) { pointer in
-        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, length) == 0 && getsockname(descriptor, $0, &length) == 0 }
+    address.sin_port = in_port_t(UInt16(port).bigEndian)
+    return withUnsafePointer(to: &address) { pointer in
+        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+        }
     }
-    guard bound else { throw ServerProcess.ServerFailed(log: "no free port: \(String(cString: strerror(errno)))") }
-    return Int(UInt16(bigEndian: address.sin_port))
 }
 
 /// A child process started with posix_spawn, its output appended to a file, polled
