@@ -64,7 +64,7 @@ struct NodeDatabaseTests {
     }
 
     @Test("Commits never checkpoint; the node's own checkpoint backfills the whole WAL, which then starts over")
-    func checkpointsOffTheWritePath() throws {
+    func checkpointsOffTheWritePath() async throws {
         let directory = try makeTemporaryDirectory("spot-node")
         defer { try? FileManager.default.removeItem(at: directory) }
         let path = directory.appendingPathComponent("node.sqlite").path
@@ -79,12 +79,12 @@ struct NodeDatabaseTests {
         }
         // 600 commits write ≈2,100 frames; with SQLite's automatic checkpoint (1,000 pages) the WAL could never hold 1,500.
         try scans(600)
-        let first = try database.checkpoint()
+        let first = try await database.checkpoint()
         #expect(first.walFrames > 1_500, "the WAL kept every commit: \(first)")
         #expect(first.checkpointed == first.walFrames, "a passive checkpoint with no reader backfills everything")
         // The next commits start the WAL over instead of growing it.
         try scans(10)
-        let second = try database.checkpoint()
+        let second = try await database.checkpoint()
         #expect(second.walFrames > 0 && second.walFrames < first.walFrames / 10, "\(second) after \(first)")
         #expect(try NodeDatabase.open(path: path).scanCount() == 610)
     }

@@ -47,11 +47,12 @@ public struct NodeDatabase: Sendable {
     }
 
     /// Copies what the WAL holds back into the database file without waiting for readers or
-    /// the writer (a passive checkpoint), on its own connection. Returns the WAL's frames and
-    /// how many of them are now in the database file.
+    /// the writer (a passive checkpoint), on its own connection; suspends instead of blocking a
+    /// thread of the concurrency pool meanwhile. Returns the WAL's frames and how many of them
+    /// are now in the database file.
     @discardableResult
-    public func checkpoint() throws -> (walFrames: Int, checkpointed: Int) {
-        let result = try (checkpointer.map { $0 as any DatabaseWriter } ?? writer).writeWithoutTransaction { db in
+    public func checkpoint() async throws -> (walFrames: Int, checkpointed: Int) {
+        let result = try await (checkpointer.map { $0 as any DatabaseWriter } ?? writer).writeWithoutTransaction { db in
             try db.checkpoint(.passive)
         }
         return (result.walFrameCount, result.checkpointedFrameCount)

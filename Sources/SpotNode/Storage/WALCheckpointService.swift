@@ -20,7 +20,7 @@ public struct WALCheckpointService: Service {
             while !Task.isCancelled {
                 try await Task.sleep(for: interval)
                 do {
-                    try database.checkpoint()
+                    try await database.checkpoint()
                 } catch {
                     logger.warning("WAL checkpoint failed; the next one retries", metadata: ["error": "\(error)"])
                 }
