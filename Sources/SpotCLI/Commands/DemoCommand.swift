@@ -162,6 +162,8 @@ struct DemoCommand: AsyncParsableCommand {
                  \(sample ?? "(see \(dir)/kiosk-tickets/ticket-1.txt)")
               3. "Sell tickets": pick a type, quantity and payment, Confirm → QR codes to scan from a phone, or print them.
               4. The node's sync health: spot node status --data \(dir)/node
+              5. The web site: sign in at \(base)/signin as the organizer to follow the door demo's sales,
+                 check-ins, conflicts and node, or as the buyer to see the wallet's QR codes.
             """)
     }
 
