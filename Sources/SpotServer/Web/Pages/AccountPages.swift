@@ -181,10 +181,8 @@ struct AccountPages: Sendable {
                 user: identity.userID, displayName: values["display_name"], phone: values["phone"], now: clock.now(),
                 logger: context.logger)
         } catch let error as APIError where error.status == .unprocessableContent {
-            let problem = "Please correct: " + (error.fields ?? [:]).sorted { $0.key < $1.key }
-                .map { "\($0.key.replacingOccurrences(of: "_", with: " ")) \($0.value)" }.joined(separator: "; ") + "."
             return try await accountPage(
-                identity, notice: nil, problem: problem, values: values, status: .unprocessableContent, context: context)
+                identity, notice: nil, problem: error.formProblem, values: values, status: .unprocessableContent, context: context)
         }
         return .redirect(to: "/account?notice=details_saved")
     }

@@ -46,9 +46,8 @@ struct CheckInPages: Sendable {
         do {
             (gate, direction) = try CheckInService.validated(payload: payload, gate: gateText, direction: directionText)
         } catch let error as APIError where error.status == .unprocessableContent {
-            let problem = (error.fields ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: "; ")
             return try page(
-                gate: gateText, direction: directionText, result: nil, problem: "Please correct: \(problem).",
+                gate: gateText, direction: directionText, result: nil, problem: error.formProblem,
                 status: .unprocessableContent, context: context)
         }
         let outcome = try await checkIns.checkIn(

@@ -104,7 +104,7 @@ struct OrganizerEventPages: OrganizerPage, Sendable {
             return .redirect(to: "/organizer/events/\(Self.id(event.id))?notice=event_created")
         } catch let error as APIError where Self.isFormProblem(error) || error.status == .notFound {
             return try await eventForm(
-                organizer, editing: nil, values: values, problem: Self.problem(error), status: .unprocessableContent,
+                organizer, editing: nil, values: values, problem: error.formProblem, status: .unprocessableContent,
                 context: context)
         }
     }
@@ -135,7 +135,7 @@ struct OrganizerEventPages: OrganizerPage, Sendable {
             return .redirect(to: "/organizer/events/\(Self.id(event.id))?notice=event_saved")
         } catch let error as APIError where Self.isFormProblem(error) || error.status == .notFound {
             return try await eventForm(
-                organizer, editing: event, values: values, problem: Self.problem(error), status: .unprocessableContent,
+                organizer, editing: event, values: values, problem: error.formProblem, status: .unprocessableContent,
                 context: context)
         }
     }
@@ -277,7 +277,7 @@ struct OrganizerEventPages: OrganizerPage, Sendable {
                 event: event, fields: try ticketTypeFields(context.web.form, event: event), actor: identity.userID,
                 now: clock.now(), logger: context.logger)
         } catch let error as APIError where Self.isFormProblem(error) {
-            return try await managePage(id, notice: nil, problem: Self.problem(error), status: error.status, context: context)
+            return try await managePage(id, notice: nil, problem: error.formProblem, status: error.status, context: context)
         }
         return .redirect(to: "/organizer/events/\(Self.id(id))?notice=ticket_type_saved")
     }
@@ -328,7 +328,7 @@ struct OrganizerEventPages: OrganizerPage, Sendable {
                 ["name", "price", "currency", "capacity", "sales_start", "sales_end"].map { ($0, form[$0] ?? "") },
                 uniquingKeysWith: { first, _ in first })
             return try ticketTypeForm(
-                ticketType, event: event, values: values, problem: Self.problem(error), status: error.status, context: context)
+                ticketType, event: event, values: values, problem: error.formProblem, status: error.status, context: context)
         }
         return .redirect(to: "/organizer/events/\(Self.id(event.id))?notice=ticket_type_saved")
     }
@@ -360,7 +360,7 @@ struct OrganizerEventPages: OrganizerPage, Sendable {
                 node: node, ticketType: ticketType, granted: granted, organizer: organizer.id, actor: identity.userID,
                 now: clock.now(), logger: context.logger)
         } catch let error as APIError where Self.isFormProblem(error) {
-            return try await managePage(event, notice: nil, problem: Self.problem(error), status: error.status, context: context)
+            return try await managePage(event, notice: nil, problem: error.formProblem, status: error.status, context: context)
         }
         return .redirect(to: "/organizer/events/\(Self.id(event))?notice=allotment_saved")
     }

@@ -21,13 +21,6 @@ extension OrganizerPage {
 
     static func id(_ uuid: UUID) -> String { uuid.uuidString.lowercased() }
 
-    /// A 422's fields as one sentence for the top of a form, in words (`starts at`, not `starts_at`).
-    static func problem(_ error: APIError) -> String {
-        guard let fields = error.fields, !fields.isEmpty else { return error.message }
-        return "Please correct: " + fields.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
-            .joined(separator: "; ").replacingOccurrences(of: "_", with: " ") + "."
-    }
-
     /// The event `id` when the caller owns it, for a page about something of that event (a
     /// ticket type, a booking): any 404 on the way is a 404 for `what`, as in the API.
     func ownedEvent(_ id: UUID, by identity: Identity, access: EventAccess, what: String, logger: Logger) async throws -> Event {

@@ -95,7 +95,7 @@ struct OrganizerPages: OrganizerPage, Sendable {
             return .redirect(to: "/organizer/profile?notice=profile_saved")
         } catch let error as APIError where Self.isFormProblem(error) {
             return try profileForm(
-                current, values: values, problem: Self.problem(error), status: error.status, notice: nil, context: context)
+                current, values: values, problem: error.formProblem, status: error.status, notice: nil, context: context)
         }
     }
 
@@ -147,7 +147,7 @@ struct OrganizerPages: OrganizerPage, Sendable {
             // The password is never sent back into the page.
             let values = ["email": form["email"] ?? "", "display_name": form["display_name"] ?? ""]
             return try await staffPage(
-                values: values, problem: Self.problem(error), status: error.status, notice: nil, context: context)
+                values: values, problem: error.formProblem, status: error.status, notice: nil, context: context)
         }
         return .redirect(to: "/organizer/staff?notice=staff_created")
     }

@@ -95,7 +95,7 @@ struct OrganizerSalesPages: OrganizerPage, Sendable {
         } catch let error as APIError where Self.isFormProblem(error) {
             let current = try await bookings.booking(id: booking.id, logger: context.logger) ?? booking
             return try bookingPage(
-                current, event: event, notice: nil, problem: Self.problem(error), status: error.status, context: context)
+                current, event: event, notice: nil, problem: error.formProblem, status: error.status, context: context)
         }
         return .redirect(to: "/organizer/bookings/\(Self.id(booking.id))?notice=refunded")
     }

@@ -29,7 +29,7 @@ struct OrganizerVenuePages: OrganizerPage, Sendable {
         do {
             fields = try VenueController.fields(venueRequest(context.web.form), current: nil)
         } catch let error as APIError {
-            throw WebError.page(error.status, Self.problem(error), title: "Check the venue")
+            throw WebError.page(error.status, error.formProblem, title: "Check the venue")
         }
         let venue = try await venues.create(
             organizer: organizer.id, fields: fields, actor: identity.userID, now: clock.now(), logger: context.logger)
@@ -83,7 +83,7 @@ struct OrganizerVenuePages: OrganizerPage, Sendable {
             let values = Dictionary(
                 ["name", "city", "address", "time_zone"].map { ($0, form[$0] ?? "") }, uniquingKeysWith: { first, _ in first })
             return try await venuePage(
-                id, notice: nil, problem: Self.problem(error), values: values, status: error.status, context: context)
+                id, notice: nil, problem: error.formProblem, values: values, status: error.status, context: context)
         }
         return .redirect(to: "/organizer/venues/\(Self.id(id))?notice=venue_saved")
     }

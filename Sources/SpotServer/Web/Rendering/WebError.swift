@@ -18,3 +18,13 @@ struct WebError: Error, Sendable {
         WebError(status: .notFound, title: "Not found", message: "\(what) was not found. It may have been removed, or the link is wrong.")
     }
 }
+
+extension APIError {
+    /// A rejected form's problem as one sentence for the top of the form, in words
+    /// (`starts at`, not `starts_at`); the message itself when no field is named.
+    var formProblem: String {
+        guard let fields, !fields.isEmpty else { return message }
+        return "Please correct: " + fields.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
+            .joined(separator: "; ").replacingOccurrences(of: "_", with: " ") + "."
+    }
+}
