@@ -42,7 +42,7 @@ extension SingleValueDecodingContainer {
     func decodeUUID() throws -> UUID {
         let text = try decode(String.self)
         guard let id = UUID(text: text) else {
-            throw DecodingError.dataCorruptedError(in: self, debugDescription: "Attempted to decode UUID from invalid UUID string.")
+            throw DecodingError.dataCorruptedError(in: self, debugDescription: "must be a UUID")
         }
         return id
     }

@@ -10,7 +10,10 @@ import SpotCore
 public struct PackedTickets: Codable, Sendable, Equatable {
     public static let formatName = "tickets.packed.v1"
     public static let recordLength = 57
+    /// Reason codes 1…4; any other non-zero code is a reason this software does not know
+    /// (it still revokes: `unrecognized`, written as 255).
     static let reasons: [RevocationReason?] = [nil, .refunded, .cancelled, .reissued, .voided]
+    static let unrecognizedReasonCode: UInt8 = 255
 
     public var format: String
     public var count: Int
@@ -30,7 +33,7 @@ public struct PackedTickets: Codable, Sendable, Equatable {
             append(ticket.issueVersion)
             let reason = ticket.revocation?.reason
             append(reason == nil ? 0 : ticket.revokedVersion ?? 0)
-            bytes.append(UInt8(Self.reasons.firstIndex(of: reason) ?? 0))
+            bytes.append(reason == nil ? 0 : Self.reasons.firstIndex(of: reason).map(UInt8.init) ?? Self.unrecognizedReasonCode)
         }
         format = Self.formatName
         count = tickets.count
@@ -41,8 +44,9 @@ public struct PackedTickets: Codable, Sendable, Equatable {
     public func decoded() throws(PackedTicketsError) -> [SyncTicket] {
         guard format == Self.formatName else { throw .unknownFormat(format) }
         guard let raw = Data(base64Encoded: data) else { throw .notBase64 }
-        guard count >= 0, raw.count == count * Self.recordLength else {
-            throw .wrongLength(expected: count * Self.recordLength, actual: raw.count)
+        let (expected, overflow) = count.multipliedReportingOverflow(by: Self.recordLength)
+        guard count >= 0, !overflow, raw.count == expected else {
+            throw .wrongLength(expected: overflow ? .max : expected, actual: raw.count)
         }
         var tickets: [SyncTicket] = []
         tickets.reserveCapacity(count)
@@ -57,13 +61,14 @@ public struct PackedTickets: Codable, Sendable, Equatable {
                 let revoked = uint32(base + 52)
                 let reasonCode = Int(buffer[base + 56])
                 guard version >= 1 else { return .invalidRecord(index, "issue version 0") }
-                guard reasonCode < Self.reasons.count, (reasonCode == 0) == (revoked == 0) else {
+                guard (reasonCode == 0) == (revoked == 0) else {
                     return .invalidRecord(index, "revocation reason \(reasonCode) with revoked version \(revoked)")
                 }
+                let reason = reasonCode < Self.reasons.count ? Self.reasons[reasonCode] : .unrecognized
                 tickets.append(SyncTicket(
                     id: UUID(bytesOf: buffer, at: base), eventID: UUID(bytesOf: buffer, at: base + 16),
                     ticketTypeID: UUID(bytesOf: buffer, at: base + 32), issueVersion: version,
-                    revokedVersion: revoked == 0 ? nil : revoked, revokedReason: Self.reasons[reasonCode]?.rawValue))
+                    revokedVersion: revoked == 0 ? nil : revoked, revokedReason: reason))
             }
             return nil
         }

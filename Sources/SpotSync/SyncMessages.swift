@@ -102,13 +102,28 @@ public struct Snapshot: Codable, Sendable, Equatable {
 
 /// `POST /api/v1/sync/pull`: the next page of the change feed after `cursor`.
 public struct PullRequest: Codable, Sendable, Equatable {
+    public static let defaultLimit = 1000
+
     public var protocolVersion: Int
     public var cursor: String
-    /// At most this many changes (1…5000; default 1000).
+    /// At most this many changes (``FieldLimits/pullPageSize``; default ``defaultLimit``).
     public var limit: Int?
     public var clock: SyncClockReading
     /// Mutations waiting in the node's outbox, reported for the server's sync-health view.
-    public var outboxDepth: Int
+    @InRange<Bounds.OutboxDepth> public var outboxDepth: Int
+
+    enum CodingKeys: String, CodingKey {
+        case protocolVersion, cursor, limit, clock, outboxDepth
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        protocolVersion = try container.decode(Int.self, forKey: .protocolVersion)
+        cursor = try container.decode(String.self, forKey: .cursor)
+        limit = try container.decodeIfPresent(InRange<Bounds.PullPageSize>.self, forKey: .limit)?.wrappedValue
+        clock = try container.decode(SyncClockReading.self, forKey: .clock)
+        _outboxDepth = try container.decode(InRange<Bounds.OutboxDepth>.self, forKey: .outboxDepth)
+    }
 
     public init(
         protocolVersion: Int = SyncProtocolVersion.current.rawValue, cursor: String, limit: Int? = nil,
@@ -208,7 +223,7 @@ public struct PullPage: Codable, Sendable, Equatable {
 /// Seats of one ticket type a node gives back to the online pool.
 public struct SyncRelease: Codable, Sendable, Equatable {
     @LowercaseUUID public var ticketTypeID: UUID
-    public var quantity: Int
+    @InRange<Bounds.AllotmentSeats> public var quantity: Int
 
     public init(ticketTypeID: UUID, quantity: Int) {
         self.ticketTypeID = ticketTypeID
@@ -222,9 +237,17 @@ public struct SyncMutation: Codable, Sendable, Equatable {
         case scan(SyncScan)
         case sale(SyncSale)
         case release(SyncRelease)
+
+        public var kind: Kind {
+            switch self {
+            case .scan: .scan
+            case .sale: .sale
+            case .release: .release
+            }
+        }
     }
 
-    public var mutationID: Int64
+    @InRange<Bounds.MutationID> public var mutationID: Int64
     public var body: Body
 
     enum CodingKeys: String, CodingKey {
@@ -236,25 +259,24 @@ public struct SyncMutation: Codable, Sendable, Equatable {
         self.body = body
     }
 
-    public var kind: String {
-        switch body {
-        case .scan: "scan"
-        case .sale: "sale"
-        case .release: "release"
-        }
+    /// What a mutation carries.
+    public enum Kind: String, Vocabulary {
+        case scan
+        case sale
+        case release
+
+        public static let vocabularyName = "mutation kind"
     }
+
+    public var kind: Kind { body.kind }
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
-        mutationID = try container.decode(Int64.self, forKey: .mutationID)
-        let kind = try container.decode(String.self, forKey: .kind)
-        switch kind {
-        case "scan": body = .scan(try container.decode(SyncScan.self, forKey: .scan))
-        case "sale": body = .sale(try container.decode(SyncSale.self, forKey: .sale))
-        case "release": body = .release(try container.decode(SyncRelease.self, forKey: .release))
-        default:
-            throw DecodingError.dataCorruptedError(
-                forKey: .kind, in: container, debugDescription: "unknown mutation kind \"\(kind)\"")
+        _mutationID = try container.decode(InRange<Bounds.MutationID>.self, forKey: .mutationID)
+        switch try container.decode(Kind.self, forKey: .kind) {
+        case .scan: body = .scan(try container.decode(SyncScan.self, forKey: .scan))
+        case .sale: body = .sale(try container.decode(SyncSale.self, forKey: .sale))
+        case .release: body = .release(try container.decode(SyncRelease.self, forKey: .release))
         }
     }
 
@@ -272,7 +294,7 @@ public struct SyncMutation: Codable, Sendable, Equatable {
 
 /// `POST /api/v1/sync/push`: a batch of the node's outbox, oldest first.
 public struct PushRequest: Codable, Sendable, Equatable {
-    public static let maximumMutations = 1000
+    public static let maximumMutations = FieldLimits.mutationsPerPush.upperBound
 
     public var protocolVersion: Int
     @LowercaseUUID public var nodeID: UUID
@@ -332,7 +354,7 @@ public struct PushResponse: Codable, Sendable, Equatable {
 public struct TopUpRequest: Codable, Sendable, Equatable {
     public var protocolVersion: Int
     @LowercaseUUID public var ticketTypeID: UUID
-    public var quantity: Int
+    @InRange<Bounds.TopUpSeats> public var quantity: Int
 
     public init(protocolVersion: Int = SyncProtocolVersion.current.rawValue, ticketTypeID: UUID, quantity: Int) {
         self.protocolVersion = protocolVersion

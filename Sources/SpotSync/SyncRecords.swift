@@ -8,13 +8,13 @@ public struct SyncEvent: Codable, Sendable, Equatable {
     public var title: String
     public var startsAt: Date
     public var endsAt: Date
-    /// `published` or `cancelled` (a node never sees drafts; an event returned to draft is sent as `withdrawn`).
-    public var status: String
-    /// `single_entry` or `reentry_after_exit`.
-    public var reentryPolicy: String
+    public var status: SyncEventStatus
+    /// An unknown policy decodes as `unrecognized`, which admits no one.
+    public var reentryPolicy: ReentryPolicy
 
     public init(
-        id: UUID, venueID: UUID, title: String, startsAt: Date, endsAt: Date, status: String, reentryPolicy: String
+        id: UUID, venueID: UUID, title: String, startsAt: Date, endsAt: Date, status: SyncEventStatus,
+        reentryPolicy: ReentryPolicy
     ) {
         self.id = id
         self.venueID = venueID
@@ -26,12 +26,22 @@ public struct SyncEvent: Codable, Sendable, Equatable {
     }
 }
 
+/// What an event is to a node: on sale and admitting, cancelled, or gone from its replica.
+public enum SyncEventStatus: String, Vocabulary {
+    case published
+    case cancelled
+    /// Returned to draft, or moved to another venue: the node removes it (a node never sees drafts).
+    case withdrawn
+
+    public static let vocabularyName = "event status"
+}
+
 /// A ticket type of one of the venue's events.
 public struct SyncTicketType: Codable, Sendable, Equatable {
     @LowercaseUUID public var id: UUID
     @LowercaseUUID public var eventID: UUID
     public var name: String
-    public var priceMinor: Int64
+    @InRange<Bounds.PriceMinor> public var priceMinor: Int64
     public var currency: String
 
     public init(id: UUID, eventID: UUID, name: String, priceMinor: Int64, currency: String) {
@@ -48,15 +58,15 @@ public struct SyncTicket: Codable, Sendable, Equatable {
     @LowercaseUUID public var id: UUID
     @LowercaseUUID public var eventID: UUID
     @LowercaseUUID public var ticketTypeID: UUID
-    public var issueVersion: UInt32
+    @InRange<Bounds.IssueVersion> public var issueVersion: UInt32
     /// Issue versions up to this one no longer admit (absent: not revoked).
     public var revokedVersion: UInt32?
-    /// `refunded`, `cancelled`, `reissued` or `voided`, with `revoked_version`.
-    public var revokedReason: String?
+    /// Why, with `revoked_version`; an unknown reason decodes as `unrecognized` and still revokes.
+    public var revokedReason: RevocationReason?
 
     public init(
         id: UUID, eventID: UUID, ticketTypeID: UUID, issueVersion: UInt32, revokedVersion: UInt32? = nil,
-        revokedReason: String? = nil
+        revokedReason: RevocationReason? = nil
     ) {
         self.id = id
         self.eventID = eventID
@@ -66,10 +76,11 @@ public struct SyncTicket: Codable, Sendable, Equatable {
         self.revokedReason = revokedReason
     }
 
-    /// The revocation the verdict function should know about.
+    /// The revocation the verdict function should know about: any revoked version revokes,
+    /// whatever its reason (a missing one counts as `unrecognized`).
     public var revocation: Revocation? {
-        guard let revokedVersion, let reason = revokedReason.flatMap(RevocationReason.init(rawValue:)) else { return nil }
-        return Revocation(ticketID: id, issueVersion: revokedVersion, reason: reason)
+        guard let revokedVersion else { return nil }
+        return Revocation(ticketID: id, issueVersion: revokedVersion, reason: revokedReason ?? .unrecognized)
     }
 }
 
@@ -78,19 +89,19 @@ public struct SyncTicket: Codable, Sendable, Equatable {
 public struct SyncScan: Codable, Sendable, Equatable {
     @LowercaseUUID public var id: UUID
     @LowercaseUUID public var ticketID: UUID
-    public var issueVersion: UInt32
+    @InRange<Bounds.IssueVersion> public var issueVersion: UInt32
     @LowercaseUUID public var eventID: UUID
-    /// `entry` or `exit`.
-    public var direction: String
+    public var direction: ScanDirection
+    /// ``FieldLimits/gateName`` characters.
     public var gate: String
     @LowercaseUUID public var nodeID: UUID
     public var hlc: HLCTimestamp
-    /// The node's verdict code (`ok`, `already_admitted`, …).
-    public var verdict: String
+    /// The verdict the scanning node (or the server, online) gave.
+    public var verdict: VerdictCode
 
     public init(
-        id: UUID, ticketID: UUID, issueVersion: UInt32, eventID: UUID, direction: String, gate: String, nodeID: UUID,
-        hlc: HLCTimestamp, verdict: String
+        id: UUID, ticketID: UUID, issueVersion: UInt32, eventID: UUID, direction: ScanDirection, gate: String,
+        nodeID: UUID, hlc: HLCTimestamp, verdict: VerdictCode
     ) {
         self.id = id
         self.ticketID = ticketID
@@ -103,9 +114,9 @@ public struct SyncScan: Codable, Sendable, Equatable {
         self.verdict = verdict
     }
 
-    /// The core's view of an accepted scan, or nil for a refused or undecodable one.
+    /// The core's view of an accepted scan, or nil for a refused one.
     public var acceptedRecord: ScanRecord? {
-        guard verdict == "ok", let direction = ScanDirection(rawValue: direction) else { return nil }
+        guard verdict == .ok else { return nil }
         return ScanRecord(
             scanID: id, ticketID: ticketID, issueVersion: issueVersion, direction: direction, gate: gate, nodeID: nodeID,
             at: hlc)
@@ -130,16 +141,16 @@ public struct SyncSale: Codable, Sendable, Equatable {
     @LowercaseUUID public var nodeID: UUID
     @LowercaseUUID public var eventID: UUID
     @LowercaseUUID public var ticketTypeID: UUID
-    public var quantity: Int
-    /// `cash` or `card_present`.
-    public var paymentMethod: String
-    public var amountMinor: Int64
+    @InRange<Bounds.DoorSaleQuantity> public var quantity: Int
+    public var paymentMethod: PaymentMethod
+    /// What the buyer paid for all `quantity` tickets, in minor units.
+    @InRange<Bounds.DoorSaleAmountMinor> public var amountMinor: Int64
     public var currency: String
     public var hlc: HLCTimestamp
     public var tickets: [SyncSoldTicket]
 
     public init(
-        id: UUID, nodeID: UUID, eventID: UUID, ticketTypeID: UUID, quantity: Int, paymentMethod: String,
+        id: UUID, nodeID: UUID, eventID: UUID, ticketTypeID: UUID, quantity: Int, paymentMethod: PaymentMethod,
         amountMinor: Int64, currency: String, hlc: HLCTimestamp, tickets: [SyncSoldTicket]
     ) {
         self.id = id
@@ -160,9 +171,9 @@ public struct SyncAllotment: Codable, Sendable, Equatable {
     @LowercaseUUID public var ticketTypeID: UUID
     @LowercaseUUID public var eventID: UUID
     /// Seats the node holds in total, sold ones included.
-    public var granted: Int
+    @InRange<Bounds.AllotmentSeats> public var granted: Int
     /// Door sales of this node the server has applied.
-    public var sold: Int
+    @InRange<Bounds.AllotmentSeats> public var sold: Int
 
     public init(ticketTypeID: UUID, eventID: UUID, granted: Int, sold: Int) {
         self.ticketTypeID = ticketTypeID
@@ -175,8 +186,7 @@ public struct SyncAllotment: Codable, Sendable, Equatable {
 /// A contradiction between a node's fact and central state, recorded by the server
 /// (`SyncProtocol/README.md` §7). The fact itself is always kept.
 public struct SyncConflict: Codable, Sendable, Equatable {
-    /// `duplicate_admission`, `admitted_after_revocation`, `sale_for_cancelled_event`, `sale_beyond_allotment`.
-    public var kind: String
+    public var kind: ConflictKind
     @LowercaseUUID public var id: UUID
     @LowercaseUUID public var eventID: UUID
     @LowercaseUUID public var nodeID: UUID
@@ -201,7 +211,7 @@ public struct SyncConflict: Codable, Sendable, Equatable {
     }
 
     public init(
-        kind: String, id: UUID, eventID: UUID, nodeID: UUID, ticketID: UUID? = nil, scanID: UUID? = nil,
+        kind: ConflictKind, id: UUID, eventID: UUID, nodeID: UUID, ticketID: UUID? = nil, scanID: UUID? = nil,
         saleID: UUID? = nil, admittedScanID: UUID? = nil, admittedGate: String? = nil, admittedNodeID: UUID? = nil,
         admittedHLC: HLCTimestamp? = nil, message: String, createdAt: Date
     ) {
@@ -224,7 +234,7 @@ public struct SyncConflict: Codable, Sendable, Equatable {
 /// The node's clock when it sent a request: its hybrid logical clock and its wall clock.
 public struct SyncClockReading: Codable, Sendable, Equatable {
     public var hlc: HLCTimestamp
-    public var wallMilliseconds: Int64
+    @InRange<Bounds.WallMilliseconds> public var wallMilliseconds: Int64
 
     public init(hlc: HLCTimestamp, wallMilliseconds: Int64) {
         self.hlc = hlc

@@ -220,13 +220,12 @@ extension TicketVectorFile {
             }
             return try DeviceCertificate(bytes: Array(bytes))
         }
+        // Unknown policies and reasons are read as a verifier reads them from the wire (fail closed).
         let events = try context.events?.map { event in
-            guard let policy = ReentryPolicy(rawValue: event.reentryPolicy) else {
-                throw VectorError.invalidField("reentry_policy")
-            }
-            return EventAdmission(
+            EventAdmission(
                 eventID: try uuid(event.eventID), isCancelled: event.cancelled,
-                allowedTicketTypes: try event.allowedTicketTypes.map { Set(try $0.map(uuid)) }, reentryPolicy: policy)
+                allowedTicketTypes: try event.allowedTicketTypes.map { Set(try $0.map(uuid)) },
+                reentryPolicy: ReentryPolicy(wireValue: event.reentryPolicy))
         }
         let scans = try context.scans.map { scan in
             guard let direction = ScanDirection(rawValue: scan.direction) else {
@@ -243,11 +242,9 @@ extension TicketVectorFile {
             throw VectorError.invalidField("direction")
         }
         let revocations = try context.revocations.map { revocation in
-            guard let reason = RevocationReason(rawValue: revocation.reason) else {
-                throw VectorError.invalidField("revocations.reason")
-            }
-            return SpotCore.Revocation(
-                ticketID: try uuid(revocation.ticketID), issueVersion: revocation.issueVersion, reason: reason)
+            SpotCore.Revocation(
+                ticketID: try uuid(revocation.ticketID), issueVersion: revocation.issueVersion,
+                reason: RevocationReason(wireValue: revocation.reason))
         }
         let verifier = TicketVerifier(
             trust: try TrustStore(issuerKeys: issuerKeys, certificates: certificates),

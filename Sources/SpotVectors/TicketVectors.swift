@@ -221,6 +221,9 @@ public enum TicketVectors {
         try add("event_cancelled", "The event was cancelled centrally.", main,
                 context: context(events: [event(eventMain, cancelled: true)]),
                 expect: "event_cancelled")
+        try add("unknown_reentry_policy", "The event's re-entry policy is one the verifier does not know: nobody is admitted.",
+                main, context: context(events: [event(eventMain, reentry: "reentry_with_wristband")]),
+                expect: "unsupported_policy")
         try add("product_not_allowed", "A general ticket at a VIP-only gate.", main,
                 context: context(events: [event(eventMain, allowed: [typeVIP])]),
                 expect: "product_not_allowed")
@@ -236,6 +239,15 @@ public enum TicketVectors {
         // Revocation and re-issue.
         try add("revoked", "The ticket was refunded centrally.", main,
                 context: context(revocations: [revocation(1, version: 1, "refunded")]),
+                expect: "revoked")
+        try add("revoked_unknown_reason", "A revocation reason the verifier does not know still revokes.", main,
+                context: context(revocations: [revocation(1, version: 1, "chargeback")]),
+                expect: "revoked")
+        try add("unknown_reason_over_reissue", "At equal versions an unknown reason is final: it wins over reissued.", main,
+                context: context(revocations: [
+                    revocation(1, version: 1, "reissued"),
+                    revocation(1, version: 1, "chargeback"),
+                ]),
                 expect: "revoked")
         try add("reissued_old_version", "Version 1 of a ticket re-issued as version 2.", main,
                 context: context(revocations: [revocation(1, version: 1, "reissued")]),

@@ -69,22 +69,32 @@ struct KeyRingTests {
         #expect(certificate.deviceKeyID == Fixture.key(9).keyID)
 
         let issuerKey = IssuerKey(publicKey: issuer.publicKey)
-        #expect((try? TrustStore(issuerKeys: [issuerKey], certificates: [certificate])) != nil)
-        #expect(throws: TrustError.certificate(.unknownIssuer(issuer.keyID))) {
-            try TrustStore(issuerKeys: [IssuerKey(publicKey: Fixture.key(2).publicKey)], certificates: [certificate])
-        }
+        let trusted = try TrustStore(issuerKeys: [issuerKey], certificates: [certificate])
+        #expect(trusted.signer(for: Fixture.key(9).keyID) != nil && trusted.rejectedCertificates.isEmpty)
+        // A certificate that cannot be trusted is left out, with its reason; the rest stays trusted.
+        let unknownIssuer = try TrustStore(issuerKeys: [IssuerKey(publicKey: Fixture.key(2).publicKey)], certificates: [certificate])
+        #expect(unknownIssuer.signer(for: Fixture.key(9).keyID) == nil)
+        #expect(unknownIssuer.rejectedCertificates.map(\.reason) == [.unknownIssuer(issuer.keyID)])
         var tampered = certificate.bytes
         tampered[60] ^= 1  // inside the venue id
-        #expect(throws: TrustError.certificate(.invalidSignature)) {
-            try TrustStore(issuerKeys: [issuerKey], certificates: [try DeviceCertificate(bytes: tampered)])
-        }
-        // A device key that is also an issuer key would be ambiguous.
+        let badSignature = try TrustStore(issuerKeys: [issuerKey], certificates: [try DeviceCertificate(bytes: tampered)])
+        #expect(badSignature.rejectedCertificates.map(\.reason) == [.invalidSignature])
+        #expect(badSignature.signer(for: Fixture.key(9).keyID) == nil)
+        // A device key that is also an issuer key would be ambiguous: the issuer key stays an issuer key,
+        // the certificate is left out, and a genuine device beside it is still trusted.
         let selfCertified = try DeviceCertificate.issue(
             .init(devicePublicKey: issuer.publicKey, nodeID: Fixture.nodeA, venueID: Fixture.venue,
                   eventIDs: [Fixture.event], issuedAt: Fixture.now, notAfter: Fixture.now.addingTimeInterval(1)),
             by: issuer)
-        #expect(throws: TrustError.certificate(.keyIDCollision(issuer.keyID))) {
-            try TrustStore(issuerKeys: [issuerKey], certificates: [selfCertified])
+        let colliding = try TrustStore(issuerKeys: [issuerKey], certificates: [selfCertified, certificate])
+        #expect(colliding.rejectedCertificates.map(\.reason) == [.keyIDCollision(issuer.keyID)])
+        guard case .issuer = colliding.signer(for: issuer.keyID) else {
+            Issue.record("the issuer key must stay an issuer key")
+            return
+        }
+        guard case .device = colliding.signer(for: Fixture.key(9).keyID) else {
+            Issue.record("the other device must stay trusted")
+            return
         }
     }
 

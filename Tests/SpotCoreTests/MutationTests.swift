@@ -26,7 +26,7 @@ struct MutationTests {
         for index in 0..<Self.perSeed {
             let payload = Self.mutant(of: valid, index: index, stranger: stranger, using: &generator)
             let verdict = verifier.verify(payload, at: Fixture.now, revocations: RevocationList(), scans: ScanLedger()).verdict
-            counts[verdict.code, default: 0] += 1
+            counts[verdict.code.rawValue, default: 0] += 1
             if verdict.passes { admitted.append(payload) }
         }
         #expect(admitted.isEmpty, "admitted mutants: \(admitted.prefix(3))")

@@ -83,7 +83,7 @@ struct TicketVerifierTests {
         let text = Fixture.ticket().text
         let single = Fixture.verifier(events: [EventAdmission(eventID: Fixture.event, reentryPolicy: .singleEntry)])
         let again = Fixture.verifier(events: [EventAdmission(eventID: Fixture.event, reentryPolicy: .reentryAfterExit)])
-        #expect(single.verify(text, at: Fixture.now, revocations: noRevocations, scans: ledger).verdict.code == "already_admitted")
+        #expect(single.verify(text, at: Fixture.now, revocations: noRevocations, scans: ledger).verdict.code == .alreadyAdmitted)
         #expect(again.verify(text, at: Fixture.now, revocations: noRevocations, scans: ledger).verdict == .ok)
         let exit = again.verify(text, direction: .exit, at: Fixture.now, revocations: noRevocations, scans: ledger)
         #expect(exit.verdict == .notInside)
@@ -163,12 +163,12 @@ struct TicketVerifierTests {
         let verdicts: [Verdict] = [
             .ok, .malformed(.empty), .unsupportedVersion(2), .unknownKey(KeyID(rawValue: 1)), .invalidSignature,
             .keyRetired(KeyID(rawValue: 1)), .certificateExpired(notAfter: Fixture.now), .deviceNotAuthorized,
-            .wrongEvent(Fixture.event), .eventCancelled, .productNotAllowed(ticketTypeID: Fixture.ticketType),
+            .wrongEvent(Fixture.event), .eventCancelled, .unsupportedPolicy, .revoked(.unrecognized), .productNotAllowed(ticketTypeID: Fixture.ticketType),
             .revoked(.refunded), .superseded(currentAtLeast: 2), .notYetValid(validFrom: Fixture.now),
             .expired(validUntil: Fixture.now), .alreadyAdmitted(at: Fixture.now, gate: "A", nodeID: Fixture.nodeA),
             .notInside,
         ]
-        #expect(Set(verdicts.map(\.code)) == Set(Verdict.allCodes))
+        #expect(Set(verdicts.map(\.code)) == Set(VerdictCode.allCases))
         for verdict in verdicts {
             for direction in ScanDirection.allCases {
                 let message = verdict.message(direction: direction)

@@ -61,9 +61,9 @@ struct TestNode: Sendable {
     }
 
     /// A scan of `ticket` by this node at `hlc`.
-    func scan(ticket: UUID, event: UUID, hlc: HLCTimestamp, gate: String = "A", verdict: String = "ok") -> SyncScan {
+    func scan(ticket: UUID, event: UUID, hlc: HLCTimestamp, gate: String = "A", verdict: VerdictCode = .ok) -> SyncScan {
         SyncScan(
-            id: UUID(), ticketID: ticket, issueVersion: 1, eventID: event, direction: "entry", gate: gate, nodeID: info.id,
+            id: UUID(), ticketID: ticket, issueVersion: 1, eventID: event, direction: .entry, gate: gate, nodeID: info.id,
             hlc: hlc, verdict: verdict)
     }
 }

@@ -304,7 +304,7 @@ struct SyncTests {
                 }
                 return SyncSale(
                     id: UUID(), nodeID: node.info.id, eventID: event, ticketTypeID: type, quantity: quantity,
-                    paymentMethod: "cash", amountMinor: 2500 * Int64(quantity), currency: "EUR",
+                    paymentMethod: .cash, amountMinor: 2500 * Int64(quantity), currency: "EUR",
                     hlc: HLCTimestamp(wallMilliseconds: 10_000), tickets: tickets)
             }
             let pushed = try await node.push([
@@ -316,7 +316,7 @@ struct SyncTests {
             ])
             #expect(pushed.results.map(\.status) == [.applied, .rejected, .applied, .conflict, .rejected])
             #expect(pushed.results[1].error?.code == "invalid_ticket")
-            #expect(pushed.results[3].conflicts.map(\.kind) == ["sale_beyond_allotment"])
+            #expect(pushed.results[3].conflicts.map(\.kind) == [.saleBeyondAllotment])
             #expect(pushed.results[4].error?.code == "release_exceeds_unsold")
             // Invariant: online reserved + Σ granted ≤ capacity; sold ≤ granted.
             #expect(try await server.count("SELECT reserved + allotted FROM ticket_types") == 2 + 7)

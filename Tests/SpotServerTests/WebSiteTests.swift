@@ -12,9 +12,7 @@ import Testing
 struct WebSiteTests {
     static let password = "correct horse battery"
 
-    func web(_ server: TestServer) throws -> WebClient {
-        WebClient(port: try #require(Int(server.api.baseURL.split(separator: ":").last ?? "")))
-    }
+    func web(_ server: TestServer) throws -> WebClient { try server.browser() }
 
     /// Signs up through the form; the client then holds the session cookie.
     func signUp(_ web: WebClient, email: String, name: String = "Fan") async throws -> WebPage {
@@ -172,8 +170,9 @@ struct WebSiteTests {
             let bad = try await web.post(checkoutPath, [("card_number", "1234"), ("expiry", "13/99"), ("cvc", "x")])
             #expect(bad.status == 422)
             #expect(bad.html.contains("Card number is not a valid card number"))
+            let formKey = try #require(form.field("idempotency_key"))
             let declined = try await web.post(
-                checkoutPath, [("card_number", "4000 0000 0000 9995"), ("expiry", "12/39"), ("cvc", "123"), ("idempotency_key", UUID().uuidString)])
+                checkoutPath, [("card_number", "4000 0000 0000 9995"), ("expiry", "12/39"), ("cvc", "123"), ("idempotency_key", formKey)])
             #expect(declined.status == 402)
             #expect(declined.html.contains("declined for insufficient funds"))
             #expect(declined.html.contains("Try again with another card"))
@@ -183,7 +182,7 @@ struct WebSiteTests {
             let retried = try await web.post("/bookings/\(bookingID)/retry")
             let secondCheckout = try #require(retried.location)
             #expect(secondCheckout != checkoutPath)
-            let key = UUID().uuidString
+            let key = try #require(try await web.get(secondCheckout).field("idempotency_key"))
             let card = [("card_number", "4242 4242 4242 4242"), ("expiry", "12/39"), ("cvc", "123"), ("idempotency_key", key)]
             let paid = try await web.post(secondCheckout, card)
             let again = try await web.post(secondCheckout, card)

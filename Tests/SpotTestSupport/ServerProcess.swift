@@ -18,22 +18,31 @@ public final class ServerProcess: @unchecked Sendable {
     public static func launch(
         _ arguments: [String], port: Int, environment: [String: String] = [:]
     ) async throws -> ServerProcess {
-        let server = try ServerProcess(port: port, arguments: arguments, environment: environment)
-        try await server.waitUntilHealthy()
+        try await launch(
+            executable: try spotBinary(), arguments, port: port,
+            environment: ProcessInfo.processInfo.environment.merging(environment) { $1 })
+    }
+
+    /// Starts any command that serves on `port` (a script that builds first, say) with exactly
+    /// `environment`, and waits up to `timeout` until /health answers 200.
+    public static func launch(
+        executable: String, _ arguments: [String], port: Int, environment: [String: String],
+        timeout: Duration = .seconds(180)
+    ) async throws -> ServerProcess {
+        let server = try ServerProcess(port: port, executable: executable, arguments: arguments, environment: environment)
+        try await server.waitUntilHealthy(timeout: timeout)
         return server
     }
 
-    private init(port: Int, arguments: [String], environment: [String: String]) throws {
+    private init(port: Int, executable: String, arguments: [String], environment: [String: String]) throws {
         self.port = port
         api = APIClient(port: port)
         logPath = FileManager.default.temporaryDirectory.appendingPathComponent("spot-server-\(port).log").path
-        child = try ChildProcess(
-            try spotBinary(), arguments, environment: ProcessInfo.processInfo.environment.merging(environment) { $1 },
-            outputPath: logPath)
+        child = try ChildProcess(executable, arguments, environment: environment, outputPath: logPath)
     }
 
-    private func waitUntilHealthy() async throws {
-        let deadline = ContinuousClock.now + .seconds(180)
+    private func waitUntilHealthy(timeout: Duration) async throws {
+        let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             guard child.isRunning else { throw ServerFailed(log: log) }
             if let health = try? await api.get("/health"), health.status == 200 { return }

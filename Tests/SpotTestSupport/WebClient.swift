@@ -71,6 +71,14 @@ public struct WebPage: Sendable {
     public let body: Data
 
     public var html: String { String(decoding: body, as: UTF8.self) }
+
+    /// The value of the first `<input … name="NAME" value="…">` on the page.
+    public func field(_ name: String) -> String? {
+        let pattern = #"name="\#(name)" value="([^"]*)""#
+        guard let regex = try? Regex(pattern), let match = html.firstMatch(of: regex), let value = match.output[1].substring
+        else { return nil }
+        return String(value)
+    }
     public var location: String? { headers.first(name: "Location") }
     public var setCookies: [String] { headers["Set-Cookie"] }
 }

@@ -110,9 +110,9 @@ extension BenchCommand {
                     // Overlapping ranges: neighbouring nodes admit some of the same tickets.
                     let ticket = ids[(index * perNode * 9 / 10 + offset) % ids.count]
                     return SyncMutation(mutationID: Int64(offset + 1), body: .scan(SyncScan(
-                        id: UUID(), ticketID: ticket, issueVersion: 1, eventID: venue.eventID, direction: "entry",
+                        id: UUID(), ticketID: ticket, issueVersion: 1, eventID: venue.eventID, direction: .entry,
                         gate: "Gate \(index)", nodeID: pusher.0, hlc: HLCTimestamp(wallMilliseconds: base + Int64(offset)),
-                        verdict: "ok")))
+                        verdict: .ok)))
                 }
                 return stride(from: 0, to: mutations.count, by: PushRequest.maximumMutations).map {
                     PushRequest(

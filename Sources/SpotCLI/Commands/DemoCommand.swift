@@ -56,6 +56,8 @@ struct DemoCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        // 0755: as root, the embedded PostgreSQL runs as `postgres` and must reach DIR/server.
+        try Files.makeDirectory(dir, mode: 0o755)
         try offlineTickets()
         if !noServer { try await server() }
     }

@@ -157,7 +157,7 @@ struct VerdictLine: Encodable {
     let ticket: Ticket?
 
     init(_ result: VerificationResult) {
-        verdict = result.verdict.code
+        verdict = result.verdict.code.rawValue
         admitted = result.verdict.passes
         signal = result.verdict.signal.rawValue
         message = result.message()

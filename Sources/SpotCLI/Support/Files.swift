@@ -16,13 +16,26 @@ enum Files {
         return text
     }
 
-    /// Creates `path` and its parents (mode 0700 for new directories).
-    static func makeDirectory(_ path: String) throws(CLIError) {
-        do {
-            try FileManager.default.createDirectory(
-                atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        } catch {
-            throw .usage("cannot create directory '\(path)': \(error.localizedDescription)")
+    /// Creates `path` (mode `mode`, 0700 by default: it may hold secrets) and any missing
+    /// parents (mode 0755, so other users such as `postgres` can reach their own
+    /// directories below them). Modes are applied exactly, whatever the umask.
+    static func makeDirectory(_ path: String, mode: mode_t = 0o700) throws(CLIError) {
+        let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
+        var missing: [String] = []
+        var current = absolute
+        while !current.isEmpty, current != "/", !FileManager.default.fileExists(atPath: current) {
+            missing.append(current)
+            current = (current as NSString).deletingLastPathComponent
+        }
+        for (index, directory) in missing.reversed().enumerated() {
+            let directoryMode: mode_t = index == missing.count - 1 ? mode : 0o755
+            if mkdir(directory, directoryMode) == 0 {
+                guard chmod(directory, directoryMode) == 0 else {
+                    throw .usage("cannot set the mode of '\(directory)': \(String(cString: strerror(errno)))")
+                }
+            } else if errno != EEXIST {
+                throw .usage("cannot create directory '\(directory)': \(String(cString: strerror(errno)))")
+            }
         }
     }
 
@@ -32,7 +45,7 @@ enum Files {
         let data = Array(bytes)
         let directory = (path as NSString).deletingLastPathComponent
         if !directory.isEmpty, !FileManager.default.fileExists(atPath: directory) {
-            try makeDirectory(directory)
+            try makeDirectory(directory, mode: 0o755)
         }
         let temporary = "\(path).tmp-\(getpid())"
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)

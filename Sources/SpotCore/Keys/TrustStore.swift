@@ -21,10 +21,15 @@ public struct TrustStore: Sendable {
     private let signers: [KeyID: Signer]
     public let issuerKeys: [IssuerKey]
     public let certificates: [DeviceCertificate]
+    /// Certificates left out, and why: from an issuer not in the ring, badly signed, or for a
+    /// device key whose id an issuer key or another device key already has. Their tickets get
+    /// `unknown_key`; every other key of the bundle stays trusted.
+    public let rejectedCertificates: [(certificate: DeviceCertificate, reason: CertificateError)]
 
-    /// Builds the store; refuses duplicate key ids, certificates from unknown issuers
-    /// and certificates whose signature does not verify. When several certificates
-    /// certify the same device key, the one with the latest `notAfter` is used.
+    /// Builds the store; refuses two different issuer keys with one key id. A certificate that
+    /// cannot be trusted is left out (``rejectedCertificates``) — one bad certificate must not
+    /// stop a venue's nodes from trusting the rest. When several certificates certify the same
+    /// device key, the one with the latest `notAfter` is used.
     public init(issuerKeys: [IssuerKey], certificates: [DeviceCertificate] = []) throws(TrustError) {
         var signers: [KeyID: Signer] = [:]
         for key in issuerKeys {
@@ -35,15 +40,23 @@ public struct TrustStore: Sendable {
             }
             signers[key.keyID] = .issuer(key)
         }
+        var rejected: [(DeviceCertificate, CertificateError)] = []
         for certificate in certificates {
             guard case .issuer(let issuer) = signers[certificate.issuerKeyID] else {
-                throw .certificate(.unknownIssuer(certificate.issuerKeyID))
+                rejected.append((certificate, .unknownIssuer(certificate.issuerKeyID)))
+                continue
             }
-            guard certificate.isSigned(by: issuer) else { throw .certificate(.invalidSignature) }
+            guard certificate.isSigned(by: issuer) else {
+                rejected.append((certificate, .invalidSignature))
+                continue
+            }
             let deviceKeyID = certificate.deviceKeyID
             switch signers[deviceKeyID] {
             case .issuer:
-                throw .certificate(.keyIDCollision(deviceKeyID))
+                rejected.append((certificate, .keyIDCollision(deviceKeyID)))
+            case .device(_, let publicKey, _)
+            where publicKey.rawRepresentation != certificate.claims.devicePublicKey.rawRepresentation:
+                rejected.append((certificate, .keyIDCollision(deviceKeyID)))
             case .device(let existing, _, _) where existing.claims.notAfter >= certificate.claims.notAfter:
                 continue
             default:
@@ -54,6 +67,7 @@ public struct TrustStore: Sendable {
         self.signers = signers
         self.issuerKeys = issuerKeys
         self.certificates = certificates
+        self.rejectedCertificates = rejected
     }
 
     func signer(for keyID: KeyID) -> Signer? { signers[keyID] }

@@ -1,17 +1,23 @@
 import Foundation
 
 /// Direction of a scan at a gate.
-public enum ScanDirection: String, Sendable, Hashable, CaseIterable {
+public enum ScanDirection: String, Vocabulary {
     case entry
     case exit
+
+    public static let vocabularyName = "direction"
 }
 
 /// Whether a ticket may enter again after it has left.
-public enum ReentryPolicy: String, Sendable, Hashable, CaseIterable {
+public enum ReentryPolicy: String, RestrictiveVocabulary {
     /// One admission per ticket, whatever happens after.
     case singleEntry = "single_entry"
     /// Re-entry allowed once an exit scan has recorded the holder leaving.
     case reentryAfterExit = "reentry_after_exit"
+    /// A policy this software does not know: nobody is admitted (`unsupported_policy`).
+    case unrecognized
+
+    public static let vocabularyName = "reentry_policy"
 }
 
 /// How a gate treats one event it admits.

@@ -1,11 +1,16 @@
 import Foundation
 
 /// Why a ticket was revoked centrally.
-public enum RevocationReason: String, Sendable, Hashable, CaseIterable {
+public enum RevocationReason: String, RestrictiveVocabulary {
     case refunded
     case cancelled
+    /// A new issue version replaced this one (the old copy is `superseded`).
     case reissued
     case voided
+    /// A reason this software does not know: the ticket is revoked all the same.
+    case unrecognized
+
+    public static let vocabularyName = "revocation reason"
 }
 
 /// A revocation: issue versions up to and including `issueVersion` of the ticket no longer admit.

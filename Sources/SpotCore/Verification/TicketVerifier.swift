@@ -89,8 +89,9 @@ public struct TicketVerifier: Sendable {
             return VerificationResult(verdict: .ok, direction: direction, ticket: ticket)
         }
 
-        // 8–9. Event status and product.
+        // 8–9. Event status, policy and product.
         guard !admission.isCancelled else { return refuse(.eventCancelled, ticket) }
+        guard admission.reentryPolicy != .unrecognized else { return refuse(.unsupportedPolicy, ticket) }
         if let allowed = admission.allowedTicketTypes, !allowed.contains(claims.ticketTypeID) {
             return refuse(.productNotAllowed(ticketTypeID: claims.ticketTypeID), ticket)
         }

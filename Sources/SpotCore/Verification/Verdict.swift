@@ -12,6 +12,8 @@ public enum Verdict: Sendable, Hashable {
     case deviceNotAuthorized
     case wrongEvent(UUID)
     case eventCancelled
+    /// The event's re-entry policy is one this software does not know.
+    case unsupportedPolicy
     case productNotAllowed(ticketTypeID: UUID)
     case revoked(RevocationReason)
     case superseded(currentAtLeast: UInt32)
@@ -21,34 +23,28 @@ public enum Verdict: Sendable, Hashable {
     case notInside
 
     /// The stable machine code, as in the spec and the test vectors.
-    public var code: String {
+    public var code: VerdictCode {
         switch self {
-        case .ok: "ok"
-        case .malformed: "malformed"
-        case .unsupportedVersion: "unsupported_version"
-        case .unknownKey: "unknown_key"
-        case .invalidSignature: "invalid_signature"
-        case .keyRetired: "key_retired"
-        case .certificateExpired: "certificate_expired"
-        case .deviceNotAuthorized: "device_not_authorized"
-        case .wrongEvent: "wrong_event"
-        case .eventCancelled: "event_cancelled"
-        case .productNotAllowed: "product_not_allowed"
-        case .revoked: "revoked"
-        case .superseded: "superseded"
-        case .notYetValid: "not_yet_valid"
-        case .expired: "expired"
-        case .alreadyAdmitted: "already_admitted"
-        case .notInside: "not_inside"
+        case .ok: .ok
+        case .malformed: .malformed
+        case .unsupportedVersion: .unsupportedVersion
+        case .unknownKey: .unknownKey
+        case .invalidSignature: .invalidSignature
+        case .keyRetired: .keyRetired
+        case .certificateExpired: .certificateExpired
+        case .deviceNotAuthorized: .deviceNotAuthorized
+        case .wrongEvent: .wrongEvent
+        case .eventCancelled: .eventCancelled
+        case .unsupportedPolicy: .unsupportedPolicy
+        case .productNotAllowed: .productNotAllowed
+        case .revoked: .revoked
+        case .superseded: .superseded
+        case .notYetValid: .notYetValid
+        case .expired: .expired
+        case .alreadyAdmitted: .alreadyAdmitted
+        case .notInside: .notInside
         }
     }
-
-    /// Every verdict code, in the order the spec lists them.
-    public static let allCodes = [
-        "ok", "malformed", "unsupported_version", "unknown_key", "invalid_signature", "key_retired",
-        "certificate_expired", "device_not_authorized", "wrong_event", "event_cancelled", "product_not_allowed",
-        "revoked", "superseded", "not_yet_valid", "expired", "already_admitted", "not_inside",
-    ]
 
     /// Whether the holder passes the gate.
     public var passes: Bool { self == .ok }
@@ -86,8 +82,12 @@ public enum Verdict: Sendable, Hashable {
             "Ticket for another event: not admitted at this gate."
         case .eventCancelled:
             "This event has been cancelled."
+        case .unsupportedPolicy:
+            "This event's entry rules are newer than this device understands: update the node software."
         case .productNotAllowed:
             "This ticket type is not admitted at this gate."
+        case .revoked(.unrecognized):
+            "Ticket revoked (for a reason this device does not know): do not admit."
         case .revoked(let reason):
             "Ticket revoked (\(reason.rawValue)): do not admit."
         case .superseded:
@@ -114,8 +114,32 @@ public enum Verdict: Sendable, Hashable {
     }
 }
 
+/// The machine code of a verdict (``Verdict/code``), in the order the spec lists them.
+public enum VerdictCode: String, Vocabulary {
+    case ok
+    case malformed
+    case unsupportedVersion = "unsupported_version"
+    case unknownKey = "unknown_key"
+    case invalidSignature = "invalid_signature"
+    case keyRetired = "key_retired"
+    case certificateExpired = "certificate_expired"
+    case deviceNotAuthorized = "device_not_authorized"
+    case wrongEvent = "wrong_event"
+    case eventCancelled = "event_cancelled"
+    case unsupportedPolicy = "unsupported_policy"
+    case productNotAllowed = "product_not_allowed"
+    case revoked
+    case superseded
+    case notYetValid = "not_yet_valid"
+    case expired
+    case alreadyAdmitted = "already_admitted"
+    case notInside = "not_inside"
+
+    public static let vocabularyName = "verdict"
+}
+
 /// What a door screen shows.
-public enum DoorSignal: String, Sendable {
+public enum DoorSignal: String, Codable, Sendable {
     case green
     case amber
     case red

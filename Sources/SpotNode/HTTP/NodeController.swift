@@ -37,18 +37,18 @@ struct NodeController: Sendable {
     struct ScanRequest: Decodable {
         let payload: String
         let gate: String
-        let direction: String?
+        let direction: ScanDirection?
     }
 
     struct ScanResponse: ResponseEncodable {
-        let verdict: String
-        let signal: String
+        let verdict: VerdictCode
+        let signal: DoorSignal
         let message: String
-        let direction: String
-        let scanID: UUID?
-        let ticketID: UUID?
-        let eventID: UUID?
-        let ticketTypeID: UUID?
+        let direction: ScanDirection
+        @LowercaseOptionalUUID var scanID: UUID?
+        @LowercaseOptionalUUID var ticketID: UUID?
+        @LowercaseOptionalUUID var eventID: UUID?
+        @LowercaseOptionalUUID var ticketTypeID: UUID?
         let admittedAt: Date?
         let admittedGate: String?
         let conflicts: [SyncConflict]
@@ -57,10 +57,8 @@ struct NodeController: Sendable {
     @Sendable func scan(_ request: Request, context: NodeRequestContext) async throws -> ScanResponse {
         let body = try await request.decodeNodeJSON(as: ScanRequest.self, context: context)
         let gate = body.gate.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !gate.isEmpty, gate.count <= 100 else { throw NodeAPIError.validation("gate must be 1 to 100 characters") }
-        guard let direction = ScanDirection(rawValue: body.direction ?? "entry") else {
-            throw NodeAPIError.validation("direction must be \"entry\" or \"exit\"")
-        }
+        if let problem = FieldLimits.gateNameProblem(gate) { throw NodeAPIError.validation("gate \(problem)") }
+        let direction = body.direction ?? .entry
         let outcome = try await database.recordScan(payload: body.payload, gate: gate, direction: direction, now: now())
         let verdict = outcome.result.verdict
         var admittedAt: Date?
@@ -71,35 +69,35 @@ struct NodeController: Sendable {
         }
         let claims = outcome.result.ticket?.claims
         return ScanResponse(
-            verdict: verdict.code, signal: verdict.signal.rawValue, message: outcome.result.message(timeZone: .current),
-            direction: direction.rawValue, scanID: outcome.scan?.id, ticketID: claims?.ticketID, eventID: claims?.eventID,
+            verdict: verdict.code, signal: verdict.signal, message: outcome.result.message(timeZone: .current),
+            direction: direction, scanID: outcome.scan?.id, ticketID: claims?.ticketID, eventID: claims?.eventID,
             ticketTypeID: claims?.ticketTypeID, admittedAt: admittedAt, admittedGate: admittedGate,
             conflicts: outcome.conflicts)
     }
 
     struct SaleRequest: Decodable {
-        let ticketTypeID: UUID
-        let quantity: Int
-        let paymentMethod: String
+        @LowercaseUUID var ticketTypeID: UUID
+        @InRange<Bounds.DoorSaleQuantity> var quantity: Int
+        let paymentMethod: PaymentMethod
     }
 
     struct SoldTicket: Encodable {
-        let id: UUID
+        @LowercaseUUID var id: UUID
         let payload: String
         let qrPNG: String
         let qrSVG: String
     }
 
     struct SaleResponse: ResponseEncodable {
-        let saleID: UUID
-        let eventID: UUID
+        @LowercaseUUID var saleID: UUID
+        @LowercaseUUID var eventID: UUID
         let eventTitle: String
-        let ticketTypeID: UUID
+        @LowercaseUUID var ticketTypeID: UUID
         let ticketTypeName: String
         let quantity: Int
         let amountMinor: Int64
         let currency: String
-        let paymentMethod: String
+        let paymentMethod: PaymentMethod
         let tickets: [SoldTicket]
     }
 
@@ -126,7 +124,7 @@ struct NodeController: Sendable {
 
     static func apiError(_ error: DoorSaleError) -> NodeAPIError {
         switch error {
-        case .invalidQuantity, .invalidPaymentMethod: .validation(error.description)
+        case .invalidQuantity: .validation(error.description)
         case .unknownTicketType: NodeAPIError(.notFound, code: error.code, message: error.description)
         case .eventNotOnSale, .notCertified, .exceedsAllotment: NodeAPIError(.conflict, code: error.code, message: error.description)
         }
@@ -134,18 +132,18 @@ struct NodeController: Sendable {
 
     struct CatalogueResponse: ResponseEncodable {
         struct TicketType: Encodable {
-            let id: UUID
+            @LowercaseUUID var id: UUID
             let name: String
             let priceMinor: Int64
             let currency: String
             let remaining: Int
         }
         struct Event: Encodable {
-            let id: UUID
+            @LowercaseUUID var id: UUID
             let title: String
             let startsAt: Date
             let endsAt: Date
-            let status: String
+            let status: SyncEventStatus
             let ticketTypes: [TicketType]
         }
         let events: [Event]
@@ -165,7 +163,7 @@ struct NodeController: Sendable {
     private func doorTicket(_ context: NodeRequestContext) throws -> SyncSoldTicket {
         guard let text = context.parameters.get("id"), let id = UUID(uuidString: text),
             let ticket = try database.doorTicket(id: id)
-        else { throw NodeAPIError(.notFound, code: "not_found", message: "Door ticket not found.") }
+        else { throw NodeAPIError(.notFound, code: .notFound, message: "Door ticket not found.") }
         return ticket
     }
 
@@ -189,8 +187,8 @@ struct NodeController: Sendable {
     }
 
     struct AllotmentRequest: Decodable {
-        let ticketTypeID: UUID
-        let quantity: Int
+        @LowercaseUUID var ticketTypeID: UUID
+        @InRange<Bounds.AllotmentSeats> var quantity: Int
     }
 
     @Sendable func release(_ request: Request, context: NodeRequestContext) async throws -> NodeStatus {
@@ -212,9 +210,9 @@ struct NodeController: Sendable {
             _ = try await engine.client.topUp(
                 TopUpRequest(ticketTypeID: body.ticketTypeID, quantity: body.quantity), token: state.token)
         } catch .server(let status, let detail) {
-            throw NodeAPIError(.init(code: status), code: detail.code, message: detail.message)
+            throw NodeAPIError(.init(code: status), relayedCode: detail.code, message: detail.message)
         } catch {
-            throw NodeAPIError(.serviceUnavailable, code: "server_unreachable",
+            throw NodeAPIError(.serviceUnavailable, code: .serverUnreachable,
                                message: "The server cannot be reached: top-ups need the venue to be online.")
         }
         _ = try? await engine.sync()

@@ -1,4 +1,5 @@
 import Hummingbird
+import SpotCore
 
 /// Lets a request through only with a live staff session (`Authorization: Bearer TOKEN`
 /// from `POST /api/v1/session`); each one restarts the session's idle timer.
@@ -16,7 +17,7 @@ struct StaffAuthMiddleware: RouterMiddleware {
 
 extension NodeAPIError {
     static let signInRequired = NodeAPIError(
-        .unauthorized, code: "sign_in_required", message: "Sign in with the staff PIN first (or again: the session ended).",
+        .unauthorized, code: .signInRequired, message: "Sign in with the staff PIN first (or again: the session ended).",
         headers: [.wwwAuthenticate: "Bearer"])
 }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import SpotCore
 
 /// Staff sign-in with the node's PIN: `POST /api/v1/session` opens a session, `GET` checks
 /// it and keeps it alive, `DELETE` signs out. Scans, sales and the rest of the staff API need its token.
@@ -31,14 +32,14 @@ struct StaffController: Sendable {
                 try await StaffPIN.matches(body.pin, hash: hash)
             }
         } catch StaffSessions.SignInError.wrongPIN {
-            throw NodeAPIError(.unauthorized, code: "wrong_pin", message: "That PIN is not right.")
+            throw NodeAPIError(.unauthorized, code: .wrongPIN, message: "That PIN is not right.")
         } catch StaffSessions.SignInError.noPINSet {
             throw NodeAPIError(
-                .conflict, code: "no_pin_set", message: "No staff PIN is set on this node: run 'spot node pin' on it first.")
+                .conflict, code: .noPINSet, message: "No staff PIN is set on this node: run 'spot node pin' on it first.")
         } catch StaffSessions.SignInError.lockedOut(let until) {
             let seconds = max(1, Int(until.timeIntervalSinceNow.rounded(.up)))
             throw NodeAPIError(
-                .tooManyRequests, code: "too_many_attempts",
+                .tooManyRequests, code: .tooManyAttempts,
                 message: "Too many wrong PINs: try again in \(seconds) s.", headers: [.retryAfter: String(seconds)])
         }
         return EditedResponse(status: .created, response: Self.response(session, includingToken: true))

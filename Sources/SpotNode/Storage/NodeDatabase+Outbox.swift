@@ -9,14 +9,17 @@ import SpotSync
 extension NodeDatabase {
     @discardableResult
     static func enqueue(_ body: SyncMutation.Body, _ db: GRDB.Database, now: Date) throws -> Int64 {
-        let (kind, json): (String, Data) =
+        let json: Data =
             switch body {
-            case .scan(let scan): ("scan", try SyncJSON.encoder.encode(scan))
-            case .sale(let sale): ("sale", try SyncJSON.encoder.encode(sale))
-            case .release(let release): ("release", try SyncJSON.encoder.encode(release))
+            case .scan(let scan): try SyncJSON.encoder.encode(scan)
+            case .sale(let sale): try SyncJSON.encoder.encode(sale)
+            case .release(let release): try SyncJSON.encoder.encode(release)
             }
         try db.cachedStatement(sql: "INSERT INTO outbox (kind, body, created_at) VALUES (?, ?, ?)")
-            .execute(arguments: [kind, String(decoding: json, as: UTF8.self), now.timeIntervalSince1970])
+            .execute(arguments: [
+                body.kind.rawValue, String(decoding: json, as: UTF8.self),
+                now.timeIntervalSince1970,
+            ])
         return db.lastInsertedRowID
     }
 
@@ -27,9 +30,9 @@ extension NodeDatabase {
                 let data = Data(row.body.utf8)
                 let body: SyncMutation.Body =
                     switch row.kind {
-                    case "scan": .scan(try SyncJSON.decoder.decode(SyncScan.self, from: data))
-                    case "sale": .sale(try SyncJSON.decoder.decode(SyncSale.self, from: data))
-                    default: .release(try SyncJSON.decoder.decode(SyncRelease.self, from: data))
+                    case .scan: .scan(try SyncJSON.decoder.decode(SyncScan.self, from: data))
+                    case .sale: .sale(try SyncJSON.decoder.decode(SyncSale.self, from: data))
+                    case .release: .release(try SyncJSON.decoder.decode(SyncRelease.self, from: data))
                     }
                 return SyncMutation(mutationID: row.mutationID ?? 0, body: body)
             }

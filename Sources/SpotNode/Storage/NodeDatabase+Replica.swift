@@ -84,7 +84,7 @@ extension NodeDatabase {
             for change in page.changes {
                 switch change {
                 case .event(let event):
-                    if event.venueID == identity.venueID, event.status != "withdrawn" {
+                    if event.venueID == identity.venueID, event.status != .withdrawn {
                         try Self.upsert(event, db)
                     } else {
                         try db.execute(sql: "DELETE FROM events WHERE id = ?", arguments: [event.id.text])
@@ -143,7 +143,7 @@ extension NodeDatabase {
         ).save(db)
         if let revocation = ticket.revocation {
             try RevocationRow(
-                ticketID: ticket.id, issueVersion: Int64(revocation.issueVersion), reason: revocation.reason.rawValue
+                ticketID: ticket.id, issueVersion: Int64(revocation.issueVersion), reason: revocation.reason
             ).save(db)
         }
     }

@@ -6,7 +6,6 @@ import SpotSync
 /// Why a door sale or release cannot be made. Nothing is written when one is thrown.
 public enum DoorSaleError: Error, Equatable, Sendable, CustomStringConvertible {
     case invalidQuantity(Int)
-    case invalidPaymentMethod(String)
     case unknownTicketType(UUID)
     case eventNotOnSale(UUID)
     /// This node's device key is not (yet) certified for the event: sync once online.
@@ -14,20 +13,19 @@ public enum DoorSaleError: Error, Equatable, Sendable, CustomStringConvertible {
     /// Only `remaining` seats of the type are left in this node's allotment.
     case exceedsAllotment(remaining: Int)
 
-    public var code: String {
+    public var code: ErrorCode {
         switch self {
-        case .invalidQuantity, .invalidPaymentMethod: "validation_failed"
-        case .unknownTicketType: "unknown_ticket_type"
-        case .eventNotOnSale: "event_not_on_sale"
-        case .notCertified: "not_certified"
-        case .exceedsAllotment: "allotment_exhausted"
+        case .invalidQuantity: .validationFailed
+        case .unknownTicketType: .unknownTicketType
+        case .eventNotOnSale: .eventNotOnSale
+        case .notCertified: .notCertified
+        case .exceedsAllotment: .allotmentExhausted
         }
     }
 
     public var description: String {
         switch self {
-        case .invalidQuantity(let quantity): "quantity must be 1 to 100, not \(quantity)"
-        case .invalidPaymentMethod(let method): "payment method must be cash or card_present, not \"\(method)\""
+        case .invalidQuantity(let quantity): "quantity \(quantity) is out of range"
         case .unknownTicketType: "this ticket type is not sold at this venue"
         case .eventNotOnSale: "this event is not on sale (cancelled or withdrawn)"
         case .notCertified: "this node may not sign tickets for this event yet: sync with the server once online"
@@ -52,16 +50,15 @@ extension NodeDatabase {
     }
 
     /// Sells `quantity` tickets of `ticketTypeID`, or throws ``DoorSaleError`` and writes nothing.
-    public func sellAtDoor(ticketTypeID: UUID, quantity: Int, paymentMethod: String, now: Date) throws -> DoorSale {
-        guard (1...100).contains(quantity) else { throw DoorSaleError.invalidQuantity(quantity) }
-        guard ["cash", "card_present"].contains(paymentMethod) else { throw DoorSaleError.invalidPaymentMethod(paymentMethod) }
+    public func sellAtDoor(ticketTypeID: UUID, quantity: Int, paymentMethod: PaymentMethod, now: Date) throws -> DoorSale {
+        guard FieldLimits.ticketsPerDoorSale.contains(quantity) else { throw DoorSaleError.invalidQuantity(quantity) }
         return try writer.write { db in
             let identity = try Self.identity(db)
             var state = try Self.state(db)
             guard let type = try TicketTypeRow.fetchOne(db, key: ticketTypeID.text),
                 let event = try EventRow.fetchOne(db, key: type.eventID.text), event.venueID == identity.venueID
             else { throw DoorSaleError.unknownTicketType(ticketTypeID) }
-            guard event.status == "published", event.endsAt > now else { throw DoorSaleError.eventNotOnSale(event.id) }
+            guard event.status == .published, event.endsAt > now else { throw DoorSaleError.eventNotOnSale(event.id) }
             let deviceKeyID = identity.deviceKey.keyID.hex
             guard let row = try DeviceCertificateRow.fetchOne(db, key: deviceKeyID),
                 let certificate = try? DeviceCertificate(bytes: Array(row.certificate)),
@@ -103,7 +100,7 @@ extension NodeDatabase {
 
     /// Gives `quantity` unsold seats back to the online pool (pushed like any fact).
     public func releaseSeats(ticketTypeID: UUID, quantity: Int, now: Date) throws {
-        guard (1...1_000_000).contains(quantity) else { throw DoorSaleError.invalidQuantity(quantity) }
+        guard (1...FieldLimits.allotmentSeats.upperBound).contains(quantity) else { throw DoorSaleError.invalidQuantity(quantity) }
         try writer.write { db in
             let remaining = try Self.remaining(ticketTypeID, db)
             guard quantity <= remaining else { throw DoorSaleError.exceedsAllotment(remaining: remaining) }

@@ -54,9 +54,10 @@ extension NodeDatabase {
             let ticketID = claims.ticketID.text
             if let row = try Row.fetchOne(
                 db.cachedStatement(sql: "SELECT issue_version, reason FROM revocations WHERE ticket_id = ?"), arguments: [ticketID]),
-                let reason = RevocationReason(rawValue: row["reason"]), let version = UInt32(exactly: row["issue_version"] as Int64)
+                let version = UInt32(exactly: row["issue_version"] as Int64)
             {
-                revocations.insert(Revocation(ticketID: claims.ticketID, issueVersion: version, reason: reason))
+                revocations.insert(Revocation(
+                    ticketID: claims.ticketID, issueVersion: version, reason: RevocationReason(wireValue: row["reason"])))
             }
             let scans = try ScanRow.fetchAll(
                 db.cachedStatement(sql: "SELECT * FROM scans WHERE ticket_id = ? AND verdict = 'ok'"), arguments: [ticketID])
@@ -70,7 +71,7 @@ extension NodeDatabase {
         var generator = SystemRandomNumberGenerator()
         let scan = SyncScan(
             id: UUID.version7(unixMilliseconds: hlc.wallMilliseconds, using: &generator), ticketID: claims.ticketID,
-            issueVersion: claims.issueVersion, eventID: claims.eventID, direction: direction.rawValue, gate: gate,
+            issueVersion: claims.issueVersion, eventID: claims.eventID, direction: direction, gate: gate,
             nodeID: identity.nodeID, hlc: hlc, verdict: result.verdict.code)
         let row = ScanRow(scan)
         try db.cachedStatement(
@@ -79,7 +80,8 @@ extension NodeDatabase {
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """
         ).execute(arguments: [
-            row.id, row.ticketID, row.issueVersion, row.direction, row.gate, row.nodeID, row.hlc, row.verdict, row.eventID,
+            row.id, row.ticketID, row.issueVersion, row.direction.rawValue, row.gate, row.nodeID, row.hlc, row.verdict.rawValue,
+            row.eventID,
         ])
         try Self.enqueue(.scan(scan), db, now: now)
         try db.cachedStatement(sql: "UPDATE sync_state SET hlc = ? WHERE id = 1").execute(arguments: [Int64(bitPattern: hlc.packed)])
@@ -94,8 +96,7 @@ extension NodeDatabase {
         let certificates = try DeviceCertificateRow.fetchAll(db).compactMap { try? DeviceCertificate(bytes: Array($0.certificate)) }
         let admissions = try EventRow.filter(Column("venue_id") == venueID.text).fetchAll(db).map { event in
             EventAdmission(
-                eventID: event.id, isCancelled: event.status == "cancelled",
-                reentryPolicy: ReentryPolicy(rawValue: event.reentryPolicy) ?? .singleEntry)
+                eventID: event.id, isCancelled: event.status == .cancelled, reentryPolicy: event.reentryPolicy)
         }
         return VerifierContext(trust: try TrustStore(issuerKeys: keys, certificates: certificates), admissions: admissions, venueID: venueID)
     }

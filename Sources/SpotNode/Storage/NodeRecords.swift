@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import SpotCore
 import SpotSync
 
 // One record type per table of the node's database. Columns are snake_case,
@@ -78,8 +79,8 @@ struct EventRow: NodeRecord {
     var title: String
     var startsAt: Date
     var endsAt: Date
-    var status: String
-    var reentryPolicy: String
+    var status: SyncEventStatus
+    var reentryPolicy: ReentryPolicy
 }
 
 /// `ticket_types`
@@ -107,7 +108,7 @@ struct RevocationRow: NodeRecord {
     static let databaseTableName = "revocations"
     var ticketID: UUID
     var issueVersion: Int64
-    var reason: String
+    var reason: RevocationReason
 }
 
 /// `issuer_keys`: the organizer's public key ring.
@@ -146,7 +147,7 @@ struct DoorSaleRow: NodeRecord {
     var eventID: UUID
     var ticketTypeID: UUID
     var quantity: Int
-    var paymentMethod: String
+    var paymentMethod: PaymentMethod
     var amountMinor: Int64
     var currency: String
     var hlc: Int64
@@ -173,7 +174,7 @@ struct DoorReleaseRow: NodeRecord {
 struct OutboxRow: NodeRecord {
     static let databaseTableName = "outbox"
     var mutationID: Int64?
-    var kind: String
+    var kind: SyncMutation.Kind
     /// The mutation's JSON body (a scan, sale or release).
     var body: String
     var createdAt: Date
@@ -183,7 +184,7 @@ struct OutboxRow: NodeRecord {
 struct RejectedMutationRow: NodeRecord {
     static let databaseTableName = "rejected_mutations"
     var mutationID: Int64
-    var kind: String
+    var kind: SyncMutation.Kind
     var body: String
     var code: String
     var message: String

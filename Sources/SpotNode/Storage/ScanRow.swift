@@ -10,11 +10,11 @@ struct ScanRow: Codable, FetchableRecord, PersistableRecord {
     var id: String
     var ticketID: String
     var issueVersion: Int64
-    var direction: String
+    var direction: ScanDirection
     var gate: String
     var nodeID: String
     var hlc: Int64
-    var verdict: String
+    var verdict: VerdictCode
     /// Added in migration v2 (scans of v1 have none).
     var eventID: String?
 
@@ -40,11 +40,11 @@ struct ScanRow: Codable, FetchableRecord, PersistableRecord {
         eventID = scan.eventID.text
     }
 
-    init(_ scan: ScanRecord, verdict: String) {
+    init(_ scan: ScanRecord, verdict: VerdictCode) {
         id = scan.scanID.text
         ticketID = scan.ticketID.text
         issueVersion = Int64(scan.issueVersion)
-        direction = scan.direction.rawValue
+        direction = scan.direction
         gate = scan.gate
         nodeID = scan.nodeID.text
         hlc = Int64(bitPattern: scan.at.packed)
@@ -55,7 +55,7 @@ struct ScanRow: Codable, FetchableRecord, PersistableRecord {
     /// The core's view of the row; a row that does not decode is a corrupt database.
     func scanRecord() throws -> ScanRecord {
         guard let scanID = UUID(text: id), let ticket = UUID(text: ticketID), let node = UUID(text: nodeID),
-            let direction = ScanDirection(rawValue: direction), let version = UInt32(exactly: issueVersion)
+            let version = UInt32(exactly: issueVersion)
         else { throw NodeDatabaseError.corruptRow(table: Self.databaseTableName, id: id) }
         return ScanRecord(
             scanID: scanID, ticketID: ticket, issueVersion: version, direction: direction, gate: gate,

@@ -42,7 +42,8 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
     app.beforeServerStarts {
         logger.info("database", metadata: ["url": "\(configuration.database.redactedDescription)"])
         try await Migrator().migrate(client, logger: logger)
-        await services.tokens.install(secret: try await services.auth.signingSecret(logger: logger))
+        await services.tokens.install(secret: try await services.auth.secret(named: "jwt_hs256", logger: logger))
+        services.formKeys.install(secret: try await services.auth.secret(named: "web_forms", logger: logger))
         await ready.open()
     }
     return app
@@ -54,6 +55,7 @@ struct ServerServices: Sendable {
     let registry: PrometheusCollectorRegistry
     let clock: ServerClock
     let tokens: AccessTokens
+    let formKeys: FormKeys
     let hasher: PasswordHasher
     let limiter: RateLimiter
     let auth: AuthRepository
@@ -72,6 +74,7 @@ struct ServerServices: Sendable {
         self.registry = registry
         clock = configuration.clock
         tokens = AccessTokens()
+        formKeys = FormKeys()
         hasher = PasswordHasher(cost: configuration.passwordCost)
         limiter = RateLimiter(database: database, policy: configuration.authRateLimit)
         auth = AuthRepository(database: database)
@@ -95,6 +98,7 @@ func buildRouter(_ services: ServerServices, site: WebSite?) -> Router<AppReques
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: ObservabilityMiddleware(registry: services.registry))
     router.add(middleware: ErrorMiddleware(pages: site?.pages))
+    router.add(middleware: InputTextMiddleware())
 
     let health = HealthController(
         database: services.database, latestMigration: Migrator().latestVersion, registry: services.registry)

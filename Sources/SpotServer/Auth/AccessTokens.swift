@@ -62,7 +62,6 @@ enum OpaqueToken {
     static let refreshPrefix = "spot_rt_"
     static let systemPrefix = "spot_st_"
     static let webSessionPrefix = "spot_ws_"
-    static let csrfPrefix = "spot_cs_"
 
     static func make(prefix: String) -> String {
         var generator = SystemRandomNumberGenerator()

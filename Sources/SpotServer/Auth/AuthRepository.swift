@@ -10,17 +10,18 @@ struct AuthRepository: Sendable {
 
     let database: Database
 
-    /// The JWT signing secret shared by every replica, created by whichever starts first.
-    func signingSecret(logger: Logger) async throws -> Data {
+    /// A secret shared by every replica (`jwt_hs256` signs access tokens, `web_forms` the site's
+    /// form keys), created by whichever starts first.
+    func secret(named name: String, logger: Logger) async throws -> Data {
         var generator = SystemRandomNumberGenerator()
         let candidate = Data((0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) })
         return try await database.withTransaction(logger: logger) { connection in
             try await connection.query(
                 """
-                INSERT INTO server_secrets (name, value) VALUES ('jwt_hs256', \(candidate))
+                INSERT INTO server_secrets (name, value) VALUES (\(name), \(candidate))
                 ON CONFLICT (name) DO NOTHING
                 """, logger: logger)
-            let rows = try await connection.query("SELECT value FROM server_secrets WHERE name = 'jwt_hs256'", logger: logger)
+            let rows = try await connection.query("SELECT value FROM server_secrets WHERE name = \(name)", logger: logger)
             for try await value in rows.decode(Data.self) { return value }
             throw APIError.internalError
         }

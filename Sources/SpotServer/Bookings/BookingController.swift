@@ -111,7 +111,7 @@ struct BookingController: Sendable {
         ) {
             try await checkout.checkout(
                 booking: id, user: identity.userID, card: card,
-                gatewayKey: "checkout:\(identity.userID.uuidString.lowercased()):\(key)", now: now, logger: context.logger)
+                gatewayKey: GatewayKey.apiCheckout(user: identity.userID, key: key), now: now, logger: context.logger)
             guard let booking = try await bookings.booking(id: id, logger: context.logger) else { throw APIError.notFound("Booking") }
             return booking
         }
@@ -140,7 +140,7 @@ struct BookingController: Sendable {
         ) {
             let outcome = try await refunds.refund(
                 booking: booking.id, tickets: body.ticketIDs, reason: .refunded,
-                gatewayKey: "refund:\(identity.userID.uuidString.lowercased()):\(key)", now: now, logger: context.logger)
+                gatewayKey: GatewayKey.apiRefund(user: identity.userID, key: key), now: now, logger: context.logger)
             guard let updated = try await bookings.booking(id: booking.id, logger: context.logger) else {
                 throw APIError.notFound("Booking")
             }

@@ -100,10 +100,25 @@ public struct EmbeddedPostgres: Sendable {
                 }
             }
             // The postgres user must be able to reach its directories through every parent.
-            guard Self.execute(runAs[0], Array(runAs.dropFirst()) + ["/usr/bin/test", "-w", clusterDirectory]) == 0 else {
-                throw EmbeddedPostgresError.unreachable(clusterDirectory)
+            guard canPostgresUser("-w", clusterDirectory) else {
+                throw EmbeddedPostgresError.unreachable(clusterDirectory, privateParent: firstPrivateParent(of: clusterDirectory))
             }
         }
+    }
+
+    private func canPostgresUser(_ test: String, _ path: String) -> Bool {
+        Self.execute(runAs[0], Array(runAs.dropFirst()) + ["/usr/bin/test", test, path]) == 0
+    }
+
+    /// The outermost directory above `path` the postgres user cannot pass through, if any.
+    private func firstPrivateParent(of path: String) -> String? {
+        var parents: [String] = []
+        var current = (path as NSString).deletingLastPathComponent
+        while current != "/", !current.isEmpty {
+            parents.append(current)
+            current = (current as NSString).deletingLastPathComponent
+        }
+        return parents.reversed().first { !canPostgresUser("-x", $0) }
     }
 
     private func createDatabaseIfMissing(logger: Logger) async throws {
@@ -191,7 +206,7 @@ public final class DataDirectoryLock: Sendable {
 public enum EmbeddedPostgresError: Error, CustomStringConvertible {
     case binariesNotFound
     case cannotPrepare(String)
-    case unreachable(String)
+    case unreachable(String, privateParent: String?)
     case commandFailed(String, status: Int32, log: String)
     case inUse(String, owner: String)
 
@@ -202,9 +217,12 @@ public enum EmbeddedPostgresError: Error, CustomStringConvertible {
                 + "(apt-get install postgresql-15) or give --database-url"
         case .cannotPrepare(let directory):
             "cannot prepare \(directory) for the postgres user"
-        case .unreachable(let directory):
-            "the postgres user cannot reach \(directory) (a parent directory is private, e.g. /root): "
-                + "choose a --data-dir under /var/lib or /srv, or give --database-url"
+        case .unreachable(let directory, let privateParent):
+            "the postgres user (PostgreSQL refuses to run as root) cannot reach \(directory)"
+                + (privateParent.map { ": \($0) is private to its owner. Either let other users pass through it "
+                    + "(chmod o+x \($0): they can then reach what is below it, not list it), or" } ?? ". Either")
+                + " keep the data in a shared place (spot server --data-dir /var/lib/hvflvspot, "
+                + "spot demo --dir /var/lib/hvflvspot-demo), or use your own PostgreSQL (--database-url)"
         case .inUse(let directory, let owner):
             "another spot process (pid \(owner.isEmpty ? "unknown" : owner)) is using the data directory \(directory)"
         case .commandFailed(let program, let status, let log):

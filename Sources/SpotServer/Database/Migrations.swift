@@ -9,5 +9,6 @@ public enum Migrations {
         webSessions,
         eventPriceCurrency,
         mergeWithoutRowChecks,
+        hardening,
     ]
 }

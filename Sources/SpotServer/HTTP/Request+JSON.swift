@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import NIOCore
+import SpotSync
 
 extension Request {
     /// Decodes a JSON body into `T`, with errors a client can act on:
@@ -16,10 +17,18 @@ extension Request {
     /// Like ``decodeJSON(as:context:)``, but an empty body is `nil` (for optional bodies).
     func decodeJSONIfPresent<T: Decodable>(as type: T.Type, context: some RequestContext) async throws -> T? {
         guard let data = try await collectBody(context: context) else { return nil }
+        try Self.checkText(data)
         do {
             return try JSONCoding.decoder.decode(T.self, from: data)
         } catch let error as DecodingError {
             throw APIError(decoding: error)
+        }
+    }
+
+    /// Refuses a JSON body that is not UTF-8 or holds a NUL character in a string (``InputText``).
+    static func checkText(_ data: Data) throws {
+        if let problem = InputText.problem(inJSON: data) {
+            throw APIError(.unprocessableContent, code: "validation_failed", message: "The request body \(problem).")
         }
     }
 

@@ -93,7 +93,7 @@ public struct JobRunner: Service {
             guard let booking = fields["booking_id"].flatMap(UUID.init(uuidString:)) else { throw JobError.badPayload(payload) }
             do {
                 _ = try await refunds.refund(
-                    booking: booking, tickets: nil, reason: .cancelled, gatewayKey: "cancel:\(booking.uuidString.lowercased())",
+                    booking: booking, tickets: nil, reason: .cancelled, gatewayKey: GatewayKey.cancellation(booking: booking),
                     now: clock.now(), logger: logger)
             } catch let error as APIError where error.code == "booking_not_paid" || error.code == "nothing_to_refund" {
                 // Already refunded (a retry after a crash, or an organizer refund first): done.

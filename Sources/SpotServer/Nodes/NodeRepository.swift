@@ -72,6 +72,26 @@ struct NodeRepository: Sendable {
                                             code: "enrollment_code_expired")
             }
             let nodeName = name.flatMap { $0.isEmpty ? nil : $0 } ?? codeName
+            // A device key must be a key of its own: one with the key id of an issuer key (any
+            // organizer's) could pass a node's door sales for the organizer's tickets, and its
+            // certificate would collide with that key in every trust bundle.
+            let keyID = KeyID(publicKeyBytes: devicePublicKey).hex
+            let holders = try await connection.query(
+                """
+                SELECT 'issuer' FROM organizer_keys WHERE key_id = \(keyID) OR public_key = \(devicePublicKey)
+                UNION ALL
+                SELECT 'device' FROM nodes
+                WHERE device_public_key = \(devicePublicKey)
+                   OR substring(sha256(device_public_key) FROM 1 FOR 8) = substring(sha256(\(devicePublicKey)) FROM 1 FOR 8)
+                LIMIT 1
+                """, logger: logger)
+            for try await holder in holders.decode(String.self) {
+                throw holder == "issuer"
+                    ? APIError.conflict(
+                        "This key is an issuer key of the key ring, not a device key: generate a new device key.",
+                        code: "device_key_reserved")
+                    : APIError.conflict("This device key is already enrolled: generate a new one.", code: "device_key_enrolled")
+            }
             try await connection.query(
                 """
                 INSERT INTO nodes (id, venue_id, organizer_id, name, device_public_key, status, enrolled_at)

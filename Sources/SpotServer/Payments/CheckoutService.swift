@@ -49,7 +49,11 @@ struct CheckoutService: Sendable {
             let result: ChargeResult
             do {
                 result = try await gateway.charge(
-                    ChargeRequest(idempotencyKey: gatewayKey, amountMinor: amount.0, currency: amount.1, card: card))
+                    ChargeRequest(
+                        idempotencyKey: gatewayKey, reference: "booking:\(booking.lowercasedText)", amountMinor: amount.0,
+                        currency: amount.1, card: card))
+            } catch GatewayError.idempotencyKeyReused {
+                throw APIError.idempotencyKeyReused
             } catch GatewayError.timeout {
                 throw APIError(
                     .gatewayTimeout, code: "payment_timeout",

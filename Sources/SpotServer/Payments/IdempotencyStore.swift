@@ -39,11 +39,7 @@ struct IdempotencyStore: Sendable {
                 "SELECT request_hash, status_code, response FROM idempotency_keys WHERE user_id = \(user) AND key = \(key)",
                 logger: logger)
             for try await (storedHash, status, body) in rows.decode((String, Int?, String?).self) {
-                guard storedHash == hash else {
-                    throw APIError(
-                        .unprocessableContent, code: "idempotency_key_reused",
-                        message: "This Idempotency-Key was used for a different request.")
-                }
+                guard storedHash == hash else { throw APIError.idempotencyKeyReused }
                 if let status, let body { return .replay(status: status, body: body) }
             }
             return .proceed
@@ -92,6 +88,28 @@ struct IdempotencyStore: Sendable {
 extension APIError {
     /// A refusal that will not change on retry (remembered for the idempotency key).
     var isFinal: Bool { status == .paymentRequired || status == .conflict }
+
+    /// A web form's key was not issued for this booking (or not by this site): nothing happened.
+    static let formExpired = APIError(
+        .unprocessableContent, code: "form_expired",
+        message: "This form was not made for this booking, or has expired: nothing was charged or refunded. "
+            + "Check the details and send it again.")
+
+    static let idempotencyKeyReused = APIError(
+        .unprocessableContent, code: "idempotency_key_reused",
+        message: "This idempotency key was used for a different request (another booking, amount, card or tickets): "
+            + "nothing was charged or refunded. Use a new key for a new request.")
+}
+
+/// The payment processor's idempotency keys, one format per kind of request. The caller's own
+/// key is always last and the parts before it are fixed, so keys of different kinds, callers or
+/// bookings never collide; the processor also binds each key to its request (``ChargeRequest/fingerprint``).
+enum GatewayKey {
+    static func apiCheckout(user: UUID, key: String) -> String { "checkout:api:\(user.lowercasedText):\(key)" }
+    static func webCheckout(booking: UUID, nonce: String) -> String { "checkout:web:\(booking.lowercasedText):\(nonce)" }
+    static func apiRefund(user: UUID, key: String) -> String { "refund:api:\(user.lowercasedText):\(key)" }
+    static func webRefund(booking: UUID, nonce: String) -> String { "refund:web:\(booking.lowercasedText):\(nonce)" }
+    static func cancellation(booking: UUID) -> String { "cancel:\(booking.lowercasedText)" }
 }
 
 extension HTTPField.Name {

@@ -1,7 +1,11 @@
+import Crypto
 import Foundation
 
-/// A card payment processor. Every call carries an idempotency key: the same key never
-/// charges or refunds twice, however often it is retried.
+/// A card payment processor. Every call carries an idempotency key bound to the request it
+/// protects: the same key with the same request never charges or refunds twice, however often
+/// it is retried; the same key with a different request (another booking, amount, currency,
+/// card or set of tickets) is refused with ``GatewayError/idempotencyKeyReused`` and changes
+/// nothing — as real processors compare a retried key's parameters.
 public protocol PaymentGateway: Sendable {
     /// Charges a card. Throws ``GatewayError`` when the outcome is unknown or temporary.
     func charge(_ request: ChargeRequest) async throws -> ChargeResult
@@ -14,9 +18,16 @@ public protocol PaymentGateway: Sendable {
 
 public struct ChargeRequest: Sendable {
     public let idempotencyKey: String
+    /// What the charge pays for (`booking:<id>`).
+    public let reference: String
     public let amountMinor: Int64
     public let currency: String
     public let card: PaymentCard
+
+    /// What a retry with the same key must repeat exactly.
+    public var fingerprint: String {
+        GatewayFingerprint.of(["charge", reference, String(amountMinor), currency, card.fingerprint])
+    }
 }
 
 public enum ChargeResult: Sendable, Equatable {
@@ -28,8 +39,22 @@ public enum ChargeResult: Sendable, Equatable {
 public struct RefundRequest: Sendable {
     public let idempotencyKey: String
     public let chargeReference: String
+    /// What is refunded (`booking:<id> tickets:<ids>`).
+    public let reference: String
     public let amountMinor: Int64
     public let currency: String
+
+    /// What a retry with the same key must repeat exactly.
+    public var fingerprint: String {
+        GatewayFingerprint.of(["refund", chargeReference, reference, String(amountMinor), currency])
+    }
+}
+
+/// A SHA-256 over a request's parameters, to compare a retried idempotency key's request with the first.
+enum GatewayFingerprint {
+    static func of(_ parts: [String]) -> String {
+        SHA256.hash(data: Data(parts.joined(separator: "\u{1F}").utf8)).map { String(format: "%02x", $0) }.joined()
+    }
 }
 
 /// The charge's outcome is unknown or the processor failed: safe to retry with the same key.
@@ -38,6 +63,8 @@ public enum GatewayError: Error, Equatable, Sendable {
     case timeout
     case refundExceedsCharge
     case unknownCharge
+    /// The key was used before for a different request: refused, nothing charged or refunded.
+    case idempotencyKeyReused
 }
 
 /// A card as the buyer typed it; only the brand and last four digits are ever stored.
@@ -48,6 +75,11 @@ public struct PaymentCard: Sendable, Equatable {
     public let cvc: String
 
     public var last4: String { String(number.suffix(4)) }
+
+    /// Identifies the card without revealing it (as processors' card fingerprints do).
+    public var fingerprint: String {
+        GatewayFingerprint.of(["card", number, String(expiryMonth), String(expiryYear)])
+    }
 
     public var brand: String {
         switch number.first {

@@ -51,14 +51,19 @@ struct RefundService: Sendable {
             guard !chosen.isEmpty, let context else {
                 throw APIError.conflict("Nothing left to refund in this booking.", code: "nothing_to_refund")
             }
+            // Prices come from the database (at most FieldLimits.priceMinor each): the sum cannot overflow.
             let amount = chosen.reduce(Int64(0)) { $0 + $1.price }
             var reference = "free"
             if amount > 0 {
                 do {
                     reference = try await gateway.refund(
                         RefundRequest(
-                            idempotencyKey: gatewayKey, chargeReference: context.charge, amountMinor: amount,
-                            currency: context.currency))
+                            idempotencyKey: gatewayKey, chargeReference: context.charge,
+                            reference: "booking:\(booking.lowercasedText) tickets:"
+                                + chosen.map(\.id.lowercasedText).sorted().joined(separator: ","),
+                            amountMinor: amount, currency: context.currency))
+                } catch GatewayError.idempotencyKeyReused {
+                    throw APIError.idempotencyKeyReused
                 } catch {
                     logger.error("gateway refund failed", metadata: ["error": "\(error)"])
                     throw APIError(

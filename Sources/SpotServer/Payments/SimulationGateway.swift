@@ -26,7 +26,7 @@ public struct SimulationGateway: PaymentGateway {
     let logger: Logger
 
     public func charge(_ request: ChargeRequest) async throws -> ChargeResult {
-        if let earlier = try await charge(forKey: request.idempotencyKey) { return earlier }
+        if let earlier = try await earlierCharge(request) { return earlier }
         let outcome: String
         switch request.card.number {
         case Self.declinedCard: outcome = "card_declined"
@@ -37,15 +37,31 @@ public struct SimulationGateway: PaymentGateway {
         let reference = "ch_sim_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(24)
         try await database.query(
             """
-            INSERT INTO simulated_gateway_operations (idempotency_key, kind, reference, amount_minor, currency, outcome, created_at)
+            INSERT INTO simulated_gateway_operations
+                (idempotency_key, kind, reference, amount_minor, currency, outcome, request_fingerprint, created_at)
             VALUES (\(request.idempotencyKey), 'charge', \(String(reference)), \(request.amountMinor), \(request.currency),
-                    \(outcome), now())
+                    \(outcome), \(request.fingerprint), now())
             ON CONFLICT (idempotency_key) DO NOTHING
             """, logger: logger)
         logger.info("simulated charge", metadata: ["outcome": "\(outcome)", "amount": "\(request.amountMinor)"])
         if request.card.number == Self.timeoutCard { throw GatewayError.timeout }
         // Re-read: a concurrent request with the same key may have recorded first.
-        return try await charge(forKey: request.idempotencyKey) ?? .declined(code: "card_declined")
+        return try await earlierCharge(request) ?? .declined(code: "card_declined")
+    }
+
+    /// The answer already given for this request's key: the same answer for the same request,
+    /// a refusal for another one.
+    private func earlierCharge(_ request: ChargeRequest) async throws -> ChargeResult? {
+        let rows = try await database.query(
+            """
+            SELECT reference, outcome, kind, request_fingerprint FROM simulated_gateway_operations
+            WHERE idempotency_key = \(request.idempotencyKey)
+            """, logger: logger)
+        for try await (reference, outcome, kind, fingerprint) in rows.decode((String, String, String, String?).self) {
+            guard kind == "charge", fingerprint == request.fingerprint else { throw GatewayError.idempotencyKeyReused }
+            return outcome == "succeeded" ? .succeeded(reference: reference) : .declined(code: outcome)
+        }
+        return nil
     }
 
     public func charge(forKey idempotencyKey: String) async throws -> ChargeResult? {
@@ -62,11 +78,8 @@ public struct SimulationGateway: PaymentGateway {
 
     public func refund(_ request: RefundRequest) async throws -> String {
         try await database.withTransaction(logger: logger) { connection in
-            let existing = try await connection.query(
-                "SELECT reference FROM simulated_gateway_operations WHERE idempotency_key = \(request.idempotencyKey)",
-                logger: logger)
-            for try await reference in existing.decode(String.self) { return reference }
-            // Lock the charge so concurrent refunds cannot exceed it together.
+            // One refund decision per charge at a time: concurrent refunds cannot exceed it together,
+            // and a retried key sees the first one's answer.
             let charge = try await connection.query(
                 """
                 SELECT amount_minor FROM simulated_gateway_operations
@@ -74,6 +87,15 @@ public struct SimulationGateway: PaymentGateway {
                 """, logger: logger)
             var charged: Int64?
             for try await amount in charge.decode(Int64.self) { charged = amount }
+            let existing = try await connection.query(
+                """
+                SELECT reference, kind, request_fingerprint FROM simulated_gateway_operations
+                WHERE idempotency_key = \(request.idempotencyKey)
+                """, logger: logger)
+            for try await (reference, kind, fingerprint) in existing.decode((String, String, String?).self) {
+                guard kind == "refund", fingerprint == request.fingerprint else { throw GatewayError.idempotencyKeyReused }
+                return reference
+            }
             guard let charged else { throw GatewayError.unknownCharge }
             let refunded = try await connection.query(
                 """
@@ -87,9 +109,10 @@ public struct SimulationGateway: PaymentGateway {
             try await connection.query(
                 """
                 INSERT INTO simulated_gateway_operations
-                    (idempotency_key, kind, reference, charge_reference, amount_minor, currency, outcome, created_at)
+                    (idempotency_key, kind, reference, charge_reference, amount_minor, currency, outcome, request_fingerprint,
+                     created_at)
                 VALUES (\(request.idempotencyKey), 'refund', \(reference), \(request.chargeReference), \(request.amountMinor),
-                        \(request.currency), 'succeeded', now())
+                        \(request.currency), 'succeeded', \(request.fingerprint), now())
                 """, logger: logger)
             return reference
         }

@@ -17,7 +17,7 @@ struct PushApplier: Sendable {
 
     /// A mutation the node must drop: why, in the error shape.
     struct Rejection: Error {
-        let code: String
+        let code: ErrorCode
         let message: String
     }
 
@@ -53,7 +53,8 @@ struct PushApplier: Sendable {
             let venue = try await Self.venueEvents(node.venueID, on: connection, logger: logger)
 
             var scans: [(Int64, SyncScan)] = []
-            var log: [(id: Int64, kind: String, entity: UUID?, status: String, code: String?, message: String?)] = []
+            var log: [(id: Int64, kind: SyncMutation.Kind, entity: UUID?, status: SyncMutationResult.Status, code: ErrorCode?,
+                       message: String?)] = []
             for mutation in request.mutations where duplicates[mutation.mutationID] == nil {
                 do {
                     switch mutation.body {
@@ -64,17 +65,17 @@ struct PushApplier: Sendable {
                         let result = try await applySale(sale, node: node, venue: venue, on: connection, now: now, logger: logger)
                         results[mutation.mutationID] = SyncMutationResult(
                             mutationID: mutation.mutationID, status: result.status, conflicts: result.conflicts)
-                        log.append((mutation.mutationID, "sale", sale.id, result.status == .conflict ? "conflict" : "applied", nil, nil))
+                        log.append((mutation.mutationID, .sale, sale.id, result.status == .conflict ? .conflict : .applied, nil, nil))
                     case .release(let release):
                         try await Self.applyRelease(release, node: node, on: connection, now: now, logger: logger)
                         results[mutation.mutationID] = SyncMutationResult(mutationID: mutation.mutationID, status: .applied)
-                        log.append((mutation.mutationID, "release", release.ticketTypeID, "applied", nil, nil))
+                        log.append((mutation.mutationID, .release, release.ticketTypeID, .applied, nil, nil))
                     }
                 } catch let rejection as Rejection {
                     results[mutation.mutationID] = SyncMutationResult(
                         mutationID: mutation.mutationID, status: .rejected,
-                        error: SyncErrorDetail(code: rejection.code, message: rejection.message))
-                    log.append((mutation.mutationID, mutation.kind, nil, "rejected", rejection.code, rejection.message))
+                        error: SyncErrorDetail(rejection.code, rejection.message))
+                    log.append((mutation.mutationID, mutation.kind, nil, .rejected, rejection.code, rejection.message))
                 }
             }
 
@@ -82,7 +83,7 @@ struct PushApplier: Sendable {
                 scans, skewed: skewed, on: connection, now: now, logger: logger)
             {
                 results[id] = SyncMutationResult(mutationID: id, status: status, conflicts: conflicts)
-                log.append((id, "scan", scanID, status == .conflict ? "conflict" : "applied", nil, nil))
+                log.append((id, .scan, scanID, status == .conflict ? .conflict : .applied, nil, nil))
             }
 
             // Replays: answered from the log, with the conflicts their facts have now.
@@ -101,8 +102,8 @@ struct PushApplier: Sendable {
                     INSERT INTO node_mutations (node_id, mutation_id, kind, entity_id, status, error_code, error_message, applied_at)
                     SELECT \(node.id), m.id, m.kind, nullif(m.entity, '')::uuid, m.status, nullif(m.code, ''),
                            nullif(m.message, ''), \(now)
-                    FROM unnest(\(log.map(\.id)), \(log.map(\.kind)), \(log.map { $0.entity?.lowercasedText ?? "" }),
-                                \(log.map(\.status)), \(log.map { $0.code ?? "" }), \(log.map { $0.message ?? "" }))
+                    FROM unnest(\(log.map(\.id)), \(log.map(\.kind.rawValue)), \(log.map { $0.entity?.lowercasedText ?? "" }),
+                                \(log.map(\.status.rawValue)), \(log.map { $0.code?.rawValue ?? "" }), \(log.map { $0.message ?? "" }))
                          AS m(id, kind, entity, status, code, message)
                     """, logger: logger)
             }
@@ -120,32 +121,28 @@ struct PushApplier: Sendable {
 
     struct VenueEvent {
         let status: String
-        let reentryPolicy: String
     }
 
     private static func venueEvents(_ venue: UUID, on connection: PostgresConnection, logger: Logger) async throws -> [UUID: VenueEvent] {
         let rows = try await connection.query(
-            "SELECT id, status, reentry_policy FROM events WHERE venue_id = \(venue) AND status <> 'draft'", logger: logger)
+            "SELECT id, status FROM events WHERE venue_id = \(venue) AND status <> 'draft'", logger: logger)
         var events: [UUID: VenueEvent] = [:]
-        for try await (id, status, policy) in rows.decode((UUID, String, String).self) {
-            events[id] = VenueEvent(status: status, reentryPolicy: policy)
+        for try await (id, status) in rows.decode((UUID, String).self) {
+            events[id] = VenueEvent(status: status)
         }
         return events
     }
 
     private static func check(_ scan: SyncScan, node: AuthenticatedNode, venue: [UUID: VenueEvent]) throws {
         guard scan.nodeID == node.id else {
-            throw Rejection(code: "wrong_node", message: "The scan names another node; a node pushes only its own scans.")
+            throw Rejection(code: .wrongNode, message: "The scan names another node; a node pushes only its own scans.")
         }
         guard venue[scan.eventID] != nil else {
-            throw Rejection(code: "wrong_venue", message: "The scan's event is not one of this node's venue.")
+            throw Rejection(code: .wrongVenue, message: "The scan's event is not one of this node's venue.")
         }
-        guard ScanDirection(rawValue: scan.direction) != nil else {
-            throw Rejection(code: "invalid_scan", message: "direction must be \"entry\" or \"exit\".")
+        if let problem = FieldLimits.gateNameProblem(scan.gate) {
+            throw Rejection(code: .invalidScan, message: "gate \(problem).")
         }
-        guard !scan.gate.isEmpty, scan.gate.count <= 100, !scan.verdict.isEmpty, scan.verdict.count <= 64,
-            scan.issueVersion >= 1
-        else { throw Rejection(code: "invalid_scan", message: "gate, verdict or issue_version is out of range.") }
     }
 
     /// Inserts new scans in one statement, then records conflicts for the tickets they touch.
@@ -169,15 +166,15 @@ struct PushApplier: Sendable {
             SELECT s.id, s.ticket, s.version, s.event, s.direction, s.gate, s.node, s.hlc,
                    to_timestamp((s.hlc >> 16) / 1000.0), s.verdict, \(skewed)
             FROM unnest(\(values.map(\.id)), \(values.map(\.ticketID)), \(values.map { Int32(clamping: $0.issueVersion) }),
-                        \(values.map(\.eventID)), \(values.map(\.direction)), \(values.map(\.gate)), \(values.map(\.nodeID)),
-                        \(values.map { Int64(bitPattern: $0.hlc.packed) }), \(values.map(\.verdict)))
+                        \(values.map(\.eventID)), \(values.map(\.direction.rawValue)), \(values.map(\.gate)),
+                        \(values.map(\.nodeID)), \(values.map { Int64(bitPattern: $0.hlc.packed) }), \(values.map(\.verdict.rawValue)))
                  AS s(id, ticket, version, event, direction, gate, node, hlc, verdict)
             ON CONFLICT (id) DO NOTHING
             RETURNING id
             """, logger: logger)
         var new = Set<UUID>()
         for try await id in inserted.decode(UUID.self) { new.insert(id) }
-        let admitted = values.filter { new.contains($0.id) && $0.verdict == "ok" && $0.direction == "entry" }
+        let admitted = values.filter { new.contains($0.id) && $0.verdict == .ok && $0.direction == .entry }
         // Scans that a conflict was recorded (or re-decided) for, by the statements below.
         var conflicted = Set<UUID>()
         if !admitted.isEmpty {
@@ -236,20 +233,18 @@ struct PushApplier: Sendable {
         logger: Logger
     ) async throws -> (status: SyncMutationResult.Status, conflicts: [SyncConflict]) {
         guard sale.nodeID == node.id else {
-            throw Rejection(code: "wrong_node", message: "The sale names another node; a node pushes only its own sales.")
+            throw Rejection(code: .wrongNode, message: "The sale names another node; a node pushes only its own sales.")
         }
         guard let event = venue[sale.eventID] else {
-            throw Rejection(code: "wrong_venue", message: "The sale's event is not one of this node's venue.")
+            throw Rejection(code: .wrongVenue, message: "The sale's event is not one of this node's venue.")
         }
-        guard ["cash", "card_present"].contains(sale.paymentMethod) else {
-            throw Rejection(code: "invalid_sale", message: "payment_method must be \"cash\" or \"card_present\".")
-        }
-        guard (1...100).contains(sale.quantity), sale.tickets.count == sale.quantity, sale.amountMinor >= 0,
-            sale.currency.count == 3, Set(sale.tickets.map(\.id)).count == sale.quantity
-        else { throw Rejection(code: "invalid_sale", message: "quantity, tickets, amount or currency do not add up.") }
+        guard sale.tickets.count == sale.quantity, Set(sale.tickets.map(\.id)).count == sale.quantity,
+            sale.currency.utf8.count == FieldLimits.currencyCodeLength,
+            sale.currency.utf8.allSatisfy({ (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) })
+        else { throw Rejection(code: .invalidSale, message: "quantity, tickets or currency do not add up.") }
         guard try await connection.returnsRow(
             "SELECT 1 FROM ticket_types WHERE id = \(sale.ticketTypeID) AND event_id = \(sale.eventID)", logger: logger)
-        else { throw Rejection(code: "invalid_sale", message: "The ticket type is not one of the sale's event.") }
+        else { throw Rejection(code: .invalidSale, message: "The ticket type is not one of the sale's event.") }
         let keyRows = try await connection.query(
             "SELECT device_public_key FROM nodes WHERE id = \(node.id)", logger: logger)
         var deviceKey: Curve25519.Signing.PublicKey?
@@ -262,7 +257,7 @@ struct PushApplier: Sendable {
                 signed.claims.ticketTypeID == sale.ticketTypeID
             else {
                 throw Rejection(
-                    code: "invalid_ticket",
+                    code: .invalidTicket,
                     message: "Ticket \(ticket.id.uuidString.lowercased()) is not signed by this node's device key for the sale's event and type.")
             }
         }
@@ -279,7 +274,7 @@ struct PushApplier: Sendable {
             """
             INSERT INTO door_sales (id, node_id, event_id, ticket_type_id, quantity, payment_method, amount_minor, currency, hlc,
                                     within_allotment, recorded_at)
-            VALUES (\(sale.id), \(node.id), \(sale.eventID), \(sale.ticketTypeID), \(sale.quantity), \(sale.paymentMethod),
+            VALUES (\(sale.id), \(node.id), \(sale.eventID), \(sale.ticketTypeID), \(sale.quantity), \(sale.paymentMethod.rawValue),
                     \(sale.amountMinor), \(sale.currency), \(Int64(bitPattern: sale.hlc.packed)), \(within), \(now))
             """, logger: logger)
         let keyHex = deviceKeyID.hex
@@ -290,15 +285,15 @@ struct PushApplier: Sendable {
             FROM unnest(\(sale.tickets.map(\.id)), \(sale.tickets.map(\.payload))) AS t(id, payload)
             ON CONFLICT (id) DO NOTHING
             """, logger: logger)
-        var kinds: [String] = []
-        if event.status == "cancelled" { kinds.append("sale_for_cancelled_event") }
-        if !within { kinds.append("sale_beyond_allotment") }
+        var kinds: [ConflictKind] = []
+        if event.status == "cancelled" { kinds.append(.saleForCancelledEvent) }
+        if !within { kinds.append(.saleBeyondAllotment) }
         guard !kinds.isEmpty else { return (.applied, []) }
         for kind in kinds {
             try await connection.query(
                 """
                 INSERT INTO conflicts (id, kind, event_id, node_id, sale_id, created_at)
-                VALUES (\(UUID.now(now)), \(kind), \(sale.eventID), \(node.id), \(sale.id), \(now))
+                VALUES (\(UUID.now(now)), \(kind.rawValue), \(sale.eventID), \(node.id), \(sale.id), \(now))
                 ON CONFLICT (kind, sale_id) DO NOTHING
                 """, logger: logger)
         }
@@ -311,7 +306,7 @@ struct PushApplier: Sendable {
         _ release: SyncRelease, node: AuthenticatedNode, on connection: PostgresConnection, now: Date, logger: Logger
     ) async throws {
         guard release.quantity > 0 else {
-            throw Rejection(code: "invalid_release", message: "quantity must be positive.")
+            throw Rejection(code: .invalidRelease, message: "quantity must be positive.")
         }
         guard try await connection.returnsRow(
             """
@@ -321,7 +316,7 @@ struct PushApplier: Sendable {
             """, logger: logger)
         else {
             throw Rejection(
-                code: "release_exceeds_unsold", message: "The node does not hold \(release.quantity) unsold seats of this type.")
+                code: .releaseExceedsUnsold, message: "The node does not hold \(release.quantity) unsold seats of this type.")
         }
         try await connection.query(
             """

@@ -77,6 +77,7 @@ struct SyncController: Sendable {
         guard let data = try await request.collectBody(context: context) else {
             throw APIError.invalidJSON("The request body is empty; send JSON.")
         }
+        try Request.checkText(data)
         let probe: VersionProbe
         do {
             probe = try SyncJSON.decoder.decode(VersionProbe.self, from: data)

@@ -34,11 +34,11 @@ enum SyncEntities {
             """, logger: logger)
         var events: [SyncEvent] = []
         for try await (id, venue, title, starts, ends, status, reentry) in rows.decode(
-            (UUID, UUID, String, Date, Date, String, String).self)
+            (UUID, UUID, String, Date, Date, String, ReentryPolicy).self)
         {
             events.append(SyncEvent(
                 id: id, venueID: venue, title: title, startsAt: starts, endsAt: ends,
-                status: status == "draft" ? "withdrawn" : status, reentryPolicy: reentry))
+                status: status == "draft" ? .withdrawn : try SyncEventStatus.parse(status), reentryPolicy: reentry))
         }
         return events
     }
@@ -83,7 +83,7 @@ enum SyncEntities {
             """, logger: logger)
         var tickets: [SyncTicket] = []
         for try await (id, event, type, version, revokedVersion, reason) in rows.decode(
-            (UUID, UUID, UUID, Int32, Int32?, String?).self)
+            (UUID, UUID, UUID, Int32, Int32?, RevocationReason?).self)
         {
             tickets.append(SyncTicket(
                 id: id, eventID: event, ticketTypeID: type, issueVersion: UInt32(max(1, version)),
@@ -104,7 +104,7 @@ enum SyncEntities {
             """, logger: logger)
         var scans: [SyncScan] = []
         for try await (id, ticket, version, event, direction, gate, node, hlc, verdict) in rows.decode(
-            (UUID, UUID, Int32, UUID, String, String, UUID, Int64, String).self)
+            (UUID, UUID, Int32, UUID, ScanDirection, String, UUID, Int64, VerdictCode).self)
         {
             scans.append(SyncScan(
                 id: id, ticketID: ticket, issueVersion: UInt32(max(1, version)), eventID: event, direction: direction,
@@ -137,7 +137,7 @@ enum SyncEntities {
             """, logger: logger)
         var conflicts: [SyncConflict] = []
         for try await row in rows.decode(
-            (UUID, String, UUID, UUID, UUID?, UUID?, UUID?, UUID?, String?, UUID?, Int64?, Date, String, String?).self)
+            (UUID, ConflictKind, UUID, UUID, UUID?, UUID?, UUID?, UUID?, String?, UUID?, Int64?, Date, String, String?).self)
         {
             let (id, kind, event, node, ticket, scan, sale, admittedScan, gate, admittedNode, hlc, created, zone, reason) = row
             let admittedAt = hlc.map { HLCTimestamp(packed: UInt64(bitPattern: $0)) }
@@ -151,22 +151,20 @@ enum SyncEntities {
     }
 
     /// The sentence the organizer and the door screen see.
-    static func message(kind: String, gate: String?, at: Date?, timeZone: String, reason: String?) -> String {
+    static func message(kind: ConflictKind, gate: String?, at: Date?, timeZone: String, reason: String?) -> String {
         switch kind {
-        case "duplicate_admission":
+        case .duplicateAdmission:
             var style = Date.FormatStyle(date: .omitted, time: .shortened)
             style.timeZone = TimeZone(identifier: timeZone) ?? .gmt
             style.locale = Locale(identifier: "en_GB")
             let when = at.map { " at \($0.formatted(style))" } ?? ""
             return "Also admitted at gate \(gate ?? "?")\(when): that earlier scan is the admission."
-        case "admitted_after_revocation":
+        case .admittedAfterRevocation:
             return "Admitted offline after the ticket was \(reason ?? "revoked") centrally."
-        case "sale_for_cancelled_event":
+        case .saleForCancelledEvent:
             return "Sold at the door after the event was cancelled: refund the buyer."
-        case "sale_beyond_allotment":
+        case .saleBeyondAllotment:
             return "Sold at the door beyond the node's allotment."
-        default:
-            return kind
         }
     }
 }

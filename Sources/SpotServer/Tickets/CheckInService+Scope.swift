@@ -22,15 +22,16 @@ extension CheckInService {
         }
     }
 
-    /// A check-in request's fields, checked: a gate name of at most 60 characters, a payload of
-    /// at most 4 KiB, direction entry (the default) or exit.
+    /// A check-in request's fields, checked: a gate name as at the nodes (``FieldLimits/gateName``),
+    /// a payload of at most 4 KiB, direction entry (the default) or exit.
     static func validated(payload: String, gate: String?, direction: String?) throws -> (gate: String, direction: ScanDirection) {
         var validator = Validator()
-        let gate = validator.text(gate, "gate", maxLength: 60)
+        let gate = (gate ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        if let problem = FieldLimits.gateNameProblem(gate) { validator.check(false, "gate", problem) }
         validator.check(payload.utf8.count <= 4096, "payload", "is too long")
-        let parsed = ScanDirection(rawValue: direction ?? "entry")
-        validator.check(parsed != nil, "direction", "must be entry or exit")
+        let parsed = ScanDirection(rawValue: direction ?? ScanDirection.entry.rawValue)
+        validator.check(parsed != nil, "direction", "must be \(ScanDirection.sentenceList)")
         try validator.throwIfInvalid()
-        return (gate!, parsed!)
+        return (gate, parsed!)
     }
 }

@@ -48,16 +48,19 @@ struct CheckInService: Sendable {
                 if status != "draft", organizers.map({ $0.contains(organizer) }) ?? true {
                     admissions.append(EventAdmission(
                         eventID: claims.eventID, isCancelled: status == "cancelled",
-                        reentryPolicy: ReentryPolicy(rawValue: reentry) ?? .singleEntry))
+                        reentryPolicy: ReentryPolicy(wireValue: reentry)))
                 }
             }
             let revocations = try await Self.revocations(of: claims.ticketID, on: connection, logger: logger)
             let scans = try await Self.acceptedScans(of: claims.ticketID, on: connection, logger: logger)
             let verifier = TicketVerifier(trust: try TrustStore(issuerKeys: trusted), gate: GatePolicy(gate: gate, events: admissions))
             let result = verifier.verify(payload, direction: direction, at: now, revocations: revocations, scans: scans)
-            // Scans are recorded for published and cancelled events only: a draft has no genuine
-            // tickets, and may still be deleted (scans carry no foreign key; migration 8).
-            guard let status = event?.1, status != "draft" else { return Outcome(result: result, scanID: nil) }
+            // Scans are recorded for published and cancelled events the caller checks in for only: a
+            // draft has no genuine tickets and may still be deleted (scans carry no foreign key;
+            // migration 8), and another organizer's event is none of this door's business.
+            guard admissions.contains(where: { $0.eventID == claims.eventID }) else {
+                return Outcome(result: result, scanID: nil)
+            }
             let scanID = UUID.now(now)
             try await connection.query(
                 """
@@ -66,7 +69,7 @@ struct CheckInService: Sendable {
                 VALUES (\(scanID), \(claims.ticketID), \(Int(claims.issueVersion)), \(claims.eventID), \(direction.rawValue),
                         \(gate), \(Self.serverNodeID),
                         \(Int64(bitPattern: HLCTimestamp(wallMilliseconds: Int64(now.timeIntervalSince1970 * 1000)).packed)),
-                        \(now), \(result.verdict.code), \(recordedBy))
+                        \(now), \(result.verdict.code.rawValue), \(recordedBy))
                 """, logger: logger)
             return Outcome(result: result, scanID: scanID)
         }
@@ -77,8 +80,9 @@ struct CheckInService: Sendable {
             "SELECT issue_version, reason FROM revocations WHERE ticket_id = \(ticket)", logger: logger)
         var list = RevocationList()
         for try await (version, reason) in rows.decode((Int, String).self) {
-            guard let reason = RevocationReason(rawValue: reason), let version = UInt32(exactly: version) else { continue }
-            list.insert(Revocation(ticketID: ticket, issueVersion: version, reason: reason))
+            // A version that does not fit a ticket revokes every version; an unknown reason still revokes.
+            list.insert(Revocation(
+                ticketID: ticket, issueVersion: UInt32(exactly: version) ?? .max, reason: RevocationReason(wireValue: reason)))
         }
         return list
     }

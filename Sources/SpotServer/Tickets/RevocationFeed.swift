@@ -36,10 +36,11 @@ struct RevocationFeed: Sendable {
             (String, Int64, UUID, Int, UUID, String, Date).self)
         {
             next = Cursor(transaction: UInt64(transaction) ?? cursor.transaction, row: id)
-            guard let reason = RevocationReason(rawValue: reason), let version = UInt32(exactly: version) else { continue }
+            // Never skipped: an unknown reason still revokes, a version beyond a ticket's revokes them all.
             entries.append(Entry(
-                revocation: Revocation(ticketID: ticket, issueVersion: version, reason: reason), eventID: event,
-                createdAt: created))
+                revocation: Revocation(
+                    ticketID: ticket, issueVersion: UInt32(exactly: version) ?? .max, reason: RevocationReason(wireValue: reason)),
+                eventID: event, createdAt: created))
         }
         return (entries, next)
     }

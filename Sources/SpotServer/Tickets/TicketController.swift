@@ -79,11 +79,11 @@ struct TicketController: Sendable {
             @LowercaseUUID var ticketTypeID: UUID
             let issueVersion: Int
         }
-        let verdict: String
+        let verdict: VerdictCode
         let admitted: Bool
-        let signal: String
+        let signal: DoorSignal
         let message: String
-        let direction: String
+        let direction: ScanDirection
         let ticket: Details?
         @LowercaseOptionalUUID var scanID: UUID?
     }
@@ -100,8 +100,8 @@ struct TicketController: Sendable {
             now: clock.now(), logger: context.logger)
         let result = outcome.result
         return CheckInResponse(
-            verdict: result.verdict.code, admitted: result.verdict.passes, signal: result.verdict.signal.rawValue,
-            message: result.message(), direction: result.direction.rawValue,
+            verdict: result.verdict.code, admitted: result.verdict.passes, signal: result.verdict.signal,
+            message: result.message(), direction: result.direction,
             ticket: result.ticket.map {
                 .init(ticketID: $0.claims.ticketID, eventID: $0.claims.eventID, ticketTypeID: $0.claims.ticketTypeID,
                       issueVersion: Int($0.claims.issueVersion))

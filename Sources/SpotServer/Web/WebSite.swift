@@ -31,7 +31,8 @@ struct WebSite: Sendable {
         let cookies = WebCookies(secure: services.secureCookies)
         let sessions = WebSessionRepository(database: database, auth: services.auth, idleTimeout: services.webSessionIdleTimeout)
         let site = router.group()
-            .add(middleware: WebSessionMiddleware(sessions: sessions, cookies: cookies, clock: services.clock))
+            .add(middleware: WebSessionMiddleware(
+                sessions: sessions, cookies: cookies, formKeys: services.formKeys, clock: services.clock))
         let events = EventRepository(database: database)
         let access = EventAccess(events: events, organizers: services.organizers)
         let bookings = BookingRepository(database: database)
@@ -44,12 +45,13 @@ struct WebSite: Sendable {
         AccountPages(
             pages: pages, accounts: services.accounts, auth: services.auth, sessions: sessions,
             preferences: NotificationPreferences(database: database), contacts: ContactDetails(database: database),
-            cookies: cookies, clock: services.clock
+            cookies: cookies, formKeys: services.formKeys, clock: services.clock
         ).addRoutes(to: site)
         BookingPages(
             pages: pages, events: events, bookings: bookings,
             checkout: CheckoutService(database: database, gateway: services.gateway),
-            tickets: TicketRepository(database: database), holdDuration: services.holdDuration, clock: services.clock
+            tickets: TicketRepository(database: database), formKeys: services.formKeys, holdDuration: services.holdDuration,
+            clock: services.clock
         ).addRoutes(to: site)
         let venues = VenueRepository(database: database)
         let nodes = NodeRepository(database: database)
@@ -70,7 +72,7 @@ struct WebSite: Sendable {
         ).addRoutes(to: site)
         OrganizerSalesPages(
             pages: pages, organizers: services.organizers, access: access, bookings: bookings, refunds: services.refunds,
-            clock: services.clock
+            formKeys: services.formKeys, clock: services.clock
         ).addRoutes(to: site)
         CheckInPages(
             pages: pages, checkIns: CheckInService(database: database), organizers: services.organizers,

@@ -11,6 +11,7 @@ struct AccountPages: Sendable {
     let preferences: NotificationPreferences
     let contacts: ContactDetails
     let cookies: WebCookies
+    let formKeys: FormKeys
     let clock: ServerClock
 
     func addRoutes(to site: RouterGroup<AppRequestContext>) {
@@ -58,7 +59,8 @@ struct AccountPages: Sendable {
         }
     }
 
-    /// Sets the session cookie (and a fresh CSRF cookie: a token seen before signing in is not reused) and redirects.
+    /// Sets the session cookie (and a CSRF cookie bound to the new session: a token seen before
+    /// signing in is not reused) and redirects.
     private func signedIn(sessionID: UUID, redirect: String, context: AppRequestContext) async throws -> Response {
         let token = try await sessions.attach(sessionID: sessionID, now: clock.now(), logger: context.logger)
         var response = Response.redirect(to: redirect)
@@ -66,7 +68,8 @@ struct AccountPages: Sendable {
             name: WebCookies.session, value: token, maxAge: Int(AuthRepository.sessionLifetime), path: "/",
             secure: cookies.secure, httpOnly: true, sameSite: .lax))
         response.setCookie(Cookie(
-            name: WebCookies.csrf, value: OpaqueToken.make(prefix: OpaqueToken.csrfPrefix), path: "/", secure: cookies.secure,
+            name: WebCookies.csrf, value: formKeys.issue(.csrf, boundTo: WebSessionMiddleware.csrfBinding(session: sessionID)),
+            path: "/", secure: cookies.secure,
             httpOnly: true, sameSite: .strict))
         return response
     }

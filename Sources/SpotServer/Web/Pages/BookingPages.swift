@@ -9,6 +9,7 @@ struct BookingPages: Sendable {
     let bookings: BookingRepository
     let checkout: CheckoutService
     let tickets: TicketRepository
+    let formKeys: FormKeys
     let holdDuration: TimeInterval
     let clock: ServerClock
 
@@ -117,9 +118,11 @@ struct BookingPages: Sendable {
     // MARK: Checkout
 
     @Sendable func checkoutPage(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let (booking, _) = try await ownBooking(context)
+        let (booking, identity) = try await ownBooking(context)
         if booking.status == .paid { return .redirect(to: "/bookings/\(booking.id.uuidString.lowercased())?notice=paid") }
-        return try await checkoutForm(booking, key: UUID().uuidString.lowercased(), problem: nil, errors: [:], context: context)
+        return try await checkoutForm(
+            booking, key: formKeys.issue(.checkout, boundTo: FormKeys.binding(booking: booking.id, user: identity.userID)),
+            problem: nil, errors: [:], context: context)
     }
 
     private func checkoutForm(
@@ -141,12 +144,17 @@ struct BookingPages: Sendable {
         return try pages.render("checkout", title: "Checkout", page: view, web: context.web, status: status)
     }
 
-    /// Charges the card. The form's key makes the submit idempotent: sent twice, the
-    /// gateway charges once and both answers show the paid booking.
+    /// Charges the card. The form's key, issued for this booking and buyer, makes the submit
+    /// idempotent: sent twice, the gateway charges once and both answers show the paid booking.
+    /// A key issued for another booking (or made up) charges nothing.
     @Sendable func pay(_ request: Request, context: AppRequestContext) async throws -> Response {
         let (booking, identity) = try await ownBooking(context)
         let form = context.web.form
-        let key = form["idempotency_key"].flatMap(UUID.init(uuidString:))?.uuidString.lowercased() ?? UUID().uuidString.lowercased()
+        let binding = FormKeys.binding(booking: booking.id, user: identity.userID)
+        let sentKey = form["idempotency_key"] ?? ""
+        let nonce = formKeys.verify(sentKey, .checkout, boundTo: binding)
+        // The form shown again keeps its key (a retry must not charge twice), or gets one for this booking.
+        let key = nonce == nil ? formKeys.issue(.checkout, boundTo: binding) : sentKey
         let now = clock.now()
         let card: PaymentCard
         switch PaymentCard.parse(number: form["card_number"] ?? "", expiry: form["expiry"] ?? "", cvc: form["cvc"] ?? "", now: now) {
@@ -159,10 +167,15 @@ struct BookingPages: Sendable {
                 }),
                 status: .unprocessableContent, context: context)
         }
+        guard let nonce else {
+            return try await checkoutForm(
+                booking, key: key, problem: APIError.formExpired.message, errors: [:], status: .unprocessableContent,
+                context: context)
+        }
         do {
             try await checkout.checkout(
                 booking: booking.id, user: identity.userID, card: card,
-                gatewayKey: "checkout:\(identity.userID.uuidString.lowercased()):web:\(key)", now: now, logger: context.logger)
+                gatewayKey: GatewayKey.webCheckout(booking: booking.id, nonce: nonce), now: now, logger: context.logger)
             return .redirect(to: "/bookings/\(booking.id.uuidString.lowercased())?notice=paid")
         } catch let error as APIError {
             let latest = try await bookings.booking(id: booking.id, logger: context.logger) ?? booking

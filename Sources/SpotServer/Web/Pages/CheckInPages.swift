@@ -57,7 +57,7 @@ struct CheckInPages: Sendable {
         return try page(
             gate: gate, direction: direction.rawValue,
             result: [
-                "signal": result.verdict.signal.rawValue, "verdict": result.verdict.code.replacingOccurrences(of: "_", with: " "),
+                "signal": result.verdict.signal.rawValue, "verdict": result.verdict.code.rawValue.replacingOccurrences(of: "_", with: " "),
                 "message": result.message(), "admitted": result.verdict.passes,
             ], problem: nil, status: .ok, context: context)
     }

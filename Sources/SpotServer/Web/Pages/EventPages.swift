@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import SpotSync
 
 /// The public side of the site: home, search, event pages, and taking a hold.
 struct EventPages: Sendable {
@@ -53,7 +54,9 @@ struct EventPages: Sendable {
 
     @Sendable func searchPage(_ request: Request, context: AppRequestContext) async throws -> Response {
         // A GET form sends spaces as `+`: read the query as a form, not as URI parameters.
-        let parameters = FormData(urlEncoded: request.uri.query ?? "")
+        let parameters = try WebError.refusingBadText { () throws(InputText.Problem) in
+            try FormData(urlEncoded: request.uri.query ?? "")
+        }
         func value(_ name: String) -> String? { parameters[name].flatMap { $0.isEmpty ? nil : $0 } }
         var form = SearchForm()
         form.q = value("q") ?? ""

@@ -209,7 +209,7 @@ struct OrganizerEventPages: OrganizerPage, Sendable {
                 "hasNodes": venueNodes.contains { $0.status == "active" }, "venueID": Self.id(event.venueID),
                 "conflicts": entries.map { entry in
                     [
-                        "id": Self.id(entry.conflict.id), "kind": entry.conflict.kind.replacingOccurrences(of: "_", with: " "),
+                        "id": Self.id(entry.conflict.id), "kind": entry.conflict.kind.rawValue.replacingOccurrences(of: "_", with: " "),
                         "message": entry.conflict.message, "when": Formatting.dateTime(entry.conflict.createdAt, timeZone: zone),
                         "resolved": entry.resolvedAt != nil, "note": entry.resolutionNote as Any,
                         "resolvedAt": entry.resolvedAt.map { Formatting.dateTime($0, timeZone: zone) } as Any,

@@ -9,6 +9,7 @@ struct OrganizerSalesPages: OrganizerPage, Sendable {
     let access: EventAccess
     let bookings: BookingRepository
     let refunds: RefundService
+    let formKeys: FormKeys
     let clock: ServerClock
 
     func addRoutes(to site: RouterGroup<AppRequestContext>) {
@@ -70,7 +71,8 @@ struct OrganizerSalesPages: OrganizerPage, Sendable {
                         "status": $0.status, "valid": $0.status == "valid", "revokedReason": $0.revokedReason as Any,
                     ] as [String: Any]
                 },
-                "idempotencyKey": UUID().uuidString.lowercased(),
+                "idempotencyKey": formKeys.issue(
+                    .refund, boundTo: FormKeys.binding(booking: booking.id, user: try context.requireIdentity().userID)),
             ] as [String: Any], web: context.web, status: status)
     }
 
@@ -79,19 +81,22 @@ struct OrganizerSalesPages: OrganizerPage, Sendable {
         return try bookingPage(booking, event: event, notice: notice(request), problem: nil, status: .ok, context: context)
     }
 
-    /// Refunds the ticked tickets, or the whole booking when none is ticked. The form's key makes
-    /// a double submit one refund at the gateway.
+    /// Refunds the ticked tickets, or the whole booking when none is ticked. The form's key, issued
+    /// for this booking and organizer, makes a double submit one refund at the gateway; the same
+    /// key sent for other tickets is refused by the gateway and refunds nothing.
     @Sendable func refund(_ request: Request, context: AppRequestContext) async throws -> Response {
         let (booking, event, identity) = try await managedBooking(context)
         let form = context.web.form
-        let key = form["idempotency_key"].flatMap(UUID.init(uuidString:))?.uuidString.lowercased() ?? UUID().uuidString.lowercased()
         let picked = form.all("ticket_id")
         let tickets = picked.compactMap(UUID.init(uuidString:))
         do {
+            guard let nonce = formKeys.verify(
+                form["idempotency_key"] ?? "", .refund, boundTo: FormKeys.binding(booking: booking.id, user: identity.userID))
+            else { throw APIError.formExpired }
             guard tickets.count == picked.count else { throw APIError.validation("ticket_id", "must be tickets of this booking") }
             _ = try await refunds.refund(
                 booking: booking.id, tickets: tickets.isEmpty ? nil : tickets, reason: .refunded,
-                gatewayKey: "refund:\(Self.id(identity.userID)):web:\(key)", now: clock.now(), logger: context.logger)
+                gatewayKey: GatewayKey.webRefund(booking: booking.id, nonce: nonce), now: clock.now(), logger: context.logger)
         } catch let error as APIError where Self.isFormProblem(error) {
             let current = try await bookings.booking(id: booking.id, logger: context.logger) ?? booking
             return try bookingPage(

@@ -1,4 +1,5 @@
 import Hummingbird
+import SpotSync
 
 /// An error a page answers with a friendly HTML page of its own.
 struct WebError: Error, Sendable {
@@ -13,6 +14,15 @@ struct WebError: Error, Sendable {
     static let csrfRejected = WebError(
         status: .forbidden, title: "This form has expired",
         message: "The form was older than your session or came from another site. Go back, reload the page and send it again.")
+
+    /// Runs `parse`; text that is not UTF-8 or holds a NUL character is a 422 page.
+    static func refusingBadText<T>(_ parse: () throws(InputText.Problem) -> T) throws(WebError) -> T {
+        do {
+            return try parse()
+        } catch {
+            throw WebError.page(.unprocessableContent, "The form \(error): check what was typed or pasted.", title: "Unreadable form")
+        }
+    }
 
     static func notFound(_ what: String) -> WebError {
         WebError(status: .notFound, title: "Not found", message: "\(what) was not found. It may have been removed, or the link is wrong.")

@@ -1,4 +1,5 @@
 import Foundation
+import SpotSync
 
 /// A submitted HTML form (`application/x-www-form-urlencoded`), every value as sent.
 struct FormData: Sendable, Equatable {
@@ -6,17 +7,20 @@ struct FormData: Sendable, Equatable {
 
     init(pairs: [(String, String)]) { self.pairs = pairs }
 
-    /// Parses a urlencoded body: `+` is a space, `%XX` a byte; malformed escapes are
-    /// kept literally rather than rejected (a browser never sends them).
-    init(urlEncoded body: String) {
-        pairs = body.split(separator: "&", omittingEmptySubsequences: true).map { field in
+    /// Parses a urlencoded body: `+` is a space, `%XX` a byte. A name or value that is not
+    /// UTF-8 text, or holds a NUL character, refuses the whole form (``InputText``); a malformed
+    /// escape is kept literally (a browser never sends one).
+    init(urlEncoded body: String) throws(InputText.Problem) {
+        pairs = try body.split(separator: "&", omittingEmptySubsequences: true).map { (field) throws(InputText.Problem) in
             let parts = field.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            let decode = { (text: Substring) in
-                let spaced = text.replacingOccurrences(of: "+", with: " ")
-                return spaced.removingPercentEncoding ?? spaced
-            }
-            return (decode(parts[0]), parts.count > 1 ? decode(parts[1]) : "")
+            return (try Self.decode(parts[0]), parts.count > 1 ? try Self.decode(parts[1]) : "")
         }
+    }
+
+    private static func decode(_ text: Substring) throws(InputText.Problem) -> String {
+        let bytes = InputText.percentDecoded(Substring(text.replacingOccurrences(of: "+", with: " ")))
+        if let problem = InputText.problem(inText: bytes) { throw problem }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// The first value named `name`.

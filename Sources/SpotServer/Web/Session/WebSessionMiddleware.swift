@@ -2,18 +2,24 @@ import Crypto
 import Foundation
 import HTTPTypes
 import Hummingbird
+import SpotSync
 
 /// Runs before every page: finds the signed-in user from the session cookie, gives the
-/// browser a CSRF cookie if it has none, and for every POST reads the form and refuses it
-/// unless its `_csrf` field equals that cookie and any `Origin` header is this site
-/// (double-submit cookie plus origin check; the session cookie is also SameSite=Lax).
-/// Adds the security headers every page carries.
+/// browser a CSRF cookie bound to its session (a new one when it has none, or one issued for
+/// another session or for signed-out browsing), and for every POST reads the form and refuses
+/// it unless its `_csrf` field equals that cookie, the cookie was issued by this site for this
+/// session (``FormKeys``: a pair a client chose is refused), and any `Origin` header is this
+/// site. The session cookie is also SameSite=Lax. Adds the security headers every page carries.
 struct WebSessionMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
 
     let sessions: WebSessionRepository
     let cookies: WebCookies
+    let formKeys: FormKeys
     let clock: ServerClock
+
+    /// What a CSRF token is bound to: the session, or signed-out browsing.
+    static func csrfBinding(session: UUID?) -> String { session.map { "session:\($0.lowercasedText)" } ?? "signed-out" }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var request = request
@@ -27,17 +33,18 @@ struct WebSessionMiddleware: RouterMiddleware {
             context.identity = Identity(userID: user.id, role: user.role, credential: .session(sessionID))
             context.logger[metadataKey: "user"] = .string(user.id.uuidString.lowercased())
         }
-        if let csrf = request.cookies[WebCookies.csrf]?.value, csrf.hasPrefix(OpaqueToken.csrfPrefix) {
+        let binding = Self.csrfBinding(session: context.web.sessionID)
+        if let csrf = request.cookies[WebCookies.csrf]?.value, formKeys.verify(csrf, .csrf, boundTo: binding) != nil {
             context.web.csrfToken = csrf
         } else {
-            context.web.csrfToken = OpaqueToken.make(prefix: OpaqueToken.csrfPrefix)
+            context.web.csrfToken = formKeys.issue(.csrf, boundTo: binding)
             context.web.setsCSRFCookie = true
         }
         if request.method == .post {
             try checkOrigin(request)
             context.web.form = try await Self.form(&request, context: context)
             let sent = context.web.form["_csrf"] ?? ""
-            guard !context.web.setsCSRFCookie, Self.constantTimeEqual(sent, context.web.csrfToken) else {
+            guard !context.web.setsCSRFCookie, FormKeys.constantTimeEqual(sent, context.web.csrfToken) else {
                 throw WebError.csrfRejected
             }
         }
@@ -73,13 +80,7 @@ struct WebSessionMiddleware: RouterMiddleware {
         } catch {
             throw WebError.page(.contentTooLarge, "That form was too large to accept.")
         }
-        return FormData(urlEncoded: String(buffer: body))
-    }
-
-    static func constantTimeEqual(_ lhs: String, _ rhs: String) -> Bool {
-        let a = Array(lhs.utf8), b = Array(rhs.utf8)
-        guard a.count == b.count else { return false }
-        return zip(a, b).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
+        return try WebError.refusingBadText { () throws(InputText.Problem) in try FormData(urlEncoded: String(buffer: body)) }
     }
 
     /// No framing, no sniffing, scripts and styles from this site only, no referrer leaks.

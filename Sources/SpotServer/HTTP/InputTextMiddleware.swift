@@ -1,0 +1,16 @@
+import Hummingbird
+import SpotSync
+
+/// Refuses, before any route reads it, a URL whose path or query decodes to text that is not
+/// UTF-8 or holds a NUL character (``InputText``): a 422, as JSON for the API and as a page for
+/// the web site, instead of a database error later.
+struct InputTextMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        if let problem = InputText.problem(inPercentEncoded: Substring(request.uri.path))
+            ?? request.uri.query.flatMap({ InputText.problem(inPercentEncoded: Substring($0)) })
+        {
+            throw APIError(.unprocessableContent, code: "validation_failed", message: "The address (URL) \(problem).")
+        }
+        return try await next(request, context)
+    }
+}

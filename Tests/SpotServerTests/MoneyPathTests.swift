@@ -1,0 +1,173 @@
+import Foundation
+import Logging
+@testable import SpotServer
+import SpotTestSupport
+import Testing
+
+/// Money cannot be fooled: an idempotency key pays or refunds only the request it was made for,
+/// and what the gateway charged and refunded always equals what the server recorded.
+@Suite("Money paths")
+struct MoneyPathTests {
+    /// A cheap ticket type (1.00 EUR) and a dear one (1,000.00 EUR) of one published event.
+    func cheapAndDear(_ server: TestServer) async throws -> (event: String, cheap: String, dear: String, organizer: String) {
+        let admin = try await server.admin()
+        let sale = try await server.onSale(admin: admin, price: 100)
+        let dear = try await server.api.post(
+            "/api/v1/events/\(sale.event)/ticket-types",
+            ["name": "Patron", "price_minor": 100_000, "currency": "EUR", "capacity": 50], token: sale.token)
+        return (sale.event, sale.ticketType, try #require(dear.json["id"].string, "\(dear.text)"), sale.token)
+    }
+
+    /// Σ charges at the gateway = Σ recorded charges = Σ paid bookings; Σ gateway refunds = Σ recorded refunds.
+    func expectMoneyAddsUp(_ server: TestServer, charged: Int, refunded: Int, sourceLocation: SourceLocation = #_sourceLocation)
+        async throws
+    {
+        let gatewayCharges = try await server.count(
+            "SELECT coalesce(sum(amount_minor), 0)::bigint FROM simulated_gateway_operations WHERE kind = 'charge' AND outcome = 'succeeded'")
+        let recordedCharges = try await server.count(
+            "SELECT coalesce(sum(amount_minor), 0)::bigint FROM payment_transactions WHERE kind = 'charge'")
+        let paidBookings = try await server.count(
+            "SELECT coalesce(sum(total_minor), 0)::bigint FROM bookings WHERE status IN ('paid', 'refunded')")
+        let gatewayRefunds = try await server.count(
+            "SELECT coalesce(sum(amount_minor), 0)::bigint FROM simulated_gateway_operations WHERE kind = 'refund'")
+        let recordedRefunds = try await server.count(
+            "SELECT coalesce(sum(amount_minor), 0)::bigint FROM payment_transactions WHERE kind = 'refund'")
+        let bookingRefunds = try await server.count("SELECT coalesce(sum(refunded_minor), 0)::bigint FROM bookings")
+        #expect([gatewayCharges, recordedCharges, paidBookings] as [Int] == [charged, charged, charged], sourceLocation: sourceLocation)
+        #expect([gatewayRefunds, recordedRefunds, bookingRefunds] as [Int] == [refunded, refunded, refunded], sourceLocation: sourceLocation)
+    }
+
+    @Test("API: a checkout key used for a cheap booking pays nothing else — another booking with it is refused and charged nothing")
+    func apiCheckoutKeyBound() async throws {
+        try await TestServer.run { server in
+            let (event, cheap, dear, _) = try await cheapAndDear(server)
+            let buyer = try await server.register("fan@example.com")
+            let a = try #require(try await server.hold(token: buyer.token, event: event, ticketType: cheap).json["id"].string)
+            let b = try #require(
+                try await server.hold(token: buyer.token, event: event, ticketType: dear, quantity: 10).json["id"].string)
+            #expect(try await server.checkout(token: buyer.token, booking: a, key: "K").status == 200)
+            let reused = try await server.checkout(token: buyer.token, booking: b, key: "K")
+            #expect(reused.status == 422)
+            #expect(reused.errorCode == "idempotency_key_reused")
+            #expect(try await server.api.get("/api/v1/bookings/\(b)", token: buyer.token).json["status"].string == "held")
+            #expect(try await server.count("SELECT count(*)::int FROM tickets WHERE booking_id = '\(b)'") == 0)
+            // The same booking retried with its key is the same payment, charged once.
+            #expect(try await server.checkout(token: buyer.token, booking: a, key: "K").status == 200)
+            try await expectMoneyAddsUp(server, charged: 100, refunded: 0)
+            // B paid with a key of its own costs what it says.
+            #expect(try await server.checkout(token: buyer.token, booking: b, key: "web:K").status == 200)
+            try await expectMoneyAddsUp(server, charged: 100 + 1_000_000, refunded: 0)
+        }
+    }
+
+    @Test("The gateway binds a key to its request: another amount, booking or card with the same key is refused and changes nothing")
+    func gatewayBindsKeys() async throws {
+        try await TestServer.run { server in
+            try await TestDatabase.withClient(server.database, logger: Logger(label: "t")) { client in
+                let gateway = SimulationGateway(
+                    database: Database(client: client, maximumConnections: 2, registry: .init()), logger: Logger(label: "t"))
+                let card = try PaymentCard.parse(number: "4242424242424242", expiry: "12/39", cvc: "123", now: Date()).get()
+                let other = try PaymentCard.parse(number: "5555555555554444", expiry: "12/39", cvc: "123", now: Date()).get()
+                let first = ChargeRequest(idempotencyKey: "k1", reference: "booking:a", amountMinor: 100, currency: "EUR", card: card)
+                let charged = try await gateway.charge(first)
+                #expect(try await gateway.charge(first) == charged, "a retry is the same charge")
+                for variant in [
+                    ChargeRequest(idempotencyKey: "k1", reference: "booking:a", amountMinor: 1_000_000, currency: "EUR", card: card),
+                    ChargeRequest(idempotencyKey: "k1", reference: "booking:b", amountMinor: 100, currency: "EUR", card: card),
+                    ChargeRequest(idempotencyKey: "k1", reference: "booking:a", amountMinor: 100, currency: "USD", card: card),
+                    ChargeRequest(idempotencyKey: "k1", reference: "booking:a", amountMinor: 100, currency: "EUR", card: other),
+                ] {
+                    await #expect(throws: GatewayError.idempotencyKeyReused) { try await gateway.charge(variant) }
+                }
+                guard case .succeeded(let reference) = charged else {
+                    Issue.record("expected a charge, got \(charged)")
+                    return
+                }
+                let refund = RefundRequest(
+                    idempotencyKey: "r1", chargeReference: reference, reference: "booking:a tickets:t1", amountMinor: 40,
+                    currency: "EUR")
+                let refunded = try await gateway.refund(refund)
+                #expect(try await gateway.refund(refund) == refunded)
+                await #expect(throws: GatewayError.idempotencyKeyReused) {
+                    try await gateway.refund(RefundRequest(
+                        idempotencyKey: "r1", chargeReference: reference, reference: "booking:a tickets:t2", amountMinor: 40,
+                        currency: "EUR"))
+                }
+                // A charge's key is not a refund's.
+                await #expect(throws: GatewayError.idempotencyKeyReused) {
+                    try await gateway.refund(RefundRequest(
+                        idempotencyKey: "k1", chargeReference: reference, reference: "x", amountMinor: 1, currency: "EUR"))
+                }
+            }
+            #expect(try await server.count("SELECT count(*)::int FROM simulated_gateway_operations") == 2)
+        }
+    }
+
+    @Test("Web: a checkout form's key pays only its own booking; posted for a dear booking it charges nothing")
+    func webCheckoutKeyBound() async throws {
+        try await TestServer.run { server in
+            let (event, cheap, dear, _) = try await cheapAndDear(server)
+            let web = try server.browser()
+            _ = try await web.get("/signup")
+            _ = try await web.post("/signup", [("display_name", "Fan"), ("email", "fan@example.com"), ("password", "correct horse battery")])
+            let cheapCheckout = try #require(try await web.post("/events/\(event)/book", [("qty.\(cheap)", "1")]).location)
+            let dearCheckout = try #require(try await web.post("/events/\(event)/book", [("qty.\(dear)", "10")]).location)
+            let key = try #require(try await web.get(cheapCheckout).field("idempotency_key"))
+            let card = [("card_number", "4242 4242 4242 4242"), ("expiry", "12/39"), ("cvc", "123")]
+            #expect(try await web.post(cheapCheckout, card + [("idempotency_key", key)]).status == 303)
+            // The cheap booking's key, or one made up, on the dear booking's form: nothing is charged.
+            for forged in [key, UUID().uuidString, "x.y"] {
+                let refused = try await web.post(dearCheckout, card + [("idempotency_key", forged)])
+                #expect(refused.status == 422)
+                #expect(refused.html.contains("nothing was charged"))
+            }
+            try await expectMoneyAddsUp(server, charged: 100, refunded: 0)
+            #expect(try await server.count("SELECT count(*)::int FROM bookings WHERE status = 'held'") == 1)
+            // An API caller replaying the web form's key gets a payment of its own, at the real price.
+            let login = try await server.api.post("/api/v1/auth/login", ["email": "fan@example.com", "password": "correct horse battery"])
+            let token = try #require(login.json["access_token"].string)
+            let dearID = String(dearCheckout.split(separator: "/")[1])
+            #expect(try await server.checkout(token: token, booking: dearID, key: "web:\(key)").status == 200)
+            try await expectMoneyAddsUp(server, charged: 100 + 1_000_000, refunded: 0)
+        }
+    }
+
+    @Test("Refunds: one key reused for other tickets refunds nothing more, on the web and the API; fresh keys refund each once")
+    func refundKeysBound() async throws {
+        try await TestServer.run { server in
+            let (event, _, dear, organizerToken) = try await cheapAndDear(server)
+            let buyer = try await server.register("fan@example.com")
+            let booking = try #require(
+                try await server.buy(token: buyer.token, event: event, ticketType: dear, quantity: 3)["id"].string)
+            try await expectMoneyAddsUp(server, charged: 300_000, refunded: 0)
+            let org = try await server.signedInBrowser(email: "org@example.com", password: "correct horse battery")
+            let page = try await org.get("/organizer/bookings/\(booking)")
+            let tickets = page.html.matches(of: /name="ticket_id" value="([0-9a-f-]+)"/).map { String($0.1) }
+            let key = try #require(page.field("idempotency_key"))
+            #expect(try await org.post("/organizer/bookings/\(booking)/refunds", [("ticket_id", tickets[0]), ("idempotency_key", key)])
+                .status == 303)
+            for ticket in tickets.dropFirst() {
+                let reused = try await org.post(
+                    "/organizer/bookings/\(booking)/refunds", [("ticket_id", ticket), ("idempotency_key", key)])
+                #expect(reused.status == 422, "\(reused.html)")
+            }
+            #expect(try await server.count("SELECT count(*)::int FROM tickets WHERE status = 'revoked'") == 1)
+            try await expectMoneyAddsUp(server, charged: 300_000, refunded: 100_000)
+            // The API: one Idempotency-Key for another ticket is refused; a fresh key refunds it.
+            let first = try await server.api.post(
+                "/api/v1/bookings/\(booking)/refunds", ["ticket_ids": [tickets[1]]], token: organizerToken,
+                headers: [("Idempotency-Key", "R")])
+            #expect(first.status == 200, "\(first.text)")
+            let reused = try await server.api.post(
+                "/api/v1/bookings/\(booking)/refunds", ["ticket_ids": [tickets[2]]], token: organizerToken,
+                headers: [("Idempotency-Key", "R")])
+            #expect(reused.errorCode == "idempotency_key_reused")
+            try await expectMoneyAddsUp(server, charged: 300_000, refunded: 200_000)
+            let fresh = try #require(try await org.get("/organizer/bookings/\(booking)").field("idempotency_key"))
+            #expect(try await org.post("/organizer/bookings/\(booking)/refunds", [("ticket_id", tickets[2]), ("idempotency_key", fresh)])
+                .status == 303)
+            try await expectMoneyAddsUp(server, charged: 300_000, refunded: 300_000)
+            #expect(try await server.api.get("/api/v1/bookings/\(booking)", token: buyer.token).json["status"].string == "refunded")
+        }
+    }
+}
