@@ -150,7 +150,7 @@ struct BookingTests {
     func expiry() async throws {
         try await TestServer.run(configure: {
             // Long enough that the holds cannot expire before the first check on a loaded machine.
-            $0.holdDuration = 3
+            $0.holdDuration = 8
             $0.runsBackgroundServices = true
             $0.holdExpiryInterval = .milliseconds(200)
         }) { server in

@@ -31,7 +31,9 @@ public struct APIClient: Sendable {
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         let payload = try json.map { try JSONSerialization.data(withJSONObject: $0) } ?? body
         if let payload {
-            request.headers.add(name: "Content-Type", value: "application/json")
+            if !headers.contains(where: { $0.0.lowercased() == "content-type" }) {
+                request.headers.add(name: "Content-Type", value: "application/json")
+            }
             request.body = .bytes(ByteBuffer(bytes: payload))
         }
         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))

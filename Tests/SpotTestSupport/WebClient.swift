@@ -36,6 +36,16 @@ public actor WebClient {
             .POST, path, body: body, headers: [("Content-Type", "application/x-www-form-urlencoded")] + headers)
     }
 
+    /// Posts fields whose values are sent exactly as given (already percent-encoded: `%00`,
+    /// `%FF`), with the CSRF token.
+    public func post(_ path: String, encodedFields fields: [(String, String)]) async throws -> WebPage {
+        var all = fields.map { (Self.encode($0.0), $0.1) }
+        if let token = cookies["spot_csrf"] { all.append(("_csrf", Self.encode(token))) }
+        return try await send(
+            .POST, path, body: all.map { "\($0.0)=\($0.1)" }.joined(separator: "&"),
+            headers: [("Content-Type", "application/x-www-form-urlencoded")])
+    }
+
     private static func encode(_ text: String) -> String {
         var allowed = CharacterSet.alphanumerics
         allowed.insert(charactersIn: "-._~")

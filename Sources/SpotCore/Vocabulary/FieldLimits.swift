@@ -90,3 +90,16 @@ public enum Bounds {
     public enum PullPageSize: FieldBounds { public static let range = FieldLimits.pullPageSize }
     public enum Capacity: FieldBounds { public static let range = FieldLimits.capacity }
 }
+
+extension Sequence where Element: FixedWidthInteger {
+    /// The sum, or nil when it would overflow (numbers from outside never trap).
+    public func checkedSum() -> Element? {
+        var total: Element = 0
+        for value in self {
+            let (sum, overflow) = total.addingReportingOverflow(value)
+            if overflow { return nil }
+            total = sum
+        }
+        return total
+    }
+}

@@ -44,6 +44,7 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
         try await Migrator().migrate(client, logger: logger)
         await services.tokens.install(secret: try await services.auth.secret(named: "jwt_hs256", logger: logger))
         services.formKeys.install(secret: try await services.auth.secret(named: "web_forms", logger: logger))
+        try await services.timeZones.load(from: database, logger: logger)
         await ready.open()
     }
     return app
@@ -56,6 +57,7 @@ struct ServerServices: Sendable {
     let clock: ServerClock
     let tokens: AccessTokens
     let formKeys: FormKeys
+    let timeZones: TimeZoneCatalog
     let hasher: PasswordHasher
     let limiter: RateLimiter
     let auth: AuthRepository
@@ -75,6 +77,7 @@ struct ServerServices: Sendable {
         clock = configuration.clock
         tokens = AccessTokens()
         formKeys = FormKeys()
+        timeZones = TimeZoneCatalog()
         hasher = PasswordHasher(cost: configuration.passwordCost)
         limiter = RateLimiter(database: database, policy: configuration.authRateLimit)
         auth = AuthRepository(database: database)
@@ -120,7 +123,8 @@ func buildRouter(_ services: ServerServices, site: WebSite?) -> Router<AppReques
         organizers: services.organizers, users: services.auth, database: services.database, clock: services.clock
     ).addRoutes(to: api.group("admin"))
     VenueController(
-        repository: VenueRepository(database: services.database), organizers: services.organizers, clock: services.clock
+        repository: VenueRepository(database: services.database), organizers: services.organizers,
+        timeZones: services.timeZones, clock: services.clock
     ).addRoutes(to: api.group("venues"))
     EventController(
         events: EventRepository(database: services.database), search: EventSearch(database: services.database),
@@ -139,7 +143,8 @@ func buildRouter(_ services: ServerServices, site: WebSite?) -> Router<AppReques
         staffAccounts: StaffRepository(database: services.database, hasher: services.hasher), clock: services.clock
     ).addRoutes(to: api)
     NotificationController(database: services.database, auth: services.auth, clock: services.clock).addRoutes(to: api)
-    StatisticsController(database: services.database, organizers: services.organizers).addRoutes(to: api)
+    StatisticsController(database: services.database, organizers: services.organizers, timeZones: services.timeZones)
+        .addRoutes(to: api)
     NodeController(
         nodes: NodeRepository(database: services.database), venues: VenueRepository(database: services.database),
         organizers: services.organizers, database: services.database, clock: services.clock

@@ -31,7 +31,7 @@ struct BookingController: Sendable {
     struct HoldRequest: Decodable {
         struct Item: Decodable {
             let ticketTypeID: UUID
-            let quantity: Int
+            @InRange<Bounds.BookingQuantity> var quantity: Int
         }
         let eventID: UUID
         let items: [Item]

@@ -12,7 +12,7 @@ struct BookingRepository: Sendable {
     let database: Database
 
     /// Tickets one booking may hold at most, across its ticket types.
-    static let maximumTicketsPerBooking = 20
+    static let maximumTicketsPerBooking = FieldLimits.ticketsPerBooking.upperBound
 
     struct Request: Sendable {
         let eventID: UUID
@@ -26,7 +26,7 @@ struct BookingRepository: Sendable {
             validator.check(Set(items.map(\.0)).count == items.count, "items", "list each ticket type once")
             validator.check(items.allSatisfy { $0.1 >= 1 }, "items", "quantities start at 1")
             validator.check(
-                items.reduce(0) { $0 + max(0, $1.1) } <= maximumTicketsPerBooking, "items",
+                (items.map(\.1).checkedSum() ?? .max) <= maximumTicketsPerBooking, "items",
                 "at most \(maximumTicketsPerBooking) tickets per booking")
             try validator.throwIfInvalid()
             return Request(eventID: eventID, items: items.map { (ticketTypeID: $0.0, quantity: $0.1) })
@@ -68,11 +68,14 @@ struct BookingRepository: Sendable {
             guard currencies.count == 1, let currency = currencies.first else {
                 throw APIError.validation("items", "all ticket types of one booking must have the same currency")
             }
-            let total = reserved.reduce(Int64(0)) { $0 + $1.price * Int64($1.quantity) }
+            // At most 20 tickets at FieldLimits.priceMinor each: cannot overflow; checked all the same.
+            guard let total = reserved.map({ $0.price.multipliedReportingOverflow(by: Int64($0.quantity)) })
+                .map({ $0.overflow ? Int64.max : $0.partialValue }).checkedSum(), total < Int64.max
+            else { throw APIError.validation("items", "the total is too large") }
             try await connection.query(
                 """
                 INSERT INTO bookings (id, user_id, event_id, status, quantity, total_minor, currency, expires_at, created_at, updated_at)
-                VALUES (\(id), \(user), \(request.eventID), 'held', \(reserved.reduce(0) { $0 + $1.quantity }), \(total), \(currency),
+                VALUES (\(id), \(user), \(request.eventID), 'held', \(reserved.map(\.quantity).checkedSum() ?? 0), \(total), \(currency),
                         \(now.addingTimeInterval(holdDuration)), \(now), \(now))
                 """, logger: logger)
             for item in reserved {

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import SpotCore
 import SpotSync
 import Logging
 
@@ -77,24 +78,14 @@ struct EventController: Sendable {
             query.free = free == "true"
         }
         for (name, keyPath) in [("min_price", \EventSearch.Query.minPrice), ("max_price", \EventSearch.Query.maxPrice)] {
-            if let text = string(name) {
-                let value = Int64(text)
-                validator.check(value.map { $0 >= 0 } ?? false, name, "must be a whole number of minor units, 0 or more")
-                query[keyPath: keyPath] = value
-            }
+            query[keyPath: keyPath] = validator.integer(string(name).map { Substring($0) }, name, in: FieldLimits.priceMinor)
         }
         if let sort = string("sort") {
             validator.check(EventSearch.Sort(rawValue: sort) != nil, "sort", "must be relevance or date")
             query.sort = EventSearch.Sort(rawValue: sort) ?? .relevance
         }
-        if let page = string("page") {
-            validator.check(Int(page).map { (1...10_000).contains($0) } ?? false, "page", "must be 1 to 10000")
-            query.page = Int(page) ?? 1
-        }
-        if let perPage = string("per_page") {
-            validator.check(Int(perPage).map { (1...100).contains($0) } ?? false, "per_page", "must be 1 to 100")
-            query.perPage = Int(perPage) ?? 20
-        }
+        query.page = validator.integer(string("page").map { Substring($0) }, "page", in: 1...10_000, default: 1) ?? 1
+        query.perPage = validator.integer(string("per_page").map { Substring($0) }, "per_page", in: 1...100, default: 20) ?? 20
         try validator.throwIfInvalid()
         return query
     }
@@ -105,8 +96,9 @@ struct EventController: Sendable {
 
     @Sendable func recommended(_ request: Request, context: AppRequestContext) async throws -> RecommendationList {
         let identity = try context.requireIdentity()
-        let limit = request.uri.queryParameters["limit"].flatMap { Int(String($0)) } ?? 10
-        guard (1...50).contains(limit) else { throw APIError.validation("limit", "must be 1 to 50") }
+        var validator = Validator()
+        let limit = validator.integer(request.uri.queryParameters["limit"], "limit", in: 1...50, default: 10) ?? 10
+        try validator.throwIfInvalid()
         return .init(items: try await search.recommendations(
             userID: identity.userID, limit: limit, now: clock.now(), logger: context.logger))
     }
@@ -229,15 +221,16 @@ struct EventController: Sendable {
         let name = validator.text(body.name ?? current?.name, "name", maxLength: 100)
         let price = body.priceMinor ?? current?.priceMinor
         validator.check(price != nil, "price_minor", "is required")
-        validator.check(price.map { (0...10_000_000_000).contains($0) } ?? true, "price_minor",
-                        "must be 0 to 10,000,000,000 minor units")
+        validator.check(price.map { FieldLimits.priceMinor.contains($0) } ?? true, "price_minor",
+                        "must be \(FieldLimits.priceMinor.lowerBound) to \(FieldLimits.priceMinor.upperBound) minor units")
         let currency = (body.currency ?? current?.currency)?.uppercased()
         validator.check(currency != nil, "currency", "is required")
         validator.check(currency.map { $0.count == 3 && $0.allSatisfy { $0.isASCII && $0.isLetter } } ?? true,
                         "currency", "must be a three-letter ISO 4217 code such as EUR")
         let capacity = body.capacity ?? current?.capacity
         validator.check(capacity != nil, "capacity", "is required")
-        validator.check(capacity.map { (1...1_000_000).contains($0) } ?? true, "capacity", "must be 1 to 1,000,000")
+        validator.check(capacity.map { FieldLimits.capacity.contains($0) } ?? true, "capacity",
+                        "must be \(FieldLimits.capacity.lowerBound) to \(FieldLimits.capacity.upperBound)")
         let start = body.salesStart ?? current?.salesStart
         let end = body.salesEnd ?? current?.salesEnd
         if let start, let end { validator.check(end > start, "sales_end", "must be after sales_start") }

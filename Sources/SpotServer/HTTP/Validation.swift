@@ -20,6 +20,19 @@ struct Validator {
         return trimmed
     }
 
+    /// An integer from a query string or form: absent (or empty) is `fallback`; otherwise it must
+    /// be a whole number inside `range` (so nothing computed from it can overflow).
+    mutating func integer<T: FixedWidthInteger>(
+        _ text: Substring?, _ field: String, in range: ClosedRange<T>, default fallback: T? = nil
+    ) -> T? {
+        guard let text, !text.isEmpty else { return fallback }
+        guard let value = T(text), range.contains(value) else {
+            check(false, field, "must be a whole number from \(range.lowerBound) to \(range.upperBound)")
+            return fallback
+        }
+        return value
+    }
+
     mutating func email(_ value: String?, _ field: String = "email") -> String? {
         guard let email = text(value, field, maxLength: 254) else { return nil }
         let parts = email.split(separator: "@", omittingEmptySubsequences: false)

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import SpotCore
 import SpotSync
 
 /// The organizer's side of venue nodes: enrollment codes, the nodes of a venue with
@@ -71,14 +72,13 @@ struct NodeController: Sendable {
     }
 
     struct AllotmentRequest: Decodable {
-        let granted: Int
+        @InRange<Bounds.AllotmentSeats> var granted: Int
     }
 
     @Sendable func setAllotment(_ request: Request, context: AppRequestContext) async throws -> SyncAllotment {
         let identity = try context.requireIdentity()
         let organizer = try await organizers.requireOwnProfile(identity, logger: context.logger)
         let body = try await request.decodeJSON(as: AllotmentRequest.self, context: context)
-        guard (0...1_000_000).contains(body.granted) else { throw APIError.validation("granted", "must be 0 to 1000000") }
         return try await nodes.setAllotment(
             node: try context.parameters.requireUUID("id"), ticketType: try context.parameters.requireUUID("ticketType"),
             granted: body.granted, organizer: organizer.id, actor: identity.userID, now: clock.now(),

@@ -40,6 +40,10 @@ enum OpenAPIDocument {
     static let dateTime: JSONValue = ["type": "string", "format": "date-time"]
     static let string: JSONValue = ["type": "string"]
     static let integer: JSONValue = ["type": "integer"]
+    /// An integer the server accepts only inside `range` (the same bounds it checks, e.g. ``FieldLimits``).
+    static func integer<T: BinaryInteger>(_ range: ClosedRange<T>) -> JSONValue {
+        ["type": "integer", "minimum": .int(Int(range.lowerBound)), "maximum": .int(Int(range.upperBound))]
+    }
     static let boolean: JSONValue = ["type": "boolean"]
     static func nullable(_ type: String, format: String? = nil) -> JSONValue {
         format.map { ["type": [.string(type), "null"], "format": .string($0)] } ?? ["type": [.string(type), "null"]]
@@ -136,8 +140,8 @@ enum OpenAPIDocument {
     static var paths: [String: JSONValue] {
         let id = pathParameter("id")
         let page: [JSONValue] = [
-            query("before", integer, "Return entries older than this id (from next_before)."),
-            query("limit", integer, "Entries per page, 1 to 200 (default 50)."),
+            query("before", integer(1...Int64.max), "Return entries older than this id (from next_before)."),
+            query("limit", integer(1...200), "Entries per page, 1 to 200 (default 50)."),
         ]
         let search: [JSONValue] = [
             query("q", string, "Words to find; typos are tolerated (trigram match on titles)."),
@@ -146,11 +150,11 @@ enum OpenAPIDocument {
             query("from", dateTime, "Events starting at or after this instant (default: now)."),
             query("to", dateTime, "Events starting before this instant."),
             query("free", boolean, "true: only free events (cheapest ticket 0); false: only paid."),
-            query("min_price", integer, "Cheapest ticket at least this many minor units."),
-            query("max_price", integer, "Cheapest ticket at most this many minor units."),
+            query("min_price", integer(FieldLimits.priceMinor), "Cheapest ticket at least this many minor units."),
+            query("max_price", integer(FieldLimits.priceMinor), "Cheapest ticket at most this many minor units."),
             query("sort", ["type": "string", "enum": ["relevance", "date"]], "relevance (default, with q) or date."),
-            query("page", integer, "Page number from 1."),
-            query("per_page", integer, "1 to 100 (default 20)."),
+            query("page", integer(1...10_000), "Page number from 1."),
+            query("per_page", integer(1...100), "1 to 100 (default 20)."),
         ]
         return [
             "/health": ["get": operation("health", "Operations", "Database reachability, version, migration level",
@@ -241,7 +245,7 @@ enum OpenAPIDocument {
             ],
             "/api/v1/events/recommended": ["get": operation(
                 "recommendedEvents", "Events", "Upcoming events for you (popular ones when you have no bookings yet)",
-                auth: "required", parameters: [query("limit", integer, "1 to 50 (default 10).")],
+                auth: "required", parameters: [query("limit", integer(1...50), "1 to 50 (default 10).")],
                 response: items("Recommendation"), errors: [422])],
             "/api/v1/events/{id}": [
                 "get": operation("event", "Events", "An event (drafts only to their organizer and admins)",
@@ -411,8 +415,9 @@ enum OpenAPIDocument {
             "reentry_policy", "status", "created_at", "updated_at", "venue",
         ])
         let ticketTypeFields: [String: JSONValue] = [
-            "name": string, "price_minor": ["type": "integer", "minimum": 0, "description": "Price in minor units (cents)"],
-            "currency": ["type": "string", "pattern": "^[A-Z]{3}$"], "capacity": ["type": "integer", "minimum": 1],
+            "name": string,
+            "price_minor": integer(FieldLimits.priceMinor).merging(["description": "Price in minor units (cents)"]),
+            "currency": ["type": "string", "pattern": "^[A-Z]{3}$"], "capacity": integer(FieldLimits.capacity),
             "sales_start": nullable("string", format: "date-time"), "sales_end": nullable("string", format: "date-time"),
         ]
         let change = object(["from": nullable("string"), "to": nullable("string")])
@@ -477,7 +482,8 @@ enum OpenAPIDocument {
             "TicketTypeRequest": optional(ticketTypeFields),
             "HoldRequest": object([
                 "event_id": uuid,
-                "items": list(object(["ticket_type_id": uuid, "quantity": ["type": "integer", "minimum": 1]])),
+                "items": list(object(["ticket_type_id": uuid, "quantity": integer(FieldLimits.ticketsPerBooking)]))
+                    .merging(["minItems": 1, "maxItems": .int(FieldLimits.ticketsPerBooking.upperBound)]),
             ]),
             "Booking": object([
                 "id": uuid, "user_id": uuid, "event_id": uuid,
@@ -527,10 +533,10 @@ enum OpenAPIDocument {
                 ])),
                 "device_certificates": list(string),
             ]),
-            "EnrollmentCodeRequest": optional(["name": string, "expires_in_hours": integer]),
+            "EnrollmentCodeRequest": optional(["name": string, "expires_in_hours": integer(1...720)]),
             "EnrollmentCode": object(["code": string, "venue_id": uuid, "name": string, "expires_at": dateTime]),
             "Allotment": object(["ticket_type_id": uuid, "event_id": uuid, "granted": integer, "sold": integer]),
-            "AllotmentRequest": object(["granted": integer]),
+            "AllotmentRequest": object(["granted": integer(FieldLimits.allotmentSeats)]),
             "ResolveRequest": object(["note": string]),
             "VenueNode": object([
                 "id": uuid, "venue_id": uuid, "name": string, "status": ["type": "string", "enum": ["active", "revoked"]],

@@ -86,10 +86,8 @@ struct OrganizerController: Sendable {
     static func auditPage(organizer: UUID?, request: Request, database: Database, context: AppRequestContext) async throws -> AuditPage {
         let query = request.uri.queryParameters
         var validator = Validator()
-        let before = query["before"].flatMap { Int64(String($0)) }
-        validator.check(query["before"] == nil || before != nil, "before", "must be an integer")
-        let limit = query["limit"].flatMap { Int(String($0)) } ?? 50
-        validator.check((1...200).contains(limit), "limit", "must be 1 to 200")
+        let before = validator.integer(query["before"], "before", in: 1...Int64.max)
+        let limit = validator.integer(query["limit"], "limit", in: 1...200, default: 50) ?? 50
         try validator.throwIfInvalid()
         let items = try await AuditLog.entries(
             database: database, organizer: organizer, before: before, limit: limit, logger: context.logger)

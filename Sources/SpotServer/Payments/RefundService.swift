@@ -51,8 +51,9 @@ struct RefundService: Sendable {
             guard !chosen.isEmpty, let context else {
                 throw APIError.conflict("Nothing left to refund in this booking.", code: "nothing_to_refund")
             }
-            // Prices come from the database (at most FieldLimits.priceMinor each): the sum cannot overflow.
-            let amount = chosen.reduce(Int64(0)) { $0 + $1.price }
+            guard let amount = chosen.map(\.price).checkedSum() else {
+                throw APIError.validation("ticket_ids", "the refund is too large")
+            }
             var reference = "free"
             if amount > 0 {
                 do {

@@ -10,6 +10,7 @@ import PostgresNIO
 struct StatisticsController: Sendable {
     let database: Database
     let organizers: OrganizerRepository
+    let timeZones: TimeZoneCatalog
 
     func addRoutes(to api: RouterGroup<AppRequestContext>) {
         api.get("organizers/me/statistics", use: statistics)
@@ -78,9 +79,7 @@ struct StatisticsController: Sendable {
             event = id
         }
         let zone = query["time_zone"].map(String.init)
-        if let zone, TimeZone(identifier: zone) == nil {
-            throw APIError.validation("time_zone", "must be an IANA time zone such as Europe/Berlin")
-        }
+        if let zone, let problem = timeZones.problem(zone) { throw APIError.validation("time_zone", problem) }
         return try await report(organizer: organizer.id, event: event, timeZone: zone, logger: context.logger)
     }
 
@@ -103,8 +102,9 @@ struct StatisticsController: Sendable {
             """
             SELECT tt.id, tt.event_id, tt.name, tt.capacity,
                    count(t.id)::int, count(t.id) FILTER (WHERE t.revoked_reason IN ('refunded', 'cancelled'))::int,
-                   coalesce(sum(t.price_minor), 0)::bigint,
-                   coalesce(sum(t.price_minor) FILTER (WHERE t.revoked_reason IN ('refunded', 'cancelled')), 0)::bigint
+                   least(coalesce(sum(t.price_minor), 0), 9223372036854775807)::bigint,
+                   least(coalesce(sum(t.price_minor) FILTER (WHERE t.revoked_reason IN ('refunded', 'cancelled')), 0),
+                         9223372036854775807)::bigint
             FROM ticket_types tt JOIN events e ON e.id = tt.event_id
             LEFT JOIN tickets t ON t.ticket_type_id = tt.id
             WHERE e.organizer_id = \(organizerID) AND (\(event)::uuid IS NULL OR e.id = \(event))
@@ -123,8 +123,8 @@ struct StatisticsController: Sendable {
             """
             SELECT to_char(date_trunc('day', p.created_at AT TIME ZONE \(timeZone)), 'YYYY-MM-DD') AS day,
                    coalesce(sum(b.quantity) FILTER (WHERE p.kind = 'charge'), 0)::int,
-                   coalesce(sum(p.amount_minor) FILTER (WHERE p.kind = 'charge'), 0)::bigint,
-                   coalesce(sum(p.amount_minor) FILTER (WHERE p.kind = 'refund'), 0)::bigint
+                   least(coalesce(sum(p.amount_minor) FILTER (WHERE p.kind = 'charge'), 0), 9223372036854775807)::bigint,
+                   least(coalesce(sum(p.amount_minor) FILTER (WHERE p.kind = 'refund'), 0), 9223372036854775807)::bigint
             FROM payment_transactions p JOIN bookings b ON b.id = p.booking_id
             WHERE p.organizer_id = \(organizerID) AND (\(event)::uuid IS NULL OR b.event_id = \(event))
             GROUP BY day ORDER BY day
@@ -159,7 +159,8 @@ struct StatisticsController: Sendable {
         for try await (hour, admitted) in hourRows.decode((String, Int).self) { hours.append(.init(hour: hour, admitted: admitted)) }
         let doorRows = try await database.query(
             """
-            SELECT count(*)::int, coalesce(sum(d.quantity), 0)::int, coalesce(sum(d.amount_minor), 0)::bigint
+            SELECT count(*)::int, coalesce(sum(d.quantity), 0)::int,
+                   least(coalesce(sum(d.amount_minor), 0), 9223372036854775807)::bigint
             FROM door_sales d JOIN events e ON e.id = d.event_id
             WHERE e.organizer_id = \(organizerID) AND (\(event)::uuid IS NULL OR e.id = \(event))
             """, logger: logger)

@@ -5,6 +5,7 @@ import Hummingbird
 struct VenueController: Sendable {
     let repository: VenueRepository
     let organizers: OrganizerRepository
+    let timeZones: TimeZoneCatalog
     let clock: ServerClock
 
     func addRoutes(to group: RouterGroup<AppRequestContext>) {
@@ -23,15 +24,13 @@ struct VenueController: Sendable {
     }
 
     /// The venue fields `body` asks for over `current`, or 422 with every bad field.
-    static func fields(_ body: VenueRequest, current: Venue?) throws -> VenueRepository.Fields {
+    static func fields(_ body: VenueRequest, current: Venue?, timeZones: TimeZoneCatalog) throws -> VenueRepository.Fields {
         var validator = Validator()
         let name = validator.text(body.name ?? current?.name, "name", maxLength: 200)
         let city = validator.text(body.city ?? current?.city, "city", maxLength: 100)
         let address = validator.text(body.address ?? current?.address, "address", maxLength: 500)
         let zone = validator.text(body.timeZone ?? current?.timeZone, "time_zone", maxLength: 64)
-        if let zone, !zone.isEmpty {
-            validator.check(TimeZone(identifier: zone) != nil, "time_zone", "must be an IANA time zone such as Europe/Berlin")
-        }
+        if let zone, !zone.isEmpty, let problem = timeZones.problem(zone) { validator.check(false, "time_zone", problem) }
         try validator.throwIfInvalid()
         return .init(name: name!, city: city!, address: address!, timeZone: zone!)
     }
@@ -50,7 +49,7 @@ struct VenueController: Sendable {
         let organizer = try await organizers.requireOwnProfile(identity, logger: context.logger)
         let body = try await request.decodeJSON(as: VenueRequest.self, context: context)
         let venue = try await repository.create(
-            organizer: organizer.id, fields: try Self.fields(body, current: nil), actor: identity.userID, now: clock.now(),
+            organizer: organizer.id, fields: try Self.fields(body, current: nil, timeZones: timeZones), actor: identity.userID, now: clock.now(),
             logger: context.logger)
         return .init(status: .created, response: venue)
     }
@@ -68,7 +67,7 @@ struct VenueController: Sendable {
             id: try context.parameters.requireUUID("id"), organizer: organizer.id, logger: context.logger)
         let body = try await request.decodeJSON(as: VenueRequest.self, context: context)
         return try await repository.update(
-            current, fields: try Self.fields(body, current: current), actor: identity.userID, now: clock.now(),
+            current, fields: try Self.fields(body, current: current, timeZones: timeZones), actor: identity.userID, now: clock.now(),
             logger: context.logger)
     }
 

@@ -56,7 +56,7 @@ struct WebSite: Sendable {
         let venues = VenueRepository(database: database)
         let nodes = NodeRepository(database: database)
         let staffAccounts = StaffRepository(database: database, hasher: services.hasher)
-        let statistics = StatisticsController(database: database, organizers: services.organizers)
+        let statistics = StatisticsController(database: database, organizers: services.organizers, timeZones: services.timeZones)
         OrganizerPages(
             pages: pages, organizers: services.organizers, events: events, venues: venues,
             staffAccounts: staffAccounts, statistics: statistics, database: database,
@@ -68,7 +68,8 @@ struct WebSite: Sendable {
             statistics: statistics, clock: services.clock
         ).addRoutes(to: site)
         OrganizerVenuePages(
-            pages: pages, organizers: services.organizers, venues: venues, nodes: nodes, clock: services.clock
+            pages: pages, organizers: services.organizers, venues: venues, nodes: nodes, timeZones: services.timeZones,
+            clock: services.clock
         ).addRoutes(to: site)
         OrganizerSalesPages(
             pages: pages, organizers: services.organizers, access: access, bookings: bookings, refunds: services.refunds,

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import SpotCore
 import SpotSync
 
 /// The public side of the site: home, search, event pages, and taking a hold.
@@ -169,13 +170,15 @@ struct EventPages: Sendable {
     @Sendable func book(_ request: Request, context: AppRequestContext) async throws -> Response {
         let identity = try context.requireIdentity()
         let id = try context.parameters.requireUUID("id")
-        let items: [(UUID, Int)] = context.web.form.pairs.compactMap { name, value in
-            guard name.hasPrefix("qty."), let type = UUID(uuidString: String(name.dropFirst(4))),
-                let quantity = Int(value), quantity > 0
-            else { return nil }
-            return (type, quantity)
-        }
         do {
+            var items: [(UUID, Int)] = []
+            // An empty or zero field is a type not chosen; any other value must be a whole number the booking rules accept.
+            for (name, value) in context.web.form.pairs where name.hasPrefix("qty.") && !["", "0"].contains(value) {
+                guard let type = UUID(uuidString: String(name.dropFirst(4))), let quantity = Int(value) else {
+                    throw APIError.validation("items", "quantities are whole numbers from 1 to \(FieldLimits.ticketsPerBooking.upperBound)")
+                }
+                items.append((type, quantity))
+            }
             let hold = try BookingRepository.Request.validated(eventID: id, items: items)
             let booking = try await bookings.hold(
                 hold, user: identity.userID, holdDuration: holdDuration, now: clock.now(), logger: context.logger)

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import SpotCore
 
 /// The organizer's events: create, edit, delete a draft, publish, cancel; ticket types (add,
 /// edit, delete); statistics with charts; door allotments per node; conflicts.
@@ -353,8 +354,8 @@ struct OrganizerEventPages: OrganizerPage, Sendable {
             let event = form["event_id"].flatMap(UUID.init(uuidString:))
         else { throw WebError.page(.badRequest, "Choose a ticket type.") }
         do {
-            guard let granted = Int(form["granted"] ?? ""), (0...1_000_000).contains(granted) else {
-                throw APIError.validation("seats", "must be a whole number from 0 to 1000000")
+            guard let granted = Int(form["granted"] ?? ""), FieldLimits.allotmentSeats.contains(granted) else {
+                throw APIError.validation("seats", "must be a whole number from 0 to \(FieldLimits.allotmentSeats.upperBound)")
             }
             _ = try await nodes.setAllotment(
                 node: node, ticketType: ticketType, granted: granted, organizer: organizer.id, actor: identity.userID,

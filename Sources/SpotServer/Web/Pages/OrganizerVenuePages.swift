@@ -8,6 +8,7 @@ struct OrganizerVenuePages: OrganizerPage, Sendable {
     let organizers: OrganizerRepository
     let venues: VenueRepository
     let nodes: NodeRepository
+    let timeZones: TimeZoneCatalog
     let clock: ServerClock
 
     func addRoutes(to site: RouterGroup<AppRequestContext>) {
@@ -27,7 +28,7 @@ struct OrganizerVenuePages: OrganizerPage, Sendable {
         let (organizer, identity) = try await organizer(context)
         let fields: VenueRepository.Fields
         do {
-            fields = try VenueController.fields(venueRequest(context.web.form), current: nil)
+            fields = try VenueController.fields(venueRequest(context.web.form), current: nil, timeZones: timeZones)
         } catch let error as APIError {
             throw WebError.page(error.status, error.formProblem, title: "Check the venue")
         }
@@ -77,7 +78,7 @@ struct OrganizerVenuePages: OrganizerPage, Sendable {
         let form = context.web.form
         do {
             _ = try await venues.update(
-                current, fields: try VenueController.fields(venueRequest(form), current: current), actor: identity.userID,
+                current, fields: try VenueController.fields(venueRequest(form), current: current, timeZones: timeZones), actor: identity.userID,
                 now: clock.now(), logger: context.logger)
         } catch let error as APIError where Self.isFormProblem(error) {
             let values = Dictionary(

@@ -36,7 +36,8 @@ enum Formatting {
         }
         let scale = Int64(pow(10, Double(digits)))
         let (product, overflow) = whole.multipliedReportingOverflow(by: scale)
-        return overflow ? nil : product + fraction
+        let (total, carried) = product.addingReportingOverflow(fraction)
+        return overflow || carried ? nil : total
     }
 
     /// `Sat 12 Dec 2026, 19:30` in `timeZone` (the venue's), or UTC if unknown.
