@@ -33,8 +33,9 @@ struct ServerProcessTests {
             #expect(afterLogout.status == 401)
             #expect(afterLogout.errorCode == "token_revoked")
 
-            // 2 attempts so far from this address (register, login); 3 more split across replicas reach the limit.
-            for server in [a, b, a] {
+            // 1 attempt counted so far from this address (the registration; a correct sign-in is not counted);
+            // 4 wrong passwords split across replicas reach the limit.
+            for server in [a, b, a, b] {
                 let attempt = try await server.api.post("/api/v1/auth/login", ["email": "ann@example.com", "password": "wrong password!"])
                 #expect(attempt.status == 401)
             }

@@ -116,4 +116,43 @@ struct StaffSessionsTests {
         try NodeDatabase.open(path: path).setStaffPIN(hash: try StaffPIN.hash("1111"), now: Date())
         #expect(try await !StaffPIN.matches("482913", hash: try #require(try NodeDatabase.open(path: path).staffPINHash())))
     }
+
+    @Test("61 sign-ins at once, 60 wrong and 1 right: at most five PINs are checked before the lockout, whatever the order")
+    func simultaneousGuesses() async throws {
+        let sessions = sessions()
+        let checks = Checks()
+        // Each PIN check takes long enough for every other sign-in to arrive meanwhile, as bcrypt's work does.
+        let outcomes = await withTaskGroup(of: String.self) { group in
+            for index in 0..<61 {
+                group.addTask {
+                    do {
+                        _ = try await sessions.signIn(pinHash: "h") { _ in
+                            checks.count()
+                            try await Task.sleep(for: .milliseconds(500))
+                            return index == 60
+                        }
+                        return "in"
+                    } catch let error as StaffSessions.SignInError {
+                        return "\(error)"
+                    } catch {
+                        return "other"
+                    }
+                }
+            }
+            return await group.reduce(into: [String]()) { $0.append($1) }
+        }
+        #expect(checks.total <= StaffSessions.allowedFailures)
+        #expect(outcomes.filter { $0 == "busy" }.count >= 61 - StaffSessions.allowedFailures, "\(outcomes)")
+        // The right PIN got in only if it was among the checked ones; otherwise the node is locked now.
+        if !outcomes.contains("in") {
+            await #expect(throws: StaffSessions.SignInError.self) { try await signIn(sessions, right: true) }
+        }
+    }
+}
+
+/// PIN checks that ran.
+final class Checks: Sendable {
+    private let value = Mutex(0)
+    func count() { value.withLock { $0 += 1 } }
+    var total: Int { value.withLock { $0 } }
 }

@@ -201,7 +201,7 @@ struct RateLimiterProbe: Sendable {
 
     func allowed(_ keys: [String]) async throws -> Bool {
         do {
-            try await limiter.attempt(keys: keys, logger: Logger(label: "test"))
+            try await limiter.reserve(keys.map { .init(key: $0, attempts: limiter.policy.attempts) }, logger: Logger(label: "test"))
             return true
         } catch let error as APIError where error.status == .tooManyRequests {
             return false

@@ -24,7 +24,7 @@ struct OperationsTests {
 
     @Test("/health answers 503 quickly when the database is gone")
     func healthWithoutDatabase() async throws {
-        try await TestServer.run { server in
+        try await TestServer.run(configure: { $0.databaseDeadline = .seconds(3) }) { server in
             try await TestDatabase.withClient(try TestDatabase.adminConfiguration(), logger: Logger(label: "test")) { admin in
                 try await admin.query(
                     "DROP DATABASE \(unescaped: server.database.database) WITH (FORCE)", logger: Logger(label: "test"))

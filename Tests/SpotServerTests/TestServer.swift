@@ -12,14 +12,15 @@ struct TestServer: Sendable {
     let database: DatabaseConfiguration
 
     /// Runs `body` against a live server. Tests use bcrypt cost 4 and a generous auth
-    /// rate limit unless they configure otherwise (the rate-limit tests use 5/minute).
+    /// rate limit unless they configure otherwise (the rate-limit tests use 5/minute), and the
+    /// production database deadline (10 s: the whole suite shares two cores and one cluster).
     static func run(
         configure: @Sendable (inout ServerConfiguration) -> Void = { _ in },
         _ body: @Sendable (TestServer) async throws -> Void
     ) async throws {
         try await TestDatabase.shared.withDatabase { database in
             var configuration = ServerConfiguration(
-                host: "localhost", port: 0, database: database, maximumConnections: 8, databaseDeadline: .seconds(3), passwordCost: 4,
+                host: "localhost", port: 0, database: database, maximumConnections: 8, databaseDeadline: .seconds(10), passwordCost: 4,
                 authRateLimit: RateLimitPolicy(attempts: 1000, window: 60))
             configure(&configuration)
             var logger = Logger(label: "spot-test-server")

@@ -140,6 +140,11 @@ struct TicketTests {
 
             let wrong = try await server.api.post("/api/v1/check-ins", ["payload": foreign, "gate": "North"], token: staff)
             #expect(wrong.json["verdict"].string == "wrong_event")
+            #expect(wrong.json["scan_id"].isNull)
+            // Another organizer's ticket is none of this door's business: nothing lands in their data.
+            #expect(try await server.count("SELECT count(*)::int FROM scans WHERE event_id = '\(other.event)'") == 0)
+            let theirs = try await server.api.get("/api/v1/organizers/me/statistics", token: other.token)
+            #expect(theirs.json["check_ins"]["by_gate"].array.isEmpty, "\(theirs.text)")
             let forged = try await server.api.post(
                 "/api/v1/check-ins", ["payload": String(mine[1].dropLast(3)) + "AAA", "gate": "North"], token: staff)
             #expect(["invalid_signature", "malformed"].contains(forged.json["verdict"].string ?? ""))

@@ -15,6 +15,12 @@ public actor TestDatabase {
     /// CREATE DATABASE … TEMPLATE fails while another copy of the template is in progress: one at a time.
     private var cloning = false
     private var waiting: [CheckedContinuation<Void, Never>] = []
+    /// Tests holding a database now, at most ``capacity`` (SPOT_TEST_DATABASES, default 6): every
+    /// test would otherwise start its servers at once, and on two cores their requests would run
+    /// past the servers' deadlines while they wait for the processor, not for their own work.
+    private var holders = 0
+    private var queued: [CheckedContinuation<Void, Never>] = []
+    private let capacity = max(1, Int(ProcessInfo.processInfo.environment["SPOT_TEST_DATABASES"] ?? "") ?? 6)
     let logger = Logger(label: "spot-test-database")
 
     /// The throwaway server's maintenance database.
@@ -35,6 +41,8 @@ public actor TestDatabase {
     public func withDatabase<T: Sendable>(
         migrated: Bool = true, _ body: @Sendable (DatabaseConfiguration) async throws -> T
     ) async throws -> T {
+        await acquireSlot()
+        defer { releaseSlot() }
         let name = "spot_test_\(UUID().uuidString.prefix(8).lowercased())"
         let template = migrated ? try await migratedTemplate() : "template0"
         await acquireCloning()
@@ -57,6 +65,19 @@ public actor TestDatabase {
             try? await drop(name)
             throw error
         }
+    }
+
+    private func acquireSlot() async {
+        if holders < capacity {
+            holders += 1
+            return
+        }
+        await withCheckedContinuation { queued.append($0) }
+    }
+
+    /// Hands the slot to the next waiting test, or frees it.
+    private func releaseSlot() {
+        if queued.isEmpty { holders -= 1 } else { queued.removeFirst().resume() }
     }
 
     private func drop(_ name: String) async throws {

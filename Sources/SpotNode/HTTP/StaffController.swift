@@ -36,6 +36,10 @@ struct StaffController: Sendable {
         } catch StaffSessions.SignInError.noPINSet {
             throw NodeAPIError(
                 .conflict, code: .noPINSet, message: "No staff PIN is set on this node: run 'spot node pin' on it first.")
+        } catch StaffSessions.SignInError.busy {
+            throw NodeAPIError(
+                .tooManyRequests, code: .tooManyAttempts, message: "Another sign-in is being checked: try again in a second.",
+                headers: [.retryAfter: "1"])
         } catch StaffSessions.SignInError.lockedOut(let until) {
             let seconds = max(1, Int(until.timeIntervalSinceNow.rounded(.up)))
             throw NodeAPIError(

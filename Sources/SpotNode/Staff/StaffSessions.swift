@@ -3,7 +3,10 @@ import Foundation
 import Synchronization
 
 /// Signed-in kiosk sessions, held in memory (a node restart signs everyone out), with a
-/// sliding idle timeout and a lockout after repeated wrong PINs. Time and token
+/// sliding idle timeout and a lockout after repeated wrong PINs. A PIN check is counted as a
+/// failure *before* it runs and forgiven when the PIN is right, and no more checks run at
+/// once than wrong PINs are left before the lockout: however many sign-ins arrive together,
+/// at most ``allowedFailures`` PINs are tried before the lockout starts. Time and token
 /// randomness are injected so the rules can be tested without waiting.
 public final class StaffSessions: Sendable {
     /// A signed-in session as the kiosk sees it.
@@ -19,6 +22,8 @@ public final class StaffSessions: Sendable {
         case noPINSet
         /// Too many wrong PINs: try again at `until`.
         case lockedOut(until: Date)
+        /// As many PINs as may still be tried are being checked right now: try again in a moment.
+        case busy
     }
 
     /// Consecutive wrong PINs allowed before the lockout starts.
@@ -39,6 +44,8 @@ public final class StaffSessions: Sendable {
         var sessions: [Data: Entry] = [:]
         var failures = 0
         var lockedUntil: Date?
+        /// PIN checks running now, each already counted against the attempts left.
+        var checking = 0
     }
 
     public let idleTimeout: Duration
@@ -67,14 +74,27 @@ public final class StaffSessions: Sendable {
 
     private static func key(_ token: String) -> Data { Data(SHA256.hash(data: Data(token.utf8))) }
 
-    /// Signs in when `pinMatches` says the PIN is right; `pinMatches` runs only when not locked out.
+    /// Signs in when `pinMatches` says the PIN is right; `pinMatches` runs only when not locked out
+    /// and while fewer checks run than wrong PINs are left.
     public func signIn(pinHash: String?, pinMatches: (String) async throws -> Bool) async throws -> Session {
-        let start = now()
-        if let until = state.withLock({ $0.lockedUntil }), until > start { throw SignInError.lockedOut(until: until) }
         guard let pinHash else { throw SignInError.noPINSet }
-        let matches = try await pinMatches(pinHash)
+        let start = now()
+        try state.withLock { state in
+            if let until = state.lockedUntil, until > start { throw SignInError.lockedOut(until: until) }
+            // Past the allowed failures, one check at a time (each wrong one lengthens the lockout).
+            guard state.checking < max(1, Self.allowedFailures - state.failures) else { throw SignInError.busy }
+            state.checking += 1
+        }
+        let matches: Bool
+        do {
+            matches = try await pinMatches(pinHash)
+        } catch {
+            state.withLock { $0.checking -= 1 }
+            throw error
+        }
         let time = now()
         return try state.withLock { state in
+            state.checking -= 1
             guard matches else {
                 state.failures += 1
                 if state.failures >= Self.allowedFailures {

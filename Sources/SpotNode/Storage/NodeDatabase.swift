@@ -59,7 +59,7 @@ public struct NodeDatabase: Sendable {
     }
 
     /// Migrations are append-only: a migration that has shipped is never edited.
-    private static var migrator: DatabaseMigrator {
+    static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1: scans") { db in
             try db.create(table: ScanRow.databaseTableName) { table in
@@ -130,6 +130,101 @@ public struct NodeDatabase: Sendable {
             try db.execute(sql: """
                 CREATE TABLE staff_pin (
                     id INTEGER PRIMARY KEY CHECK (id = 1), hash TEXT NOT NULL, set_at DOUBLE NOT NULL);
+                """)
+        }
+        // The shared vocabularies (SpotCore/Vocabulary) as CHECK constraints: a value this
+        // software does not know can never be stored. SQLite adds constraints by rebuilding a
+        // table; a re-entry policy or revocation reason stored before as received becomes
+        // `unrecognized` (it still refuses admission / still revokes).
+        migrator.registerMigration("v4: vocabulary checks") { db in
+            try db.execute(sql: """
+                CREATE TABLE scans_checked (
+                    id TEXT PRIMARY KEY, ticket_id TEXT NOT NULL, issue_version INTEGER NOT NULL,
+                    direction TEXT NOT NULL CHECK (direction IN ('entry', 'exit')),
+                    gate TEXT NOT NULL, node_id TEXT NOT NULL, hlc INTEGER NOT NULL,
+                    verdict TEXT NOT NULL CHECK (verdict IN (
+                        'ok', 'malformed', 'unsupported_version', 'unknown_key', 'invalid_signature', 'key_retired',
+                        'certificate_expired', 'device_not_authorized', 'wrong_event', 'event_cancelled', 'unsupported_policy',
+                        'product_not_allowed', 'revoked', 'superseded', 'not_yet_valid', 'expired', 'already_admitted',
+                        'not_inside')),
+                    event_id TEXT);
+                INSERT INTO scans_checked (id, ticket_id, issue_version, direction, gate, node_id, hlc, verdict, event_id)
+                    SELECT id, ticket_id, issue_version, direction, gate, node_id, hlc, verdict, event_id FROM scans;
+                DROP TABLE scans;
+                ALTER TABLE scans_checked RENAME TO scans;
+                CREATE INDEX scans_by_ticket ON scans (ticket_id, hlc);
+
+                CREATE TABLE events_checked (
+                    id TEXT PRIMARY KEY, venue_id TEXT NOT NULL, title TEXT NOT NULL, starts_at DOUBLE NOT NULL,
+                    ends_at DOUBLE NOT NULL, status TEXT NOT NULL CHECK (status IN ('published', 'cancelled')),
+                    reentry_policy TEXT NOT NULL CHECK (reentry_policy IN ('single_entry', 'reentry_after_exit', 'unrecognized')));
+                INSERT INTO events_checked
+                    SELECT id, venue_id, title, starts_at, ends_at, status,
+                           CASE WHEN reentry_policy IN ('single_entry', 'reentry_after_exit') THEN reentry_policy
+                                ELSE 'unrecognized' END
+                    FROM events WHERE status IN ('published', 'cancelled');
+                DROP TABLE events;
+                ALTER TABLE events_checked RENAME TO events;
+
+                CREATE TABLE tickets_checked (
+                    id TEXT PRIMARY KEY, event_id TEXT NOT NULL, ticket_type_id TEXT NOT NULL,
+                    issue_version INTEGER NOT NULL, status TEXT NOT NULL CHECK (status IN ('valid', 'revoked'))) WITHOUT ROWID;
+                INSERT INTO tickets_checked SELECT id, event_id, ticket_type_id, issue_version, status FROM tickets;
+                DROP TABLE tickets;
+                ALTER TABLE tickets_checked RENAME TO tickets;
+
+                CREATE TABLE revocations_checked (
+                    ticket_id TEXT PRIMARY KEY, issue_version INTEGER NOT NULL,
+                    reason TEXT NOT NULL CHECK (reason IN ('refunded', 'cancelled', 'reissued', 'voided', 'unrecognized')))
+                    WITHOUT ROWID;
+                INSERT INTO revocations_checked
+                    SELECT ticket_id, issue_version,
+                           CASE WHEN reason IN ('refunded', 'cancelled', 'reissued', 'voided') THEN reason ELSE 'unrecognized' END
+                    FROM revocations;
+                DROP TABLE revocations;
+                ALTER TABLE revocations_checked RENAME TO revocations;
+
+                CREATE TABLE issuer_keys_checked (
+                    key_id TEXT PRIMARY KEY, public_key BLOB NOT NULL,
+                    status TEXT NOT NULL CHECK (status IN ('active', 'retired')), verifies_until DOUBLE);
+                INSERT INTO issuer_keys_checked SELECT key_id, public_key, status, verifies_until FROM issuer_keys;
+                DROP TABLE issuer_keys;
+                ALTER TABLE issuer_keys_checked RENAME TO issuer_keys;
+
+                CREATE TABLE door_sales_checked (
+                    id TEXT PRIMARY KEY, event_id TEXT NOT NULL, ticket_type_id TEXT NOT NULL, quantity INTEGER NOT NULL,
+                    payment_method TEXT NOT NULL CHECK (payment_method IN ('cash', 'card_present')),
+                    amount_minor INTEGER NOT NULL, currency TEXT NOT NULL, hlc INTEGER NOT NULL, sold_at DOUBLE NOT NULL);
+                INSERT INTO door_sales_checked
+                    SELECT id, event_id, ticket_type_id, quantity, payment_method, amount_minor, currency, hlc, sold_at
+                    FROM door_sales;
+                DROP TABLE door_sales;
+                ALTER TABLE door_sales_checked RENAME TO door_sales;
+                CREATE INDEX door_sales_by_type ON door_sales (ticket_type_id);
+
+                -- Mutation ids are never reused: the outbox's AUTOINCREMENT sequence moves to the new table.
+                CREATE TEMP TABLE outbox_sequence AS
+                    SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'outbox'), 0),
+                               coalesce((SELECT max(mutation_id) FROM outbox), 0),
+                               coalesce((SELECT last_mutation_id FROM sync_state WHERE id = 1), 0)) AS seq;
+                CREATE TABLE outbox_checked (
+                    mutation_id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    kind TEXT NOT NULL CHECK (kind IN ('scan', 'sale', 'release')), body TEXT NOT NULL,
+                    created_at DOUBLE NOT NULL);
+                INSERT INTO outbox_checked SELECT mutation_id, kind, body, created_at FROM outbox;
+                DROP TABLE outbox;
+                ALTER TABLE outbox_checked RENAME TO outbox;
+                DELETE FROM sqlite_sequence WHERE name IN ('outbox', 'outbox_checked');
+                INSERT INTO sqlite_sequence (name, seq) SELECT 'outbox', seq FROM outbox_sequence;
+                DROP TABLE outbox_sequence;
+
+                CREATE TABLE rejected_mutations_checked (
+                    mutation_id INTEGER PRIMARY KEY, kind TEXT NOT NULL CHECK (kind IN ('scan', 'sale', 'release')),
+                    body TEXT NOT NULL, code TEXT NOT NULL, message TEXT NOT NULL, rejected_at DOUBLE NOT NULL);
+                INSERT INTO rejected_mutations_checked SELECT mutation_id, kind, body, code, message, rejected_at
+                    FROM rejected_mutations;
+                DROP TABLE rejected_mutations;
+                ALTER TABLE rejected_mutations_checked RENAME TO rejected_mutations;
                 """)
         }
         return migrator

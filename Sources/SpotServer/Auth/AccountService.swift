@@ -22,7 +22,7 @@ struct AccountService: Sendable {
     func register(
         _ registration: Registration, clientAddress: String, now: Date, logger: Logger
     ) async throws -> (User, sessionID: UUID, refreshToken: String) {
-        try await limiter.attempt(keys: ["ip:\(clientAddress)"], logger: logger)
+        try await limiter.reserve(limiter.addressLimit(clientAddress), logger: logger)
         var validator = Validator()
         let email = validator.email(registration.email)
         validator.password(registration.password)
@@ -42,16 +42,18 @@ struct AccountService: Sendable {
         return (user, sessionID, refresh)
     }
 
-    /// The user whose email and password these are, or 401 (429 after too many attempts).
+    /// The user whose email and password these are, or 401 (429 after too many failed attempts).
+    /// The attempt is counted before the password is checked and forgiven when it is right.
     func verify(email: String, password: String, clientAddress: String, logger: Logger) async throws -> User {
-        try await limiter.attempt(
-            keys: ["ip:\(clientAddress)", "account:\(AuthRepository.normalize(email))"], logger: logger)
+        let attempt = try await limiter.reserve(
+            limiter.signInLimits(email: AuthRepository.normalize(email), clientAddress: clientAddress), logger: logger)
         let found = try await repository.credentials(email: email, logger: logger)
         // bcrypt reads only 72 bytes; registration caps passwords there, so a longer one never matches.
         let verified = try await hasher.verify(password, hash: found?.passwordHash) && password.utf8.count <= 72
         guard verified, let user = found?.0 else {
             throw APIError.unauthorized("Wrong email or password.", code: "invalid_credentials")
         }
+        try await limiter.forgive(attempt, logger: logger)
         return user
     }
 }

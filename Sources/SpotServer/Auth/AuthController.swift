@@ -58,11 +58,13 @@ struct AuthController: Sendable {
     }
 
     @Sendable func refresh(_ request: Request, context: AppRequestContext) async throws -> SessionTokens {
-        try await accounts.limiter.attempt(keys: ["ip:\(context.clientAddress)"], logger: context.logger)
+        let attempt = try await accounts.limiter.reserve(accounts.limiter.addressLimit(context.clientAddress), logger: context.logger)
         let body = try await request.decodeJSON(as: RefreshRequest.self, context: context)
         let now = clock.now()
         switch try await repository.rotate(refreshToken: body.refreshToken, now: now, logger: context.logger) {
         case .rotated(let user, let sessionID, let refresh):
+            // Only unknown or reused tokens count against the address.
+            try await accounts.limiter.forgive(attempt, logger: context.logger)
             return try await sessionTokens(user, sessionID: sessionID, refresh: refresh, now: now)
         case .reused:
             context.logger.warning("refresh token reused: session revoked")

@@ -10,5 +10,6 @@ public enum Migrations {
         eventPriceCurrency,
         mergeWithoutRowChecks,
         hardening,
+        failedAttempts,
     ]
 }

@@ -25,13 +25,19 @@ struct AccountPages: Sendable {
         site.post("account/profile", use: saveProfile)
     }
 
-    /// Where to go after signing in: a path on this site only (no `//host`, no scheme).
+    /// Where to go after signing in: an absolute path on this site, or `/`. Only the characters
+    /// of a URL path and query are allowed (RFC 3986), so no `//host`, no backslash (which browsers
+    /// read as a slash) and no control character (browsers drop tabs and newlines, turning `/⇥/host`
+    /// into `//host`) can lead anywhere else.
     static func safeNext(_ next: String?) -> String {
-        guard let next, next.hasPrefix("/"), !next.hasPrefix("//"), !next.hasPrefix("/\\"),
-            !next.contains(where: { $0.isNewline })
+        guard let next, next.hasPrefix("/"), !next.hasPrefix("//"),
+            next.unicodeScalars.allSatisfy({ $0.isASCII && Self.pathCharacters.contains(Character($0)) })
         else { return "/" }
         return next
     }
+
+    private static let pathCharacters = Set(
+        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~!$&'()*+,;=:@/?%#")
 
     // MARK: Sign in
 
