@@ -55,10 +55,54 @@ public enum SyncJSON {
         return decoder
     }()
 
-    /// Parses an ISO 8601 date-time, with or without fractional seconds.
+    /// Parses an RFC 3339 date-time (the profile of ISO 8601 JSON Schema's `date-time` names):
+    /// `2026-12-31T20:00:00Z`, with fractional seconds, any offset up to ±23:59, `t`/`z` in either
+    /// case, a leap second read as the second before it.
     public static func parseDate(_ text: String) -> Date? {
-        if let date = try? Date(text, strategy: .iso8601) { return date }
-        return try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+        let bytes = Array(text.utf8)
+        func number(_ range: Range<Int>) -> Int? {
+            guard range.upperBound <= bytes.count else { return nil }
+            var value = 0
+            for byte in bytes[range] {
+                guard (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) else { return nil }
+                value = value * 10 + Int(byte - UInt8(ascii: "0"))
+            }
+            return value
+        }
+        func byte(_ index: Int, _ allowed: String) -> Bool { index < bytes.count && allowed.utf8.contains(bytes[index]) }
+        guard bytes.count >= 20, let year = number(0..<4), byte(4, "-"), let month = number(5..<7), byte(7, "-"),
+            let day = number(8..<10), byte(10, "Tt"), let hour = number(11..<13), byte(13, ":"), let minute = number(14..<16),
+            byte(16, ":"), let second = number(17..<19), (1...12).contains(month), (1...31).contains(day), hour < 24,
+            minute < 60, second <= 60
+        else { return nil }
+        var index = 19
+        var fraction = 0.0
+        if byte(index, ".") {
+            var scale = 0.1
+            index += 1
+            let start = index
+            while index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) {
+                fraction += Double(bytes[index] - UInt8(ascii: "0")) * scale
+                scale /= 10
+                index += 1
+            }
+            guard index > start else { return nil }
+        }
+        var offset = 0
+        if byte(index, "Zz"), index + 1 == bytes.count {
+            offset = 0
+        } else if byte(index, "+-"), index + 6 == bytes.count, let hours = number(index + 1..<index + 3), byte(index + 3, ":"),
+            let minutes = number(index + 4..<index + 6), hours < 24, minutes < 60
+        {
+            offset = (hours * 60 + minutes) * 60 * (bytes[index] == UInt8(ascii: "-") ? -1 : 1)
+        } else {
+            return nil
+        }
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = .gmt
+        let components = DateComponents(year: year, month: month, day: day, hour: hour, minute: minute, second: min(second, 59))
+        guard components.isValidDate(in: calendar), let date = calendar.date(from: components) else { return nil }
+        return date.addingTimeInterval(fraction - Double(offset))
     }
 
     /// ``snakeCase(_:)``, remembered per name.

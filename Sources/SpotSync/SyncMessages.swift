@@ -314,7 +314,9 @@ public struct PushRequest: Codable, Sendable, Equatable {
 
 /// What the server did with one mutation.
 public struct SyncMutationResult: Codable, Sendable, Equatable {
-    public enum Status: String, Codable, Sendable {
+    public enum Status: String, Vocabulary {
+        public static let vocabularyName = "mutation status"
+
         /// Recorded now.
         case applied
         /// Recorded before (a replay); nothing changed.

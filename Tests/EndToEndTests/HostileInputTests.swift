@@ -273,6 +273,10 @@ struct HostileInputTests {
         }
         func integers(_ schema: [String: Any], _ path: String) -> [String: ClosedRange<Decimal>?] {
             let schema = resolve(schema)
+            // An optional request field is `anyOf: [its schema, null]`.
+            if let branches = schema["anyOf"] as? [[String: Any]] {
+                return branches.reduce(into: [:]) { found, branch in found.merge(integers(branch, path)) { $1 } }
+            }
             switch schema["type"] as? String {
             case "integer": return [path: range(schema)]
             case "array": return integers(schema["items"] as? [String: Any] ?? [:], path + "[]")

@@ -115,6 +115,14 @@ public enum ErrorCode: String, Vocabulary {
 
     public static let vocabularyName = "error code"
 
+    /// The codes a refused sync request may carry (`SyncProtocol/sync-v1.md` §12).
+    public static let syncRequests: [ErrorCode] = [
+        .unsupportedProtocolVersion, .validationFailed, .invalidJSON, .payloadTooLarge, .unauthorized, .tokenInvalid,
+        .tokenExpired, .nodeRevoked, .forbidden, .notFound, .cursorInvalid, .cursorExpired, .enrollmentCodeInvalid,
+        .enrollmentCodeUsed, .enrollmentCodeExpired, .deviceKeyEnrolled, .deviceKeyReserved, .insufficientInventory,
+        .databaseUnavailable, .internalError,
+    ]
+
     /// The codes a `rejected` push result may carry.
     public static let pushRejections: [ErrorCode] = [
         .wrongVenue, .wrongNode, .invalidScan, .invalidSale, .invalidTicket, .invalidRelease, .releaseExceedsUnsold,

@@ -29,9 +29,11 @@ struct AccountService: Sendable {
         let displayName = validator.text(registration.displayName, "display_name", maxLength: 100)
         let role = Role(rawValue: registration.role ?? "attendee")
         validator.check(role == .attendee || role == .organizer, "role", "must be attendee or organizer")
+        // Checked whenever it is sent (an attendee's is ignored, but never an invalid one).
+        let givenOrganizerName = registration.organizerName.map { validator.text($0, "organizer_name", maxLength: 200) }
         let organizerName =
             role == .organizer
-            ? validator.text(registration.organizerName ?? registration.displayName, "organizer_name", maxLength: 200) : nil
+            ? givenOrganizerName ?? validator.text(registration.displayName, "organizer_name", maxLength: 200) : nil
         try validator.throwIfInvalid()
 
         let hash = try await hasher.hash(registration.password)

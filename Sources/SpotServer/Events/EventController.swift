@@ -137,9 +137,9 @@ struct EventController: Sendable {
             validator.check(endsAt > startsAt, "ends_at", "must be after starts_at")
             validator.check(endsAt.timeIntervalSince(startsAt) <= 90 * 86_400, "ends_at", "an event lasts at most 90 days")
         }
-        let reentry = body.reentryPolicy ?? current?.reentryPolicy ?? "single_entry"
-        validator.check(["single_entry", "reentry_after_exit"].contains(reentry), "reentry_policy",
-                        "must be single_entry or reentry_after_exit")
+        let reentry = body.reentryPolicy ?? current?.reentryPolicy ?? ReentryPolicy.singleEntry.rawValue
+        validator.check((try? ReentryPolicy.parseKnown(reentry)) != nil, "reentry_policy",
+                        "must be \(ReentryPolicy.known.map(\.rawValue).joined(separator: " or "))")
         try validator.throwIfInvalid()
         return .init(
             venueID: venueID!, category: category!, title: title!, description: description ?? "", startsAt: startsAt!,

@@ -20,7 +20,7 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             if let pages, Self.isWebPage(request.uri.path) {
                 return Self.webResponse(for: error, request: request, pages: pages, context: context)
             }
-            return try Self.apiError(for: error, context: context).response(from: request, context: context)
+            return try Self.apiError(for: error, request: request, context: context).response(from: request, context: context)
         }
     }
 
@@ -67,15 +67,15 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         return response
     }
 
-    static func apiError(for error: any Error, context: Context) -> APIError {
+    static func apiError(for error: any Error, request: Request? = nil, context: Context) -> APIError {
         switch error {
         case let error as APIError:
             return error
         case let error as PostgresTransactionError:
             // Errors thrown inside a transaction arrive wrapped; the rollback already happened.
-            if let inner = error.closureError { return apiError(for: inner, context: context) }
+            if let inner = error.closureError { return apiError(for: inner, request: request, context: context) }
         case let error as HTTPError:
-            return mapped(error)
+            return mapped(error, request: request)
         default:
             break
         }
@@ -83,9 +83,19 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         return .internalError
     }
 
-    private static func mapped(_ error: HTTPError) -> APIError {
+    private static func mapped(_ error: HTTPError, request: Request?) -> APIError {
         switch error.status {
-        case .notFound: APIError(.notFound, code: "not_found", message: "No such route.")
+        case .notFound:
+            // A path the API has, asked with a method it does not take: 405 with the methods it does.
+            if let request, let allowed = OpenAPIDocument.routes.methods(forPath: request.uri.path),
+                !allowed.contains(request.method.rawValue)
+            {
+                APIError(
+                    .methodNotAllowed, code: "method_not_allowed", message: "Method not allowed here.",
+                    headers: [.allow: allowed.sorted().joined(separator: ", ")])
+            } else {
+                APIError(.notFound, code: "not_found", message: "No such route.")
+            }
         case .contentTooLarge: .payloadTooLarge
         case .methodNotAllowed: APIError(.methodNotAllowed, code: "method_not_allowed", message: "Method not allowed here.")
         case .badRequest: .badRequest(error.body ?? "Bad request.")

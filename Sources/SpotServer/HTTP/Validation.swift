@@ -20,12 +20,12 @@ struct Validator {
         return trimmed
     }
 
-    /// An integer from a query string or form: absent (or empty) is `fallback`; otherwise it must
-    /// be a whole number inside `range` (so nothing computed from it can overflow).
+    /// An integer from a query string: absent is `fallback`; otherwise it must be a whole number
+    /// inside `range` (so nothing computed from it can overflow).
     mutating func integer<T: FixedWidthInteger>(
         _ text: Substring?, _ field: String, in range: ClosedRange<T>, default fallback: T? = nil
     ) -> T? {
-        guard let text, !text.isEmpty else { return fallback }
+        guard let text else { return fallback }
         guard let value = T(text), range.contains(value) else {
             check(false, field, "must be a whole number from \(range.lowerBound) to \(range.upperBound)")
             return fallback
@@ -35,9 +35,11 @@ struct Validator {
 
     mutating func email(_ value: String?, _ field: String = "email") -> String? {
         guard let email = text(value, field, maxLength: 254) else { return nil }
-        let parts = email.split(separator: "@", omittingEmptySubsequences: false)
+        // By code point: a character such as an emoji modifier may join the `@` into one grapheme.
+        let parts = email.unicodeScalars.split(separator: "@", omittingEmptySubsequences: false)
         check(
-            parts.count == 2 && !parts[0].isEmpty && parts[1].contains(".") && !email.contains(where: \.isWhitespace),
+            parts.count == 2 && !parts[0].isEmpty && parts[1].contains(".")
+                && !email.unicodeScalars.contains(where: \.properties.isWhitespace),
             field, "must be an email address")
         return email
     }

@@ -50,6 +50,40 @@ enum OpenAPIDocument {
     }
     static func list(_ item: JSONValue) -> JSONValue { ["type": "array", "items": item] }
 
+    // Request fields, described as strictly as the server checks them (`Validator`): text is
+    // trimmed and must not be blank, and stays within its length.
+    // No request text may hold a NUL character (a 422, whatever the field).
+    static func text(_ maximum: Int) -> JSONValue {
+        ["type": "string", "minLength": 1, "maxLength": .int(maximum), "pattern": "^[^\\x00]*[^\\s\\u0085\\x00][^\\x00]*$"]
+    }
+    static func optionalText(_ maximum: Int) -> JSONValue {
+        ["type": "string", "maxLength": .int(maximum), "pattern": "^[^\\x00]*$"]
+    }
+
+    /// A request body: the properties not listed as required may also be null (read as absent),
+    /// and properties the server does not know are ignored.
+    static func request(_ properties: [String: JSONValue], required: [String] = []) -> JSONValue {
+        object(
+            properties.reduce(into: [:]) { result, property in
+                result[property.key] = required.contains(property.key)
+                    ? property.value : ["anyOf": [property.value, ["type": "null"]]]
+            }, required: required
+        ).merging(["additionalProperties": true])
+    }
+    static let emailField: JSONValue = [
+        "type": "string", "maxLength": 254, "pattern": "^[^@\\s\\u0085]+@[^@\\s\\u0085]*\\.[^@\\s\\u0085]*$",
+    ]
+    static let passwordField: JSONValue = [
+        "type": "string", "pattern": "^[\\x20-\\x7E]{10,72}$", "description": "10 characters to 72 bytes",
+    ]
+    static let timeZoneField: JSONValue = [
+        "type": "string", "enum": .array(TimeZone.knownTimeZoneIdentifiers.sorted().map { .string($0) }),
+        "description": "IANA time zone, e.g. Europe/Berlin",
+    ]
+    static func vocabulary<V: Vocabulary>(_ type: V.Type) -> JSONValue {
+        ["type": "string", "enum": .array(V.wireValues.map { .string($0) })]
+    }
+
     /// An object schema; by default every property is required except nullable ones
     /// (the API omits absent optional values rather than sending null).
     static func object(_ properties: [String: JSONValue], required: [String]? = nil) -> JSONValue {
@@ -72,7 +106,8 @@ enum OpenAPIDocument {
     }
 
     static let idempotencyKey: JSONValue = [
-        "name": "Idempotency-Key", "in": "header", "required": true, "schema": ["type": "string", "maxLength": 200],
+        "name": "Idempotency-Key", "in": "header", "required": true,
+        "schema": ["type": "string", "minLength": 1, "maxLength": 200, "pattern": "^[!-~]+$"],
         "description": "Any unique string (e.g. a UUID). A retry with the same key and body gets the same answer and never pays twice.",
     ]
 
@@ -83,7 +118,7 @@ enum OpenAPIDocument {
     /// One operation. `auth`: nil public, "optional" or "required"; errors list the statuses it may answer.
     static func operation(
         _ id: String, _ tag: String, _ summary: String, auth: String? = nil, parameters: [JSONValue] = [],
-        body: String? = nil, status: Int = 200, response: JSONValue? = nil, errors: [Int] = []
+        body: String? = nil, bodyRequired: Bool = true, status: Int = 200, response: JSONValue? = nil, errors: [Int] = []
     ) -> JSONValue {
         var responses: [String: JSONValue] = [:]
         if let response {
@@ -95,8 +130,9 @@ enum OpenAPIDocument {
         }
         var allErrors = Set(errors)
         if body != nil { allErrors.formUnion([400, 413, 422]) }
-        if auth == "required" { allErrors.insert(401) }
-        if auth == "optional" { allErrors.insert(401) }
+        // Every API route refuses a bearer token that is invalid, expired or revoked, public ones too;
+        // every route answers 503 when the database is not answering, and a URL that is not UTF-8 text is 422.
+        allErrors.formUnion([401, 422, 503])
         for code in allErrors.sorted() {
             responses[String(code)] = [
                 "description": .string(HTTPStatusText.phrase(code)),
@@ -110,7 +146,7 @@ enum OpenAPIDocument {
         if !parameters.isEmpty { operation["parameters"] = .array(parameters) }
         if let body {
             operation["requestBody"] = [
-                "required": true, "content": ["application/json": ["schema": ref(body)]],
+                "required": .bool(bodyRequired), "content": ["application/json": ["schema": ref(body)]],
             ]
         }
         if auth == "required" { operation["security"] = [["bearer": []]] }
@@ -192,7 +228,7 @@ enum OpenAPIDocument {
                 status: 204, errors: [404])],
             "/api/v1/organizers": ["post": operation(
                 "createOrganizer", "Organizers", "Become an organizer (unverified until an admin verifies you)",
-                auth: "required", body: "OrganizerRequest", status: 201, response: ref("Organizer"), errors: [403, 409])],
+                auth: "required", body: "OrganizerCreateRequest", status: 201, response: ref("Organizer"), errors: [403, 409])],
             "/api/v1/organizers/me": [
                 "get": operation("myOrganizer", "Organizers", "Your organizer profile", auth: "required",
                                  response: ref("Organizer"), errors: [403]),
@@ -225,7 +261,7 @@ enum OpenAPIDocument {
                 response: ref("AuditPage"), errors: [403, 422])],
             "/api/v1/venues": [
                 "get": operation("venues", "Venues", "Your venues", auth: "required", response: items("Venue"), errors: [403]),
-                "post": operation("createVenue", "Venues", "Create a venue", auth: "required", body: "VenueRequest",
+                "post": operation("createVenue", "Venues", "Create a venue", auth: "required", body: "VenueCreateRequest",
                                   status: 201, response: ref("Venue"), errors: [403]),
             ],
             "/api/v1/venues/{id}": [
@@ -240,7 +276,7 @@ enum OpenAPIDocument {
             "/api/v1/events": [
                 "get": operation("searchEvents", "Events", "Search upcoming published events", parameters: search,
                                  response: ref("EventPage"), errors: [422]),
-                "post": operation("createEvent", "Events", "Create a draft event", auth: "required", body: "EventRequest",
+                "post": operation("createEvent", "Events", "Create a draft event", auth: "required", body: "EventCreateRequest",
                                   status: 201, response: ref("Event"), errors: [403]),
             ],
             "/api/v1/events/recommended": ["get": operation(
@@ -265,7 +301,7 @@ enum OpenAPIDocument {
                 "get": operation("ticketTypes", "Ticket types", "An event's ticket types", auth: "optional",
                                  parameters: [id], response: items("TicketType"), errors: [404]),
                 "post": operation("createTicketType", "Ticket types", "Add a ticket type to your event", auth: "required",
-                                  parameters: [id], body: "TicketTypeRequest", status: 201, response: ref("TicketType"),
+                                  parameters: [id], body: "TicketTypeCreateRequest", status: 201, response: ref("TicketType"),
                                   errors: [403, 404, 409]),
             ],
             "/api/v1/bookings": [
@@ -333,7 +369,7 @@ enum OpenAPIDocument {
             ],
             "/api/v1/venues/{id}/enrollment-codes": ["post": operation(
                 "createEnrollmentCode", "Venue nodes", "A one-time code that enrolls a node for this venue (spot node enroll)",
-                auth: "required", parameters: [id], body: "EnrollmentCodeRequest", status: 201,
+                auth: "required", parameters: [id], body: "EnrollmentCodeRequest", bodyRequired: false, status: 201,
                 response: ref("EnrollmentCode"), errors: [403, 404])],
             "/api/v1/venues/{id}/nodes": ["get": operation(
                 "venueNodes", "Venue nodes", "The venue's nodes with their sync health and allotments", auth: "required",
@@ -360,7 +396,7 @@ enum OpenAPIDocument {
             "/api/v1/organizers/me/statistics": ["get": operation(
                 "statistics", "Statistics", "Sales, revenue, refunds by ticket type and day; check-ins by gate and hour",
                 auth: "required",
-                parameters: [query("event_id", uuid, "Only this event."), query("time_zone", string, "IANA zone for days and hours.")],
+                parameters: [query("event_id", uuid, "Only this event."), query("time_zone", timeZoneField, "IANA zone for days and hours.")],
                 response: ref("Statistics"), errors: [403, 404, 422])],
             "/api/v1/me": ["patch": operation(
                 "updateMe", "Notifications", "Your display name and phone number (for SMS; \"\" removes it)", auth: "required",
@@ -372,7 +408,7 @@ enum OpenAPIDocument {
                 "get": operation("preferences", "Notifications", "Every channel and kind, on or off", auth: "required",
                                  response: ref("Preferences")),
                 "put": operation("setPreferences", "Notifications", "Turn channels and kinds on or off", auth: "required",
-                                 body: "Preferences", response: ref("Preferences")),
+                                 body: "PreferencesRequest", response: ref("Preferences")),
             ],
             "/api/v1/ticket-types/{id}": [
                 "patch": operation("updateTicketType", "Ticket types", "Update a ticket type of your event",
@@ -401,7 +437,7 @@ enum OpenAPIDocument {
         let venue = object(venueFields.merging([
             "id": uuid, "organizer_id": uuid, "created_at": dateTime, "updated_at": dateTime,
         ]) { $1 })
-        let reentry: JSONValue = ["type": "string", "enum": ["single_entry", "reentry_after_exit"]]
+        let reentry: JSONValue = ["type": "string", "enum": .array(ReentryPolicy.known.map { .string($0.rawValue) })]
         let event = object([
             "id": uuid, "organizer_id": uuid, "venue_id": uuid, "category": string, "title": string,
             "description": string, "starts_at": dateTime, "ends_at": dateTime, "reentry_policy": reentry,
@@ -414,6 +450,30 @@ enum OpenAPIDocument {
             "id", "organizer_id", "venue_id", "category", "title", "description", "starts_at", "ends_at",
             "reentry_policy", "status", "created_at", "updated_at", "venue",
         ])
+        let organizerRequestFields: [String: JSONValue] = [
+            "name": text(200), "description": optionalText(5000),
+            "contact_email": [
+                "type": "string", "maxLength": 254, "pattern": "^([^@\\s\\u0085]+@[^@\\s\\u0085]*\\.[^@\\s\\u0085]*)?$",
+            ],
+            "website": ["type": "string", "maxLength": 500, "pattern": "^(https?://[A-Za-z0-9.-]+(/[A-Za-z0-9._~/-]*)?)?$"],
+        ]
+        let venueRequestFields: [String: JSONValue] = [
+            "name": text(200), "city": text(100), "address": text(500), "time_zone": timeZoneField,
+        ]
+        let eventRequestFields: [String: JSONValue] = [
+            "venue_id": uuid, "category": string, "title": text(200), "description": optionalText(10_000),
+            "starts_at": dateTime, "ends_at": dateTime, "reentry_policy": reentry,
+        ]
+        let preference: [String: JSONValue] = [
+            "channel": ["type": "string", "enum": ["email", "sms", "push"]],
+            "kind": ["type": "string", "enum": ["booking_confirmed", "refund", "event_changed", "event_cancelled"]],
+            "enabled": boolean,
+        ]
+        let ticketTypeRequestFields: [String: JSONValue] = [
+            "name": text(100), "price_minor": integer(FieldLimits.priceMinor), "currency": ["type": "string", "pattern": "^[A-Za-z]{3}$"],
+            "capacity": integer(FieldLimits.capacity),
+            "sales_start": nullable("string", format: "date-time"), "sales_end": nullable("string", format: "date-time"),
+        ]
         let ticketTypeFields: [String: JSONValue] = [
             "name": string,
             "price_minor": integer(FieldLimits.priceMinor).merging(["description": "Price in minor units (cents)"]),
@@ -421,7 +481,7 @@ enum OpenAPIDocument {
             "sales_start": nullable("string", format: "date-time"), "sales_end": nullable("string", format: "date-time"),
         ]
         let change = object(["from": nullable("string"), "to": nullable("string")])
-        let optional = { (properties: [String: JSONValue]) in object(properties, required: []) }
+        let optional = { (properties: [String: JSONValue]) in request(properties) }
         return [
             "Error": object([
                 "error": object([
@@ -438,26 +498,26 @@ enum OpenAPIDocument {
                 ], required: ["reachable", "latest_migration"]),
             ]),
             "User": user,
-            "RegisterRequest": object([
-                "email": string, "password": ["type": "string", "minLength": 10, "description": "10 characters to 72 bytes"],
-                "display_name": string, "role": ["type": "string", "enum": ["attendee", "organizer"]],
-                "organizer_name": string,
+            "RegisterRequest": request([
+                "email": emailField, "password": passwordField, "display_name": text(100),
+                "role": ["type": "string", "enum": ["attendee", "organizer"]], "organizer_name": text(200),
             ], required: ["email", "password", "display_name"]),
-            "LoginRequest": object(["email": string, "password": string]),
-            "RefreshRequest": object(["refresh_token": string]),
+            "LoginRequest": request(["email": string, "password": string], required: ["email", "password"]),
+            "RefreshRequest": request(["refresh_token": string], required: ["refresh_token"]),
             "SessionTokens": object([
                 "user": ref("User"), "access_token": string, "refresh_token": string, "token_type": string,
                 "expires_in": integer, "session_id": uuid,
             ]),
-            "SystemTokenRequest": object(["name": string]),
+            "SystemTokenRequest": request(["name": text(100)], required: ["name"]),
             "SystemToken": object([
                 "id": uuid, "name": string, "created_at": dateTime, "expires_at": dateTime,
                 "revoked_at": nullable("string", format: "date-time"), "last_used_at": nullable("string", format: "date-time"),
             ], required: ["id", "name", "created_at", "expires_at"]),
             "CreatedSystemToken": object(["token": string, "system_token": ref("SystemToken")]),
             "Organizer": organizer,
-            "OrganizerRequest": optional(["name": string, "description": string, "contact_email": string, "website": string]),
-            "RoleRequest": object(["role": ["type": "string", "enum": ["attendee", "staff", "admin"]]]),
+            "OrganizerRequest": optional(organizerRequestFields),
+            "OrganizerCreateRequest": request(organizerRequestFields, required: ["name"]),
+            "RoleRequest": request(["role": ["type": "string", "enum": ["attendee", "staff", "admin"]]], required: ["role"]),
             "AuditEntry": object([
                 "id": integer, "at": dateTime, "actor_user_id": nullable("string", format: "uuid"),
                 "organizer_id": nullable("string", format: "uuid"), "action": string, "entity_type": string,
@@ -465,13 +525,12 @@ enum OpenAPIDocument {
             ], required: ["id", "at", "action", "entity_type", "entity_id", "changes"]),
             "AuditPage": object(["items": list(ref("AuditEntry")), "next_before": integer], required: ["items"]),
             "Venue": venue,
-            "VenueRequest": optional(venueFields),
+            "VenueRequest": optional(venueRequestFields),
+            "VenueCreateRequest": request(venueRequestFields, required: ["name", "city", "address", "time_zone"]),
             "Category": object(["id": string, "name": string]),
             "Event": event,
-            "EventRequest": optional([
-                "venue_id": uuid, "category": string, "title": string, "description": string, "starts_at": dateTime,
-                "ends_at": dateTime, "reentry_policy": reentry,
-            ]),
+            "EventRequest": optional(eventRequestFields),
+            "EventCreateRequest": request(eventRequestFields, required: ["venue_id", "category", "title", "starts_at", "ends_at"]),
             "EventPage": object(["items": list(ref("Event")), "total": integer, "page": integer, "per_page": integer]),
             "Recommendation": object([
                 "event": ref("Event"), "reason": ["type": "string", "enum": ["organizer", "category", "popular"]],
@@ -479,12 +538,14 @@ enum OpenAPIDocument {
             "TicketType": object(ticketTypeFields.merging([
                 "id": uuid, "event_id": uuid, "created_at": dateTime, "updated_at": dateTime,
             ]) { $1 }, required: ["id", "event_id", "name", "price_minor", "currency", "capacity", "created_at", "updated_at"]),
-            "TicketTypeRequest": optional(ticketTypeFields),
-            "HoldRequest": object([
+            "TicketTypeRequest": optional(ticketTypeRequestFields),
+            "TicketTypeCreateRequest": request(ticketTypeRequestFields, required: ["name", "price_minor", "currency", "capacity"]),
+            "HoldRequest": request([
                 "event_id": uuid,
-                "items": list(object(["ticket_type_id": uuid, "quantity": integer(FieldLimits.ticketsPerBooking)]))
+                "items": list(request(["ticket_type_id": uuid, "quantity": integer(FieldLimits.ticketsPerBooking)],
+                                      required: ["ticket_type_id", "quantity"]))
                     .merging(["minItems": 1, "maxItems": .int(FieldLimits.ticketsPerBooking.upperBound)]),
-            ]),
+            ], required: ["event_id", "items"]),
             "Booking": object([
                 "id": uuid, "user_id": uuid, "event_id": uuid,
                 "status": ["type": "string", "enum": ["held", "paid", "cancelled", "refunded", "expired"]],
@@ -493,11 +554,13 @@ enum OpenAPIDocument {
                 "expires_at": nullable("string", format: "date-time"), "paid_at": nullable("string", format: "date-time"),
                 "created_at": dateTime, "tickets": list(ref("Ticket")),
             ]),
-            "CheckoutRequest": object([
-                "card": object([
-                    "number": string, "expiry": ["type": "string", "description": "MM/YY"], "cvc": string,
-                ])
-            ]),
+            "CheckoutRequest": request([
+                "card": request([
+                    "number": ["type": "string", "pattern": "^[0-9 -]{12,25}$", "description": "Luhn-checked"],
+                    "expiry": ["type": "string", "pattern": "^(0[1-9]|1[0-2]) ?/ ?[0-9]{2}$", "description": "MM/YY, not past"],
+                    "cvc": ["type": "string", "pattern": "^[0-9]{3,4}$"],
+                ], required: ["number", "expiry", "cvc"])
+            ], required: ["card"]),
             "RefundRequest": optional(["ticket_ids": list(uuid)]),
             "RefundResponse": object([
                 "refund": object(["amount_minor": integer, "currency": string, "ticket_ids": list(uuid), "reference": string]),
@@ -516,12 +579,14 @@ enum OpenAPIDocument {
                 "status": ["type": "string", "enum": ["valid", "revoked"]], "revoked_reason": nullable("string"),
                 "issued_at": dateTime,
             ]),
-            "CheckInRequest": object([
-                "payload": string, "gate": string, "direction": ["type": "string", "enum": ["entry", "exit"]],
+            "CheckInRequest": request([
+                "payload": optionalText(4096), "gate": text(FieldLimits.gateName.upperBound),
+                "direction": vocabulary(ScanDirection.self),
             ], required: ["payload", "gate"]),
             "CheckInResponse": object([
-                "verdict": string, "admitted": boolean, "signal": ["type": "string", "enum": ["green", "amber", "red"]],
-                "message": string, "direction": string,
+                "verdict": vocabulary(VerdictCode.self), "admitted": boolean,
+                "signal": ["type": "string", "enum": ["green", "amber", "red"]], "message": string,
+                "direction": vocabulary(ScanDirection.self),
                 "ticket": object(["ticket_id": uuid, "event_id": uuid, "ticket_type_id": uuid, "issue_version": integer]),
                 "scan_id": nullable("string", format: "uuid"),
             ], required: ["verdict", "admitted", "signal", "message", "direction", "scan_id"]),
@@ -533,11 +598,11 @@ enum OpenAPIDocument {
                 ])),
                 "device_certificates": list(string),
             ]),
-            "EnrollmentCodeRequest": optional(["name": string, "expires_in_hours": integer(1...720)]),
+            "EnrollmentCodeRequest": optional(["name": text(100), "expires_in_hours": integer(1...720)]),
             "EnrollmentCode": object(["code": string, "venue_id": uuid, "name": string, "expires_at": dateTime]),
             "Allotment": object(["ticket_type_id": uuid, "event_id": uuid, "granted": integer, "sold": integer]),
-            "AllotmentRequest": object(["granted": integer(FieldLimits.allotmentSeats)]),
-            "ResolveRequest": object(["note": string]),
+            "AllotmentRequest": request(["granted": integer(FieldLimits.allotmentSeats)], required: ["granted"]),
+            "ResolveRequest": request(["note": optionalText(1000)]),
             "VenueNode": object([
                 "id": uuid, "venue_id": uuid, "name": string, "status": ["type": "string", "enum": ["active", "revoked"]],
                 "enrolled_at": dateTime, "revoked_at": nullable("string", format: "date-time"),
@@ -547,9 +612,7 @@ enum OpenAPIDocument {
                 "last_mutation_id": integer, "allotments": list(ref("Allotment")),
             ]),
             "Conflict": object([
-                "kind": ["type": "string", "enum": [
-                    "duplicate_admission", "admitted_after_revocation", "sale_for_cancelled_event", "sale_beyond_allotment",
-                ]],
+                "kind": vocabulary(ConflictKind.self),
                 "id": uuid, "event_id": uuid, "node_id": uuid, "ticket_id": nullable("string", format: "uuid"),
                 "scan_id": nullable("string", format: "uuid"), "sale_id": nullable("string", format: "uuid"),
                 "admitted_scan_id": nullable("string", format: "uuid"), "admitted_gate": nullable("string"),
@@ -562,8 +625,9 @@ enum OpenAPIDocument {
                 "required": ["protocol_version"],
             ],
             "StaffMember": object(["id": uuid, "email": string, "display_name": string, "created_at": dateTime]),
-            "StaffRequest": object(["email": string, "display_name": string, "password": string]),
-            "MeRequest": optional(["display_name": string, "phone": string]),
+            "StaffRequest": request(
+                ["email": emailField, "display_name": text(100), "password": passwordField], required: ["email", "display_name", "password"]),
+            "MeRequest": optional(["display_name": text(100), "phone": ["type": "string", "pattern": "^(\\+[0-9]{7,15})?$"]]),
             "Profile": object(["user": ref("User"), "phone": nullable("string")]),
             "Notification": object([
                 "id": uuid, "channel": ["type": "string", "enum": ["email", "sms", "push"]], "kind": string, "recipient": string,
@@ -571,13 +635,9 @@ enum OpenAPIDocument {
                 "attempts": integer, "last_error": nullable("string"), "created_at": dateTime,
                 "sent_at": nullable("string", format: "date-time"),
             ]),
-            "Preferences": object([
-                "preferences": list(object([
-                    "channel": ["type": "string", "enum": ["email", "sms", "push"]],
-                    "kind": ["type": "string", "enum": ["booking_confirmed", "refund", "event_changed", "event_cancelled"]],
-                    "enabled": boolean,
-                ]))
-            ]),
+            "Preferences": object(["preferences": list(object(preference))]),
+            "PreferencesRequest": request(["preferences": list(request(preference, required: ["channel", "kind", "enabled"]))],
+                                          required: ["preferences"]),
             "Statistics": object([
                 "time_zone": string,
                 "by_ticket_type": list(object([

@@ -157,7 +157,7 @@ struct EventPages: Sendable {
             page: [
                 "event": EventCardView(event), "description": description,
                 "ends": Formatting.dateTime(event.endsAt, timeZone: event.venue.timeZone),
-                "reentry": event.reentryPolicy == "reentry_after_exit",
+                "reentry": event.reentryPolicy == ReentryPolicy.reentryAfterExit.rawValue,
                 "ticketTypes": rows, "hasTicketTypes": !rows.isEmpty,
                 "canBuy": onSale && rows.contains { $0["buyable"] as? Bool == true },
                 "signedIn": context.web.user != nil,

@@ -49,7 +49,7 @@ struct OrganizerEventPages: OrganizerPage, Sendable {
                 "heading": event == nil ? "New event" : "Edit event", "submit": event == nil ? "Create draft" : "Save changes",
                 "action": event.map { "/organizer/events/\(Self.id($0.id))" } ?? "/organizer/events",
                 "cancelURL": event.map { "/organizer/events/\(Self.id($0.id))" } ?? "/organizer",
-                "values": values, "reentry": values["reentry_policy"] == "reentry_after_exit",
+                "values": values, "reentry": values["reentry_policy"] == ReentryPolicy.reentryAfterExit.rawValue,
                 "problem": problem as Any, "hasVenues": !places.isEmpty,
                 "venues": places.map {
                     ["id": Self.id($0.id), "name": "\($0.name), \($0.city)", "selected": values["venue_id"] == Self.id($0.id)]
@@ -81,7 +81,8 @@ struct OrganizerEventPages: OrganizerPage, Sendable {
         return .init(
             venueID: venueID, category: values["category"].flatMap { $0.isEmpty ? nil : $0 }, title: values["title"],
             description: values["description"], startsAt: unchangedStart ? nil : startsAt, endsAt: try moment("ends_at"),
-            reentryPolicy: values["reentry_policy"] == "reentry_after_exit" ? "reentry_after_exit" : "single_entry")
+            reentryPolicy: (values["reentry_policy"] == ReentryPolicy.reentryAfterExit.rawValue
+                ? ReentryPolicy.reentryAfterExit : .singleEntry).rawValue)
     }
 
     private func submitted(_ context: AppRequestContext) -> [String: String] {
