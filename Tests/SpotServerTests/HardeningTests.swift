@@ -108,4 +108,20 @@ struct HardeningTests {
             #expect(try await server.api.get("/api/v1/organizers/me/statistics?time_zone=America/Los_Angeles", token: token).status == 200)
         }
     }
+
+    @Test("A card expiry with a huge year is a 422 (the fuzzer found it trapping the server)")
+    func cardExpiry() async throws {
+        try await TestServer.run { server in
+            let admin = try await server.admin()
+            let sale = try await server.onSale(admin: admin)
+            let (buyer, _, _) = try await server.register("buyer@example.com")
+            let booking = try #require(try await server.hold(token: buyer, event: sale.event, ticketType: sale.ticketType).json["id"].string)
+            for expiry in ["12/9223372036854775807", "12/-9223372036854775808", "99999999999999999999/30", "12/2030/1"] {
+                let card: [String: any Sendable] = ["number": "4242 4242 4242 4242", "expiry": expiry, "cvc": "123"]
+                let answer = try await server.checkout(token: buyer, booking: booking, card: card)
+                #expect(answer.status == 422 && answer.json["error"]["fields"]["card.expiry"].string != nil, "\(expiry): \(answer.text)")
+            }
+            #expect(try await server.checkout(token: buyer, booking: booking).status == 200)
+        }
+    }
 }

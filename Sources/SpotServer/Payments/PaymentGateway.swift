@@ -100,7 +100,9 @@ public struct PaymentCard: Sendable, Equatable {
         {
             problems["card.number"] = "is not a valid card number"
         }
-        let parts = expiry.split(separator: "/").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        // MM/YY or MM/YYYY: two digits for the month, two or four for the year, nothing that can overflow.
+        let parts = expiry.split(separator: "/").map { $0.trimmingCharacters(in: .whitespaces) }
+            .map { $0.utf8.count <= 4 && $0.allSatisfy({ $0.isASCII && $0.isNumber }) ? Int($0) : nil }
         var month = 0
         var year = 0
         if parts.count == 2, let m = parts[0], let y = parts[1], (1...12).contains(m) {
