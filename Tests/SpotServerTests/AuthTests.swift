@@ -203,7 +203,7 @@ struct RateLimiterProbe: Sendable {
         do {
             try await limiter.reserve(keys.map { .init(key: $0, attempts: limiter.policy.attempts) }, logger: Logger(label: "test"))
             return true
-        } catch let error as APIError where error.status == .tooManyRequests {
+        } catch let error as DomainError where error.code == .rateLimited {
             return false
         }
     }

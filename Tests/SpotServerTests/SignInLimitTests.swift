@@ -42,8 +42,11 @@ struct SignInLimitTests {
         do {
             _ = try await accounts.verify(email: email, password: password, clientAddress: address, logger: Logger(label: "test"))
             return (200, nil)
+        } catch let error as DomainError {
+            let answer = APIError(error)
+            return (Int(answer.status.code), answer.headers[.retryAfter].flatMap(Int.init))
         } catch let error as APIError {
-            return (Int(error.status.code), error.headers[.retryAfter].flatMap(Int.init))
+            return (Int(error.status.code), nil)
         }
     }
 

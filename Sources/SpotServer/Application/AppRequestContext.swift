@@ -30,13 +30,13 @@ public struct AppRequestContext: RequestContext {
 
     /// The authenticated node, or 401.
     func requireNode() throws -> AuthenticatedNode {
-        guard let node else { throw APIError.unauthorized("Send the node's device credential.", code: "unauthorized") }
+        guard let node else { throw DomainError.unauthenticated("Send the node's device credential.", code: .unauthorized) }
         return node
     }
 
     /// The caller, or 401.
     func requireIdentity() throws -> Identity {
-        guard let identity else { throw APIError.unauthorized }
+        guard let identity else { throw DomainError.unauthenticated }
         return identity
     }
 }

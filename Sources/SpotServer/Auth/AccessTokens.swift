@@ -44,13 +44,13 @@ struct AccessTokens: Sendable {
         do {
             payload = try await keys.verify(token, as: Payload.self)
         } catch {
-            throw APIError.unauthorized("The access token is invalid.", code: "token_invalid")
+            throw DomainError.unauthenticated("The access token is invalid.", code: .tokenInvalid)
         }
         guard payload.iss.value == Self.issuer, let userID = UUID(uuidString: payload.sub.value),
             let sessionID = UUID(uuidString: payload.sid)
-        else { throw APIError.unauthorized("The access token is invalid.", code: "token_invalid") }
+        else { throw DomainError.unauthenticated("The access token is invalid.", code: .tokenInvalid) }
         guard now < payload.exp.value else {
-            throw APIError.unauthorized("The access token has expired: refresh it.", code: "token_expired")
+            throw DomainError.unauthenticated("The access token has expired: refresh it.", code: .tokenExpired)
         }
         return (userID, sessionID)
     }

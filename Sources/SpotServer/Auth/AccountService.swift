@@ -53,7 +53,7 @@ struct AccountService: Sendable {
         // bcrypt reads only 72 bytes; registration caps passwords there, so a longer one never matches.
         let verified = try await hasher.verify(password, hash: found?.passwordHash) && password.utf8.count <= 72
         guard verified, let user = found?.0 else {
-            throw APIError.unauthorized("Wrong email or password.", code: "invalid_credentials")
+            throw DomainError.unauthenticated("Wrong email or password.", code: .invalidCredentials)
         }
         try await limiter.forgive(attempt, logger: logger)
         return user

@@ -68,18 +68,18 @@ struct AuthController: Sendable {
             return try await sessionTokens(user, sessionID: sessionID, refresh: refresh, now: now)
         case .reused:
             context.logger.warning("refresh token reused: session revoked")
-            throw APIError.unauthorized(
+            throw DomainError.unauthenticated(
                 "This refresh token was already used, so it may have been stolen: the session is revoked. Sign in again.",
-                code: "refresh_token_reused")
+                code: .refreshTokenReused)
         case .invalid:
-            throw APIError.unauthorized("The refresh token is unknown, expired or revoked.", code: "token_invalid")
+            throw DomainError.unauthenticated("The refresh token is unknown, expired or revoked.", code: .tokenInvalid)
         }
     }
 
     @Sendable func logout(_ request: Request, context: AppRequestContext) async throws -> HTTPResponse.Status {
         let identity = try context.requireIdentity()
         guard case .session(let sessionID) = identity.credential else {
-            throw APIError.badRequest("System tokens are revoked with DELETE /api/v1/auth/system-tokens/{id}.")
+            throw DomainError.badRequest("System tokens are revoked with DELETE /api/v1/auth/system-tokens/{id}.")
         }
         try await repository.revokeSession(sessionID, reason: "logout", now: clock.now(), logger: context.logger)
         return .noContent
@@ -88,7 +88,7 @@ struct AuthController: Sendable {
     @Sendable func me(_ request: Request, context: AppRequestContext) async throws -> User {
         let identity = try context.requireIdentity()
         guard let user = try await repository.user(id: identity.userID, logger: context.logger) else {
-            throw APIError.unauthorized
+            throw DomainError.unauthenticated
         }
         return user
     }
@@ -107,7 +107,7 @@ struct AuthController: Sendable {
         let identity = try context.requireIdentity()
         try identity.require(.organizer, .admin, to: "create system tokens")
         guard case .session = identity.credential else {
-            throw APIError.forbidden("A system token cannot create system tokens; sign in as a person.")
+            throw DomainError.forbidden("A system token cannot create system tokens; sign in as a person.")
         }
         let body = try await request.decodeJSON(as: SystemTokenRequest.self, context: context)
         var validator = Validator()
@@ -131,7 +131,7 @@ struct AuthController: Sendable {
         let identity = try context.requireIdentity()
         let id = try context.parameters.requireUUID("id")
         guard try await repository.revokeSystemToken(id: id, userID: identity.userID, now: clock.now(), logger: context.logger)
-        else { throw APIError.notFound("System token") }
+        else { throw DomainError.notFound("System token") }
         return .noContent
     }
 
@@ -150,7 +150,7 @@ extension Parameters {
     /// A UUID path parameter, or 404 (a malformed id names no resource).
     func requireUUID(_ name: String) throws -> UUID {
         guard let text = self.get(name), let id = UUID(uuidString: text) else {
-            throw APIError.notFound("Resource")
+            throw DomainError.notFound("Resource")
         }
         return id
     }

@@ -23,7 +23,7 @@ struct AuthRepository: Sendable {
                 """, logger: logger)
             let rows = try await connection.query("SELECT value FROM server_secrets WHERE name = \(name)", logger: logger)
             for try await value in rows.decode(Data.self) { return value }
-            throw APIError.internalError
+            throw InternalInconsistency("the shared secret \(name) could not be read back")
         }
     }
 
@@ -78,7 +78,7 @@ struct AuthRepository: Sendable {
                         \(user.role.rawValue), \(user.createdAt), \(user.createdAt))
                 """, logger: logger)
         } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {
-            throw APIError.conflict("An account with this email already exists.", code: "email_taken")
+            throw DomainError.conflict("An account with this email already exists.", code: .emailTaken)
         }
     }
 

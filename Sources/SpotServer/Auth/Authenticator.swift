@@ -16,21 +16,21 @@ struct Authenticator: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard let header = request.headers[.authorization] else { return try await next(request, context) }
         guard header.lowercased().hasPrefix("bearer ") else {
-            throw APIError.unauthorized("Use 'Authorization: Bearer <token>'.", code: "token_invalid")
+            throw DomainError.unauthenticated("Use 'Authorization: Bearer <token>'.", code: .tokenInvalid)
         }
         let token = String(header.dropFirst("bearer ".count)).trimmingCharacters(in: .whitespaces)
         let now = clock.now()
         var context = context
         if token.hasPrefix(OpaqueToken.systemPrefix) {
             guard let identity = try await repository.systemTokenIdentity(token: token, now: now, logger: context.logger)
-            else { throw APIError.unauthorized("The system token is unknown, expired or revoked.", code: "token_revoked") }
+            else { throw DomainError.unauthenticated("The system token is unknown, expired or revoked.", code: .tokenRevoked) }
             context.identity = identity
         } else {
             let (userID, sessionID) = try await tokens.verify(token, now: now)
             guard
                 let identity = try await repository.sessionIdentity(
                     sessionID: sessionID, userID: userID, now: now, logger: context.logger)
-            else { throw APIError.unauthorized("This session has ended: sign in again.", code: "token_revoked") }
+            else { throw DomainError.unauthenticated("This session has ended: sign in again.", code: .tokenRevoked) }
             context.identity = identity
         }
         context.logger[metadataKey: "user"] = .string(context.identity!.userID.uuidString.lowercased())

@@ -24,7 +24,7 @@ public struct Identity: Sendable, Equatable {
     /// 403 unless the caller has one of `roles`.
     func require(_ roles: Role..., to action: String) throws {
         guard roles.contains(role) else {
-            throw APIError.forbidden("Your account (\(role.rawValue)) may not \(action).")
+            throw DomainError.forbidden("Your account (\(role.rawValue)) may not \(action).")
         }
     }
 }

@@ -63,7 +63,7 @@ struct RateLimiter: Sendable {
         let limits = Dictionary(limits.map { ($0.key, $0.attempts) }, uniquingKeysWith: min)
             .sorted { $0.key < $1.key }  // a fixed lock order: no deadlock between replicas
         let window = policy.window
-        let outcome: Result<Reservation, APIError> = try await database.withTransaction(logger: logger) { connection in
+        let outcome: Result<Reservation, DomainError> = try await database.withTransaction(logger: logger) { connection in
             var longestWait: Double?
             for (key, limit) in limits {
                 try await connection.query("SELECT pg_advisory_xact_lock(hashtextextended(\(key), 0))", logger: logger)

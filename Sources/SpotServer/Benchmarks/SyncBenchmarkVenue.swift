@@ -133,7 +133,7 @@ public struct SyncBenchmarkVenue: Sendable {
             logger: logger)
         var owner: (UUID, UUID)?
         for try await row in rows.decode((UUID, UUID).self) { owner = row }
-        guard let (organizer, user) = owner else { throw APIError.notFound("Benchmark venue") }
+        guard let (organizer, user) = owner else { throw DomainError.notFound("Benchmark venue") }
         return try await NodeRepository(database: database).createEnrollmentCode(
             venue: venueID, organizer: organizer, name: "Bench", createdBy: user, lifetime: 3600, now: now, logger: logger
         ).code

@@ -61,10 +61,10 @@ struct BookingController: Sendable {
     private func visibleBooking(_ context: AppRequestContext) async throws -> (Booking, Identity, manages: Bool) {
         let identity = try context.requireIdentity()
         guard let booking = try await bookings.booking(id: try context.parameters.requireUUID("id"), logger: context.logger) else {
-            throw APIError.notFound("Booking")
+            throw DomainError.notFound("Booking")
         }
         let manages = try await managesEvent(booking.eventID, identity: identity, context: context)
-        guard booking.userID == identity.userID || manages else { throw APIError.notFound("Booking") }
+        guard booking.userID == identity.userID || manages else { throw DomainError.notFound("Booking") }
         return (booking, identity, manages)
     }
 
@@ -112,7 +112,7 @@ struct BookingController: Sendable {
             try await checkout.checkout(
                 booking: id, user: identity.userID, card: card,
                 gatewayKey: GatewayKey.apiCheckout(user: identity.userID, key: key), now: now, logger: context.logger)
-            guard let booking = try await bookings.booking(id: id, logger: context.logger) else { throw APIError.notFound("Booking") }
+            guard let booking = try await bookings.booking(id: id, logger: context.logger) else { throw DomainError.notFound("Booking") }
             return booking
         }
     }
@@ -128,10 +128,10 @@ struct BookingController: Sendable {
 
     @Sendable func refund(_ request: Request, context: AppRequestContext) async throws -> Response {
         let (booking, identity, manages) = try await visibleBooking(context)
-        guard manages else { throw APIError.forbidden("Refunds are made by the event's organizer or an admin.") }
+        guard manages else { throw DomainError.forbidden("Refunds are made by the event's organizer or an admin.") }
         let body = try await request.decodeJSONIfPresent(as: RefundRequestBody.self, context: context)
             ?? RefundRequestBody(ticketIDs: nil)
-        if let ids = body.ticketIDs, ids.isEmpty { throw APIError.validation("ticket_ids", "list at least one ticket, or omit it") }
+        if let ids = body.ticketIDs, ids.isEmpty { throw DomainError.validation("ticket_ids", "list at least one ticket, or omit it") }
         let key = try IdempotencyStore.key(from: request)
         let now = clock.now()
         return try await idempotency.run(
@@ -142,7 +142,7 @@ struct BookingController: Sendable {
                 booking: booking.id, tickets: body.ticketIDs, reason: .refunded,
                 gatewayKey: GatewayKey.apiRefund(user: identity.userID, key: key), now: now, logger: context.logger)
             guard let updated = try await bookings.booking(id: booking.id, logger: context.logger) else {
-                throw APIError.notFound("Booking")
+                throw DomainError.notFound("Booking")
             }
             return RefundResponse(refund: outcome, booking: updated)
         }

@@ -42,9 +42,9 @@ struct BookingRepository: Sendable {
                 "SELECT status, ends_at FROM events WHERE id = \(request.eventID)", logger: logger)
             var event: (String, Date)?
             for try await row in eventRows.decode((String, Date).self) { event = row }
-            guard let (status, endsAt) = event, status != "draft" else { throw APIError.notFound("Event") }
+            guard let (status, endsAt) = event, status != "draft" else { throw DomainError.notFound("Event") }
             guard status == "published", endsAt > now else {
-                throw APIError.conflict("This event is not on sale.", code: "event_not_on_sale")
+                throw DomainError.conflict("This event is not on sale.", code: .eventNotOnSale)
             }
             var reserved: [(ticketTypeID: UUID, quantity: Int, price: Int64)] = []
             var currencies = Set<String>()
@@ -66,12 +66,12 @@ struct BookingRepository: Sendable {
                 currencies.insert(currency)
             }
             guard currencies.count == 1, let currency = currencies.first else {
-                throw APIError.validation("items", "all ticket types of one booking must have the same currency")
+                throw DomainError.validation("items", "all ticket types of one booking must have the same currency")
             }
             // At most 20 tickets at FieldLimits.priceMinor each: cannot overflow; checked all the same.
             guard let total = reserved.map({ $0.price.multipliedReportingOverflow(by: Int64($0.quantity)) })
                 .map({ $0.overflow ? Int64.max : $0.partialValue }).checkedSum(), total < Int64.max
-            else { throw APIError.validation("items", "the total is too large") }
+            else { throw DomainError.validation("items", "the total is too large") }
             try await connection.query(
                 """
                 INSERT INTO bookings (id, user_id, event_id, status, quantity, total_minor, currency, expires_at, created_at, updated_at)
@@ -92,7 +92,7 @@ struct BookingRepository: Sendable {
     /// Why a ticket type could not be reserved, as the error the buyer sees.
     private static func whyNot(
         _ item: (ticketTypeID: UUID, quantity: Int), event: UUID, on connection: PostgresConnection, now: Date, logger: Logger
-    ) async throws -> APIError {
+    ) async throws -> DomainError {
         let rows = try await connection.query(
             """
             SELECT capacity - reserved - allotted, max_per_order, sales_start, sales_end FROM ticket_types
@@ -102,11 +102,11 @@ struct BookingRepository: Sendable {
             if item.quantity > maxPerOrder {
                 return .validation("items", "at most \(maxPerOrder) tickets of this type per booking")
             }
-            if let start, start > now { return .conflict("Sales for this ticket type have not started.", code: "sales_not_started") }
-            if let end, end <= now { return .conflict("Sales for this ticket type have ended.", code: "sales_ended") }
-            return APIError(
-                .conflict, code: "sold_out",
-                message: left > 0 ? "Only \(left) ticket\(left == 1 ? "" : "s") of this type left." : "This ticket type is sold out.",
+            if let start, start > now { return .conflict("Sales for this ticket type have not started.", code: .salesNotStarted) }
+            if let end, end <= now { return .conflict("Sales for this ticket type have ended.", code: .salesEnded) }
+            return DomainError(
+                .conflict, .soldOut,
+                left > 0 ? "Only \(left) ticket\(left == 1 ? "" : "s") of this type left." : "This ticket type is sold out.",
                 fields: ["ticket_type_id": item.ticketTypeID.uuidString.lowercased()])
         }
         return .validation("items", "ticket type \(item.ticketTypeID.uuidString.lowercased()) is not sold for this event")
@@ -134,7 +134,7 @@ struct BookingRepository: Sendable {
         try await database.withTransaction(logger: logger) { connection in
             let status = try await Self.lock(id, user: user, on: connection, logger: logger)
             guard status == .held else {
-                throw APIError.conflict("Only an unpaid hold can be cancelled; ask the organizer for a refund.", code: "booking_not_held")
+                throw DomainError.conflict("Only an unpaid hold can be cancelled; ask the organizer for a refund.", code: .bookingNotHeld)
             }
             try await Self.release(booking: id, status: .cancelled, on: connection, now: now, logger: logger)
         }
@@ -151,7 +151,7 @@ struct BookingRepository: Sendable {
             guard let status = Booking.Status(rawValue: status) else { break }
             return status
         }
-        throw APIError.notFound("Booking")
+        throw DomainError.notFound("Booking")
     }
 
     func booking(id: UUID, logger: Logger) async throws -> Booking? {

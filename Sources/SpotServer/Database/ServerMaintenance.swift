@@ -39,7 +39,7 @@ public enum ServerMaintenance {
         do {
             return try await AuthRepository(database: database).createUser(
                 email: email!, passwordHash: hash, displayName: name!, role: .admin, now: now, logger: logger)
-        } catch let error as APIError where error.code == "email_taken" {
+        } catch let error as DomainError where error.code == .emailTaken {
             throw MaintenanceError("an account with the email \(email!) already exists")
         }
     }

@@ -6,7 +6,12 @@ import Synchronization
 /// days and hours are counted) that Foundation knows too (where pages format times). Loaded
 /// once before the server accepts requests; until then no name is accepted.
 final class TimeZoneCatalog: Sendable {
-    private let names = Mutex<Set<String>>([])
+    private let names: Mutex<Set<String>>
+
+    /// A catalog of `names` (empty until ``load(from:logger:)``).
+    init(names: Set<String> = []) {
+        self.names = Mutex(names)
+    }
 
     /// Reads PostgreSQL's list.
     func load(from database: Database, logger: Logger) async throws {

@@ -19,7 +19,7 @@ struct EventAccess: Sendable {
     /// The event if `identity` may see it, else 404.
     func visibleEvent(_ id: UUID, to identity: Identity?, logger: Logger) async throws -> Event {
         guard let event = try await events.event(id: id, logger: logger), try await visible(event, to: identity, logger: logger)
-        else { throw APIError.notFound("Event") }
+        else { throw DomainError.notFound("Event") }
         return event
     }
 
@@ -30,7 +30,7 @@ struct EventAccess: Sendable {
         if adminMay, identity.role == .admin { return (event, nil) }
         let organizer = try await organizers.requireOwnProfile(identity, logger: logger)
         guard organizer.id == event.organizerID else {
-            throw APIError.forbidden("This event belongs to another organizer.")
+            throw DomainError.forbidden("This event belongs to another organizer.")
         }
         return (event, organizer)
     }

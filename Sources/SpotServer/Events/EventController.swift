@@ -189,7 +189,7 @@ struct EventController: Sendable {
         let statusText = request.uri.queryParameters["status"].map(String.init)
         let status = statusText.flatMap(Event.Status.init(rawValue:))
         guard statusText == nil || status != nil else {
-            throw APIError.validation("status", "must be draft, published or cancelled")
+            throw DomainError.validation("status", "must be draft, published or cancelled")
         }
         return .init(items: try await events.events(organizer: organizer.id, status: status, logger: context.logger))
     }
@@ -253,12 +253,12 @@ struct EventController: Sendable {
         _ = try context.requireIdentity()
         guard let ticketType = try await ticketTypes.ticketType(
             id: try context.parameters.requireUUID("id"), logger: context.logger)
-        else { throw APIError.notFound("Ticket type") }
+        else { throw DomainError.notFound("Ticket type") }
         do {
             let (event, _, identity) = try await owned(ticketType.eventID, context: context)
             return (ticketType, event, identity)
-        } catch let error as APIError where error.status == .notFound {
-            throw APIError.notFound("Ticket type")
+        } catch let error as DomainError where error.kind == .notFound {
+            throw DomainError.notFound("Ticket type")
         }
     }
 

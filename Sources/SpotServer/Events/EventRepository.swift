@@ -87,7 +87,7 @@ struct EventRepository: Sendable {
             var problems: [String: String] = [:]
             if !venueOK { problems["venue_id"] = "is not one of your venues" }
             if !categoryOK { problems["category"] = "is not a known category (see GET /api/v1/categories)" }
-            if !problems.isEmpty { throw APIError.validation(problems) }
+            if !problems.isEmpty { throw DomainError.validation(problems) }
         }
     }
 
@@ -131,7 +131,7 @@ struct EventRepository: Sendable {
                     reentry_policy = \(fields.reentryPolicy), updated_at = \(now)
                 WHERE id = \(current.id) AND status <> 'cancelled' RETURNING id
                 """, logger: logger)
-            guard updated else { throw APIError.conflict("A cancelled event cannot be edited.", code: "event_cancelled") }
+            guard updated else { throw DomainError.conflict("A cancelled event cannot be edited.", code: .eventCancelled) }
             try await AuditLog.record(
                 on: connection, actor: actor, organizer: current.organizerID, action: "event.update", entityType: "event",
                 entityID: current.id, changes: changes, at: now, logger: logger)
@@ -160,23 +160,23 @@ struct EventRepository: Sendable {
     /// Publishes a draft of a verified organizer that has something to sell and has not started.
     func publish(_ event: Event, verified: Bool, actor: UUID, now: Date, logger: Logger) async throws -> Event {
         guard verified else {
-            throw APIError(
-                .forbidden, code: "organizer_not_verified",
-                message: "Your organizer profile is not verified yet: you can draft events, an admin must verify you before you publish.")
+            throw DomainError(
+                .forbidden, .organizerNotVerified,
+                "Your organizer profile is not verified yet: you can draft events, an admin must verify you before you publish.")
         }
         switch event.status {
         case .published: return event
-        case .cancelled: throw APIError.conflict("A cancelled event cannot be published.", code: "event_cancelled")
+        case .cancelled: throw DomainError.conflict("A cancelled event cannot be published.", code: .eventCancelled)
         case .draft: break
         }
         guard event.startsAt > now else {
-            throw APIError.conflict("This event has already started.", code: "event_started")
+            throw DomainError.conflict("This event has already started.", code: .eventStarted)
         }
         try await database.withTransaction(logger: logger) { connection in
             let rows = try await connection.query(
                 "SELECT count(*)::int FROM ticket_types WHERE event_id = \(event.id)", logger: logger)
             for try await count in rows.decode(Int.self) where count == 0 {
-                throw APIError.conflict("Add at least one ticket type before publishing.", code: "no_ticket_types")
+                throw DomainError.conflict("Add at least one ticket type before publishing.", code: .noTicketTypes)
             }
             try await connection.query(
                 """
@@ -235,7 +235,7 @@ struct EventRepository: Sendable {
     /// Deletes a draft and its ticket types.
     func delete(_ event: Event, actor: UUID, now: Date, logger: Logger) async throws {
         guard event.status == .draft else {
-            throw APIError.conflict("Only drafts can be deleted; cancel a published event instead.", code: "event_not_draft")
+            throw DomainError.conflict("Only drafts can be deleted; cancel a published event instead.", code: .eventNotDraft)
         }
         try await database.withTransaction(logger: logger) { connection in
             try await connection.query("DELETE FROM ticket_types WHERE event_id = \(event.id)", logger: logger)

@@ -48,6 +48,30 @@ extension HTTPResponse.Status {
 }
 
 extension APIError {
+    /// The one mapping of a domain refusal to the API's status, code, message and headers.
+    init(_ error: DomainError) {
+        let status: HTTPResponse.Status
+        var headers: HTTPFields = [:]
+        switch error.kind {
+        case .badRequest: status = .badRequest
+        case .invalid: status = .unprocessableContent
+        case .notFound: status = .notFound
+        case .conflict: status = .conflict
+        case .forbidden: status = .forbidden
+        case .unauthenticated:
+            status = .unauthorized
+            headers[.wwwAuthenticate] = "Bearer"
+        case .tooManyAttempts(let seconds):
+            status = .tooManyRequests
+            headers[.retryAfter] = String(seconds)
+        case .paymentDeclined: status = .paymentRequired
+        case .processorFailed: status = .badGateway
+        case .processorTimeout: status = .gatewayTimeout
+        case .gone: status = .gone
+        }
+        self.init(status, code: error.code.rawValue, message: error.message, fields: error.fields, headers: headers)
+    }
+
     static func badRequest(_ message: String, code: String = "bad_request") -> APIError {
         APIError(.badRequest, code: code, message: message)
     }
@@ -101,4 +125,9 @@ extension APIError {
 
     static let internalError = APIError(
         .internalServerError, code: "internal_error", message: "Something went wrong on our side; it has been logged.")
+}
+
+extension DomainError {
+    /// The HTTP status the API answers this refusal with (pages answer with the same).
+    var status: HTTPResponse.Status { APIError(self).status }
 }

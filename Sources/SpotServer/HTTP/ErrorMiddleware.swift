@@ -2,6 +2,7 @@ import Hummingbird
 import Logging
 import Foundation
 import PostgresNIO
+import SpotCore
 
 /// Turns every error into the one JSON error shape: API errors as they are,
 /// Hummingbird's HTTP errors (404 for unknown routes, 413, …) mapped to codes,
@@ -35,18 +36,20 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             page = error
         case let error as PostgresTransactionError where error.closureError != nil:
             return webResponse(for: error.closureError!, request: request, pages: pages, context: context)
+        case let error as DomainError where error.kind == .unauthenticated:
+            let back = request.method == .get ? "?next=" + (request.uri.description.addingPercentEncoding(
+                withAllowedCharacters: .alphanumerics) ?? "") : ""
+            return Response.redirect(to: "/signin" + back)
+        case let error as DomainError:
+            page = WebError(error)
+        case let error as HTTPError where error.status == .notFound:
+            page = .notFound("This page")
         default:
             let api = apiError(for: error, context: context)
             switch api.status {
             case .unauthorized:
-                let back = request.method == .get ? "?next=" + (request.uri.description.addingPercentEncoding(
-                    withAllowedCharacters: .alphanumerics) ?? "") : ""
-                return Response.redirect(to: "/signin" + back)
-            case .notFound where api.message == "No such route.":
-                page = .notFound("This page")
-            case .notFound:
-                page = .page(.notFound, api.message, title: "Not found")
-            case .serviceUnavailable where api.code == "database_unavailable":
+                return Response.redirect(to: "/signin")
+            case .serviceUnavailable where api.code == ErrorCode.databaseUnavailable.rawValue:
                 page = .page(
                     .serviceUnavailable,
                     "We cannot reach our database right now, so this page cannot be shown. Nothing you did was lost; "
@@ -60,7 +63,8 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             }
         }
         var response = pages.errorPage(page, retry: page.status.code >= 500)
-        for field in (error as? APIError)?.headers ?? [:] where field.name == .retryAfter {
+        let headers = (error as? APIError)?.headers ?? (error as? DomainError).map { APIError($0).headers } ?? [:]
+        for field in headers where field.name == .retryAfter {
             response.headers.append(field)
         }
         WebSessionMiddleware.addSecurityHeaders(&response.headers)
@@ -71,6 +75,8 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         switch error {
         case let error as APIError:
             return error
+        case let error as DomainError:
+            return APIError(error)
         case let error as PostgresTransactionError:
             // Errors thrown inside a transaction arrive wrapped; the rollback already happened.
             if let inner = error.closureError { return apiError(for: inner, request: request, context: context) }

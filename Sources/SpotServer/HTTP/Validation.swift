@@ -51,6 +51,6 @@ struct Validator {
     }
 
     func throwIfInvalid() throws {
-        if !problems.isEmpty { throw APIError.validation(problems) }
+        if !problems.isEmpty { throw DomainError.validation(problems) }
     }
 }

@@ -95,7 +95,7 @@ public struct JobRunner: Service {
                 _ = try await refunds.refund(
                     booking: booking, tickets: nil, reason: .cancelled, gatewayKey: GatewayKey.cancellation(booking: booking),
                     now: clock.now(), logger: logger)
-            } catch let error as APIError where error.code == "booking_not_paid" || error.code == "nothing_to_refund" {
+            } catch let error as DomainError where [.bookingNotPaid, .nothingToRefund].contains(error.code) {
                 // Already refunded (a retry after a crash, or an organizer refund first): done.
             }
         case nil:

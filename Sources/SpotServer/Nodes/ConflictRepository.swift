@@ -18,7 +18,7 @@ struct ConflictRepository: Sendable {
         try await database.withConnection(logger: logger) { connection in
             guard try await connection.returnsRow(
                 "SELECT 1 FROM events WHERE id = \(event) AND organizer_id = \(organizer)", logger: logger)
-            else { throw APIError.notFound("Event") }
+            else { throw DomainError.notFound("Event") }
             let conflicts = try await SyncEntities.conflicts(.events([event]), on: connection, logger: logger)
             let rows = try await connection.query(
                 "SELECT id, resolved_at, resolution_note FROM conflicts WHERE event_id = \(event)", logger: logger)
@@ -44,7 +44,7 @@ struct ConflictRepository: Sendable {
                 """, logger: logger)
             var found: Date??
             for try await resolved in rows.decode(Date?.self) { found = .some(resolved) }
-            guard let resolved = found else { throw APIError.notFound("Conflict") }
+            guard let resolved = found else { throw DomainError.notFound("Conflict") }
             guard resolved == nil else { return }
             try await connection.query(
                 """

@@ -49,11 +49,11 @@ struct NodeAuthenticator: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard let header = request.headers[.authorization] else { return try await next(request, context) }
         guard header.lowercased().hasPrefix("bearer ") else {
-            throw APIError.unauthorized("Use 'Authorization: Bearer <device credential>'.", code: "token_invalid")
+            throw DomainError.unauthenticated("Use 'Authorization: Bearer <device credential>'.", code: .tokenInvalid)
         }
         let token = String(header.dropFirst("bearer ".count)).trimmingCharacters(in: .whitespaces)
         guard token.hasPrefix(NodeCredential.prefix) else {
-            throw APIError.unauthorized("Sync routes take a node's device credential (spot_nt_…).", code: "token_invalid")
+            throw DomainError.unauthenticated("Sync routes take a node's device credential (spot_nt_…).", code: .tokenInvalid)
         }
         let now = clock.now()
         let rows = try await database.query(
@@ -65,17 +65,17 @@ struct NodeAuthenticator: RouterMiddleware {
         var found: (UUID, Date, UUID, UUID, UUID, String)?
         for try await row in rows.decode((UUID, Date, UUID, UUID, UUID, String).self) { found = row }
         guard let (credentialID, expiresAt, nodeID, venueID, organizerID, status) = found else {
-            throw APIError.unauthorized("This device credential is unknown: enroll the node again.", code: "token_invalid")
+            throw DomainError.unauthenticated("This device credential is unknown: enroll the node again.", code: .tokenInvalid)
         }
         guard status == "active" else {
-            throw APIError.unauthorized(
+            throw DomainError.unauthenticated(
                 "This node has been revoked by its organizer: it may no longer sync. Enroll it again with a new code.",
-                code: "node_revoked")
+                code: .nodeRevoked)
         }
         guard expiresAt > now else {
-            throw APIError.unauthorized(
+            throw DomainError.unauthenticated(
                 "This device credential expired at \(expiresAt.formatted(.iso8601)): enroll the node again.",
-                code: "token_expired")
+                code: .tokenExpired)
         }
         var context = context
         context.node = AuthenticatedNode(

@@ -95,7 +95,7 @@ struct NodeController: Sendable {
         let items = try await database.withConnection(logger: context.logger) { connection in
             guard try await connection.returnsRow(
                 "SELECT 1 FROM events WHERE id = \(event) AND organizer_id = \(organizer.id)", logger: context.logger)
-            else { throw APIError.notFound("Event") }
+            else { throw DomainError.notFound("Event") }
             return try await SyncEntities.conflicts(.events([event]), on: connection, logger: context.logger)
         }
         return ConflictList(items: items)

@@ -60,16 +60,16 @@ struct NodeRepository: Sendable {
             var found: (UUID, UUID, String, Date, Date?, String)?
             for try await row in rows.decode((UUID, UUID, String, Date, Date?, String).self) { found = row }
             guard let (venueID, organizerID, codeName, expiresAt, usedAt, venueName) = found else {
-                throw APIError.unauthorized("This enrollment code is unknown: check it, or ask the organizer for a new one.",
-                                            code: "enrollment_code_invalid")
+                throw DomainError.unauthenticated("This enrollment code is unknown: check it, or ask the organizer for a new one.",
+                                            code: .enrollmentCodeInvalid)
             }
             guard usedAt == nil else {
-                throw APIError.unauthorized("This enrollment code has already been used: ask the organizer for a new one.",
-                                            code: "enrollment_code_used")
+                throw DomainError.unauthenticated("This enrollment code has already been used: ask the organizer for a new one.",
+                                            code: .enrollmentCodeUsed)
             }
             guard expiresAt > now else {
-                throw APIError.unauthorized("This enrollment code expired: ask the organizer for a new one.",
-                                            code: "enrollment_code_expired")
+                throw DomainError.unauthenticated("This enrollment code expired: ask the organizer for a new one.",
+                                            code: .enrollmentCodeExpired)
             }
             let nodeName = name.flatMap { $0.isEmpty ? nil : $0 } ?? codeName
             // A device key must be a key of its own: one with the key id of an issuer key (any
@@ -87,10 +87,10 @@ struct NodeRepository: Sendable {
                 """, logger: logger)
             for try await holder in holders.decode(String.self) {
                 throw holder == "issuer"
-                    ? APIError.conflict(
+                    ? DomainError.conflict(
                         "This key is an issuer key of the key ring, not a device key: generate a new device key.",
-                        code: "device_key_reserved")
-                    : APIError.conflict("This device key is already enrolled: generate a new one.", code: "device_key_enrolled")
+                        code: .deviceKeyReserved)
+                    : DomainError.conflict("This device key is already enrolled: generate a new one.", code: .deviceKeyEnrolled)
             }
             try await connection.query(
                 """
@@ -99,7 +99,7 @@ struct NodeRepository: Sendable {
                 ON CONFLICT (device_public_key) DO NOTHING
                 """, logger: logger)
             guard try await connection.returnsRow("SELECT 1 FROM nodes WHERE id = \(nodeID)", logger: logger) else {
-                throw APIError.conflict("This device key is already enrolled: generate a new one.", code: "device_key_enrolled")
+                throw DomainError.conflict("This device key is already enrolled: generate a new one.", code: .deviceKeyEnrolled)
             }
             try await connection.query(
                 "UPDATE node_enrollment_codes SET used_at = \(now), node_id = \(nodeID) WHERE code_hash = \(Self.codeHash(code))",
@@ -119,7 +119,7 @@ struct NodeRepository: Sendable {
         for try await (name, venue) in rows.decode((String, String).self) {
             return SyncNodeInfo(id: node.id, name: name, venueID: node.venueID, venueName: venue, organizerID: node.organizerID)
         }
-        throw APIError.notFound("Node")
+        throw DomainError.notFound("Node")
     }
 
     /// A new credential when the node's current one has less than half its life left.
@@ -237,7 +237,7 @@ struct NodeRepository: Sendable {
                 """, logger: logger)
             var found: (UUID, Bool)?
             for try await row in rows.decode((UUID, Bool).self) { found = row }
-            guard let (event, isActive) = found else { throw APIError.notFound("Node with this ticket type at its venue") }
+            guard let (event, isActive) = found else { throw DomainError.notFound("Node with this ticket type at its venue") }
             let allotment = try await Self.changeAllotment(
                 node: node, ticketType: ticketType, event: event, to: .exactly(granted, mayShrink: !isActive), on: connection,
                 now: now, logger: logger)
@@ -259,7 +259,7 @@ struct NodeRepository: Sendable {
             var event: UUID?
             for try await id in rows.decode(UUID.self) { event = id }
             guard let event else {
-                throw APIError.notFound("Ticket type of a published event at this node's venue")
+                throw DomainError.notFound("Ticket type of a published event at this node's venue")
             }
             return try await Self.changeAllotment(
                 node: node.id, ticketType: ticketType, event: event, to: .more(quantity), on: connection, now: now,
@@ -291,17 +291,17 @@ struct NodeRepository: Sendable {
         switch change {
         case .exactly(let value, let mayShrink):
             guard value >= granted || mayShrink else {
-                throw APIError.conflict(
+                throw DomainError.conflict(
                     "This node holds \(granted) seats: an active node's allotment shrinks only by what the node releases.",
-                    code: "allotment_shrinks_by_release")
+                    code: .allotmentShrinksByRelease)
             }
             target = value
         case .more(let quantity): target = granted + quantity
         }
         guard target >= sold else {
-            throw APIError.conflict(
+            throw DomainError.conflict(
                 "This node has already sold \(sold) seat\(sold == 1 ? "" : "s") of this type: the allotment cannot go below that.",
-                code: "allotment_below_sold")
+                code: .allotmentBelowSold)
         }
         let delta = target - granted
         let taken = try await connection.query(
@@ -317,9 +317,9 @@ struct NodeRepository: Sendable {
                 "SELECT capacity - reserved - allotted FROM ticket_types WHERE id = \(ticketType)", logger: logger)
             var available = 0
             for try await value in rows.decode(Int.self) { available = value }
-            throw APIError(
-                .conflict, code: "insufficient_inventory",
-                message: "Only \(available) seat\(available == 1 ? "" : "s") of this type are left in the online pool.")
+            throw DomainError(
+                .conflict, .insufficientInventory,
+                "Only \(available) seat\(available == 1 ? "" : "s") of this type are left in the online pool.")
         }
         try await connection.query(
             """
@@ -383,7 +383,7 @@ struct NodeRepository: Sendable {
                 UPDATE nodes SET status = 'revoked', revoked_at = \(now)
                 WHERE id = \(node) AND organizer_id = \(organizer) AND status = 'active' RETURNING id
                 """, logger: logger)
-            else { throw APIError.notFound("Active node") }
+            else { throw DomainError.notFound("Active node") }
             try await AuditLog.record(
                 on: connection, actor: actor, organizer: organizer, action: "node.revoke", entityType: "node", entityID: node,
                 changes: ["status": .init(from: "active", to: "revoked")], at: now, logger: logger)

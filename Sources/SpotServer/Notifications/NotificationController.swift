@@ -32,7 +32,7 @@ struct NotificationController: Sendable {
         let body = try await request.decodeJSON(as: MeRequest.self, context: context)
         let stored = try await contacts.update(
             user: identity.userID, displayName: body.displayName, phone: body.phone, now: clock.now(), logger: context.logger)
-        guard let user = try await auth.user(id: identity.userID, logger: context.logger) else { throw APIError.unauthorized }
+        guard let user = try await auth.user(id: identity.userID, logger: context.logger) else { throw DomainError.unauthenticated }
         return Profile(user: user, phone: stored)
     }
 

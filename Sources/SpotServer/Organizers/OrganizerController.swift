@@ -97,7 +97,7 @@ struct OrganizerController: Sendable {
     @Sendable func show(_ request: Request, context: AppRequestContext) async throws -> Organizer {
         let id = try context.parameters.requireUUID("id")
         guard let organizer = try await repository.organizer(id: id, logger: context.logger) else {
-            throw APIError.notFound("Organizer")
+            throw DomainError.notFound("Organizer")
         }
         return organizer
     }
@@ -136,7 +136,7 @@ struct AdminController: Sendable {
         case nil: verified = nil
         case "true": verified = true
         case "false": verified = false
-        default: throw APIError.validation("verified", "must be true or false")
+        default: throw DomainError.validation("verified", "must be true or false")
         }
         return .init(items: try await organizers.list(verified: verified, logger: context.logger))
     }
@@ -157,9 +157,9 @@ struct AdminController: Sendable {
         let id = try context.parameters.requireUUID("id")
         let body = try await request.decodeJSON(as: RoleRequest.self, context: context)
         guard let role = Role(rawValue: body.role), role != .organizer else {
-            throw APIError.validation("role", "must be attendee, staff or admin")
+            throw DomainError.validation("role", "must be attendee, staff or admin")
         }
-        guard id != admin.userID else { throw APIError.conflict("Admins cannot change their own role.") }
+        guard id != admin.userID else { throw DomainError.conflict("Admins cannot change their own role.") }
         let now = clock.now()
         try await database.withTransaction(logger: context.logger) { connection in
             let rows = try await connection.query(
@@ -169,15 +169,15 @@ struct AdminController: Sendable {
                 """, logger: context.logger)
             var previous: String?
             for try await old in rows.decode(String.self) { previous = old }
-            guard let previous else { throw APIError.notFound("User") }
+            guard let previous else { throw DomainError.notFound("User") }
             guard previous != Role.organizer.rawValue else {
-                throw APIError.conflict("This user is an organizer: they delete their organizer profile first.")
+                throw DomainError.conflict("This user is an organizer: they delete their organizer profile first.")
             }
             try await AuditLog.record(
                 on: connection, actor: admin.userID, organizer: nil, action: "user.role", entityType: "user", entityID: id,
                 changes: ["role": .init(from: previous, to: role.rawValue)], at: now, logger: context.logger)
         }
-        guard let user = try await users.user(id: id, logger: context.logger) else { throw APIError.notFound("User") }
+        guard let user = try await users.user(id: id, logger: context.logger) else { throw DomainError.notFound("User") }
         return user
     }
 

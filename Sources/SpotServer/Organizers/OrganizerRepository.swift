@@ -36,7 +36,7 @@ struct OrganizerRepository: Sendable {
     func requireOwnProfile(_ identity: Identity, logger: Logger) async throws -> Organizer {
         try identity.require(.organizer, to: "manage events, venues or an organizer profile")
         guard let organizer = try await organizer(userID: identity.userID, logger: logger) else {
-            throw APIError.forbidden("Create your organizer profile first (POST /api/v1/organizers).")
+            throw DomainError.forbidden("Create your organizer profile first (POST /api/v1/organizers).")
         }
         return organizer
     }
@@ -55,7 +55,7 @@ struct OrganizerRepository: Sendable {
             let upgraded = try await connection.returnsRow(
                 "UPDATE users SET role = 'organizer', updated_at = \(now) WHERE id = \(userID) AND role = 'attendee' RETURNING id",
                 logger: logger)
-            guard upgraded else { throw APIError.conflict("Only an attendee account can become an organizer.") }
+            guard upgraded else { throw DomainError.conflict("Only an attendee account can become an organizer.") }
             try await connection.query(
                 """
                 INSERT INTO organizers (id, user_id, name, description, contact_email, website, created_at, updated_at)
@@ -103,7 +103,7 @@ struct OrganizerRepository: Sendable {
                      + (SELECT count(*) FROM events WHERE organizer_id = \(organizer.id))
                 """, logger: logger)
             for try await owned in rows.decode(Int.self) where owned > 0 {
-                throw APIError.conflict("Delete your venues and events first.", code: "organizer_not_empty")
+                throw DomainError.conflict("Delete your venues and events first.", code: .organizerNotEmpty)
             }
             try await connection.query("UPDATE audit_log SET organizer_id = NULL WHERE organizer_id = \(organizer.id)", logger: logger)
             // Its door-staff accounts stay, unassigned: they can no longer check anyone in.
@@ -131,7 +131,7 @@ struct OrganizerRepository: Sendable {
                     entityID: id, changes: ["verified": .init(from: "false", to: "true")], at: now, logger: logger)
             }
         }
-        guard let organizer = try await organizer(id: id, logger: logger) else { throw APIError.notFound("Organizer") }
+        guard let organizer = try await organizer(id: id, logger: logger) else { throw DomainError.notFound("Organizer") }
         return organizer
     }
 

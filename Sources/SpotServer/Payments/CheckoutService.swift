@@ -21,13 +21,13 @@ struct CheckoutService: Sendable {
                 "SELECT total_minor, currency, expires_at FROM bookings WHERE id = \(booking)", logger: logger)
             var found: (Int64, String, Date?)?
             for try await row in rows.decode((Int64, String, Date?).self) { found = row }
-            guard let (total, currency, expires) = found else { throw APIError.notFound("Booking") }
+            guard let (total, currency, expires) = found else { throw DomainError.notFound("Booking") }
             if status == .paid { return (total, currency) }
             guard status == .held else {
-                throw APIError.conflict("This booking is \(status.rawValue); start a new one.", code: "booking_not_held")
+                throw DomainError.conflict("This booking is \(status.rawValue); start a new one.", code: .bookingNotHeld)
             }
             if let expires, expires <= now {
-                throw APIError.conflict("The hold has expired; start a new booking.", code: "booking_expired")
+                throw DomainError.conflict("The hold has expired; start a new booking.", code: .bookingExpired)
             }
             try await connection.query(
                 """
@@ -45,7 +45,7 @@ struct CheckoutService: Sendable {
         let outcome: Outcome = try await database.withTransaction(logger: logger) { [gateway] connection in
             let status = try await BookingRepository.lock(booking, user: user, on: connection, logger: logger)
             if status == .paid { return .paid }
-            guard status == .held else { throw APIError.conflict("This booking is \(status.rawValue).", code: "booking_not_held") }
+            guard status == .held else { throw DomainError.conflict("This booking is \(status.rawValue).", code: .bookingNotHeld) }
             let result: ChargeResult
             do {
                 result = try await gateway.charge(
@@ -53,11 +53,11 @@ struct CheckoutService: Sendable {
                         idempotencyKey: gatewayKey, reference: "booking:\(booking.lowercasedText)", amountMinor: amount.0,
                         currency: amount.1, card: card))
             } catch GatewayError.idempotencyKeyReused {
-                throw APIError.idempotencyKeyReused
+                throw DomainError.idempotencyKeyReused
             } catch GatewayError.timeout {
-                throw APIError(
-                    .gatewayTimeout, code: "payment_timeout",
-                    message: "The payment processor did not answer. Retry with the same Idempotency-Key: you will not be charged twice.")
+                throw DomainError(
+                    .processorTimeout, .paymentTimeout,
+                    "The payment processor did not answer. Retry with the same Idempotency-Key: you will not be charged twice.")
             } catch {
                 try await connection.query(
                     """
@@ -85,16 +85,16 @@ struct CheckoutService: Sendable {
         case .paid:
             return
         case .declined(let code):
-            throw APIError(
-                .paymentRequired, code: "payment_declined",
-                message: code == "insufficient_funds"
+            throw DomainError(
+                .paymentDeclined, .paymentDeclined,
+                code == "insufficient_funds"
                     ? "The card was declined for insufficient funds. The seats were released; start a new booking to try another card."
                     : "The card was declined. The seats were released; start a new booking to try another card.",
                 fields: ["decline_code": code])
         case .processorError:
-            throw APIError(
-                .badGateway, code: "payment_processor_error",
-                message: "The payment processor failed; nothing was charged. Try again (the hold is kept).")
+            throw DomainError(
+                .processorFailed, .paymentProcessorError,
+                "The payment processor failed; nothing was charged. Try again (the hold is kept).")
         }
     }
 
@@ -110,7 +110,7 @@ struct CheckoutService: Sendable {
             """, logger: logger)
         var found: (UUID, UUID, Int64, String, String)?
         for try await row in rows.decode((UUID, UUID, Int64, String, String).self) { found = row }
-        guard let (user, organizer, total, currency, title) = found else { throw APIError.notFound("Booking") }
+        guard let (user, organizer, total, currency, title) = found else { throw DomainError.notFound("Booking") }
         let tickets = try await TicketRepository.issue(booking: booking, on: connection, now: now, logger: logger)
         try await connection.query(
             """

@@ -20,10 +20,10 @@ struct IdempotencyStore: Sendable {
 
     static func key(from request: Request) throws -> String {
         guard let key = request.headers[.idempotencyKey], !key.isEmpty else {
-            throw APIError.badRequest("Send an Idempotency-Key header (any unique string, e.g. a UUID) so a retry cannot pay twice.",
-                                      code: "idempotency_key_required")
+            throw DomainError.badRequest("Send an Idempotency-Key header (any unique string, e.g. a UUID) so a retry cannot pay twice.",
+                                      code: .idempotencyKeyRequired)
         }
-        guard key.count <= 200 else { throw APIError.validation("Idempotency-Key", "must be at most 200 characters") }
+        guard key.count <= 200 else { throw DomainError.validation("Idempotency-Key", "must be at most 200 characters") }
         return key
     }
 
@@ -39,7 +39,7 @@ struct IdempotencyStore: Sendable {
                 "SELECT request_hash, status_code, response FROM idempotency_keys WHERE user_id = \(user) AND key = \(key)",
                 logger: logger)
             for try await (storedHash, status, body) in rows.decode((String, Int?, String?).self) {
-                guard storedHash == hash else { throw APIError.idempotencyKeyReused }
+                guard storedHash == hash else { throw DomainError.idempotencyKeyReused }
                 if let status, let body { return .replay(status: status, body: body) }
             }
             return .proceed
@@ -73,7 +73,8 @@ struct IdempotencyStore: Sendable {
                 return Response(
                     status: successStatus, headers: [.contentType: "application/json; charset=utf-8"],
                     body: .init(byteBuffer: ByteBuffer(string: json)))
-            } catch let error as APIError where error.isFinal {
+            } catch let domain as DomainError where domain.isFinal {
+                let error = APIError(domain)
                 let response = try error.response(from: request, context: context)
                 let json = try JSONCoding.encoder.encode(APIError.Body(error: .init(code: error.code, message: error.message, fields: error.fields)))
                 try await finish(
@@ -85,20 +86,9 @@ struct IdempotencyStore: Sendable {
     }
 }
 
-extension APIError {
+extension DomainError {
     /// A refusal that will not change on retry (remembered for the idempotency key).
-    var isFinal: Bool { status == .paymentRequired || status == .conflict }
-
-    /// A web form's key was not issued for this booking (or not by this site): nothing happened.
-    static let formExpired = APIError(
-        .unprocessableContent, code: "form_expired",
-        message: "This form was not made for this booking, or has expired: nothing was charged or refunded. "
-            + "Check the details and send it again.")
-
-    static let idempotencyKeyReused = APIError(
-        .unprocessableContent, code: "idempotency_key_reused",
-        message: "This idempotency key was used for a different request (another booking, amount, card or tickets): "
-            + "nothing was charged or refunded. Use a new key for a new request.")
+    var isFinal: Bool { kind == .paymentDeclined || kind == .conflict }
 }
 
 /// The payment processor's idempotency keys, one format per kind of request. The caller's own

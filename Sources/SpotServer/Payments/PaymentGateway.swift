@@ -92,7 +92,7 @@ public struct PaymentCard: Sendable, Equatable {
 
     /// Validates what the buyer typed: the number (spaces allowed, Luhn-checked), `MM/YY`
     /// expiry not in the past, a 3- or 4-digit CVC. Problems come back per field.
-    static func parse(number: String, expiry: String, cvc: String, now: Date) -> Result<PaymentCard, APIError> {
+    static func parse(number: String, expiry: String, cvc: String, now: Date) -> Result<PaymentCard, DomainError> {
         var problems: [String: String] = [:]
         let digits = number.filter { $0 != " " && $0 != "-" }
         if !(12...19).contains(digits.count) || !digits.allSatisfy(\.isASCII) || !digits.allSatisfy(\.isNumber)

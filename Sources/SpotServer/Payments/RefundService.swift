@@ -26,7 +26,7 @@ struct RefundService: Sendable {
         try await database.withTransaction(logger: logger) { [gateway] connection in
             let status = try await BookingRepository.lock(booking, user: nil, on: connection, logger: logger)
             guard status == .paid else {
-                throw APIError.conflict("Only a paid booking can be refunded (this one is \(status.rawValue)).", code: "booking_not_paid")
+                throw DomainError.conflict("Only a paid booking can be refunded (this one is \(status.rawValue)).", code: .bookingNotPaid)
             }
             let rows = try await connection.query(
                 """
@@ -46,13 +46,13 @@ struct RefundService: Sendable {
             }
             let chosen = requested.map { ids in valid.filter { ids.contains($0.id) } } ?? valid
             if let requested, Set(requested) != Set(chosen.map(\.id)) {
-                throw APIError.validation("ticket_ids", "every ticket must be a valid, unrefunded ticket of this booking")
+                throw DomainError.validation("ticket_ids", "every ticket must be a valid, unrefunded ticket of this booking")
             }
             guard !chosen.isEmpty, let context else {
-                throw APIError.conflict("Nothing left to refund in this booking.", code: "nothing_to_refund")
+                throw DomainError.conflict("Nothing left to refund in this booking.", code: .nothingToRefund)
             }
             guard let amount = chosen.map(\.price).checkedSum() else {
-                throw APIError.validation("ticket_ids", "the refund is too large")
+                throw DomainError.validation("ticket_ids", "the refund is too large")
             }
             var reference = "free"
             if amount > 0 {
@@ -64,12 +64,12 @@ struct RefundService: Sendable {
                                 + chosen.map(\.id.lowercasedText).sorted().joined(separator: ","),
                             amountMinor: amount, currency: context.currency))
                 } catch GatewayError.idempotencyKeyReused {
-                    throw APIError.idempotencyKeyReused
+                    throw DomainError.idempotencyKeyReused
                 } catch {
                     logger.error("gateway refund failed", metadata: ["error": "\(error)"])
-                    throw APIError(
-                        .badGateway, code: "refund_failed",
-                        message: "The payment processor did not complete the refund; nothing changed. Try again.")
+                    throw DomainError(
+                        .processorFailed, .refundFailed,
+                        "The payment processor did not complete the refund; nothing changed. Try again.")
                 }
             }
             try await TicketRepository.revoke(chosen.map(\.id), reason: reason, on: connection, now: now, logger: logger)

@@ -75,11 +75,11 @@ struct StatisticsController: Sendable {
         let query = request.uri.queryParameters
         var event: UUID?
         if let text = query["event_id"] {
-            guard let id = UUID(uuidString: String(text)) else { throw APIError.validation("event_id", "must be a UUID") }
+            guard let id = UUID(uuidString: String(text)) else { throw DomainError.validation("event_id", "must be a UUID") }
             event = id
         }
         let zone = query["time_zone"].map(String.init)
-        if let zone, let problem = timeZones.problem(zone) { throw APIError.validation("time_zone", problem) }
+        if let zone, let problem = timeZones.problem(zone) { throw DomainError.validation("time_zone", problem) }
         return try await report(organizer: organizer.id, event: event, timeZone: zone, logger: context.logger)
     }
 
@@ -94,7 +94,7 @@ struct StatisticsController: Sendable {
                 WHERE e.id = \(event) AND e.organizer_id = \(organizerID)
                 """, logger: logger)
             for try await value in rows.decode(String.self) { zone = value }
-            guard zone != nil else { throw APIError.notFound("Event") }
+            guard zone != nil else { throw DomainError.notFound("Event") }
         }
         let timeZone = zone ?? "UTC"
 

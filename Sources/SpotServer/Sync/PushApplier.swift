@@ -25,15 +25,15 @@ struct PushApplier: Sendable {
         _ request: PushRequest, node: AuthenticatedNode, version: SyncProtocolVersion, now: Date, logger: Logger
     ) async throws -> PushResponse {
         guard request.nodeID == node.id else {
-            throw APIError.forbidden("This push names node \(request.nodeID.uuidString.lowercased()), not the node whose credential sent it.")
+            throw DomainError.forbidden("This push names node \(request.nodeID.uuidString.lowercased()), not the node whose credential sent it.")
         }
         guard request.mutations.count <= PushRequest.maximumMutations else {
-            throw APIError.validation("mutations", "at most \(PushRequest.maximumMutations) per push")
+            throw DomainError.validation("mutations", "at most \(PushRequest.maximumMutations) per push")
         }
         var previous: Int64 = 0
         for (index, mutation) in request.mutations.enumerated() {
             guard mutation.mutationID > previous else {
-                throw APIError.validation("mutations[\(index)].mutation_id", "must be positive and strictly increasing")
+                throw DomainError.validation("mutations[\(index)].mutation_id", "must be positive and strictly increasing")
             }
             previous = mutation.mutationID
         }
@@ -249,7 +249,7 @@ struct PushApplier: Sendable {
             "SELECT device_public_key FROM nodes WHERE id = \(node.id)", logger: logger)
         var deviceKey: Curve25519.Signing.PublicKey?
         for try await raw in keyRows.decode(Data.self) { deviceKey = try? .init(rawRepresentation: raw) }
-        guard let deviceKey else { throw APIError.internalError }
+        guard let deviceKey else { throw InternalInconsistency("node \(node.id) has no readable device key") }
         let deviceKeyID = KeyID(of: deviceKey)
         for ticket in sale.tickets {
             guard let signed = try? SignedTicket(text: ticket.payload), signed.keyID == deviceKeyID,

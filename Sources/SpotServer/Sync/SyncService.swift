@@ -85,22 +85,22 @@ struct SyncService: Sendable {
         for node: AuthenticatedNode, request: PullRequest, version: SyncProtocolVersion, now: Date, logger: Logger
     ) async throws -> PullPage {
         guard let cursor = FeedCursor(request.cursor) else {
-            throw APIError.badRequest(
+            throw DomainError.badRequest(
                 "The cursor \"\(request.cursor.prefix(64))\" is not one this server handed out: bootstrap from a snapshot.",
-                code: "cursor_invalid")
+                code: .cursorInvalid)
         }
         let limit = request.limit ?? Self.defaultPageSize
         guard (1...Self.maximumPageSize).contains(limit) else {
-            throw APIError.validation("limit", "must be between 1 and \(Self.maximumPageSize)")
+            throw DomainError.validation("limit", "must be between 1 and \(Self.maximumPageSize)")
         }
-        guard request.outboxDepth >= 0 else { throw APIError.validation("outbox_depth", "must not be negative") }
+        guard request.outboxDepth >= 0 else { throw DomainError.validation("outbox_depth", "must not be negative") }
         return try await database.withTransaction(logger: logger) { connection in
             if let horizon = try await SyncFeedPruner.horizon(of: node.venueID, on: connection, logger: logger),
                 cursor < horizon
             {
-                throw APIError(
-                    .gone, code: "cursor_expired",
-                    message: "The change feed no longer reaches back to this cursor: bootstrap from a snapshot.")
+                throw DomainError(
+                    .gone, .cursorExpired,
+                    "The change feed no longer reaches back to this cursor: bootstrap from a snapshot.")
             }
             try await recordContact(
                 node, clock: request.clock, version: version, outboxDepth: request.outboxDepth, pulled: true,

@@ -68,7 +68,7 @@ struct TicketTypeRepository: Sendable {
             let rows = try await connection.query(
                 "SELECT status FROM events WHERE id = \(event.id) FOR UPDATE", logger: logger)
             for try await status in rows.decode(String.self) where status == "cancelled" {
-                throw APIError.conflict("The event is cancelled.", code: "event_cancelled")
+                throw DomainError.conflict("The event is cancelled.", code: .eventCancelled)
             }
             try await connection.query(
                 """
@@ -120,7 +120,7 @@ struct TicketTypeRepository: Sendable {
 
     func delete(_ ticketType: TicketType, event: Event, actor: UUID, now: Date, logger: Logger) async throws {
         guard event.status == .draft else {
-            throw APIError.conflict("Ticket types of a published event cannot be deleted.", code: "event_not_draft")
+            throw DomainError.conflict("Ticket types of a published event cannot be deleted.", code: .eventNotDraft)
         }
         try await database.withTransaction(logger: logger) { connection in
             try await connection.query("DELETE FROM ticket_types WHERE id = \(ticketType.id)", logger: logger)

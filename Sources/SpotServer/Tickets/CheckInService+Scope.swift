@@ -15,10 +15,10 @@ extension CheckInService {
             return [try await organizers.requireOwnProfile(identity, logger: logger).id]
         case .staff:
             let assigned = try await staff.organizers(ofStaff: identity.userID, logger: logger)
-            guard !assigned.isEmpty else { throw APIError.forbidden("This staff account is not assigned to an organizer.") }
+            guard !assigned.isEmpty else { throw DomainError.forbidden("This staff account is not assigned to an organizer.") }
             return assigned
         case .attendee:
-            throw APIError.forbidden("Only door staff, organizers and admins check tickets in.")
+            throw DomainError.forbidden("Only door staff, organizers and admins check tickets in.")
         }
     }
 

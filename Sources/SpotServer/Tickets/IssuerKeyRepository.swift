@@ -27,7 +27,7 @@ struct IssuerKeyRepository: Sendable {
             """, logger: logger)
         // A concurrent transaction may have created it first: use whichever is active.
         guard let active = try await active(organizer: organizer, on: connection, logger: logger) else {
-            throw APIError.internalError
+            throw InternalInconsistency("organizer \(organizer) has no active issuer key after creating one")
         }
         return active
     }

@@ -112,7 +112,7 @@ struct TicketController: Sendable {
     /// The organizer's public key ring as a trust bundle (hvflvspot.trust.v1).
     @Sendable func trust(_ request: Request, context: AppRequestContext) async throws -> Response {
         let id = try context.parameters.requireUUID("id")
-        guard try await organizers.organizer(id: id, logger: context.logger) != nil else { throw APIError.notFound("Organizer") }
+        guard try await organizers.organizer(id: id, logger: context.logger) != nil else { throw DomainError.notFound("Organizer") }
         let bundle = try await keys.trustBundle(organizer: id, logger: context.logger)
         return Response(
             status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(data: bundle.encoded())))

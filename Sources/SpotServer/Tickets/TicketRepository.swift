@@ -112,7 +112,7 @@ struct TicketRepository: Sendable {
         for try await (owner, organizerUser) in rows.decode((UUID, UUID).self) {
             allowed = owner == identity.userID || organizerUser == identity.userID || identity.role == .admin
         }
-        guard allowed, let ticket = try await ticket(id: id, logger: logger) else { throw APIError.notFound("Ticket") }
+        guard allowed, let ticket = try await ticket(id: id, logger: logger) else { throw DomainError.notFound("Ticket") }
         return ticket
     }
 
@@ -133,8 +133,8 @@ struct TicketRepository: Sendable {
                 """, logger: logger)
             var found: (Int, UUID, UUID, String, UUID, Date)?
             for try await row in rows.decode((Int, UUID, UUID, String, UUID, Date).self) { found = row }
-            guard let (version, event, type, status, organizer, endsAt) = found else { throw APIError.notFound("Ticket") }
-            guard status == "valid" else { throw APIError.conflict("A revoked ticket cannot be re-issued.", code: "ticket_revoked") }
+            guard let (version, event, type, status, organizer, endsAt) = found else { throw DomainError.notFound("Ticket") }
+            guard status == "valid" else { throw DomainError.conflict("A revoked ticket cannot be re-issued.", code: .ticketRevoked) }
             let key = try await IssuerKeyRepository.activeKey(organizer: organizer, on: connection, now: now, logger: logger)
             let signed = try SignedTicket.sign(
                 TicketClaims(
@@ -153,7 +153,7 @@ struct TicketRepository: Sendable {
                 WHERE id = \(ticketID)
                 """, logger: logger)
         }
-        guard let ticket = try await ticket(id: ticketID, logger: logger) else { throw APIError.notFound("Ticket") }
+        guard let ticket = try await ticket(id: ticketID, logger: logger) else { throw DomainError.notFound("Ticket") }
         return ticket
     }
 }

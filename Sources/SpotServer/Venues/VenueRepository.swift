@@ -33,7 +33,7 @@ struct VenueRepository: Sendable {
             database.query(
                 "SELECT \(unescaped: Self.columns) FROM venues WHERE id = \(id) AND organizer_id = \(organizer)",
                 logger: logger))
-        guard let venue = venues.first else { throw APIError.notFound("Venue") }
+        guard let venue = venues.first else { throw DomainError.notFound("Venue") }
         return venue
     }
 
@@ -88,13 +88,13 @@ struct VenueRepository: Sendable {
             let rows = try await connection.query(
                 "SELECT count(*)::int FROM events WHERE venue_id = \(venue.id)", logger: logger)
             for try await count in rows.decode(Int.self) where count > 0 {
-                throw APIError.conflict("Events use this venue; move or delete them first.", code: "venue_in_use")
+                throw DomainError.conflict("Events use this venue; move or delete them first.", code: .venueInUse)
             }
             let nodes = try await connection.query(
                 "SELECT count(*)::int FROM nodes WHERE venue_id = \(venue.id)", logger: logger)
             for try await count in nodes.decode(Int.self) where count > 0 {
-                throw APIError.conflict(
-                    "Nodes were enrolled at this venue and their history is kept; it cannot be deleted.", code: "venue_has_nodes")
+                throw DomainError.conflict(
+                    "Nodes were enrolled at this venue and their history is kept; it cannot be deleted.", code: .venueHasNodes)
             }
             try await connection.query("DELETE FROM node_enrollment_codes WHERE venue_id = \(venue.id)", logger: logger)
             try await connection.query("DELETE FROM sync_feed_horizons WHERE venue_id = \(venue.id)", logger: logger)

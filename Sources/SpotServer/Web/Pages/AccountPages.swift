@@ -56,11 +56,11 @@ struct AccountPages: Sendable {
             let (sessionID, _) = try await auth.startSession(
                 userID: user.id, clientAddress: context.clientAddress, now: clock.now(), logger: context.logger)
             return try await signedIn(sessionID: sessionID, redirect: next, context: context)
-        } catch let error as APIError where [.unauthorized, .tooManyRequests].contains(error.status) {
+        } catch let error as DomainError where error.kind == .unauthenticated || error.code == .rateLimited {
             var response = try pages.render(
                 "signin", title: "Sign in", page: ["next": next, "email": email, "problem": error.message],
                 web: context.web, status: error.status)
-            if let retry = error.headers[.retryAfter] { response.headers[.retryAfter] = retry }
+            if case .tooManyAttempts(let seconds) = error.kind { response.headers[.retryAfter] = String(seconds) }
             return response
         }
     }
@@ -108,7 +108,7 @@ struct AccountPages: Sendable {
                     organizerName: page.organizerName.isEmpty ? nil : page.organizerName),
                 clientAddress: context.clientAddress, now: clock.now(), logger: context.logger)
             return try await signedIn(sessionID: sessionID, redirect: "/?notice=welcome", context: context)
-        } catch let error as APIError where [.unprocessableContent, .conflict, .tooManyRequests].contains(error.status) {
+        } catch let error as DomainError where error.isFormProblem || error.code == .rateLimited {
             page.problem = error.status == .unprocessableContent ? "Please correct the fields marked below." : error.message
             page.errors = error.fields ?? [:]
             return try pages.render(
@@ -141,7 +141,7 @@ struct AccountPages: Sendable {
         _ identity: Identity, notice: String?, problem: String? = nil, values: [String: String]? = nil,
         status: HTTPResponse.Status = .ok, context: AppRequestContext
     ) async throws -> Response {
-        guard let user = context.web.user else { throw APIError.unauthorized }
+        guard let user = context.web.user else { throw DomainError.unauthenticated }
         let current = try await preferences.current(user: identity.userID, logger: context.logger)
         let phone = try await contacts.phone(user: identity.userID, logger: context.logger)
         let recent = try await contacts.notifications(user: identity.userID, limit: 20, logger: context.logger)
@@ -189,7 +189,7 @@ struct AccountPages: Sendable {
             _ = try await contacts.update(
                 user: identity.userID, displayName: values["display_name"], phone: values["phone"], now: clock.now(),
                 logger: context.logger)
-        } catch let error as APIError where error.status == .unprocessableContent {
+        } catch let error as DomainError where error.kind == .invalid {
             return try await accountPage(
                 identity, notice: nil, problem: error.formProblem, values: values, status: .unprocessableContent, context: context)
         }

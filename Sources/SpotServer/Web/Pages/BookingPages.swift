@@ -110,7 +110,7 @@ struct BookingPages: Sendable {
             let fresh = try await bookings.hold(
                 again, user: identity.userID, holdDuration: holdDuration, now: clock.now(), logger: context.logger)
             return .redirect(to: "/bookings/\(fresh.id.uuidString.lowercased())/checkout")
-        } catch let error as APIError where error.status == .conflict {
+        } catch let error as DomainError where error.kind == .conflict {
             throw WebError.page(.conflict, error.message + " Choose again on the event page.", title: "Those tickets are gone")
         }
     }
@@ -169,7 +169,7 @@ struct BookingPages: Sendable {
         }
         guard let nonce else {
             return try await checkoutForm(
-                booking, key: key, problem: APIError.formExpired.message, errors: [:], status: .unprocessableContent,
+                booking, key: key, problem: DomainError.formExpired.message, errors: [:], status: .unprocessableContent,
                 context: context)
         }
         do {
@@ -177,17 +177,17 @@ struct BookingPages: Sendable {
                 booking: booking.id, user: identity.userID, card: card,
                 gatewayKey: GatewayKey.webCheckout(booking: booking.id, nonce: nonce), now: now, logger: context.logger)
             return .redirect(to: "/bookings/\(booking.id.uuidString.lowercased())?notice=paid")
-        } catch let error as APIError {
+        } catch let error as DomainError {
             let latest = try await bookings.booking(id: booking.id, logger: context.logger) ?? booking
             switch error.code {
-            case "payment_declined":
+            case .paymentDeclined:
                 return try await checkoutForm(
                     latest, key: key, problem: error.message, errors: [:], declined: true, status: .paymentRequired,
                     context: context)
-            case "payment_processor_error", "payment_timeout":
+            case .paymentProcessorError, .paymentTimeout:
                 return try await checkoutForm(
                     latest, key: key, problem: error.message, errors: [:], status: error.status, context: context)
-            case "booking_expired", "booking_not_held":
+            case .bookingExpired, .bookingNotHeld:
                 return try await checkoutForm(
                     latest, key: key, problem: error.message, errors: [:], status: .conflict, context: context)
             default:
@@ -228,7 +228,7 @@ struct BookingPages: Sendable {
             id: try context.parameters.requireUUID("id"), visibleTo: try context.requireIdentity(), logger: context.logger)
         do {
             _ = try await tickets.reissue(ticket.id, now: clock.now(), logger: context.logger)
-        } catch let error as APIError where error.status == .conflict {
+        } catch let error as DomainError where error.kind == .conflict {
             throw WebError.page(.conflict, error.message, title: "This ticket cannot get a new code")
         }
         return .redirect(to: "/wallet?notice=reissued")

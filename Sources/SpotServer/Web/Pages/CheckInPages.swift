@@ -45,7 +45,7 @@ struct CheckInPages: Sendable {
         let direction: ScanDirection
         do {
             (gate, direction) = try CheckInService.validated(payload: payload, gate: gateText, direction: directionText)
-        } catch let error as APIError where error.status == .unprocessableContent {
+        } catch let error as DomainError where error.kind == .invalid {
             return try page(
                 gate: gateText, direction: directionText, result: nil, problem: error.formProblem,
                 status: .unprocessableContent, context: context)

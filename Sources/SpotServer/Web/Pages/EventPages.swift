@@ -110,7 +110,7 @@ struct EventPages: Sendable {
             data["pageCount"] = pageCount
             data["previous"] = (result.page > 1 ? link(result.page - 1) : nil) as Any
             data["next"] = (result.page < pageCount ? link(result.page + 1) : nil) as Any
-        } catch let error as APIError where error.status == .unprocessableContent {
+        } catch let error as DomainError where error.kind == .invalid {
             let problems = (error.fields ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
             data["problem"] = "Check the filters: " + problems.joined(separator: "; ") + "."
             return try pages.render("search", title: "Search", page: data, web: context.web, status: .unprocessableContent)
@@ -175,7 +175,7 @@ struct EventPages: Sendable {
             // An empty or zero field is a type not chosen; any other value must be a whole number the booking rules accept.
             for (name, value) in context.web.form.pairs where name.hasPrefix("qty.") && !["", "0"].contains(value) {
                 guard let type = UUID(uuidString: String(name.dropFirst(4))), let quantity = Int(value) else {
-                    throw APIError.validation("items", "quantities are whole numbers from 1 to \(FieldLimits.ticketsPerBooking.upperBound)")
+                    throw DomainError.validation("items", "quantities are whole numbers from 1 to \(FieldLimits.ticketsPerBooking.upperBound)")
                 }
                 items.append((type, quantity))
             }
@@ -183,7 +183,7 @@ struct EventPages: Sendable {
             let booking = try await bookings.hold(
                 hold, user: identity.userID, holdDuration: holdDuration, now: clock.now(), logger: context.logger)
             return .redirect(to: "/bookings/\(booking.id.uuidString.lowercased())/checkout")
-        } catch let error as APIError where [.unprocessableContent, .conflict].contains(error.status) {
+        } catch let error as DomainError where error.isFormProblem {
             let message =
                 error.status == .unprocessableContent
                 ? (error.fields?["items"].map { "Choose your tickets: \($0)." } ?? error.message) : error.message

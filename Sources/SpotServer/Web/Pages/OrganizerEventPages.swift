@@ -67,12 +67,12 @@ struct OrganizerEventPages: OrganizerPage, Sendable {
         _ values: [String: String], organizer: Organizer, current: Event?, context: AppRequestContext
     ) async throws -> EventController.EventRequest {
         guard let venueID = UUID(uuidString: values["venue_id"] ?? "") else {
-            throw APIError.validation("venue_id", "must be one of your venues")
+            throw DomainError.validation("venue_id", "must be one of your venues")
         }
         let zone = try await venues.venue(id: venueID, organizer: organizer.id, logger: context.logger).timeZone
         func moment(_ field: String) throws -> Date {
             guard let date = Formatting.parseLocalInput(values[field] ?? "", timeZone: zone) else {
-                throw APIError.validation(field, "must be a date and time")
+                throw DomainError.validation(field, "must be a date and time")
             }
             return date
         }
@@ -104,7 +104,7 @@ struct OrganizerEventPages: OrganizerPage, Sendable {
                 organizer: organizer.id, fields: try EventController.fields(body, current: nil, now: now), actor: identity.userID,
                 now: now, logger: context.logger)
             return .redirect(to: "/organizer/events/\(Self.id(event.id))?notice=event_created")
-        } catch let error as APIError where Self.isFormProblem(error) || error.status == .notFound {
+        } catch let error as DomainError where error.isFormProblem || error.kind == .notFound {
             return try await eventForm(
                 organizer, editing: nil, values: values, problem: error.formProblem, status: .unprocessableContent,
                 context: context)
@@ -135,7 +135,7 @@ struct OrganizerEventPages: OrganizerPage, Sendable {
                 event, fields: try EventController.fields(body, current: event, now: now), actor: identity.userID, now: now,
                 logger: context.logger)
             return .redirect(to: "/organizer/events/\(Self.id(event.id))?notice=event_saved")
-        } catch let error as APIError where Self.isFormProblem(error) || error.status == .notFound {
+        } catch let error as DomainError where error.isFormProblem || error.kind == .notFound {
             return try await eventForm(
                 organizer, editing: event, values: values, problem: error.formProblem, status: .unprocessableContent,
                 context: context)
@@ -148,7 +148,7 @@ struct OrganizerEventPages: OrganizerPage, Sendable {
         let (event, _) = try await access.owned(id, by: identity, logger: context.logger)
         do {
             try await events.delete(event, actor: identity.userID, now: clock.now(), logger: context.logger)
-        } catch let error as APIError where error.status == .conflict {
+        } catch let error as DomainError where error.kind == .conflict {
             return try await managePage(id, notice: nil, problem: error.message, status: error.status, context: context)
         }
         return .redirect(to: "/organizer?notice=event_deleted")
@@ -228,7 +228,7 @@ struct OrganizerEventPages: OrganizerPage, Sendable {
         do {
             _ = try await events.publish(
                 event, verified: organizer?.verified ?? false, actor: identity.userID, now: clock.now(), logger: context.logger)
-        } catch let error as APIError where [.conflict, .forbidden, .unprocessableContent].contains(error.status) {
+        } catch let error as DomainError where [.conflict, .forbidden, .invalid].contains(error.kind) {
             return try await managePage(id, notice: nil, problem: error.message, status: error.status, context: context)
         }
         return .redirect(to: "/organizer/events/\(Self.id(id))?notice=event_published")
@@ -240,7 +240,7 @@ struct OrganizerEventPages: OrganizerPage, Sendable {
         let (event, _) = try await access.owned(id, by: identity, logger: context.logger)
         do {
             _ = try await events.cancel(event, actor: identity.userID, now: clock.now(), logger: context.logger)
-        } catch let error as APIError where error.status == .conflict {
+        } catch let error as DomainError where error.kind == .conflict {
             return try await managePage(id, notice: nil, problem: error.message, status: error.status, context: context)
         }
         return .redirect(to: "/organizer/events/\(Self.id(id))?notice=event_cancelled")
@@ -257,12 +257,12 @@ struct OrganizerEventPages: OrganizerPage, Sendable {
             let text = (form[field] ?? "").trimmingCharacters(in: .whitespaces)
             guard !text.isEmpty else { return nil }
             guard let date = Formatting.parseLocalInput(text, timeZone: zone) else {
-                throw APIError.validation(field, "must be a date and time")
+                throw DomainError.validation(field, "must be a date and time")
             }
             return date
         }
         guard let price = Formatting.minorUnits(form["price"] ?? "", currency) else {
-            throw APIError.validation("price", "must be an amount such as 25.00")
+            throw DomainError.validation("price", "must be an amount such as 25.00")
         }
         let body = EventController.TicketTypeRequest(
             name: form["name"], priceMinor: price, currency: currency, capacity: Int(form["capacity"] ?? ""),
@@ -278,7 +278,7 @@ struct OrganizerEventPages: OrganizerPage, Sendable {
             _ = try await ticketTypes.create(
                 event: event, fields: try ticketTypeFields(context.web.form, event: event), actor: identity.userID,
                 now: clock.now(), logger: context.logger)
-        } catch let error as APIError where Self.isFormProblem(error) {
+        } catch let error as DomainError where error.isFormProblem {
             return try await managePage(id, notice: nil, problem: error.formProblem, status: error.status, context: context)
         }
         return .redirect(to: "/organizer/events/\(Self.id(id))?notice=ticket_type_saved")
@@ -325,7 +325,7 @@ struct OrganizerEventPages: OrganizerPage, Sendable {
             _ = try await ticketTypes.update(
                 ticketType, event: event, fields: try ticketTypeFields(form, event: event), actor: identity.userID,
                 now: clock.now(), logger: context.logger)
-        } catch let error as APIError where Self.isFormProblem(error) {
+        } catch let error as DomainError where error.isFormProblem {
             let values = Dictionary(
                 ["name", "price", "currency", "capacity", "sales_start", "sales_end"].map { ($0, form[$0] ?? "") },
                 uniquingKeysWith: { first, _ in first })
@@ -339,7 +339,7 @@ struct OrganizerEventPages: OrganizerPage, Sendable {
         let (ticketType, event, identity) = try await ownedTicketType(context)
         do {
             try await ticketTypes.delete(ticketType, event: event, actor: identity.userID, now: clock.now(), logger: context.logger)
-        } catch let error as APIError where error.status == .conflict {
+        } catch let error as DomainError where error.kind == .conflict {
             return try await managePage(event.id, notice: nil, problem: error.message, status: error.status, context: context)
         }
         return .redirect(to: "/organizer/events/\(Self.id(event.id))?notice=ticket_type_deleted")
@@ -356,12 +356,12 @@ struct OrganizerEventPages: OrganizerPage, Sendable {
         else { throw WebError.page(.badRequest, "Choose a ticket type.") }
         do {
             guard let granted = Int(form["granted"] ?? ""), FieldLimits.allotmentSeats.contains(granted) else {
-                throw APIError.validation("seats", "must be a whole number from 0 to \(FieldLimits.allotmentSeats.upperBound)")
+                throw DomainError.validation("seats", "must be a whole number from 0 to \(FieldLimits.allotmentSeats.upperBound)")
             }
             _ = try await nodes.setAllotment(
                 node: node, ticketType: ticketType, granted: granted, organizer: organizer.id, actor: identity.userID,
                 now: clock.now(), logger: context.logger)
-        } catch let error as APIError where Self.isFormProblem(error) {
+        } catch let error as DomainError where error.isFormProblem {
             return try await managePage(event, notice: nil, problem: error.formProblem, status: error.status, context: context)
         }
         return .redirect(to: "/organizer/events/\(Self.id(event))?notice=allotment_saved")

@@ -26,13 +26,9 @@ extension OrganizerPage {
     func ownedEvent(_ id: UUID, by identity: Identity, access: EventAccess, what: String, logger: Logger) async throws -> Event {
         do {
             return try await access.owned(id, by: identity, logger: logger).0
-        } catch let error as APIError where error.status == .notFound {
+        } catch let error as DomainError where error.kind == .notFound {
             throw WebError.notFound(what)
         }
     }
 
-    /// The statuses a form's rejection may have: shown on the form again, not as an error page.
-    static func isFormProblem(_ error: APIError) -> Bool {
-        [.unprocessableContent, .conflict].contains(error.status)
-    }
 }

@@ -93,7 +93,7 @@ struct OrganizerPages: OrganizerPage, Sendable {
                 current!, fields: try OrganizerController.fields(body, current: current), actor: identity.userID,
                 now: clock.now(), logger: context.logger)
             return .redirect(to: "/organizer/profile?notice=profile_saved")
-        } catch let error as APIError where Self.isFormProblem(error) {
+        } catch let error as DomainError where error.isFormProblem {
             return try profileForm(
                 current, values: values, problem: error.formProblem, status: error.status, notice: nil, context: context)
         }
@@ -103,7 +103,7 @@ struct OrganizerPages: OrganizerPage, Sendable {
         let (current, identity) = try await organizer(context)
         do {
             try await organizers.delete(current, actor: identity.userID, now: clock.now(), logger: context.logger)
-        } catch let error as APIError where error.status == .conflict {
+        } catch let error as DomainError where error.kind == .conflict {
             let values = [
                 "name": current.name, "description": current.description, "contact_email": current.contactEmail ?? "",
                 "website": current.website ?? "",
@@ -143,7 +143,7 @@ struct OrganizerPages: OrganizerPage, Sendable {
                 email: form["email"], displayName: form["display_name"], password: form["password"])
             _ = try await staffAccounts.create(
                 member, organizer: organizer.id, actor: identity.userID, now: clock.now(), logger: context.logger)
-        } catch let error as APIError where Self.isFormProblem(error) {
+        } catch let error as DomainError where error.isFormProblem {
             // The password is never sent back into the page.
             let values = ["email": form["email"] ?? "", "display_name": form["display_name"] ?? ""]
             return try await staffPage(

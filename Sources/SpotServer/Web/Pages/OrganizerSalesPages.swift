@@ -92,12 +92,12 @@ struct OrganizerSalesPages: OrganizerPage, Sendable {
         do {
             guard let nonce = formKeys.verify(
                 form["idempotency_key"] ?? "", .refund, boundTo: FormKeys.binding(booking: booking.id, user: identity.userID))
-            else { throw APIError.formExpired }
-            guard tickets.count == picked.count else { throw APIError.validation("ticket_id", "must be tickets of this booking") }
+            else { throw DomainError.formExpired }
+            guard tickets.count == picked.count else { throw DomainError.validation("ticket_id", "must be tickets of this booking") }
             _ = try await refunds.refund(
                 booking: booking.id, tickets: tickets.isEmpty ? nil : tickets, reason: .refunded,
                 gatewayKey: GatewayKey.webRefund(booking: booking.id, nonce: nonce), now: clock.now(), logger: context.logger)
-        } catch let error as APIError where Self.isFormProblem(error) {
+        } catch let error as DomainError where error.isFormProblem {
             let current = try await bookings.booking(id: booking.id, logger: context.logger) ?? booking
             return try bookingPage(
                 current, event: event, notice: nil, problem: error.formProblem, status: error.status, context: context)

@@ -29,7 +29,7 @@ struct OrganizerVenuePages: OrganizerPage, Sendable {
         let fields: VenueRepository.Fields
         do {
             fields = try VenueController.fields(venueRequest(context.web.form), current: nil, timeZones: timeZones)
-        } catch let error as APIError {
+        } catch let error as DomainError {
             throw WebError.page(error.status, error.formProblem, title: "Check the venue")
         }
         let venue = try await venues.create(
@@ -80,7 +80,7 @@ struct OrganizerVenuePages: OrganizerPage, Sendable {
             _ = try await venues.update(
                 current, fields: try VenueController.fields(venueRequest(form), current: current, timeZones: timeZones), actor: identity.userID,
                 now: clock.now(), logger: context.logger)
-        } catch let error as APIError where Self.isFormProblem(error) {
+        } catch let error as DomainError where error.isFormProblem {
             let values = Dictionary(
                 ["name", "city", "address", "time_zone"].map { ($0, form[$0] ?? "") }, uniquingKeysWith: { first, _ in first })
             return try await venuePage(
@@ -95,7 +95,7 @@ struct OrganizerVenuePages: OrganizerPage, Sendable {
         let place = try await venues.venue(id: id, organizer: organizer.id, logger: context.logger)
         do {
             try await venues.delete(place, actor: identity.userID, now: clock.now(), logger: context.logger)
-        } catch let error as APIError where error.status == .conflict {
+        } catch let error as DomainError where error.kind == .conflict {
             return try await venuePage(id, notice: nil, problem: error.message, status: error.status, context: context)
         }
         return .redirect(to: "/organizer?notice=venue_deleted")

@@ -29,12 +29,15 @@ struct WebError: Error, Sendable {
     }
 }
 
-extension APIError {
-    /// A rejected form's problem as one sentence for the top of the form, in words
-    /// (`starts at`, not `starts_at`); the message itself when no field is named.
-    var formProblem: String {
-        guard let fields, !fields.isEmpty else { return message }
-        return "Please correct: " + fields.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
-            .joined(separator: "; ").replacingOccurrences(of: "_", with: " ") + "."
+
+
+extension WebError {
+    /// The one mapping of a domain refusal to the page that shows it (sign-in needed is a redirect, before this).
+    init(_ error: DomainError) {
+        switch error.kind {
+        case .notFound: self.init(status: .notFound, title: "Not found", message: error.message)
+        case .forbidden: self.init(status: .forbidden, title: "Not allowed", message: error.message)
+        default: self.init(status: error.status, title: error.status.reasonPhrase, message: error.formProblem)
+        }
     }
 }
