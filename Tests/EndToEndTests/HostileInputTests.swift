@@ -363,11 +363,47 @@ struct HostileInputTests {
                 try await Self.sweepText(scene.server, baseline, key: key)
             }
             try await Self.expectReportsWork(scene)
+            try await Self.expectLowerCaseUUIDs(scene, document: document)
         }
+    }
+
+    /// Every GET route of the document, its path filled from the scene, as each kind of user:
+    /// no answer carries an upper-case UUID.
+    static func expectLowerCaseUUIDs(_ scene: Scene, document: [String: Any]) async throws {
+        let organizerID = try #require(try await scene.api.get("/api/v1/organizers/me", token: scene.organizer).json["id"].string)
+        let fill: [String: String] = [
+            "/api/v1/events/{id}": scene.event, "/api/v1/bookings/{id}": scene.paidBooking, "/api/v1/tickets/{id}": scene.paidTicket,
+            "/api/v1/organizers/{id}": organizerID, "/api/v1/venues/{id}": scene.venue, "/api/v1/auth/system-tokens/{id}": UUID().uuidString,
+            "/api/v1/nodes/{id}": scene.node,
+        ]
+        var checked = 0
+        for (path, methods) in document["paths"] as? [String: Any] ?? [:] where (methods as? [String: Any])?["get"] != nil {
+            var concrete = path
+            for (prefix, value) in fill where path.hasPrefix(prefix) {
+                concrete = concrete.replacingOccurrences(of: "{id}", with: value)
+            }
+            guard !concrete.contains("{"), !path.hasSuffix(".png"), !path.hasSuffix(".svg"), path != "/metrics" else { continue }
+            for token in [scene.organizer, scene.buyer, scene.admin] {
+                let response = try await scene.api.get(concrete, token: token)
+                guard (200..<300).contains(response.status) else { continue }
+                checked += 1
+                #expect(upperCaseUUIDs(response.body).isEmpty, "GET \(concrete): upper-case UUIDs in \(response.text.prefix(300))")
+            }
+        }
+        #expect(checked >= 40, "only \(checked) answers were checked for UUIDs")
+    }
+
+    /// Upper-case UUIDs in an answer: every UUID the server and the node send is lower case (RFC 9562).
+    static func upperCaseUUIDs(_ body: Data) -> [String] {
+        String(decoding: body, as: UTF8.self)
+            .matches(of: /[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}/)
+            .map { String($0.output) }.filter { $0 != $0.lowercased() }
     }
 
     /// 4xx always; a 2xx as well when the value is inside the field's range. Never a 5xx.
     static func expect(_ response: APIResponse, field: String, inRange: Bool, sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(upperCaseUUIDs(response.body).isEmpty, "\(field): upper-case UUIDs in \(response.text.prefix(300))",
+                sourceLocation: sourceLocation)
         if inRange {
             #expect(response.status < 500, "\(field): \(response.status) \(response.text.prefix(300))", sourceLocation: sourceLocation)
         } else {
@@ -626,6 +662,16 @@ extension HostileInputTests {
                           body: ["ticket_type_id": venue.ticketType, "quantity": 1], token: token),
                  ["quantity": range(FieldLimits.allotmentSeats)]),
             ]
+            // The routes' answers as they come, and the staff routes without a body.
+            for (baseline, _) in baselines.dropFirst() {
+                let answer = try await Self.send(
+                    node.api, baseline, body: try baseline.body.map { try Self.bytes($0, replacingPlaceholderWith: []) }, query: [])
+                #expect(Self.upperCaseUUIDs(answer.body).isEmpty, "node \(baseline.route): \(answer.text.prefix(300))")
+            }
+            for path in ["/api/v1/status", "/api/v1/catalogue", "/api/v1/session"] {
+                let answer = try await node.api.get(path, token: token)
+                #expect(answer.status == 200 && Self.upperCaseUUIDs(answer.body).isEmpty, "node GET \(path): \(answer.text.prefix(300))")
+            }
             for (baseline, ranges) in baselines {
                 let body = try #require(baseline.body)
                 for path in Self.leaves(body, Self.isInteger) {

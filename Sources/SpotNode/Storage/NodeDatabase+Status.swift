@@ -6,17 +6,17 @@ import SpotSync
 /// What `spot node status` and the node's `/api/v1/status` report.
 public struct NodeStatus: Codable, Sendable, Equatable {
     public struct Allotment: Codable, Sendable, Equatable {
-        public var ticketTypeID: UUID
-        public var eventID: UUID
+        @LowercaseUUID public var ticketTypeID: UUID
+        @LowercaseUUID public var eventID: UUID
         public var name: String
         public var granted: Int
         public var soldHere: Int
         public var remaining: Int
     }
 
-    public var nodeID: UUID
+    @LowercaseUUID public var nodeID: UUID
     public var name: String
-    public var venueID: UUID
+    @LowercaseUUID public var venueID: UUID
     public var venueName: String
     public var serverURL: String
     /// Whether the last sync attempt reached the server.
