@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import SpotCore
 
 /// Every error the API answers with, in one shape:
 /// `{"error":{"code":"…","message":"…","fields":{"field":"problem"}}}`.
@@ -72,59 +73,27 @@ extension APIError {
         self.init(status, code: error.code.rawValue, message: error.message, fields: error.fields, headers: headers)
     }
 
-    static func badRequest(_ message: String, code: String = "bad_request") -> APIError {
-        APIError(.badRequest, code: code, message: message)
+    /// An error of the HTTP layer itself (the body, the URL, the database connection), with a code of ``ErrorCode``.
+    init(_ status: HTTPResponse.Status, _ code: ErrorCode, _ message: String, fields: [String: String]? = nil, headers: HTTPFields = [:]) {
+        self.init(status, code: code.rawValue, message: message, fields: fields, headers: headers)
     }
 
-    static func invalidJSON(_ message: String) -> APIError {
-        APIError(.badRequest, code: "invalid_json", message: message)
-    }
+    static func invalidJSON(_ message: String) -> APIError { APIError(.badRequest, .invalidJSON, message) }
 
     static func validation(_ fields: [String: String]) -> APIError {
-        APIError(
-            .unprocessableContent, code: "validation_failed", message: "Some fields are invalid.", fields: fields)
+        APIError(.unprocessableContent, .validationFailed, "Some fields are invalid.", fields: fields)
     }
 
-    static func validation(_ field: String, _ problem: String) -> APIError {
-        validation([field: problem])
-    }
+    static func validation(_ field: String, _ problem: String) -> APIError { validation([field: problem]) }
 
-    static let unauthorized = APIError(
-        .unauthorized, code: "unauthorized", message: "Sign in first: this needs a valid access token.",
-        headers: [.wwwAuthenticate: "Bearer"])
-
-    static func unauthorized(_ message: String, code: String = "unauthorized") -> APIError {
-        APIError(.unauthorized, code: code, message: message, headers: [.wwwAuthenticate: "Bearer"])
-    }
-
-    static func forbidden(_ message: String) -> APIError {
-        APIError(.forbidden, code: "forbidden", message: message)
-    }
-
-    static func notFound(_ what: String) -> APIError {
-        APIError(.notFound, code: "not_found", message: "\(what) not found.")
-    }
-
-    static func conflict(_ message: String, code: String = "conflict") -> APIError {
-        APIError(.conflict, code: code, message: message)
-    }
-
-    static func rateLimited(retryAfter seconds: Int) -> APIError {
-        APIError(
-            .tooManyRequests, code: "rate_limited",
-            message: "Too many attempts: try again in \(seconds) second\(seconds == 1 ? "" : "s").",
-            headers: [.retryAfter: String(seconds)])
-    }
-
-    static let payloadTooLarge = APIError(
-        .contentTooLarge, code: "payload_too_large", message: "The request body is too large.")
+    static let payloadTooLarge = APIError(.contentTooLarge, .payloadTooLarge, "The request body is too large.")
 
     static let databaseUnavailable = APIError(
-        .serviceUnavailable, code: "database_unavailable",
-        message: "The database is not answering right now; try again in a moment.", headers: [.retryAfter: "5"])
+        .serviceUnavailable, .databaseUnavailable, "The database is not answering right now; try again in a moment.",
+        headers: [.retryAfter: "5"])
 
     static let internalError = APIError(
-        .internalServerError, code: "internal_error", message: "Something went wrong on our side; it has been logged.")
+        .internalServerError, .internalError, "Something went wrong on our side; it has been logged.")
 }
 
 extension DomainError {

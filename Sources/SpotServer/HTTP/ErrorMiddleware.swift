@@ -97,16 +97,16 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
                 !allowed.contains(request.method.rawValue)
             {
                 APIError(
-                    .methodNotAllowed, code: "method_not_allowed", message: "Method not allowed here.",
+                    .methodNotAllowed, .methodNotAllowed, "Method not allowed here.",
                     headers: [.allow: allowed.sorted().joined(separator: ", ")])
             } else {
-                APIError(.notFound, code: "not_found", message: "No such route.")
+                APIError(.notFound, .notFound, "No such route.")
             }
         case .contentTooLarge: .payloadTooLarge
-        case .methodNotAllowed: APIError(.methodNotAllowed, code: "method_not_allowed", message: "Method not allowed here.")
-        case .badRequest: .badRequest(error.body ?? "Bad request.")
-        case .unauthorized: .unauthorized
-        default: APIError(error.status, code: "http_\(error.status.code)", message: error.status.reasonPhrase)
+        case .methodNotAllowed: APIError(.methodNotAllowed, .methodNotAllowed, "Method not allowed here.")
+        case .badRequest: APIError(.badRequest, .badRequest, error.body ?? "Bad request.")
+        case .unauthorized: APIError(.unauthorized, .unauthorized, "Sign in first.", headers: [.wwwAuthenticate: "Bearer"])
+        default: APIError(error.status, .badRequest, error.status.reasonPhrase)
         }
     }
 }

@@ -1,4 +1,5 @@
 import Hummingbird
+import SpotCore
 import SpotSync
 
 /// Refuses, before any route reads it, a URL whose path or query decodes to text that is not
@@ -10,7 +11,7 @@ struct InputTextMiddleware<Context: RequestContext>: RouterMiddleware {
         if let problem = InputText.problem(inPercentEncoded: Substring(request.uri.path))
             ?? request.uri.query.flatMap({ InputText.problem(inPercentEncoded: Substring($0)) })
         {
-            throw APIError(.unprocessableContent, code: "validation_failed", message: "The address (URL) \(problem).")
+            throw APIError(.unprocessableContent, .validationFailed, "The address (URL) \(problem).")
         }
         var names = Set<Substring>()
         for pair in (request.uri.query ?? "").split(separator: "&") {

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import NIOCore
+import SpotCore
 import SpotSync
 
 extension Request {
@@ -28,7 +29,7 @@ extension Request {
     /// Refuses a JSON body that is not UTF-8 or holds a NUL character in a string (``InputText``).
     static func checkText(_ data: Data) throws {
         if let problem = InputText.problem(inJSON: data) {
-            throw APIError(.unprocessableContent, code: "validation_failed", message: "The request body \(problem).")
+            throw APIError(.unprocessableContent, .validationFailed, "The request body \(problem).")
         }
     }
 

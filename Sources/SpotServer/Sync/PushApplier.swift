@@ -184,7 +184,7 @@ struct PushApplier: Sendable {
             let duplicates = try await connection.query(
                 """
                 INSERT INTO conflicts (id, kind, event_id, node_id, ticket_id, scan_id, admitted_scan_id, created_at)
-                SELECT gen_random_uuid(), 'duplicate_admission', r.event_id, r.node_id, r.ticket_id, r.id, r.first, \(now)
+                SELECT gen_random_uuid(), \(ConflictKind.duplicateAdmission.rawValue), r.event_id, r.node_id, r.ticket_id, r.id, r.first, \(now)
                 FROM (
                     SELECT s.id, s.event_id, s.node_id, s.ticket_id,
                            first_value(s.id) OVER (PARTITION BY s.ticket_id ORDER BY s.hlc, s.node_id, s.id) AS first
@@ -202,7 +202,7 @@ struct PushApplier: Sendable {
             let revoked = try await connection.query(
                 """
                 INSERT INTO conflicts (id, kind, event_id, node_id, ticket_id, scan_id, created_at)
-                SELECT gen_random_uuid(), 'admitted_after_revocation', s.event_id, s.node_id, s.ticket_id, s.id, \(now)
+                SELECT gen_random_uuid(), \(ConflictKind.admittedAfterRevocation.rawValue), s.event_id, s.node_id, s.ticket_id, s.id, \(now)
                 FROM scans s
                 WHERE s.id = ANY(\(admitted.map(\.id)))
                   AND EXISTS (SELECT 1 FROM revocations r

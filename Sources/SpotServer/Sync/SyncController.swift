@@ -91,7 +91,7 @@ struct SyncController: Sendable {
         do {
             version = try SyncProtocolVersion.negotiate(requested)
         } catch {
-            throw APIError(.badRequest, code: "unsupported_protocol_version", message: error.description)
+            throw APIError(.badRequest, .unsupportedProtocolVersion, error.description)
         }
         do {
             return (try SyncJSON.decoder.decode(Message.self, from: data), version)

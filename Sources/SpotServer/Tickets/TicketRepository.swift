@@ -144,7 +144,7 @@ struct TicketRepository: Sendable {
             try await connection.query(
                 """
                 INSERT INTO revocations (ticket_id, issue_version, event_id, reason, created_at)
-                VALUES (\(ticketID), \(version), \(event), 'reissued', \(now))
+                VALUES (\(ticketID), \(version), \(event), \(RevocationReason.reissued.rawValue), \(now))
                 """, logger: logger)
             try await connection.query(
                 """

@@ -30,7 +30,7 @@ struct CheckInPages: Sendable {
     @Sendable func form(_ request: Request, context: AppRequestContext) async throws -> Response {
         let identity = try context.requireIdentity()
         _ = try await CheckInService.scope(of: identity, organizers: organizers, staff: staffAccounts, logger: context.logger)
-        return try page(gate: "Main", direction: "entry", result: nil, problem: nil, status: .ok, context: context)
+        return try page(gate: "Main", direction: ScanDirection.entry.rawValue, result: nil, problem: nil, status: .ok, context: context)
     }
 
     @Sendable func checkIn(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -40,7 +40,7 @@ struct CheckInPages: Sendable {
         let form = context.web.form
         let payload = (form["payload"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         let gateText = form["gate"] ?? ""
-        let directionText = form["direction"] ?? "entry"
+        let directionText = form["direction"] ?? ScanDirection.entry.rawValue
         let gate: String
         let direction: ScanDirection
         do {
