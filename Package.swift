@@ -112,7 +112,7 @@ let package = Package(
         // MARK: Tooling
         .target(
             name: "SpotVectors",
-            dependencies: ["SpotCore", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["SpotCore", "SpotSync", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         .executableTarget(

@@ -33,6 +33,11 @@ public struct UnsupportedProtocolVersion: Error, Equatable, Sendable, CustomStri
     public let requested: Int
     public let supported: [Int]
 
+    public init(requested: Int, supported: [Int]) {
+        self.requested = requested
+        self.supported = supported
+    }
+
     /// What the operator should do about it.
     public var description: String {
         let list = supported.map { "v\($0)" }.joined(separator: " and ")

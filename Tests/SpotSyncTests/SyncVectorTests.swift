@@ -99,3 +99,150 @@ struct SyncVectorTests {
         #expect(String(decoding: data, as: UTF8.self) == #"{"at":"5.1"}"#)
     }
 }
+
+/// What the sync vectors mean, checked from the file alone (as a third party would): every
+/// signature verifies with the listed keys, and the messages pass the checks the server runs.
+@Suite("Sync protocol v1 vectors, checked for meaning")
+struct SyncVectorMeaningTests {
+    struct Keys {
+        let byName: [String: SigningKey]
+
+        init(_ document: [String: Any]) throws {
+            let listed = try #require(document["keys"] as? [String: [String: String]])
+            var byName: [String: SigningKey] = [:]
+            for (name, entry) in listed {
+                let seed = try #require(entry["seed_hex"].flatMap(Self.bytes))
+                let key = try SigningKey(seed: seed)
+                #expect(key.publicKey.rawRepresentation.map { String(format: "%02x", $0) }.joined() == entry["public_key_hex"])
+                #expect(key.keyID.hex == entry["key_id"], "\(name)")
+                byName[name] = key
+            }
+            self.byName = byName
+        }
+
+        subscript(name: String) -> SigningKey? { byName[name] }
+
+        func signer(of id: KeyID) -> SigningKey? { byName.values.first { $0.keyID == id } }
+
+        static func bytes(_ hex: String) -> [UInt8]? {
+            let digits = Array(hex.utf8)
+            guard digits.count % 2 == 0 else { return nil }
+            return stride(from: 0, to: digits.count, by: 2).compactMap { UInt8(String(decoding: digits[$0..<$0 + 2], as: UTF8.self), radix: 16) }
+        }
+    }
+
+    static func message<T: Decodable>(_ type: T.Type) throws -> T {
+        let cases = try #require(try SyncVectorTests.document()["cases"] as? [[String: Any]])
+        let json = try #require(cases.first { $0["type"] as? String == "\(T.self)" }?["json"], "no \(T.self) case")
+        return try SyncJSON.decoder.decode(T.self, from: JSONSerialization.data(withJSONObject: json))
+    }
+
+    /// Every ticket payload anywhere in the file.
+    static func payloads(in value: Any) -> [String] {
+        if let object = value as? [String: Any] {
+            return (object["payload"] as? String).map { [$0] } ?? object.values.flatMap(payloads)
+        }
+        return (value as? [Any])?.flatMap(payloads) ?? []
+    }
+
+    @Test("Every ticket in the vectors is valid Base45, verifies with a listed key and re-signs to the same text")
+    func ticketsResign() throws {
+        let document = try SyncVectorTests.document()
+        let keys = try Keys(document)
+        let payloads = Self.payloads(in: document)
+        #expect(!payloads.isEmpty)
+        for payload in payloads {
+            let ticket = try SignedTicket(text: payload)
+            let key = try #require(keys.signer(of: ticket.keyID), "ticket signed by unlisted key \(ticket.keyID)")
+            #expect(ticket.isSigned(by: key.publicKey))
+            #expect(try SignedTicket.sign(ticket.claims, with: key).text == payload, "re-signing changes \(payload)")
+        }
+    }
+
+    @Test("The trust bundles verify, and each door finds its own certificate by its device key id")
+    func trustBundles() throws {
+        let keys = try Keys(try SyncVectorTests.document())
+        let snapshot = try Self.message(Snapshot.self)
+        let page = try Self.message(PullPage.self)
+        #expect(page.trust == snapshot.trust)
+        let store = try snapshot.trust.trustStore()
+        #expect(store.rejectedCertificates.isEmpty)
+        #expect(store.issuerKeys.map(\.keyID) == [try #require(keys["issuer"]).keyID])
+        for door in ["device_door_a", "device_door_b"] {
+            let device = try #require(keys[door])
+            let own = try #require(store.certificates.first { $0.deviceKeyID == device.keyID }, "\(door) has no certificate")
+            #expect(own.claims.venueID == snapshot.node.venueID)
+            #expect(own.claims.eventIDs == snapshot.events.map(\.id))
+            #expect(own.issuerKeyID == keys["issuer"]?.keyID)
+        }
+        let enroll = try Self.message(EnrollRequest.self)
+        let doorA = try #require(keys["device_door_a"])
+        #expect(enroll.devicePublicKey == doorA.publicKey.rawRepresentation.base64EncodedString())
+        let certificateA = try #require(store.certificates.first { $0.deviceKeyID == doorA.keyID })
+        #expect(certificateA.claims.nodeID == snapshot.node.id)
+    }
+
+    @Test("The push passes the server's batch and sale checks, and its door-sold ticket admits at the door")
+    func pushAsTheServerChecksIt() throws {
+        let push = try Self.message(PushRequest.self)
+        let snapshot = try Self.message(Snapshot.self)
+        #expect(try push.checkBatch() == 3)
+        #expect(push.nodeID == snapshot.node.id)
+        let store = try snapshot.trust.trustStore()
+        let own = try #require(store.certificates.first { $0.claims.nodeID == push.nodeID })
+        let sales = push.mutations.compactMap { mutation -> SyncSale? in
+            if case .sale(let sale) = mutation.body { return sale }
+            return nil
+        }
+        let sale = try #require(sales.first)
+        try sale.check(signedBy: own.claims.devicePublicKey)
+        let event = try #require(snapshot.events.first { $0.id == sale.eventID })
+        let type = try #require(snapshot.ticketTypes.first { $0.id == sale.ticketTypeID })
+        #expect(sale.amountMinor == type.priceMinor * Int64(sale.quantity), "amount_minor is the total")
+        #expect(sale.currency == type.currency)
+
+        let ticket = try SignedTicket(text: sale.tickets[0].payload)
+        #expect(ticket.claims == SyncSale.ticketClaims(
+            ticketID: sale.tickets[0].id, eventID: event.id, ticketTypeID: type.id, eventEndsAt: event.endsAt,
+            certificateNotAfter: own.claims.notAfter))
+        let verifier = TicketVerifier(
+            trust: store,
+            gate: GatePolicy(gate: "A", venueID: snapshot.node.venueID, events: [
+                EventAdmission(eventID: event.id, reentryPolicy: event.reentryPolicy)
+            ]))
+        let soldAt = Date(timeIntervalSince1970: Double(sale.hlc.wallMilliseconds) / 1000)
+        let result = verifier.verify(sale.tickets[0].payload, at: soldAt, revocations: RevocationList(), scans: ScanLedger())
+        #expect(result.verdict == .ok)
+    }
+
+    @Test("A sale whose ticket is not the node's signature is refused, as the old hand-written vector was")
+    func forgedSaleRefused() throws {
+        let push = try Self.message(PushRequest.self)
+        let snapshot = try Self.message(Snapshot.self)
+        let deviceKey = try #require(try snapshot.trust.trustStore().certificates.first { $0.claims.nodeID == push.nodeID })
+            .claims.devicePublicKey
+        guard case .sale(var sale) = push.mutations[1].body else {
+            Issue.record("the second mutation is the sale")
+            return
+        }
+        func refusal(_ sale: SyncSale) -> ErrorCode? {
+            do {
+                try sale.check(signedBy: deviceKey)
+                return nil
+            } catch {
+                return error.code
+            }
+        }
+        let signed = sale.tickets[0].payload
+        #expect(refusal(sale) == nil)
+        for payload in ["6BFOXN*TS0BI$ZDZRH-DXXP7", String(signed.dropLast()) + (signed.last == "0" ? "1" : "0")] {
+            sale.tickets[0].payload = payload
+            #expect(refusal(sale) == .invalidTicket, "\(payload)")
+        }
+        sale.tickets = [SyncSoldTicket(id: sale.tickets[0].id, payload: signed), SyncSoldTicket(id: sale.tickets[0].id, payload: signed)]
+        #expect(refusal(sale) == .invalidSale)
+        sale.tickets = [SyncSoldTicket(id: sale.tickets[0].id, payload: signed)]
+        sale.currency = "eur"
+        #expect(refusal(sale) == .invalidSale)
+    }
+}

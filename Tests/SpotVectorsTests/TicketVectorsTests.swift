@@ -5,19 +5,25 @@ import Testing
 
 @Suite("Vector generator")
 struct TicketVectorsTests {
-    @Test("The committed vectors are exactly what the generator produces (no silent drift)")
-    func committedFileIsCurrent() throws {
-        let url = URL(fileURLWithPath: #filePath)
-            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("SyncProtocol/vectors/\(TicketVectors.fileName)")
-        let committed = try Data(contentsOf: url)
-        let generated = try TicketVectors.make().encoded()
-        #expect(committed == generated, "regenerate with `\(TicketVectors.command)` and review the diff")
+    static let directory = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("SyncProtocol/vectors")
+
+    @Test("Every committed vector file is exactly what its generator produces, and none is hand-written")
+    func committedFilesAreCurrent() throws {
+        let files = try VectorFiles.all()
+        #expect(files.map(\.name).sorted() == [SyncVectors.fileName, TicketVectors.fileName].sorted())
+        for file in files {
+            let committed = try Data(contentsOf: Self.directory.appendingPathComponent(file.name))
+            #expect(committed == file.contents, "regenerate with `\(TicketVectors.command)` and review the diff")
+        }
+        let present = try FileManager.default.contentsOfDirectory(atPath: Self.directory.path).filter { $0.hasSuffix(".json") }
+        #expect(Set(present) == Set(files.map(\.name)))
     }
 
     @Test("Generation is deterministic")
     func deterministic() throws {
-        #expect(try TicketVectors.make().encoded() == TicketVectors.make().encoded())
+        #expect(try VectorFiles.all().map(\.contents) == VectorFiles.all().map(\.contents))
     }
 
     @Test("Case names are unique")

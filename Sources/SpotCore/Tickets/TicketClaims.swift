@@ -2,6 +2,10 @@ import Foundation
 
 /// What a ticket asserts, before signing (`SyncProtocol/tickets.md` §2).
 public struct TicketClaims: Sendable, Hashable {
+    /// How long after its event ends a ticket stays valid — sold online or at the door — and
+    /// so how long the key that signed it must keep verifying.
+    public static let validityAfterEventEnd: TimeInterval = 12 * 3600
+
     public var ticketID: UUID
     public var eventID: UUID
     public var ticketTypeID: UUID

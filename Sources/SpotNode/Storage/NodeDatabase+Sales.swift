@@ -39,9 +39,6 @@ public enum DoorSaleError: Error, Equatable, Sendable, CustomStringConvertible {
 /// Door sales within the node's allotment: tickets signed by the node's certified device
 /// key, the sale and its outbox entry in one transaction.
 extension NodeDatabase {
-    /// How long after its event ends a door-sold ticket stays valid (as online tickets).
-    static let validityAfterEnd: TimeInterval = 12 * 3600
-
     /// A completed door sale and its tickets.
     public struct DoorSale: Sendable, Equatable {
         public let sale: SyncSale
@@ -72,10 +69,9 @@ extension NodeDatabase {
             let saleID = UUID.version7(unixMilliseconds: hlc.wallMilliseconds, using: &generator)
             var tickets: [SyncSoldTicket] = []
             for _ in 0..<quantity {
-                let claims = TicketClaims(
+                let claims = SyncSale.ticketClaims(
                     ticketID: UUID.version7(unixMilliseconds: hlc.wallMilliseconds, using: &generator), eventID: event.id,
-                    ticketTypeID: type.id, issueVersion: 1,
-                    validUntil: min(certificate.claims.notAfter, event.endsAt.addingTimeInterval(Self.validityAfterEnd)))
+                    ticketTypeID: type.id, eventEndsAt: event.endsAt, certificateNotAfter: certificate.claims.notAfter)
                 let signed = try SignedTicket.sign(claims, with: identity.deviceKey)
                 tickets.append(SyncSoldTicket(id: claims.ticketID, payload: signed.text))
             }

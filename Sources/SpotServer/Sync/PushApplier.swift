@@ -27,17 +27,12 @@ struct PushApplier: Sendable {
         guard request.nodeID == node.id else {
             throw DomainError.forbidden("This push names node \(request.nodeID.uuidString.lowercased()), not the node whose credential sent it.")
         }
-        guard request.mutations.count <= PushRequest.maximumMutations else {
-            throw DomainError.validation("mutations", "at most \(PushRequest.maximumMutations) per push")
+        let lastMutationID: Int64
+        do {
+            lastMutationID = try request.checkBatch()
+        } catch {
+            throw DomainError.validation(error.field, error.message)
         }
-        var previous: Int64 = 0
-        for (index, mutation) in request.mutations.enumerated() {
-            guard mutation.mutationID > previous else {
-                throw DomainError.validation("mutations[\(index)].mutation_id", "must be positive and strictly increasing")
-            }
-            previous = mutation.mutationID
-        }
-        let lastMutationID = previous
         let offset = SyncService.offset(of: request.clock, now: now)
         let skewed = abs(offset) > skewBoundMilliseconds
         let results = try await database.withTransaction(logger: logger) { connection in
@@ -238,29 +233,19 @@ struct PushApplier: Sendable {
         guard let event = venue[sale.eventID] else {
             throw Rejection(code: .wrongVenue, message: "The sale's event is not one of this node's venue.")
         }
-        guard sale.tickets.count == sale.quantity, Set(sale.tickets.map(\.id)).count == sale.quantity,
-            sale.currency.utf8.count == FieldLimits.currencyCodeLength,
-            sale.currency.utf8.allSatisfy({ (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) })
-        else { throw Rejection(code: .invalidSale, message: "quantity, tickets or currency do not add up.") }
-        guard try await connection.returnsRow(
-            "SELECT 1 FROM ticket_types WHERE id = \(sale.ticketTypeID) AND event_id = \(sale.eventID)", logger: logger)
-        else { throw Rejection(code: .invalidSale, message: "The ticket type is not one of the sale's event.") }
         let keyRows = try await connection.query(
             "SELECT device_public_key FROM nodes WHERE id = \(node.id)", logger: logger)
         var deviceKey: Curve25519.Signing.PublicKey?
         for try await raw in keyRows.decode(Data.self) { deviceKey = try? .init(rawRepresentation: raw) }
         guard let deviceKey else { throw InternalInconsistency("node \(node.id) has no readable device key") }
-        let deviceKeyID = KeyID(of: deviceKey)
-        for ticket in sale.tickets {
-            guard let signed = try? SignedTicket(text: ticket.payload), signed.keyID == deviceKeyID,
-                signed.isSigned(by: deviceKey), signed.claims.ticketID == ticket.id, signed.claims.eventID == sale.eventID,
-                signed.claims.ticketTypeID == sale.ticketTypeID
-            else {
-                throw Rejection(
-                    code: .invalidTicket,
-                    message: "Ticket \(ticket.id.uuidString.lowercased()) is not signed by this node's device key for the sale's event and type.")
-            }
+        do {
+            try sale.check(signedBy: deviceKey)
+        } catch {
+            throw Rejection(code: error.code, message: error.message)
         }
+        guard try await connection.returnsRow(
+            "SELECT 1 FROM ticket_types WHERE id = \(sale.ticketTypeID) AND event_id = \(sale.eventID)", logger: logger)
+        else { throw Rejection(code: .invalidSale, message: "The ticket type is not one of the sale's event.") }
         guard !(try await connection.returnsRow("SELECT 1 FROM door_sales WHERE id = \(sale.id)", logger: logger)) else {
             return (.duplicate, [])
         }
@@ -277,7 +262,7 @@ struct PushApplier: Sendable {
             VALUES (\(sale.id), \(node.id), \(sale.eventID), \(sale.ticketTypeID), \(sale.quantity), \(sale.paymentMethod.rawValue),
                     \(sale.amountMinor), \(sale.currency), \(Int64(bitPattern: sale.hlc.packed)), \(within), \(now))
             """, logger: logger)
-        let keyHex = deviceKeyID.hex
+        let keyHex = KeyID(of: deviceKey).hex
         try await connection.query(
             """
             INSERT INTO door_tickets (id, sale_id, event_id, ticket_type_id, key_id, payload)

@@ -12,9 +12,6 @@ import SpotSync
 struct IssuerKeyRepository: Sendable {
     let database: Database
 
-    /// How long after an event ends its tickets stay valid (and the key that signed them verifies).
-    static let validityAfterEnd: TimeInterval = 12 * 3600
-
     /// The organizer's active signing key, created on first use.
     static func activeKey(organizer: UUID, on connection: PostgresConnection, now: Date, logger: Logger) async throws -> SigningKey {
         if let key = try await active(organizer: organizer, on: connection, logger: logger) { return key }
@@ -49,7 +46,7 @@ struct IssuerKeyRepository: Sendable {
             let rows = try await connection.query(
                 """
                 SELECT k.key_id,
-                       greatest(\(now), max(e.ends_at) + make_interval(secs => \(Self.validityAfterEnd)))
+                       greatest(\(now), max(e.ends_at) + make_interval(secs => \(TicketClaims.validityAfterEventEnd)))
                 FROM organizer_keys k
                 LEFT JOIN tickets t ON t.key_id = k.key_id
                 LEFT JOIN events e ON e.id = t.event_id

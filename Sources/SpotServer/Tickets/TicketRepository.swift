@@ -56,7 +56,7 @@ struct TicketRepository: Sendable {
             let signed = try SignedTicket.sign(
                 TicketClaims(
                     ticketID: id, eventID: seat.event, ticketTypeID: seat.type, issueVersion: 1,
-                    validUntil: seat.endsAt.addingTimeInterval(IssuerKeyRepository.validityAfterEnd)),
+                    validUntil: seat.endsAt.addingTimeInterval(TicketClaims.validityAfterEventEnd)),
                 with: key)
             try await connection.query(
                 """
@@ -139,7 +139,7 @@ struct TicketRepository: Sendable {
             let signed = try SignedTicket.sign(
                 TicketClaims(
                     ticketID: ticketID, eventID: event, ticketTypeID: type, issueVersion: UInt32(version + 1),
-                    validUntil: endsAt.addingTimeInterval(IssuerKeyRepository.validityAfterEnd)),
+                    validUntil: endsAt.addingTimeInterval(TicketClaims.validityAfterEventEnd)),
                 with: key)
             try await connection.query(
                 """

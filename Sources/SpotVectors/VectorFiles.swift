@@ -1,0 +1,12 @@
+import Foundation
+
+/// Every vector file of `SyncProtocol/vectors`, as the generators make them.
+public enum VectorFiles {
+    /// Each file's name and contents; `spot vectors` writes them and `--check` compares them.
+    public static func all() throws -> [(name: String, contents: Data)] {
+        [
+            (TicketVectors.fileName, try TicketVectors.make().encoded()),
+            (SyncVectors.fileName, try SyncVectors.make()),
+        ]
+    }
+}
