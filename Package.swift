@@ -164,7 +164,7 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(name: "SpotVectorsTests", dependencies: ["SpotVectors"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "EndToEndTests", dependencies: ["SpotCore", "SpotVectors", "SpotServer", "SpotNode", "SpotTestSupport",
+            name: "EndToEndTests", dependencies: ["SpotCore", "SpotSync", "SpotVectors", "SpotServer", "SpotNode", "SpotTestSupport",
                            .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
     ]

@@ -111,9 +111,12 @@ public struct PullRequest: Codable, Sendable, Equatable {
     public var clock: SyncClockReading
     /// Mutations waiting in the node's outbox, reported for the server's sync-health view.
     @InRange<Bounds.OutboxDepth> public var outboxDepth: Int
+    /// v2: when the feed has nothing after `cursor`, how long the server may hold the pull
+    /// open waiting for a change (``FieldLimits/pullWaitSeconds``; absent or 0: answer at once).
+    public var waitSeconds: Int?
 
     enum CodingKeys: String, CodingKey {
-        case protocolVersion, cursor, limit, clock, outboxDepth
+        case protocolVersion, cursor, limit, clock, outboxDepth, waitSeconds
     }
 
     public init(from decoder: any Decoder) throws {
@@ -123,17 +126,19 @@ public struct PullRequest: Codable, Sendable, Equatable {
         limit = try container.decodeIfPresent(InRange<Bounds.PullPageSize>.self, forKey: .limit)?.wrappedValue
         clock = try container.decode(SyncClockReading.self, forKey: .clock)
         _outboxDepth = try container.decode(InRange<Bounds.OutboxDepth>.self, forKey: .outboxDepth)
+        waitSeconds = try container.decodeIfPresent(InRange<Bounds.PullWaitSeconds>.self, forKey: .waitSeconds)?.wrappedValue
     }
 
     public init(
         protocolVersion: Int = SyncProtocolVersion.current.rawValue, cursor: String, limit: Int? = nil,
-        clock: SyncClockReading, outboxDepth: Int
+        clock: SyncClockReading, outboxDepth: Int, waitSeconds: Int? = nil
     ) {
         self.protocolVersion = protocolVersion
         self.cursor = cursor
         self.limit = limit
         self.clock = clock
         self.outboxDepth = outboxDepth
+        self.waitSeconds = waitSeconds
     }
 }
 

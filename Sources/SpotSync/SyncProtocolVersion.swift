@@ -7,7 +7,12 @@ public struct SyncProtocolVersion: RawRepresentable, Hashable, Comparable, Senda
     public init(rawValue: Int) { self.rawValue = rawValue }
 
     /// The version this build speaks.
-    public static let current = SyncProtocolVersion(rawValue: 1)
+    public static let current = SyncProtocolVersion.livePull
+
+    /// v1: polled pulls (`SyncProtocol/sync-v1.md`).
+    public static let v1 = SyncProtocolVersion(rawValue: 1)
+    /// v2: pulls the server may hold open until the venue changes (`SyncProtocol/sync-v2.md`).
+    public static let livePull = SyncProtocolVersion(rawValue: 2)
 
     /// The versions this build serves: N and N−1 (version 0 never existed).
     public static let supported: [SyncProtocolVersion] = [current.rawValue - 1, current.rawValue]

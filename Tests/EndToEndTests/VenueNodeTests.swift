@@ -17,6 +17,7 @@ struct VenueNodeTests {
         let ticketType: String
         let venue: String
         let tickets: [(id: String, payload: String, booking: String)]
+        let buyer: String
     }
 
     /// A verified organizer with an event on sale at a venue, and a buyer holding `count` tickets.
@@ -63,7 +64,7 @@ struct VenueNodeTests {
         let wallet = try await api.get("/api/v1/wallet", token: buyer).json["items"].array
         return Venue(
             organizer: organizer, event: event, ticketType: ticketType, venue: venue,
-            tickets: wallet.map { ($0["id"].string!, $0["payload"].string!, booking) })
+            tickets: wallet.map { ($0["id"].string!, $0["payload"].string!, booking) }, buyer: buyer)
     }
 
     /// Enrolls a node through the CLI into `directory` and grants it `seats`.

@@ -35,9 +35,14 @@ struct TestNode: Sendable {
         return try SyncJSON.decoder.decode(Snapshot.self, from: response.body)
     }
 
-    func pull(after cursor: String, limit: Int? = nil) async throws -> PullPage {
+    func pull(
+        after cursor: String, limit: Int? = nil, wait: Int? = nil, version: SyncProtocolVersion = .current
+    ) async throws -> PullPage {
         let response = try await server.sync(
-            "pull", PullRequest(cursor: cursor, limit: limit, clock: clock, outboxDepth: 0), token: token)
+            "pull",
+            PullRequest(
+                protocolVersion: version.rawValue, cursor: cursor, limit: limit, clock: clock, outboxDepth: 0, waitSeconds: wait),
+            token: token)
         guard response.status == 200 else { throw TestFailure("pull: \(response.text)") }
         return try SyncJSON.decoder.decode(PullPage.self, from: response.body)
     }

@@ -18,6 +18,7 @@ struct SyncTests {
         let venue: String
         let tickets: [(id: UUID, payload: String)]
         let node: TestNode
+        let buyer: String
     }
 
     static func scene(_ server: TestServer, tickets count: Int = 2) async throws -> Scene {
@@ -30,7 +31,8 @@ struct SyncTests {
         let node = try await TestNode.enroll(server, organizerToken: sale.token, venue: venue)
         return Scene(
             organizer: sale.token, event: UUID(uuidString: sale.event)!, ticketType: UUID(uuidString: sale.ticketType)!,
-            venue: venue, tickets: wallet.map { (UUID(uuidString: $0["id"].string!)!, $0["payload"].string!) }, node: node)
+            venue: venue, tickets: wallet.map { (UUID(uuidString: $0["id"].string!)!, $0["payload"].string!) }, node: node,
+            buyer: buyer)
     }
 
     @Test("Enrollment: a one-time code, a device credential, and a snapshot of the venue with the node's certificate")

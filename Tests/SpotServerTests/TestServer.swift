@@ -63,6 +63,15 @@ struct TestServer: Sendable {
         }
     }
 
+    /// The first column of the first row of `query` as text ("" when there is no row).
+    func text(_ query: String) async throws -> String {
+        try await TestDatabase.withClient(database, logger: Logger(label: "spot-test-sql")) { client in
+            let rows = try await client.query(PostgresQuery(unsafeSQL: query), logger: Logger(label: "spot-test-sql"))
+            for try await value in rows.decode(String.self) { return value }
+            return ""
+        }
+    }
+
     /// An admin account (created directly, as `spot server create-admin` does) and its token.
     func admin() async throws -> String {
         let email = "admin-\(UUID().uuidString.prefix(6))@example.com"

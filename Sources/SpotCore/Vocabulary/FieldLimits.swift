@@ -31,6 +31,8 @@ public enum FieldLimits {
     public static let outboxDepth = 0...100_000_000
     /// Changes per pull page.
     public static let pullPageSize = 1...5000
+    /// Seconds a v2 pull may wait for the venue's feed to change.
+    public static let pullWaitSeconds = 0...30
     /// Mutations per push.
     public static let mutationsPerPush = 1...1000
     /// A three-letter ISO 4217 currency code.
@@ -88,6 +90,7 @@ public enum Bounds {
     public enum WallMilliseconds: FieldBounds { public static let range = FieldLimits.wallMilliseconds }
     public enum OutboxDepth: FieldBounds { public static let range = FieldLimits.outboxDepth }
     public enum PullPageSize: FieldBounds { public static let range = FieldLimits.pullPageSize }
+    public enum PullWaitSeconds: FieldBounds { public static let range = FieldLimits.pullWaitSeconds }
     public enum Capacity: FieldBounds { public static let range = FieldLimits.capacity }
 }
 

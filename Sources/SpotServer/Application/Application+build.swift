@@ -24,6 +24,8 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
         logger: logger)
     let ready = StartupGate()
     app.addServices(client)
+    app.addServices(SyncSignalListener(
+        configuration: try configuration.database.connectionConfiguration(), signals: services.syncSignals, logger: logger))
     if configuration.runsBackgroundServices {
         app.addServices(
             AfterStartup(gate: ready, service: NotificationDispatcher(
@@ -70,6 +72,7 @@ struct ServerServices: Sendable {
     let clockSkewBoundMilliseconds: Int64
     let secureCookies: Bool
     let webSessionIdleTimeout: TimeInterval
+    let syncSignals: SyncSignals
 
     init(database: Database, configuration: ServerConfiguration, registry: PrometheusCollectorRegistry, logger: Logger) {
         self.database = database
@@ -92,6 +95,7 @@ struct ServerServices: Sendable {
         clockSkewBoundMilliseconds = configuration.clockSkewBoundMilliseconds
         secureCookies = configuration.secureCookies
         webSessionIdleTimeout = configuration.webSessionIdleTimeout
+        syncSignals = SyncSignals()
     }
 }
 
@@ -156,7 +160,7 @@ func buildRouter(_ services: ServerServices, site: WebSite?) -> Router<AppReques
         nodes: NodeRepository(database: services.database),
         sync: SyncService(database: services.database, skewBoundMilliseconds: services.clockSkewBoundMilliseconds),
         pushes: PushApplier(database: services.database, skewBoundMilliseconds: services.clockSkewBoundMilliseconds),
-        clock: services.clock
+        signals: services.syncSignals, clock: services.clock
     ).addRoutes(to: sync)
     site?.addRoutes(to: router, services: services)
     return router

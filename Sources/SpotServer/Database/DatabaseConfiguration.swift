@@ -95,6 +95,22 @@ public struct DatabaseConfiguration: Sendable, Equatable {
         return configuration
     }
 
+    /// The same, for one connection of its own (the sync signal listener's).
+    public func connectionConfiguration() throws -> PostgresConnection.Configuration {
+        switch endpoint {
+        case .tcp(let host, let port):
+            let tlsSetting: PostgresConnection.Configuration.TLS =
+                switch tls {
+                case .disable: .disable
+                case .prefer: .prefer(try NIOSSLContext(configuration: .makeClientConfiguration()))
+                case .require: .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
+                }
+            return .init(host: host, port: port, username: username, password: password, database: database, tls: tlsSetting)
+        case .unixSocket(let path):
+            return .init(unixSocketPath: path, username: username, password: password, database: database)
+        }
+    }
+
     /// A description safe for logs: never the password.
     public var redactedDescription: String {
         let location: String =

@@ -11,5 +11,6 @@ public enum Migrations {
         mergeWithoutRowChecks,
         hardening,
         failedAttempts,
+        liveSyncSignals,
     ]
 }

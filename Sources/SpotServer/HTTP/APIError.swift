@@ -33,10 +33,16 @@ public struct APIError: HTTPResponseError, Sendable, Equatable {
         let error: Detail
     }
 
-    public func response(from request: Request, context: some RequestContext) throws -> Response {
+    /// The JSON body alone (a held sync pull sends it after its status line is out).
+    var body: Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        let data = try encoder.encode(Body(error: .init(code: code, message: message, fields: fields)))
+        // Strings and a dictionary of strings always encode.
+        return try! encoder.encode(Body(error: .init(code: code, message: message, fields: fields)))
+    }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        let data = body
         var headers = self.headers
         headers[.contentType] = "application/json; charset=utf-8"
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))

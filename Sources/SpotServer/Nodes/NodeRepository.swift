@@ -199,13 +199,22 @@ struct NodeRepository: Sendable {
     static func allotmentState(node: UUID, on connection: PostgresConnection, logger: Logger) async throws
         -> (allotments: [SyncAllotment], lastMutationID: Int64)
     {
-        // Callers read both in one snapshot, or hold the node's row lock (taken by recording
-        // the contact), which a push of the node also needs: the two values agree.
+        // One statement, so one snapshot: a push committing meanwhile changes both or neither.
         let rows = try await connection.query(
-            "SELECT last_mutation_id FROM nodes WHERE id = \(node)", logger: logger)
+            """
+            SELECT n.last_mutation_id, a.ticket_type_id, a.event_id, a.granted, a.sold
+            FROM nodes n LEFT JOIN allotments a ON a.node_id = n.id
+            WHERE n.id = \(node) ORDER BY a.event_id, a.ticket_type_id
+            """, logger: logger)
         var last: Int64 = 0
-        for try await value in rows.decode(Int64.self) { last = value }
-        return (try await allotments(node: node, on: connection, logger: logger), last)
+        var allotments: [SyncAllotment] = []
+        for try await (mutation, type, event, granted, sold) in rows.decode((Int64, UUID?, UUID?, Int?, Int?).self) {
+            last = mutation
+            if let type, let event, let granted, let sold {
+                allotments.append(SyncAllotment(ticketTypeID: type, eventID: event, granted: granted, sold: sold))
+            }
+        }
+        return (allotments, last)
     }
 
     /// The node's allotments as the server holds them.

@@ -10,6 +10,7 @@ struct SyncController: Sendable {
     let nodes: NodeRepository
     let sync: SyncService
     let pushes: PushApplier
+    let signals: SyncSignals
     let clock: ServerClock
 
     /// A push of 1,000 scans is a few hundred KiB; sales carry their ticket payloads.
@@ -43,10 +44,24 @@ struct SyncController: Sendable {
         return try await sync.snapshot(for: node, request: body, version: version, now: clock.now(), logger: context.logger)
     }
 
-    @Sendable func pull(_ request: Request, context: AppRequestContext) async throws -> PullPage {
+    /// The next page of the feed. In v2, when the feed has nothing new and the node asked to
+    /// wait, the pull is held open (``hold(_:)``) until the venue changes or the wait ends.
+    @Sendable func pull(_ request: Request, context: AppRequestContext) async throws -> Response {
         let node = try context.requireNode()
         let (body, version) = try await Self.decode(PullRequest.self, request, context)
-        return try await sync.pull(for: node, request: body, version: version, now: clock.now(), logger: context.logger)
+        let wait = version >= .livePull ? body.waitSeconds ?? 0 : 0
+        // The mark comes before the read: a change committed after the read still wakes the wait.
+        let mark = signals.mark(of: node.venueID)
+        let page = try await sync.pull(for: node, request: body, version: version, now: clock.now(), logger: context.logger)
+        guard wait > 0, page.changes.isEmpty, !page.hasMore, !signals.isClosing else {
+            return try page.response(from: request, context: context)
+        }
+        let held = HeldPull(
+            node: node, request: body, version: version, page: page, mark: mark, wait: .seconds(wait), sync: sync,
+            signals: signals, clock: clock, context: context)
+        return Response(
+            status: .ok, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
+            body: ResponseBody { writer in try await held.run(writer: &writer) })
     }
 
     @Sendable func push(_ request: Request, context: AppRequestContext) async throws -> PushResponse {

@@ -23,19 +23,30 @@ struct SyncService: Sendable {
         clock.wallMilliseconds - serverTime(now).wallMilliseconds
     }
 
-    /// Records that the node was seen, its clock offset and protocol version.
+    /// How stale a node's contact bookkeeping (last seen, last pull, clock offset) may get
+    /// before a sync refreshes it: an idle pull writes nothing.
+    static let contactRefreshInterval: TimeInterval = 60
+
+    /// Records that the node was seen, its clock offset and protocol version — only when
+    /// something the organizer sees changed or the last record is a minute old, so thousands
+    /// of idle nodes long-polling cost no write transactions.
     func recordContact(
         _ node: AuthenticatedNode, clock: SyncClockReading, version: SyncProtocolVersion, outboxDepth: Int?, pulled: Bool,
         on connection: PostgresConnection, now: Date, logger: Logger
     ) async throws {
         let offset = Self.offset(of: clock, now: now)
+        let skewed = abs(offset) > skewBoundMilliseconds
+        let stale = now.addingTimeInterval(-Self.contactRefreshInterval)
         try await connection.query(
             """
             UPDATE nodes SET last_seen_at = \(now), protocol_version = \(version.rawValue), clock_offset_ms = \(offset),
-                clock_skewed = \(abs(offset) > skewBoundMilliseconds),
+                clock_skewed = \(skewed),
                 outbox_depth = coalesce(\(outboxDepth), outbox_depth),
                 last_pull_at = CASE WHEN \(pulled) THEN \(now) ELSE last_pull_at END
             WHERE id = \(node.id)
+              AND (last_seen_at IS NULL OR last_seen_at < \(stale) OR protocol_version IS DISTINCT FROM \(version.rawValue)
+                   OR clock_skewed <> \(skewed) OR outbox_depth IS DISTINCT FROM coalesce(\(outboxDepth), outbox_depth)
+                   OR (\(pulled) AND (last_pull_at IS NULL OR last_pull_at < \(stale))))
             """, logger: logger)
     }
 

@@ -1,0 +1,75 @@
+import Foundation
+import Hummingbird
+import Logging
+import ServiceLifecycle
+import SpotSync
+
+/// A v2 pull held open (`SyncProtocol/sync-v2.md` §5.1): its status line is already out, so
+/// it sends a space at least every ``LivePull/heartbeatInterval`` while it waits, then the
+/// page — or, if reading fails meanwhile, the error body.
+struct HeldPull: Sendable {
+    let node: AuthenticatedNode
+    let request: PullRequest
+    let version: SyncProtocolVersion
+    let page: PullPage
+    let mark: SyncSignals.Mark
+    let wait: Duration
+    let sync: SyncService
+    let signals: SyncSignals
+    let clock: ServerClock
+    let context: AppRequestContext
+
+    private static let heartbeat = ByteBuffer(string: " ")
+
+    func run(writer: inout any ResponseBodyWriter) async throws {
+        let body: Data
+        do {
+            body = try SyncJSON.encoder.encode(try await waitForChange(writer: &writer))
+        } catch let error as HeartbeatFailed {
+            throw error.underlying  // the node hung up: nothing left to tell it
+        } catch {
+            let api = ErrorMiddleware<AppRequestContext>.apiError(for: error, context: context)
+            context.logger.warning("held pull failed", metadata: ["code": "\(api.code)"])
+            body = api.body
+        }
+        try await writer.write(ByteBuffer(bytes: body))
+        try await writer.finish(nil)
+    }
+
+    private struct HeartbeatFailed: Error {
+        let underlying: any Error
+    }
+
+    private func waitForChange(writer: inout any ResponseBodyWriter) async throws -> PullPage {
+        let time = ContinuousClock()
+        var plan = PullWait(deadline: time.now + wait, heartbeat: LivePull.heartbeatInterval, now: time.now)
+        var mark = mark
+        var page = page
+        while true {
+            let wake = await withGracefulShutdownHandler {
+                await signals.wait(for: node.venueID, since: mark, timeout: plan.timeout(at: time.now))
+            } onGracefulShutdown: {
+                signals.close()
+            }
+            switch plan.decide(wake, listening: signals.isListening, at: time.now) {
+            case .answer:
+                return page
+            case .keepWaiting:
+                break
+            case .reread(let answerAnyway):
+                mark = signals.mark(of: node.venueID)
+                page = try await sync.pull(for: node, request: request, version: version, now: clock.now(), logger: context.logger)
+                if answerAnyway || !page.changes.isEmpty || page.hasMore || signals.isClosing { return page }
+                plan.foundNothing(at: time.now)
+            }
+            if plan.heartbeatDue(at: time.now) {
+                do {
+                    try await writer.write(Self.heartbeat)
+                } catch {
+                    throw HeartbeatFailed(underlying: error)
+                }
+                plan.sentByte(at: time.now)
+            }
+        }
+    }
+}

@@ -1,0 +1,12 @@
+/// The timing of sync protocol v2's live pull (`SyncProtocol/sync-v2.md` §5.1), shared by the
+/// server that holds a pull open and the node that waits on it.
+public enum LivePull {
+    /// While it holds a pull open, the server sends one space (JSON whitespace) at least this
+    /// often, so the node can tell a quiet feed from a hung server.
+    public static let heartbeatInterval: Duration = .seconds(2)
+    /// A node gives up on a request when nothing (not even a heartbeat) arrived for this long,
+    /// and counts the server offline.
+    public static let silenceLimit: Duration = .seconds(4)
+    /// How long a node asks the server to hold an idle pull open.
+    public static let defaultWait = 25
+}

@@ -1,0 +1,146 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import SpotCore
+import SpotSync
+import SpotTestSupport
+import Testing
+
+@testable import SpotServer
+
+/// Sync protocol v2's live pull on a real server: held pulls wake on the venue's changes
+/// through PostgreSQL's notifications, send heartbeats while they wait, and idle pulls write
+/// nothing.
+@Suite("Live pull (sync v2) on the server")
+struct LivePullTests {
+    /// The node's row as PostgreSQL stores it: its tuple version changes on every write.
+    static func nodeRowVersion(_ server: TestServer, _ node: TestNode) async throws -> String {
+        try await server.text("SELECT xmin::text FROM nodes WHERE id = '\(node.info.id.lowercasedText)'")
+    }
+
+    @Test("An idle pull writes nothing: the node's row, certificates and credentials stay as they are")
+    func idlePullWritesNothing() async throws {
+        try await TestServer.run { server in
+            let scene = try await SyncTests.scene(server, tickets: 1)
+            let snapshot = try await scene.node.snapshot()
+            let first = try await scene.node.pull(after: snapshot.cursor)
+            let row = try await Self.nodeRowVersion(server, scene.node)
+            let certificates = try await server.count("SELECT count(*) FROM device_certificates")
+            let credentials = try await server.count("SELECT count(*) FROM node_credentials")
+            for _ in 1...3 {
+                let page = try await scene.node.pull(after: first.cursor)
+                #expect(page.changes.isEmpty)
+                #expect(page.allotments == first.allotments)
+                #expect(page.trust == first.trust)
+            }
+            #expect(try await Self.nodeRowVersion(server, scene.node) == row, "an idle pull rewrote the node's row")
+            #expect(try await server.count("SELECT count(*) FROM device_certificates") == certificates)
+            #expect(try await server.count("SELECT count(*) FROM node_credentials") == credentials)
+            // What the organizer sees changing is still recorded at once.
+            var request = PullRequest(cursor: first.cursor, clock: scene.node.clock, outboxDepth: 7)
+            request.protocolVersion = SyncProtocolVersion.current.rawValue
+            #expect(try await server.sync("pull", request, token: scene.node.token).status == 200)
+            #expect(try await Self.nodeRowVersion(server, scene.node) != row)
+            #expect(try await server.count(
+                "SELECT outbox_depth FROM nodes WHERE id = '\(scene.node.info.id.lowercasedText)'") == 7)
+        }
+    }
+
+    @Test("A held pull answers as soon as a ticket is re-issued, with the change")
+    func wakesOnChange() async throws {
+        try await TestServer.run { server in
+            let scene = try await SyncTests.scene(server, tickets: 1)
+            let snapshot = try await scene.node.snapshot()
+            let ticket = scene.tickets[0].id
+            let clock = ContinuousClock()
+            let started = clock.now
+            async let held = scene.node.pull(after: snapshot.cursor, wait: 20)
+            try await Task.sleep(for: .milliseconds(500))
+            let reissued = try await server.api.post("/api/v1/tickets/\(ticket.lowercasedText)/reissue", token: scene.buyer)
+            #expect(reissued.status == 200, "\(reissued.text)")
+            let committed = clock.now
+            let page = try await held
+            let answered = clock.now
+            #expect(page.changes.contains { change in
+                if case .ticket(let value) = change { return value.id == ticket && value.revokedVersion == 1 }
+                return false
+            })
+            #expect(answered - committed < .seconds(1), "the change took \(answered - committed) to arrive")
+            #expect(answered - started > .milliseconds(400), "the pull did not wait")
+        }
+    }
+
+    @Test("A held pull answers when the node's allotment changes, with the new grant")
+    func wakesOnAllotment() async throws {
+        try await TestServer.run { server in
+            let scene = try await SyncTests.scene(server, tickets: 1)
+            let snapshot = try await scene.node.snapshot()
+            let clock = ContinuousClock()
+            async let held = scene.node.pull(after: snapshot.cursor, wait: 20)
+            try await Task.sleep(for: .milliseconds(500))
+            let granted = try await server.api.send(
+                .PUT, "/api/v1/nodes/\(scene.node.info.id.lowercasedText)/allotments/\(scene.ticketType.lowercasedText)",
+                json: ["granted": 7], token: scene.organizer)
+            #expect(granted.status == 200, "\(granted.text)")
+            let committed = clock.now
+            let page = try await held
+            #expect(clock.now - committed < .seconds(1))
+            #expect(page.allotments.map(\.granted) == [7])
+        }
+    }
+
+    @Test("A held pull with nothing to say sends a heartbeat at least every 2 s, then an empty page at its deadline")
+    func heartbeats() async throws {
+        try await TestServer.run { server in
+            let scene = try await SyncTests.scene(server, tickets: 1)
+            let snapshot = try await scene.node.snapshot()
+            var request = HTTPClientRequest(url: server.api.baseURL + "/api/v1/sync/pull")
+            request.method = .POST
+            request.headers.add(name: "Authorization", value: "Bearer \(scene.node.token)")
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(bytes: try SyncJSON.encoder.encode(PullRequest(
+                cursor: snapshot.cursor, clock: scene.node.clock, outboxDepth: 0, waitSeconds: 5))))
+            let clock = ContinuousClock()
+            let started = clock.now
+            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(20))
+            #expect(response.status.code == 200)
+            #expect(clock.now - started < .seconds(1), "the status line waited for the page")
+            var arrivals: [(ContinuousClock.Duration, String)] = []
+            var body = Data()
+            for try await chunk in response.body {
+                arrivals.append((clock.now - started, String(buffer: chunk)))
+                body.append(contentsOf: chunk.readableBytesView)
+            }
+            let heartbeats = arrivals.filter { $0.1.allSatisfy { $0 == " " } }
+            #expect(heartbeats.count >= 2, "\(arrivals.map(\.0))")
+            var previous = ContinuousClock.Duration.zero
+            for (arrival, _) in arrivals {
+                #expect(arrival - previous <= .milliseconds(2_500), "a gap of \(arrival - previous) without a byte")
+                previous = arrival
+            }
+            #expect(previous >= .milliseconds(4_900) && previous < .seconds(7), "answered after \(previous)")
+            let page = try SyncJSON.decoder.decode(PullPage.self, from: body)
+            #expect(page.changes.isEmpty)
+            #expect(page.cursor == snapshot.cursor)
+        }
+    }
+
+    @Test("v1 pulls and pulls without wait_seconds answer at once; a wait outside 0…30 is refused")
+    func noWaitWithoutAsking() async throws {
+        try await TestServer.run { server in
+            let scene = try await SyncTests.scene(server, tickets: 1)
+            let snapshot = try await scene.node.snapshot()
+            let clock = ContinuousClock()
+            let started = clock.now
+            _ = try await scene.node.pull(after: snapshot.cursor, wait: 20, version: .v1)
+            _ = try await scene.node.pull(after: snapshot.cursor)
+            #expect(clock.now - started < .seconds(3))
+            for wait in [-1, 31, Int(Int32.max)] {
+                let body = #"{"protocol_version":2,"cursor":"\#(snapshot.cursor)","clock":{"hlc":"1.0","wall_milliseconds":1},"#
+                    + #""outbox_depth":0,"wait_seconds":\#(wait)}"#
+                let refused = try await server.api.send(.POST, "/api/v1/sync/pull", body: Data(body.utf8), token: scene.node.token)
+                #expect(refused.status == 422, "\(wait): \(refused.text)")
+            }
+        }
+    }
+}
