@@ -19,11 +19,14 @@ public struct SyncProtocolVersion: RawRepresentable, Hashable, Comparable, Senda
         .filter { $0 >= 1 }
         .map(SyncProtocolVersion.init(rawValue:))
 
-    /// Accepts a requested version this build serves; anything else is a typed error.
-    public static func negotiate(_ requested: Int) throws(UnsupportedProtocolVersion) -> SyncProtocolVersion {
+    /// Accepts a requested version among `served` (by default every version this build
+    /// serves; an operator may serve fewer); anything else is a typed error.
+    public static func negotiate(
+        _ requested: Int, served: [SyncProtocolVersion] = supported
+    ) throws(UnsupportedProtocolVersion) -> SyncProtocolVersion {
         let version = SyncProtocolVersion(rawValue: requested)
-        guard supported.contains(version) else {
-            throw UnsupportedProtocolVersion(requested: requested, supported: supported.map(\.rawValue))
+        guard served.contains(version) else {
+            throw UnsupportedProtocolVersion(requested: requested, supported: served.map(\.rawValue))
         }
         return version
     }

@@ -5,7 +5,7 @@ Run by Tests/EndToEndTests/KioskBrowserTests.swift, which starts the server and 
 calls one phase at a time, stopping and restarting the server between them:
 
     kiosk.py online    --url URL --pin PIN --valid PAYLOAD --forged PAYLOAD --screenshots DIR
-    kiosk.py offline   --url URL --pin PIN --valid PAYLOAD --screenshots DIR
+    kiosk.py offline   --url URL --pin PIN --valid PAYLOAD --freeze-pid PID --screenshots DIR
     kiosk.py reconnect --url URL --pin PIN --screenshots DIR --idle SECONDS
 
 Scans are typed into the focused field followed by Enter, as a keyboard-wedge scanner does.
@@ -15,6 +15,7 @@ on the first failed one (the Swift test shows the output).
 import argparse
 import contextlib
 import os
+import signal
 import subprocess
 import time
 
@@ -181,7 +182,14 @@ def online(arguments):
 
 def offline(arguments):
     with kiosk(arguments.url) as driver:
-        wait_for(driver, lambda d: link_state(d) == "offline", "with the server stopped the status bar says offline", 30)
+        wait_for(driver, lambda d: link_state(d) == "online", "before the server hangs the status bar says online")
+        os.kill(arguments.freeze_pid, signal.SIGSTOP)  # a hung server: connections accepted, nothing answers
+        hung = time.monotonic()
+        wait_for(driver, lambda d: link_state(d) == "offline", "with the server hung the status bar says offline", 30)
+        shown = time.monotonic() - hung
+        check(shown <= 5, f"the kiosk shows a hung server offline within 5 s (it took {shown:.1f} s)")
+        print(f"kiosk: a hung server shown offline after {shown:.1f} s")
+        check("silent" in by_id(driver, "link").get_attribute("title"), "the status pill says why on hover")
         sign_in(driver, arguments.pin)
         check(scan(driver, arguments.valid) == ("ok", "green"), "offline, a valid ticket still scans green")
         dismiss(driver)
@@ -218,6 +226,7 @@ def main():
     parser.add_argument("--forged")
     parser.add_argument("--screenshots", required=True)
     parser.add_argument("--idle", type=int, default=300)
+    parser.add_argument("--freeze-pid", type=int, help="offline: the server process to hang (SIGSTOP)")
     arguments = parser.parse_args()
     {"online": online, "offline": offline, "reconnect": reconnect}[arguments.phase](arguments)
 

@@ -105,7 +105,7 @@ struct VenueNodeTests {
         return response.json
     }
 
-    @Test("Outage: both nodes scan and sell offline; after the server returns everything is on it exactly once and the nodes converge")
+    @Test("Outage with a v2 node and a v1 node: both scan and sell offline; after the server returns everything is on it exactly once, the nodes converge, and a refund reaches both")
     func outage() async throws {
         try await TestDatabase.shared.withDatabase { database in
             let directory = try makeTemporaryDirectory("spot-venue")
@@ -140,8 +140,10 @@ struct VenueNodeTests {
             let portB = try freePort()
             let nodeA = try await ServerProcess.launch(
                 ["node", "run", "--data", dirA, "--port", String(portA), "--sync-interval", "0.5"], port: portA)
+            // Door B is an older node: it speaks sync protocol 1 and polls; door A follows the feed live (v2).
             let nodeB = try await ServerProcess.launch(
-                ["node", "run", "--data", dirB, "--port", String(portB), "--sync-interval", "0.5"], port: portB)
+                ["node", "run", "--data", dirB, "--port", String(portB), "--sync-interval", "0.5", "--sync-protocol", "1"],
+                port: portB)
             let staffA = try await Self.staff(nodeA)
             let staffB = try await Self.staff(nodeB)
             let t = venue.tickets
@@ -217,6 +219,29 @@ struct VenueNodeTests {
             #expect(converged, "nodes did not converge: \(report)\n\(nodeA.log)\n\(nodeB.log)")
             let online = try await nodeA.api.get("/api/v1/status")
             #expect(online.json["online"].bool == true)
+            #expect(online.json["protocol_version"].int == 2)
+            #expect(try await nodeB.api.get("/api/v1/status").json["protocol_version"].int == 1)
+            #expect(try a.revokedTickets() == [UUID(uuidString: t[0].id)!, UUID(uuidString: t[1].id)!])
+            #expect(try b.revokedTickets() == a.revokedTickets())
+
+            // A refund once the venue is back reaches the live node at once and the polling one at its next poll.
+            let later = try await server.api.post(
+                "/api/v1/bookings/\(venue.tickets[3].booking)/refunds", ["ticket_ids": [venue.tickets[3].id]],
+                token: venue.organizer, headers: [("Idempotency-Key", "refund-3")])
+            #expect(later.status == 200, "\(later.text)")
+            let refunded = UUID(uuidString: t[3].id)!
+            let clock = ContinuousClock()
+            let refundedAt = clock.now
+            var reachedA: Duration?
+            var reachedB: Duration?
+            while clock.now - refundedAt < .seconds(20), reachedA == nil || reachedB == nil {
+                if reachedA == nil, try a.revokedTickets().contains(refunded) { reachedA = clock.now - refundedAt }
+                if reachedB == nil, try b.revokedTickets().contains(refunded) { reachedB = clock.now - refundedAt }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            #expect(reachedA != nil && reachedA! < .seconds(1), "v2 node: \(String(describing: reachedA))")
+            #expect(reachedB != nil, "v1 node never heard of the refund")
+            #expect(try a.revokedTickets() == b.revokedTickets())
 
             try await TestDatabase.withClient(database, logger: Logger(label: "e2e")) { (client: PostgresClient) async throws -> Void in
                 func count(_ sql: String) async throws -> Int {
@@ -248,6 +273,7 @@ struct VenueNodeTests {
             #expect(conflicts.json["items"].array.count == 2)
             let nodes = try await server.api.get("/api/v1/venues/\(venue.venue)/nodes", token: venue.organizer).json["items"].array
             #expect(nodes.count == 2)
+            #expect(Set(nodes.compactMap { $0["protocol_version"].int }) == [1, 2], "the server sees which version each node speaks")
             #expect(nodes.allSatisfy { $0["outbox_depth"].int == 0 && $0["last_push_at"].string != nil })
             for process in [nodeA, nodeB, server] { #expect(try await process.stop() == 0) }
         }

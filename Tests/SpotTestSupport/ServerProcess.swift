@@ -56,6 +56,16 @@ public final class ServerProcess: @unchecked Sendable {
 
     public var isRunning: Bool { child.isRunning }
 
+    /// The process id (for a test that signals it from another process).
+    public var pid: Int32 { child.pid }
+
+    /// Freezes the process (SIGSTOP): its sockets stay open and the kernel still accepts
+    /// connections, but nothing answers — a hung server, not a refused one.
+    public func freeze() { child.signal(SIGSTOP) }
+
+    /// Lets a frozen process run again (SIGCONT).
+    public func thaw() { child.signal(SIGCONT) }
+
     /// Sends `signal` and waits up to `timeout` for the process to end; returns its exit
     /// status (128 + signal number when a signal ended it).
     @discardableResult

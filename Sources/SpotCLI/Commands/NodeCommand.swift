@@ -35,6 +35,23 @@ struct NodeCommand: AsyncParsableCommand {
         }
     }
 
+    struct ProtocolOption: ParsableArguments {
+        @Option(help: ArgumentHelp(
+            "The sync protocol version to speak: 2 follows the venue live; 1 polls, for a server that serves only v1.",
+            valueName: "VERSION"))
+        var syncProtocol = SyncProtocolVersion.current.rawValue
+
+        func validate() throws {
+            do {
+                _ = try SyncProtocolVersion.negotiate(syncProtocol)
+            } catch {
+                throw ValidationError("--sync-protocol \(syncProtocol) is not spoken by this node (it speaks \(error.supported.map { "\($0)" }.joined(separator: " and ")))")
+            }
+        }
+
+        var version: SyncProtocolVersion { SyncProtocolVersion(rawValue: syncProtocol) }
+    }
+
     struct Enroll: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Enroll this node with the server using a one-time code from the organizer.",
@@ -66,6 +83,8 @@ struct NodeCommand: AsyncParsableCommand {
 
         @OptionGroup var data: DataOption
 
+        @OptionGroup var protocolOption: ProtocolOption
+
         /// `--pin`, else SPOT_NODE_PIN, else nil (make one).
         var givenPIN: String? { pin ?? ProcessInfo.processInfo.environment["SPOT_NODE_PIN"] }
 
@@ -82,11 +101,11 @@ struct NodeCommand: AsyncParsableCommand {
                 throw CLIError.usage("'\(data.data)' already holds an enrolled node: use another --data directory")
             }
             let deviceKey = SigningKey()
-            let client = SyncClient(serverURL: server)
+            let client = SyncClient(serverURL: server, protocolVersion: protocolOption.version)
             let response: EnrollResponse
             do {
                 response = try await client.enroll(EnrollRequest(
-                    code: code, devicePublicKey: Data(deviceKey.publicKey.rawRepresentation).base64EncodedString(),
+                    protocolVersion: protocolOption.version.rawValue, code: code, devicePublicKey: Data(deviceKey.publicKey.rawRepresentation).base64EncodedString(),
                     name: name ?? ""))
             } catch {
                 throw CLIError.failure("enrollment failed: \(error)")
@@ -110,9 +129,10 @@ struct NodeCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Run the node: its local API for scans and door sales, and background sync.",
             discussion: """
-                Scans and sales work with or without the server; the background sync pushes them and pulls \
-                the venue's changes every --sync-interval seconds, backing off while the server is unreachable. \
-                SIGINT or SIGTERM shut it down gracefully.
+                Scans and sales work with or without the server; the background sync pushes them at once \
+                and follows the venue's changes live (sync protocol 2: the server holds a pull open until \
+                something changes), backing off while the server is unreachable. A server silent for 4 s \
+                counts as offline. SIGINT or SIGTERM shut it down gracefully.
 
                 Example:
                   spot node run --data /var/lib/spot-node --port 8081 --host 0.0.0.0
@@ -127,8 +147,10 @@ struct NodeCommand: AsyncParsableCommand {
         @Option(help: "Port to listen on.")
         var port = 8081
 
-        @Option(help: "Seconds between background syncs.")
+        @Option(help: "Seconds between background syncs with protocol 1, and the first pause after a failure.")
         var syncInterval = 10.0
+
+        @OptionGroup var protocolOption: ProtocolOption
 
         @Option(help: "trace, debug, info, notice, warning, error or critical.")
         var logLevel = "info"
@@ -176,7 +198,7 @@ struct NodeCommand: AsyncParsableCommand {
                 configuration: NodeConfiguration(
                     host: host, port: port, syncInterval: .milliseconds(Int64(syncInterval * 1000)),
                     pushBatchSize: pushBatchSize, kioskDirectory: kioskDirectory,
-                    staffIdleTimeout: .seconds(staffIdleTimeout)),
+                    staffIdleTimeout: .seconds(staffIdleTimeout), protocolVersion: protocolOption.version),
                 logger: logger)
             logger.info("HVFLVSPOT node \(identity.name) for \(identity.venueName) listening on http://\(host):\(port)")
             if kioskDirectory != nil {
@@ -241,6 +263,8 @@ struct NodeCommand: AsyncParsableCommand {
 
         @OptionGroup var data: DataOption
 
+        @OptionGroup var protocolOption: ProtocolOption
+
         func run() async throws {
             let database = try data.open()
             let identity: NodeIdentity
@@ -250,7 +274,8 @@ struct NodeCommand: AsyncParsableCommand {
                 throw CLIError.usage("\(error)")
             }
             let bar = ProgressBar(label: "mutations pushed")
-            let engine = SyncEngine(database: database, client: SyncClient(serverURL: identity.serverURL))
+            let engine = SyncEngine(
+                database: database, client: SyncClient(serverURL: identity.serverURL, protocolVersion: protocolOption.version))
             let report: SyncEngine.Report
             do {
                 report = try await engine.sync { progress in

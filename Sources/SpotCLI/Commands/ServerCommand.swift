@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import SpotSync
 import SpotCore
 import SpotServer
 
@@ -50,6 +51,24 @@ struct ServerCommand: AsyncParsableCommand {
         @Option(help: ArgumentHelp("Seconds between prunings of the sync change feed.", visibility: .hidden))
         var syncFeedPruneInterval = 3600.0
 
+        @Option(help: ArgumentHelp(
+            "Sync protocol versions to serve, comma-separated (default: 1,2). '1' turns live pull off, e.g. behind a pooler that cannot pass LISTEN.",
+            valueName: "LIST"))
+        var syncProtocols = SyncProtocolVersion.supported.map { String($0.rawValue) }.joined(separator: ",")
+
+        /// The versions `--sync-protocols` names, each one this build speaks.
+        var servedProtocols: [SyncProtocolVersion] {
+            get throws {
+                let parts = syncProtocols.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+                let versions = parts.map { Int($0).map(SyncProtocolVersion.init(rawValue:)) }
+                guard !parts.isEmpty, versions.allSatisfy({ $0.map(SyncProtocolVersion.supported.contains) == true }) else {
+                    let spoken = SyncProtocolVersion.supported.map { String($0.rawValue) }.joined(separator: ", ")
+                    throw ValidationError("--sync-protocols must list versions this server speaks (\(spoken)), comma-separated")
+                }
+                return Array(Set(versions.compactMap { $0 })).sorted()
+            }
+        }
+
         func validate() throws {
             guard Logger.Level(rawValue: logLevel) != nil else {
                 throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
@@ -62,6 +81,7 @@ struct ServerCommand: AsyncParsableCommand {
             guard syncFeedPruneInterval >= 0.1, syncFeedPruneInterval <= 86_400 else {
                 throw ValidationError("--sync-feed-prune-interval must be 0.1 to 86400 seconds")
             }
+            _ = try servedProtocols
         }
 
         func run() async throws {
@@ -71,7 +91,7 @@ struct ServerCommand: AsyncParsableCommand {
                     host: host, port: port, database: databaseConfiguration, passwordCost: passwordCost,
                     authRateLimit: RateLimitPolicy(attempts: authAttemptsPerMinute, window: 60),
                     logLevel: Logger.Level(rawValue: logLevel)!, syncFeedRetention: syncFeedRetentionDays * 24 * 3600,
-                    syncFeedPruneInterval: .seconds(syncFeedPruneInterval))
+                    syncFeedPruneInterval: .seconds(syncFeedPruneInterval), syncProtocols: try servedProtocols)
                 let app = try await buildApplication(configuration, logger: logger)
                 logger.info("HVFLVSPOT server \(HVFLVSPOT.version) listening on http://\(host):\(port)")
                 try await app.runService()

@@ -1,12 +1,13 @@
 import Foundation
 import Hummingbird
 import Logging
+import SpotSync
 
 /// Everything `spot node run` is started with.
 public struct NodeConfiguration: Sendable {
     public var host: String
     public var port: Int
-    /// How often the node syncs when nothing asks it to sooner.
+    /// How often a protocol-1 node syncs when nothing asks it to sooner, and the first pause after a failure.
     public var syncInterval: Duration
     /// Mutations per push request.
     public var pushBatchSize: Int
@@ -14,10 +15,13 @@ public struct NodeConfiguration: Sendable {
     public var kioskDirectory: String?
     /// A staff session ends after this long without a request.
     public var staffIdleTimeout: Duration
+    /// The sync protocol version the node speaks (2 follows the venue live, 1 polls).
+    public var protocolVersion: SyncProtocolVersion
 
     public init(
         host: String = "127.0.0.1", port: Int = 8081, syncInterval: Duration = .seconds(10), pushBatchSize: Int = 500,
-        kioskDirectory: String? = nil, staffIdleTimeout: Duration = .seconds(300)
+        kioskDirectory: String? = nil, staffIdleTimeout: Duration = .seconds(300),
+        protocolVersion: SyncProtocolVersion = .current
     ) {
         self.host = host
         self.port = port
@@ -25,6 +29,7 @@ public struct NodeConfiguration: Sendable {
         self.pushBatchSize = pushBatchSize
         self.kioskDirectory = kioskDirectory
         self.staffIdleTimeout = staffIdleTimeout
+        self.protocolVersion = protocolVersion
     }
 }
 
@@ -34,7 +39,8 @@ public func buildNodeApplication(
     database: NodeDatabase, configuration: NodeConfiguration, logger: Logger
 ) throws -> some ApplicationProtocol {
     let identity = try database.identity()
-    var engine = SyncEngine(database: database, client: SyncClient(serverURL: identity.serverURL))
+    var engine = SyncEngine(
+        database: database, client: SyncClient(serverURL: identity.serverURL, protocolVersion: configuration.protocolVersion))
     engine.pushBatchSize = configuration.pushBatchSize
     let trigger = SyncTrigger()
     let router = Router(context: NodeRequestContext.self)

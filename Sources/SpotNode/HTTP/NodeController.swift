@@ -202,20 +202,31 @@ struct NodeController: Sendable {
         return try database.status()
     }
 
-    /// Asks the server for more seats (online only); the new grant arrives with the next pull.
+    /// The longest door staff wait for the server on any action (sync-v2.md §5.3).
+    static let staffWait: Duration = .seconds(5)
+    /// Of ``staffWait``, the most the top-up request itself may take.
+    static let topUpDeadline: Duration = .seconds(4)
+
+    /// Asks the server for more seats (online only), then waits, within ``staffWait`` in all,
+    /// for a sync to bring the new grant.
     @Sendable func topUp(_ request: Request, context: NodeRequestContext) async throws -> NodeStatus {
+        let started = ContinuousClock.now
         let body = try await request.decodeNodeJSON(as: AllotmentRequest.self, context: context)
         let state = try database.syncState()
         do {
             _ = try await engine.client.topUp(
-                TopUpRequest(ticketTypeID: body.ticketTypeID, quantity: body.quantity), token: state.token)
+                TopUpRequest(protocolVersion: engine.client.protocolVersion.rawValue, ticketTypeID: body.ticketTypeID,
+                             quantity: body.quantity),
+                token: state.token, deadline: .nanoseconds(Self.topUpDeadline.nanoseconds))
         } catch .server(let status, let detail) {
             throw NodeAPIError(.init(code: status), relayedCode: detail.code, message: detail.message)
         } catch {
             throw NodeAPIError(.serviceUnavailable, code: .serverUnreachable,
                                message: "The server cannot be reached: top-ups need the venue to be online.")
         }
-        _ = try? await engine.sync()
+        let round = trigger.rounds
+        trigger.fire()
+        _ = await trigger.syncEnded(after: round, within: Self.staffWait - (ContinuousClock.now - started))
         return try database.status()
     }
 }

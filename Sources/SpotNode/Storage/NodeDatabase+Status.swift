@@ -111,6 +111,13 @@ extension NodeDatabase {
         }
     }
 
+    /// The tickets the replica knows to be revoked (for convergence checks).
+    public func revokedTickets() throws -> Set<UUID> {
+        try writer.read { db in
+            Set(try String.fetchAll(db, sql: "SELECT ticket_id FROM revocations").compactMap(UUID.init(uuidString:)))
+        }
+    }
+
     /// The accepted entry scans' ticket ids (for convergence checks).
     public func admittedTickets() throws -> Set<UUID> {
         try writer.read { db in

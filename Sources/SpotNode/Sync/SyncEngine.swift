@@ -37,21 +37,76 @@ public struct SyncEngine: Sendable {
         case pulled(changes: Int)
     }
 
-    /// Runs one sync; the outcome is also recorded for `status`.
+    /// Runs one sync; the outcome is also recorded for `status` (a node that is stopping records nothing).
     public func sync(progress: @Sendable (Progress) -> Void = { _ in }) async throws -> Report {
+        try await recorded { try await run(progress: progress) }
+    }
+
+    /// Protocol 2's live pull: asks the server to hold one pull open for up to `waitSeconds`
+    /// and applies what the venue's feed brings (draining further pages at once). The node
+    /// counts as online as soon as the server answers; silence beyond ``LivePull/silenceLimit``
+    /// fails the pull. Returns the changes applied, or nil when the node needs ``sync(progress:)``
+    /// first (it has no cursor, or the server no longer knows it).
+    public func follow(waitSeconds: Int) async throws -> Int? {
+        try await recorded { () async throws -> Int? in
+            var changes = 0
+            var wait: Int? = waitSeconds
+            while true {
+                let state = try database.syncState(now: now())
+                guard let cursor = state.cursor else { return nil }
+                let page: PullPage
+                do {
+                    page = try await client.pull(
+                        pullRequest(cursor: cursor, clock: state.clock, wait: wait), token: state.token,
+                        reached: { try? database.recordSyncAttempt(error: nil, now: now()) })
+                } catch let error as SyncClientError where Self.cursorLost(error) {
+                    try database.resetCursor()
+                    return nil
+                }
+                changes += try database.applyPage(page, expectedCursor: cursor, now: now()).changes
+                if !page.hasMore { return changes }
+                wait = nil
+            }
+        }
+    }
+
+    /// Records how an attempt ended for `status`; a cancelled attempt (the node is stopping,
+    /// or a staff action interrupted a held pull) is no failure of the server's.
+    private func recorded<Result>(_ attempt: () async throws -> Result) async throws -> Result {
         do {
-            let report = try await run(progress: progress)
+            let result = try await attempt()
             try database.recordSyncAttempt(error: nil, now: now())
-            return report
+            return result
         } catch {
-            try? database.recordSyncAttempt(error: String(describing: error), now: now())
+            if !Self.isCancellation(error) {
+                try? database.recordSyncAttempt(error: String(describing: error), now: now())
+            }
             throw error
         }
+    }
+
+    static func isCancellation(_ error: any Error) -> Bool {
+        if error is CancellationError { return true }
+        if case .cancelled? = error as? SyncClientError { return true }
+        return false
+    }
+
+    private static func cursorLost(_ error: SyncClientError) -> Bool {
+        [ErrorCode.cursorInvalid.rawValue, ErrorCode.cursorExpired.rawValue].contains(error.code)
+    }
+
+    private func pullRequest(cursor: String, clock: SyncClockReading, wait: Int?) throws -> PullRequest {
+        var request = PullRequest(
+            protocolVersion: client.protocolVersion.rawValue, cursor: cursor, limit: pageSize, clock: clock,
+            outboxDepth: try database.outboxDepth())
+        if client.protocolVersion >= .livePull { request.waitSeconds = wait }
+        return request
     }
 
     private func run(progress: @Sendable (Progress) -> Void) async throws -> Report {
         var report = Report()
         let identity = try database.identity()
+        let version = client.protocolVersion.rawValue
         // Push.
         let total = try database.outboxDepth()
         var done = 0
@@ -60,7 +115,8 @@ public struct SyncEngine: Sendable {
             guard !batch.isEmpty else { break }
             let state = try database.syncState(now: now())
             let response = try await client.push(
-                PushRequest(nodeID: identity.nodeID, clock: state.clock, mutations: batch), token: state.token)
+                PushRequest(protocolVersion: version, nodeID: identity.nodeID, clock: state.clock, mutations: batch),
+                token: state.token)
             let tally = try database.acknowledge(response, now: now())
             report.pushed.applied += tally.applied
             report.pushed.duplicates += tally.duplicates
@@ -75,7 +131,8 @@ public struct SyncEngine: Sendable {
             let state = try database.syncState(now: now())
             guard let cursor = state.cursor else {
                 progress(.bootstrapping)
-                let snapshot = try await client.snapshot(SnapshotRequest(clock: state.clock), token: state.token)
+                let snapshot = try await client.snapshot(
+                    SnapshotRequest(protocolVersion: version, clock: state.clock), token: state.token)
                 try database.applySnapshot(snapshot, now: now())
                 report.bootstrapped = true
                 report.snapshotTickets = snapshot.tickets.count
@@ -84,10 +141,8 @@ public struct SyncEngine: Sendable {
             }
             let page: PullPage
             do {
-                page = try await client.pull(
-                    PullRequest(cursor: cursor, limit: pageSize, clock: state.clock, outboxDepth: try database.outboxDepth()),
-                    token: state.token)
-            } catch let error as SyncClientError where ["cursor_invalid", "cursor_expired"].contains(error.code) {
+                page = try await client.pull(pullRequest(cursor: cursor, clock: state.clock, wait: nil), token: state.token)
+            } catch let error as SyncClientError where Self.cursorLost(error) {
                 try database.resetCursor()
                 continue
             }

@@ -1,13 +1,116 @@
 import Synchronization
 
-/// Asks the background sync to run now (after a sale, or from `POST /api/v1/sync`).
+/// Between the node's API and its background sync: the API asks for a sync now (after a
+/// sale, a release, `POST /api/v1/sync`) and may wait, bounded, for the next sync to end;
+/// the sync service waits for a request without polling and reports each sync that ended.
 public final class SyncTrigger: Sendable {
-    private let fired = Mutex(false)
+    private struct State {
+        var requested = false
+        var waiter: CheckedContinuation<Void, Never>?
+        /// Syncs that ended so far.
+        var rounds: UInt64 = 0
+        var roundWaiters: [UInt64: (after: UInt64, continuation: CheckedContinuation<Void, Never>)] = [:]
+        var nextWaiter: UInt64 = 0
+    }
+
+    private let state = Mutex(State())
 
     public init() {}
 
-    public func fire() { fired.withLock { $0 = true } }
+    /// Asks the background sync to run now.
+    public func fire() {
+        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            if let waiter = state.waiter.take() { return waiter }
+            state.requested = true
+            return nil
+        }
+        waiter?.resume()
+    }
 
-    /// Whether a sync was asked for since the last call (and clears the request).
-    func take() -> Bool { fired.withLock { value in defer { value = false }; return value } }
+    /// Returns once a sync was asked for since the last call (clearing the request), or when the task is cancelled.
+    func requested() async {
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let now = state.withLock { state -> Bool in
+                    if state.requested {
+                        state.requested = false
+                        return true
+                    }
+                    if Task.isCancelled { return true }
+                    state.waiter = continuation
+                    return false
+                }
+                if now { continuation.resume() }
+            }
+        } onCancel: {
+            state.withLock { $0.waiter.take() }?.resume()
+        }
+    }
+
+    /// Waits for a request, at most `delay`; true when a sync was asked for.
+    func requested(within delay: Duration) async -> Bool {
+        await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                await self.requested()
+                return !Task.isCancelled
+            }
+            group.addTask {
+                try? await Task.sleep(for: delay)
+                return false
+            }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
+        }
+    }
+
+    /// The number of syncs that ended so far (pass it to ``syncEnded(after:within:)``).
+    public var rounds: UInt64 { state.withLock { $0.rounds } }
+
+    /// The sync service reports that a sync ended (well or not).
+    func ended() {
+        let waiters = state.withLock { state in
+            state.rounds += 1
+            let rounds = state.rounds
+            let due = state.roundWaiters.filter { $0.value.after < rounds }
+            for key in due.keys { state.roundWaiters[key] = nil }
+            return due.values.map(\.continuation)
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    /// Waits, at most `limit`, until a sync that started after `round` ended; true if one did.
+    public func syncEnded(after round: UInt64, within limit: Duration) async -> Bool {
+        await withTaskGroup(of: Bool.self) { group in
+            group.addTask { await self.roundEnded(after: round) }
+            group.addTask {
+                try? await Task.sleep(for: limit)
+                return false
+            }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
+        }
+    }
+
+    /// True once round `round + 1` (or a later one) ended; false if cancelled first.
+    private func roundEnded(after round: UInt64) async -> Bool {
+        let id = state.withLock { state in
+            defer { state.nextWaiter += 1 }
+            return state.nextWaiter
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let now = state.withLock { state -> Bool in
+                    if state.rounds > round || Task.isCancelled { return true }
+                    state.roundWaiters[id] = (round, continuation)
+                    return false
+                }
+                if now { continuation.resume() }
+            }
+        } onCancel: {
+            state.withLock { $0.roundWaiters.removeValue(forKey: id) }?.continuation.resume()
+        }
+        return rounds > round
+    }
 }

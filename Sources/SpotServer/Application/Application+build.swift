@@ -3,6 +3,7 @@ import Hummingbird
 import Logging
 import PostgresNIO
 import Prometheus
+import SpotSync
 
 /// Builds the server: a `PostgresClient` run as a service, migrations and the JWT
 /// secret loaded before the server accepts connections, and the router.
@@ -24,8 +25,10 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
         logger: logger)
     let ready = StartupGate()
     app.addServices(client)
-    app.addServices(SyncSignalListener(
-        configuration: try configuration.database.connectionConfiguration(), signals: services.syncSignals, logger: logger))
+    if configuration.syncProtocols.contains(where: { $0 >= .livePull }) {
+        app.addServices(SyncSignalListener(
+            configuration: try configuration.database.connectionConfiguration(), signals: services.syncSignals, logger: logger))
+    }
     if configuration.runsBackgroundServices {
         app.addServices(
             AfterStartup(gate: ready, service: NotificationDispatcher(
@@ -73,6 +76,7 @@ struct ServerServices: Sendable {
     let secureCookies: Bool
     let webSessionIdleTimeout: TimeInterval
     let syncSignals: SyncSignals
+    let syncProtocols: [SyncProtocolVersion]
 
     init(database: Database, configuration: ServerConfiguration, registry: PrometheusCollectorRegistry, logger: Logger) {
         self.database = database
@@ -96,6 +100,7 @@ struct ServerServices: Sendable {
         secureCookies = configuration.secureCookies
         webSessionIdleTimeout = configuration.webSessionIdleTimeout
         syncSignals = SyncSignals()
+        syncProtocols = configuration.syncProtocols
     }
 }
 
@@ -160,7 +165,7 @@ func buildRouter(_ services: ServerServices, site: WebSite?) -> Router<AppReques
         nodes: NodeRepository(database: services.database),
         sync: SyncService(database: services.database, skewBoundMilliseconds: services.clockSkewBoundMilliseconds),
         pushes: PushApplier(database: services.database, skewBoundMilliseconds: services.clockSkewBoundMilliseconds),
-        signals: services.syncSignals, clock: services.clock
+        signals: services.syncSignals, served: services.syncProtocols, clock: services.clock
     ).addRoutes(to: sync)
     site?.addRoutes(to: router, services: services)
     return router

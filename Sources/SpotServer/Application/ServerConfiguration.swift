@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import SpotSync
 
 /// Everything `spot server` is started with.
 public struct ServerConfiguration: Sendable {
@@ -38,6 +39,9 @@ public struct ServerConfiguration: Sendable {
     public var secureCookies: Bool
     /// A web session unused this long ends.
     public var webSessionIdleTimeout: TimeInterval
+    /// The sync protocol versions served to nodes (all this build speaks, unless an operator
+    /// turns live pull off, e.g. behind a pooler that cannot pass `LISTEN`).
+    public var syncProtocols: [SyncProtocolVersion]
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, database: DatabaseConfiguration, maximumConnections: Int = 20,
@@ -47,7 +51,8 @@ public struct ServerConfiguration: Sendable {
         notificationPolicy: WorkerPolicy = WorkerPolicy(), jobPolicy: WorkerPolicy = WorkerPolicy(),
         holdExpiryInterval: Duration = .seconds(15), clockSkewBoundMilliseconds: Int64 = 5_000,
         syncFeedRetention: TimeInterval = 30 * 24 * 3600, syncFeedPruneInterval: Duration = .seconds(3600),
-        secureCookies: Bool = true, webSessionIdleTimeout: TimeInterval = 7 * 24 * 3600
+        secureCookies: Bool = true, webSessionIdleTimeout: TimeInterval = 7 * 24 * 3600,
+        syncProtocols: [SyncProtocolVersion] = SyncProtocolVersion.supported
     ) {
         self.host = host
         self.port = port
@@ -68,5 +73,6 @@ public struct ServerConfiguration: Sendable {
         self.syncFeedPruneInterval = syncFeedPruneInterval
         self.secureCookies = secureCookies
         self.webSessionIdleTimeout = webSessionIdleTimeout
+        self.syncProtocols = syncProtocols
     }
 }

@@ -48,7 +48,9 @@ struct NodeRepository: Sendable {
     }
 
     /// Spends `code` and enrolls a node with `devicePublicKey`; returns its identity and first credential.
-    func enroll(code: String, devicePublicKey: Data, name: String?, now: Date, logger: Logger) async throws -> EnrollResponse {
+    func enroll(
+        code: String, devicePublicKey: Data, name: String?, version: SyncProtocolVersion, now: Date, logger: Logger
+    ) async throws -> EnrollResponse {
         try await database.withTransaction(logger: logger) { connection in
             let nodeID = UUID.now(now)
             let rows = try await connection.query(
@@ -106,7 +108,7 @@ struct NodeRepository: Sendable {
                 logger: logger)
             let credential = try await NodeCredential.issue(node: nodeID, on: connection, now: now, logger: logger)
             return EnrollResponse(
-                protocolVersion: SyncProtocolVersion.current.rawValue,
+                protocolVersion: version.rawValue,
                 node: SyncNodeInfo(id: nodeID, name: nodeName, venueID: venueID, venueName: venueName, organizerID: organizerID),
                 credential: SyncCredential(token: credential.token, expiresAt: credential.expiresAt))
         }

@@ -11,6 +11,8 @@ struct SyncController: Sendable {
     let sync: SyncService
     let pushes: PushApplier
     let signals: SyncSignals
+    /// The protocol versions this server serves (``ServerConfiguration/syncProtocols``).
+    let served: [SyncProtocolVersion]
     let clock: ServerClock
 
     /// A push of 1,000 scans is a few hundred KiB; sales carry their ticket payloads.
@@ -25,7 +27,7 @@ struct SyncController: Sendable {
     }
 
     @Sendable func enroll(_ request: Request, context: AppRequestContext) async throws -> EditedResponse<EnrollResponse> {
-        let (body, _) = try await Self.decode(EnrollRequest.self, request, context)
+        let (body, version) = try await decode(EnrollRequest.self, request, context)
         guard let raw = Data(base64Encoded: body.devicePublicKey), raw.count == 32 else {
             throw APIError.validation("device_public_key", "must be a 32-byte Ed25519 public key in base64")
         }
@@ -34,13 +36,13 @@ struct SyncController: Sendable {
         validator.check(!body.code.isEmpty && body.code.count <= 64, "code", "must be an enrollment code")
         try validator.throwIfInvalid()
         let response = try await nodes.enroll(
-            code: body.code, devicePublicKey: raw, name: name, now: clock.now(), logger: context.logger)
+            code: body.code, devicePublicKey: raw, name: name, version: version, now: clock.now(), logger: context.logger)
         return EditedResponse(status: .created, response: response)
     }
 
     @Sendable func snapshot(_ request: Request, context: AppRequestContext) async throws -> Snapshot {
         let node = try context.requireNode()
-        let (body, version) = try await Self.decode(SnapshotRequest.self, request, context)
+        let (body, version) = try await decode(SnapshotRequest.self, request, context)
         return try await sync.snapshot(for: node, request: body, version: version, now: clock.now(), logger: context.logger)
     }
 
@@ -48,7 +50,7 @@ struct SyncController: Sendable {
     /// wait, the pull is held open (``hold(_:)``) until the venue changes or the wait ends.
     @Sendable func pull(_ request: Request, context: AppRequestContext) async throws -> Response {
         let node = try context.requireNode()
-        let (body, version) = try await Self.decode(PullRequest.self, request, context)
+        let (body, version) = try await decode(PullRequest.self, request, context)
         let wait = version >= .livePull ? body.waitSeconds ?? 0 : 0
         // The mark comes before the read: a change committed after the read still wakes the wait.
         let mark = signals.mark(of: node.venueID)
@@ -68,13 +70,13 @@ struct SyncController: Sendable {
         let node = try context.requireNode()
         var context = context
         context.uploadLimit = Self.pushUploadLimit
-        let (body, version) = try await Self.decode(PushRequest.self, request, context)
+        let (body, version) = try await decode(PushRequest.self, request, context)
         return try await pushes.apply(body, node: node, version: version, now: clock.now(), logger: context.logger)
     }
 
     @Sendable func topUp(_ request: Request, context: AppRequestContext) async throws -> SyncAllotment {
         let node = try context.requireNode()
-        let (body, _) = try await Self.decode(TopUpRequest.self, request, context)
+        let (body, _) = try await decode(TopUpRequest.self, request, context)
         guard (1...10_000).contains(body.quantity) else { throw APIError.validation("quantity", "must be 1 to 10000") }
         return try await nodes.topUp(
             node: node, ticketType: body.ticketTypeID, quantity: body.quantity, now: clock.now(), logger: context.logger)
@@ -86,7 +88,7 @@ struct SyncController: Sendable {
 
     /// Reads the body: its protocol version first (a typed error naming what to upgrade
     /// when it is not served), then the message itself.
-    static func decode<Message: Decodable>(
+    func decode<Message: Decodable>(
         _ type: Message.Type, _ request: Request, _ context: AppRequestContext
     ) async throws -> (Message, SyncProtocolVersion) {
         guard let data = try await request.collectBody(context: context) else {
@@ -100,11 +102,11 @@ struct SyncController: Sendable {
             throw APIError(decoding: error)
         }
         guard let requested = probe.protocolVersion else {
-            throw APIError.validation("protocol_version", "is required (this server serves \(Self.servedVersions))")
+            throw APIError.validation("protocol_version", "is required (this server serves \(servedVersions))")
         }
         let version: SyncProtocolVersion
         do {
-            version = try SyncProtocolVersion.negotiate(requested)
+            version = try SyncProtocolVersion.negotiate(requested, served: served)
         } catch {
             throw APIError(.badRequest, .unsupportedProtocolVersion, error.description)
         }
@@ -115,7 +117,7 @@ struct SyncController: Sendable {
         }
     }
 
-    static var servedVersions: String { SyncProtocolVersion.supported.map(\.description).joined(separator: " and ") }
+    var servedVersions: String { served.map(\.description).joined(separator: " and ") }
 }
 
 extension EnrollResponse: ResponseEncodable {}

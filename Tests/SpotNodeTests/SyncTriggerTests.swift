@@ -1,0 +1,55 @@
+import Foundation
+import Testing
+
+@testable import SpotNode
+
+/// The hand-off between the node's API and its background sync, without polling.
+@Suite("Sync trigger")
+struct SyncTriggerTests {
+    @Test("A request made before anyone waits is kept; one made while waiting wakes the waiter at once")
+    func requests() async {
+        let trigger = SyncTrigger()
+        trigger.fire()
+        trigger.fire()
+        #expect(await trigger.requested(within: .seconds(5)), "the earlier request was kept")
+        #expect(await !trigger.requested(within: .milliseconds(50)), "two requests before a sync are one")
+        let clock = ContinuousClock()
+        let started = clock.now
+        async let woken = trigger.requested(within: .seconds(10))
+        try? await Task.sleep(for: .milliseconds(50))
+        trigger.fire()
+        #expect(await woken)
+        #expect(clock.now - started < .seconds(2))
+    }
+
+    @Test("Without a request the wait ends at its limit; a cancelled wait ends at once and keeps no stale waiter")
+    func limits() async {
+        let trigger = SyncTrigger()
+        let clock = ContinuousClock()
+        let started = clock.now
+        #expect(await !trigger.requested(within: .milliseconds(200)))
+        #expect(clock.now - started >= .milliseconds(200))
+        let waiting = Task { await trigger.requested() }
+        try? await Task.sleep(for: .milliseconds(20))
+        waiting.cancel()
+        await waiting.value
+        trigger.fire()
+        #expect(await trigger.requested(within: .seconds(5)), "a request after a cancelled wait reaches the next one")
+    }
+
+    @Test("Staff wait for the next sync to end, bounded")
+    func rounds() async {
+        let trigger = SyncTrigger()
+        let round = trigger.rounds
+        async let ended = trigger.syncEnded(after: round, within: .seconds(10))
+        try? await Task.sleep(for: .milliseconds(50))
+        trigger.ended()
+        #expect(await ended)
+        #expect(trigger.rounds == round + 1)
+        #expect(await trigger.syncEnded(after: round, within: .milliseconds(10)), "a round that already ended counts")
+        let clock = ContinuousClock()
+        let started = clock.now
+        #expect(await !trigger.syncEnded(after: trigger.rounds, within: .milliseconds(200)))
+        #expect(clock.now - started < .seconds(2))
+    }
+}
