@@ -304,7 +304,16 @@ public struct PushRequest: Codable, Sendable, Equatable {
     public var protocolVersion: Int
     @LowercaseUUID public var nodeID: UUID
     public var clock: SyncClockReading
+    /// The mutations that could be read, in the batch's order.
     public var mutations: [SyncMutation]
+    /// Items whose `mutation_id` could be read but nothing else (an unknown kind, a field of
+    /// the wrong type): a v2 server rejects each on its own (sync-v2.md §6.2); a v1 server
+    /// refuses the whole push. Never encoded.
+    public var unreadable: [UnreadableMutation] = []
+
+    enum CodingKeys: String, CodingKey {
+        case protocolVersion, nodeID, clock, mutations
+    }
 
     public init(
         protocolVersion: Int = SyncProtocolVersion.current.rawValue, nodeID: UUID, clock: SyncClockReading,
@@ -315,6 +324,62 @@ public struct PushRequest: Codable, Sendable, Equatable {
         self.clock = clock
         self.mutations = mutations
     }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        protocolVersion = try container.decode(Int.self, forKey: .protocolVersion)
+        _nodeID = try container.decode(LowercaseUUID.self, forKey: .nodeID)
+        clock = try container.decode(SyncClockReading.self, forKey: .clock)
+        var items = try container.nestedUnkeyedContainer(forKey: .mutations)
+        mutations = []
+        while !items.isAtEnd {
+            let position = items.currentIndex
+            switch try items.decode(PushItem.self).content {
+            case .success(let mutation): mutations.append(mutation)
+            case .failure(let item): unreadable.append(UnreadableMutation(mutationID: item.mutationID, position: position, problem: item.problem))
+            }
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(protocolVersion, forKey: .protocolVersion)
+        try container.encode(_nodeID, forKey: .nodeID)
+        try container.encode(clock, forKey: .clock)
+        try container.encode(mutations, forKey: .mutations)
+    }
+
+    /// One item of `mutations`: its id must be readable (else the push cannot be answered
+    /// item by item and is refused whole); the rest may not be.
+    private struct PushItem: Decodable {
+        struct Unread: Error {
+            let mutationID: Int64
+            let problem: DecodingProblem
+        }
+
+        let content: Result<SyncMutation, Unread>
+
+        private enum Key: String, CodingKey {
+            case mutationID
+        }
+
+        init(from decoder: any Decoder) throws {
+            let id = try decoder.container(keyedBy: Key.self).decode(InRange<Bounds.MutationID>.self, forKey: .mutationID)
+            do {
+                content = .success(try SyncMutation(from: decoder))
+            } catch let error as DecodingError {
+                content = .failure(Unread(mutationID: id.wrappedValue, problem: DecodingProblem(error)))
+            }
+        }
+    }
+}
+
+/// An item of a push that could not be read beyond its `mutation_id`.
+public struct UnreadableMutation: Sendable, Equatable {
+    public let mutationID: Int64
+    /// Where it stood in the batch.
+    public let position: Int
+    public let problem: DecodingProblem
 }
 
 /// What the server did with one mutation.
@@ -375,10 +440,13 @@ public struct TopUpRequest: Codable, Sendable, Equatable {
 public struct SyncErrorDetail: Codable, Sendable, Equatable, Error, CustomStringConvertible {
     public var code: String
     public var message: String
+    /// For `validation_failed`: the wire path of each offending field and what is wrong with it.
+    public var fields: [String: String]?
 
-    public init(code: String, message: String) {
+    public init(code: String, message: String, fields: [String: String]? = nil) {
         self.code = code
         self.message = message
+        self.fields = fields
     }
 
     public var description: String { "\(message) (\(code))" }

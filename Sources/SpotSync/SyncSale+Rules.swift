@@ -52,18 +52,31 @@ extension PushRequest {
         public let message: String
     }
 
-    /// Checks the batch as a whole: at most ``maximumMutations`` mutations, their ids
-    /// positive and strictly increasing. Returns the highest mutation id (0 when empty).
+    /// The `message` of an `unreadable_mutation` rejection (its `fields` name the field).
+    public static func unreadableMessage(_ problem: DecodingProblem) -> String {
+        "The mutation could not be read: \(problem)."
+    }
+
+    /// Every item's mutation id, readable or not, in the batch's order.
+    public var mutationIDs: [Int64] {
+        let unread = Dictionary(unreadable.map { ($0.position, $0.mutationID) }, uniquingKeysWith: { first, _ in first })
+        var readable = mutations.makeIterator()
+        return (0..<(mutations.count + unreadable.count)).map { unread[$0] ?? readable.next()?.mutationID ?? 0 }
+    }
+
+    /// Checks the batch as a whole: at most ``maximumMutations`` items, their ids positive
+    /// and strictly increasing, unreadable ones included. Returns the highest mutation id
+    /// (0 when empty).
     public func checkBatch() throws(BatchProblem) -> Int64 {
-        guard mutations.count <= Self.maximumMutations else {
+        guard mutations.count + unreadable.count <= Self.maximumMutations else {
             throw BatchProblem(field: "mutations", message: "at most \(Self.maximumMutations) per push")
         }
         var previous: Int64 = 0
-        for (index, mutation) in mutations.enumerated() {
-            guard mutation.mutationID > previous else {
-                throw BatchProblem(field: "mutations[\(index)].mutation_id", message: "must be positive and strictly increasing")
+        for (position, id) in mutationIDs.enumerated() {
+            guard id > previous else {
+                throw BatchProblem(field: "mutations[\(position)].mutation_id", message: "must be positive and strictly increasing")
             }
-            previous = mutation.mutationID
+            previous = id
         }
         return previous
     }

@@ -144,14 +144,27 @@ struct NodeReplicaTests {
         let good = try ticket()
         #expect(try database.recordScan(payload: good.text, gate: "A", direction: .entry, now: now).result.verdict
             == .eventCancelled)
-        // An event that leaves the venue leaves the replica.
+        // An event that leaves the venue leaves the replica, with its types, tickets and others' scans; own scans stay.
+        let ownScans = try database.scanCount()
+        let other = SyncScan(
+            id: UUID(), ticketID: UUID(), issueVersion: 1, eventID: event, direction: .entry, gate: "B", nodeID: UUID(),
+            hlc: initial.serverTime, verdict: .ok)
+        let ticketRow = SyncTicket(id: UUID(), eventID: event, ticketTypeID: ticketType, issueVersion: 1)
+        try database.applyPage(PullPage(
+            protocolVersion: 1, cursor: "11.9", hasMore: false, serverTime: initial.serverTime,
+            changes: [.scan(other), .ticket(ticketRow)], trust: initial.trust, allotments: initial.allotments, lastMutationID: 0,
+            credential: nil), expectedCursor: "11.4", now: now)
+        #expect(try database.scanCount() == ownScans + 1)
+        #expect(try database.status().tickets == 1)
         var moved = renamed
         moved.venueID = UUID()
         let away = PullPage(
             protocolVersion: 1, cursor: "12.0", hasMore: false, serverTime: initial.serverTime, changes: [.event(moved)],
             trust: initial.trust, allotments: [], lastMutationID: 0, credential: nil)
-        try database.applyPage(away, expectedCursor: "11.4", now: now)
+        try database.applyPage(away, expectedCursor: "11.9", now: now)
         #expect(try database.status().events == 0)
+        #expect(try database.status().tickets == 0)
+        #expect(try database.scanCount() == ownScans, "the node's own scan stays, to be pushed")
         #expect(try database.recordScan(payload: good.text, gate: "A", direction: .entry, now: now).result.verdict.code == .wrongEvent)
     }
 }

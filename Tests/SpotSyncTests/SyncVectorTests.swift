@@ -3,15 +3,17 @@ import SpotCore
 import SpotSync
 import Testing
 
-/// The examples of `SyncProtocol/vectors/sync-v1.json` are what the code reads and writes.
-@Suite("Sync protocol v1 vectors")
+/// The examples of `SyncProtocol/vectors/sync-v1.json` and `sync-v2.json` are what the code reads and writes.
+@Suite("Sync protocol vectors")
 struct SyncVectorTests {
-    static let file = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("SyncProtocol/vectors/sync-v1.json")
+    static func file(_ version: Int) -> URL {
+        URL(fileURLWithPath: #filePath)
+            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("SyncProtocol/vectors/sync-v\(version).json")
+    }
 
-    static func document() throws -> [String: Any] {
-        try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: file)) as? [String: Any])
+    static func document(_ version: Int = 1) throws -> [String: Any] {
+        try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: file(version))) as? [String: Any])
     }
 
     /// JSON with `null` members removed (absent and null mean the same, §2).
@@ -29,9 +31,9 @@ struct SyncVectorTests {
         return try JSONSerialization.jsonObject(with: SyncJSON.encoder.encode(value))
     }
 
-    @Test("Every message decodes to its type and re-encodes to the same JSON")
-    func messages() throws {
-        let cases = try #require(try Self.document()["cases"] as? [[String: Any]])
+    @Test("Every message decodes to its type and re-encodes to the same JSON", arguments: [1, 2])
+    func messages(version: Int) throws {
+        let cases = try #require(try Self.document(version)["cases"] as? [[String: Any]])
         #expect(cases.count >= 10)
         for vector in cases {
             let name = vector["name"] as? String ?? "?"
@@ -49,6 +51,8 @@ struct SyncVectorTests {
                 "SyncErrorBody": { try Self.roundTrip(SyncErrorBody.self, $0) },
             ]
             let roundTrip = try #require(types[vector["type"] as? String ?? ""], "unknown type in \(name)")
+            #expect((json as? [String: Any])?["protocol_version"] == nil
+                || (json as? [String: Any])?["protocol_version"] as? Int == version, "\(name) states its version")
             let again = try roundTrip(json)
             #expect(
                 NSDictionary(dictionary: Self.normalized(again) as? [String: Any] ?? [:])
@@ -87,6 +91,70 @@ struct SyncVectorTests {
         packed = PackedTickets([ticket])
         packed.data = Data(bytes).base64EncodedString()
         #expect(throws: PackedTicketsError.self) { try packed.decoded() }
+    }
+
+    @Test("v2: a held pull's body is heartbeat spaces, then the page")
+    func heldPull() throws {
+        let body = try #require(try Self.document(2)["held_pull"] as? String)
+        #expect(body.hasPrefix(" ") && body.trimmingCharacters(in: .whitespaces).hasPrefix("{"))
+        let page = try SyncJSON.decoder.decode(PullPage.self, from: Data(body.utf8))
+        #expect(page.protocolVersion == 2)
+        guard case .ticket(let ticket)? = page.changes.first else { Issue.record("no ticket change"); return }
+        #expect(ticket.revokedReason == .reissued)
+    }
+
+    @Test("v2: an unreadable item is answered on its own, with the field the reader found")
+    func unreadableItem() throws {
+        let example = try #require(try Self.document(2)["push_with_unreadable_item"] as? [String: Any])
+        let request = try SyncJSON.decoder.decode(
+            PushRequest.self, from: JSONSerialization.data(withJSONObject: try #require(example["request"])))
+        #expect(request.mutations.map(\.mutationID) == [1, 3])
+        #expect(request.unreadable.map(\.mutationID) == [2])
+        #expect(try request.checkBatch() == 3)
+        let response = try SyncJSON.decoder.decode(
+            PushResponse.self, from: JSONSerialization.data(withJSONObject: try #require(example["response"])))
+        #expect(response.results.map(\.mutationID) == request.mutationIDs)
+        let rejected = try #require(response.results.first { $0.status == .rejected })
+        let problem = try #require(request.unreadable.first?.problem)
+        #expect(rejected.error == SyncErrorDetail(
+            code: ErrorCode.unreadableMutation.rawValue, message: PushRequest.unreadableMessage(problem),
+            fields: [problem.field: problem.message]))
+        #expect(problem.field == "mutations[1].kind")
+    }
+
+    @Test("v2: the hybrid logical clock's vectors — packing, refused texts, steps, order")
+    func hlcVectors() throws {
+        let hlc = try #require(try Self.document(2)["hlc"] as? [String: Any])
+        for reading in try #require(hlc["readings"] as? [[String: Any]]) {
+            let text = try #require(reading["text"] as? String)
+            let value = try #require(HLCTimestamp(text: text), "\(text)")
+            #expect(value.wallMilliseconds == reading["wall_milliseconds"] as? Int64)
+            #expect(Int(value.counter) == reading["counter"] as? Int)
+            #expect(String(value.packed) == reading["packed"] as? String)
+            #expect(String(value.packed, radix: 16) == reading["packed_hex"] as? String)
+            #expect(HLCTimestamp(packed: value.packed) == value)
+        }
+        for text in try #require(hlc["refused_texts"] as? [String]) {
+            #expect(HLCTimestamp(text: text) == nil, "\(text) is refused")
+        }
+        let limit = try #require(hlc["maximum_forward_offset_milliseconds"] as? Int64)
+        let steps = try #require(hlc["steps"] as? [[String: Any]])
+        #expect(steps.count >= 10)
+        for step in steps {
+            let name = step["name"] as? String ?? "?"
+            var clock = HybridLogicalClock(maximumForwardOffset: limit, last: try #require(HLCTimestamp(text: step["last"] as? String ?? "")))
+            let physical = try #require(step["physical_milliseconds"] as? Int64)
+            if let remote = (step["remote"] as? String).flatMap(HLCTimestamp.init(text:)) {
+                let result = try? clock.update(remote: remote, physicalMilliseconds: physical)
+                #expect(result?.description == step["result"] as? String, "\(name)")
+                #expect((result == nil) == (step["refused"] as? Bool == true), "\(name)")
+            } else {
+                #expect(clock.now(physicalMilliseconds: physical).description == step["result"] as? String, "\(name)")
+            }
+        }
+        let ascending = try #require(hlc["ascending"] as? [String]).compactMap(HLCTimestamp.init(text:))
+        #expect(ascending.count == 5)
+        #expect(ascending == ascending.sorted { $0.packed < $1.packed })
     }
 
     @Test("HLC readings travel as text, and bad text is refused")

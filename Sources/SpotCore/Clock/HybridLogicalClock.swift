@@ -71,7 +71,9 @@ public struct HybridLogicalClock: Sendable {
             return HLCTimestamp(wallMilliseconds: physical)
         }
         if previous.counter == .max {
-            // Counter exhausted within one millisecond: borrow the next millisecond.
+            // Counter exhausted within one millisecond: borrow the next millisecond — unless
+            // the reading is the largest there is (year 10889), where the clock stays.
+            guard previous.wallMilliseconds < HLCTimestamp.maximumWallMilliseconds else { return previous }
             return HLCTimestamp(wallMilliseconds: previous.wallMilliseconds + 1)
         }
         return HLCTimestamp(wallMilliseconds: previous.wallMilliseconds, counter: previous.counter + 1)
@@ -94,7 +96,7 @@ extension HLCTimestamp: Codable {
     /// Parses the text form `<wall milliseconds>.<counter>` (e.g. `1767225600000.3`).
     public init?(text: String) {
         let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 2, parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy(\.isASCII) }),
+        guard parts.count == 2, parts.allSatisfy({ !$0.isEmpty && $0.utf8.allSatisfy { (0x30...0x39).contains($0) } }),
             let wall = Int64(parts[0]), (0...Self.maximumWallMilliseconds).contains(wall),
             let counter = UInt16(parts[1])
         else { return nil }

@@ -101,6 +101,9 @@ public enum ErrorCode: String, Vocabulary {
     case invalidRelease = "invalid_release"
     /// A release of more seats than the node holds unsold.
     case releaseExceedsUnsold = "release_exceeds_unsold"
+    /// Protocol 2: the item's `mutation_id` could be read, the rest not (an unknown kind, a
+    /// field of the wrong type); `fields` names what. A v1 server refuses such a push whole.
+    case unreadableMutation = "unreadable_mutation"
 
     // MARK: The node's local API
     case signInRequired = "sign_in_required"
@@ -126,5 +129,6 @@ public enum ErrorCode: String, Vocabulary {
     /// The codes a `rejected` push result may carry.
     public static let pushRejections: [ErrorCode] = [
         .wrongVenue, .wrongNode, .invalidScan, .invalidSale, .invalidTicket, .invalidRelease, .releaseExceedsUnsold,
+        .unreadableMutation,
     ]
 }

@@ -44,6 +44,19 @@ extension NodeDatabase {
         try writer.read { db in try OutboxRow.fetchCount(db) }
     }
 
+    /// Moves a mutation the server refused to take at all (its push was refused naming it, or
+    /// it alone is too large) out of the outbox, aside for the operator like a rejected one, so
+    /// the mutations after it are pushed.
+    public func setAside(mutationID: Int64, error: SyncErrorDetail, now: Date) throws {
+        try writer.write { db in
+            guard let row = try OutboxRow.fetchOne(db, key: mutationID) else { return }
+            try RejectedMutationRow(
+                mutationID: mutationID, kind: row.kind, body: row.body, code: error.code, message: error.message, rejectedAt: now
+            ).save(db)
+            _ = try row.delete(db)
+        }
+    }
+
     /// What a push's answer did to the outbox.
     public struct Acknowledgement: Sendable, Equatable {
         public var applied = 0

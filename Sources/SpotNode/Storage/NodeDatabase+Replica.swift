@@ -87,7 +87,7 @@ extension NodeDatabase {
                     if event.venueID == identity.venueID, event.status != .withdrawn {
                         try Self.upsert(event, db)
                     } else {
-                        try db.execute(sql: "DELETE FROM events WHERE id = ?", arguments: [event.id.text])
+                        try Self.remove(event: event.id, keepingFactsOf: identity.nodeID, db)
                     }
                 case .ticketType(let type): try Self.upsert(type, db)
                 case .ticket(let ticket): try Self.upsert(ticket, db)
@@ -109,6 +109,19 @@ extension NodeDatabase {
             try state.update(db)
             return ApplyOutcome(applied: true, changes: page.changes.count)
         }
+    }
+
+    /// An event leaves the replica (sync-v2.md §5.3) with everything of it — ticket types,
+    /// tickets, revocations, other nodes' scans, conflicts — but this node's own facts
+    /// (scans, door sales), which it must still push.
+    static func remove(event: UUID, keepingFactsOf node: UUID, _ db: GRDB.Database) throws {
+        let id = event.text
+        try db.execute(sql: "DELETE FROM revocations WHERE ticket_id IN (SELECT id FROM tickets WHERE event_id = ?)", arguments: [id])
+        for sql in ["DELETE FROM tickets WHERE event_id = ?", "DELETE FROM ticket_types WHERE event_id = ?",
+                    "DELETE FROM conflicts WHERE json_extract(body, '$.event_id') = ?", "DELETE FROM events WHERE id = ?"] {
+            try db.execute(sql: sql, arguments: [id])
+        }
+        try db.execute(sql: "DELETE FROM scans WHERE event_id = ? AND node_id <> ?", arguments: [id, node.text])
     }
 
     /// Forgets the cursor, so the next sync bootstraps from a snapshot.

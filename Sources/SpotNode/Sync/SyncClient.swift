@@ -27,14 +27,6 @@ public enum SyncClientError: Error, Sendable, CustomStringConvertible {
         }
     }
 
-    /// Whether retrying later can help (a down server) or not (a revoked node, a version mismatch).
-    public var isTransient: Bool {
-        switch self {
-        case .unreachable, .invalidResponse, .cancelled: true
-        case .server(let status, _): status >= 500 || status == 429
-        }
-    }
-
     var code: String? {
         if case .server(_, let detail) = self { return detail.code }
         return nil

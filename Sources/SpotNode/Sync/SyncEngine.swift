@@ -103,6 +103,34 @@ public struct SyncEngine: Sendable {
         return request
     }
 
+    /// What to do when a push is refused whole because of what it carries, so that one bad
+    /// mutation never stalls the outbox (sync-v2.md §6.2).
+    enum Refusal: Equatable {
+        /// Too large: push fewer at a time.
+        case split
+        /// The server named this mutation (or it alone is too large): set it aside.
+        case setAside(Int64, SyncErrorDetail)
+    }
+
+    static func refusal(_ error: SyncClientError, of batch: [SyncMutation]) -> Refusal? {
+        guard case .server(let status, let detail) = error else { return nil }
+        switch detail.knownCode {
+        case .payloadTooLarge where status == 413:
+            return batch.count > 1 ? .split : batch.first.map { .setAside($0.mutationID, detail) }
+        case .validationFailed where status == 422:
+            // The field names its item: `mutations[3].scan.gate`.
+            for field in (detail.fields ?? [:]).keys.sorted() {
+                guard field.hasPrefix("mutations["), let close = field.firstIndex(of: "]"),
+                      let index = Int(field[field.index(field.startIndex, offsetBy: 10)..<close]), batch.indices.contains(index)
+                else { continue }
+                return .setAside(batch[index].mutationID, detail)
+            }
+            return nil
+        default:
+            return nil
+        }
+    }
+
     private func run(progress: @Sendable (Progress) -> Void) async throws -> Report {
         var report = Report()
         let identity = try database.identity()
@@ -110,13 +138,28 @@ public struct SyncEngine: Sendable {
         // Push.
         let total = try database.outboxDepth()
         var done = 0
+        var batchSize = pushBatchSize
         while true {
-            let batch = try database.pendingMutations(limit: pushBatchSize)
+            let batch = try database.pendingMutations(limit: batchSize)
             guard !batch.isEmpty else { break }
             let state = try database.syncState(now: now())
-            let response = try await client.push(
-                PushRequest(protocolVersion: version, nodeID: identity.nodeID, clock: state.clock, mutations: batch),
-                token: state.token)
+            let response: PushResponse
+            do {
+                response = try await client.push(
+                    PushRequest(protocolVersion: version, nodeID: identity.nodeID, clock: state.clock, mutations: batch),
+                    token: state.token)
+            } catch {
+                switch Self.refusal(error, of: batch) {
+                case .split:
+                    batchSize = max(1, batch.count / 2)
+                case .setAside(let mutationID, let detail):
+                    try database.setAside(mutationID: mutationID, error: detail, now: now())
+                    report.pushed.rejected += 1
+                case nil:
+                    throw error
+                }
+                continue
+            }
             let tally = try database.acknowledge(response, now: now())
             report.pushed.applied += tally.applied
             report.pushed.duplicates += tally.duplicates

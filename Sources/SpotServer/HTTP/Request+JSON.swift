@@ -48,35 +48,11 @@ extension Request {
 extension APIError {
     /// Maps a decoding failure to 400 (not JSON) or 422 (JSON, wrong shape) with the field's path.
     init(decoding error: DecodingError) {
-        func path(_ codingPath: [any CodingKey]) -> String {
-            codingPath.map { $0.intValue.map { "[\($0)]" } ?? JSONCoding.snakeCase($0.stringValue) }
-                .joined(separator: ".")
-                .replacingOccurrences(of: ".[", with: "[")
-        }
-        switch error {
-        case .dataCorrupted(let context) where context.codingPath.isEmpty:
+        let problem = DecodingProblem(error)
+        if problem.notJSON {
             self = .invalidJSON("The request body is not valid JSON.")
-        case .dataCorrupted(let context):
-            self = .validation(path(context.codingPath), context.debugDescription)
-        case .keyNotFound(let key, let context):
-            self = .validation(path(context.codingPath + [key]), "is required")
-        case .typeMismatch(let type, let context), .valueNotFound(let type, let context):
-            self = .validation(path(context.codingPath).isEmpty ? "body" : path(context.codingPath),
-                               "expected \(Self.describe(type))")
-        @unknown default:
-            self = .invalidJSON("The request body could not be read.")
-        }
-    }
-
-    private static func describe(_ type: Any.Type) -> String {
-        switch type {
-        case is String.Type: "a string"
-        case is Int.Type, is Int64.Type, is Int32.Type: "an integer"
-        case is Double.Type: "a number"
-        case is Bool.Type: "true or false"
-        case is Date.Type: "an ISO 8601 date-time"
-        case is UUID.Type: "a UUID"
-        default: String(describing: type).hasPrefix("Array") ? "an array" : "an object"
+        } else {
+            self = .validation(problem.field, problem.message)
         }
     }
 }

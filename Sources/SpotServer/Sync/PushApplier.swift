@@ -33,12 +33,15 @@ struct PushApplier: Sendable {
         } catch {
             throw DomainError.validation(error.field, error.message)
         }
+        if let first = request.unreadable.first, version < .livePull {
+            throw DomainError.validation(first.problem.field, first.problem.message)  // v1: the whole push
+        }
         let offset = SyncService.offset(of: request.clock, now: now)
         let skewed = abs(offset) > skewBoundMilliseconds
         let results = try await database.withTransaction(logger: logger) { connection in
             // One push per node at a time: replays of a batch wait for the first to commit.
             try await connection.query("SELECT 1 FROM nodes WHERE id = \(node.id) FOR UPDATE", logger: logger)
-            let ids = request.mutations.map(\.mutationID)
+            let ids = request.mutationIDs
             var results: [Int64: SyncMutationResult] = [:]
             let seenRows = try await connection.query(
                 "SELECT mutation_id, entity_id FROM node_mutations WHERE node_id = \(node.id) AND mutation_id = ANY(\(ids))",
@@ -72,6 +75,15 @@ struct PushApplier: Sendable {
                         error: SyncErrorDetail(rejection.code, rejection.message))
                     log.append((mutation.mutationID, mutation.kind, nil, .rejected, rejection.code, rejection.message))
                 }
+            }
+
+            // v2: an item that could not be read is rejected on its own (and not logged: it has no kind).
+            for item in request.unreadable where duplicates[item.mutationID] == nil {
+                results[item.mutationID] = SyncMutationResult(
+                    mutationID: item.mutationID, status: .rejected,
+                    error: SyncErrorDetail(
+                        code: ErrorCode.unreadableMutation.rawValue, message: PushRequest.unreadableMessage(item.problem),
+                        fields: [item.problem.field: item.problem.message]))
             }
 
             for (id, scanID, status, conflicts) in try await applyScans(
@@ -109,7 +121,7 @@ struct PushApplier: Sendable {
                     clock_skewed = \(skewed)
                 WHERE id = \(node.id)
                 """, logger: logger)
-            return request.mutations.compactMap { results[$0.mutationID] }
+            return ids.compactMap { results[$0] }
         }
         return PushResponse(protocolVersion: version.rawValue, serverTime: SyncService.serverTime(now), results: results)
     }
