@@ -1,4 +1,5 @@
 import Foundation
+import Crypto
 import SpotCore
 
 // The messages of sync protocol v1 (`SyncProtocol/README.md`). Every request states
@@ -114,9 +115,12 @@ public struct PullRequest: Codable, Sendable, Equatable {
     /// v2: when the feed has nothing after `cursor`, how long the server may hold the pull
     /// open waiting for a change (``FieldLimits/pullWaitSeconds``; absent or 0: answer at once).
     public var waitSeconds: Int?
+    /// v2: the `state_digest` of the last page the node applied; the server holds the pull
+    /// only while the node's trust, allotments and mutation id are still current.
+    public var stateDigest: String?
 
     enum CodingKeys: String, CodingKey {
-        case protocolVersion, cursor, limit, clock, outboxDepth, waitSeconds
+        case protocolVersion, cursor, limit, clock, outboxDepth, waitSeconds, stateDigest
     }
 
     public init(from decoder: any Decoder) throws {
@@ -127,11 +131,12 @@ public struct PullRequest: Codable, Sendable, Equatable {
         clock = try container.decode(SyncClockReading.self, forKey: .clock)
         _outboxDepth = try container.decode(InRange<Bounds.OutboxDepth>.self, forKey: .outboxDepth)
         waitSeconds = try container.decodeIfPresent(InRange<Bounds.PullWaitSeconds>.self, forKey: .waitSeconds)?.wrappedValue
+        stateDigest = try container.decodeIfPresent(String.self, forKey: .stateDigest)
     }
 
     public init(
         protocolVersion: Int = SyncProtocolVersion.current.rawValue, cursor: String, limit: Int? = nil,
-        clock: SyncClockReading, outboxDepth: Int, waitSeconds: Int? = nil
+        clock: SyncClockReading, outboxDepth: Int, waitSeconds: Int? = nil, stateDigest: String? = nil
     ) {
         self.protocolVersion = protocolVersion
         self.cursor = cursor
@@ -139,6 +144,7 @@ public struct PullRequest: Codable, Sendable, Equatable {
         self.clock = clock
         self.outboxDepth = outboxDepth
         self.waitSeconds = waitSeconds
+        self.stateDigest = stateDigest
     }
 }
 
@@ -208,10 +214,14 @@ public struct PullPage: Codable, Sendable, Equatable {
     /// As in ``Snapshot/lastMutationID``.
     public var lastMutationID: Int64
     public var credential: SyncCredential?
+    /// v2: a digest of `trust`, `allotments` and `last_mutation_id`, opaque to the node,
+    /// which sends it back with its next pull (``PullRequest/stateDigest``).
+    public var stateDigest: String?
 
     public init(
         protocolVersion: Int, cursor: String, hasMore: Bool, serverTime: HLCTimestamp, changes: [SyncChange],
-        trust: TrustBundle, allotments: [SyncAllotment], lastMutationID: Int64, credential: SyncCredential?
+        trust: TrustBundle, allotments: [SyncAllotment], lastMutationID: Int64, credential: SyncCredential?,
+        stateDigest: String? = nil
     ) {
         self.protocolVersion = protocolVersion
         self.cursor = cursor
@@ -222,6 +232,19 @@ public struct PullPage: Codable, Sendable, Equatable {
         self.allotments = allotments
         self.lastMutationID = lastMutationID
         self.credential = credential
+        self.stateDigest = stateDigest
+    }
+
+    /// The digest of this page's state (``stateDigest``): the first 16 bytes of SHA-256 over
+    /// the JSON of `trust`, `allotments` and `last_mutation_id`, in hex.
+    public func computedStateDigest() throws -> String {
+        struct State: Encodable {
+            let trust: TrustBundle
+            let allotments: [SyncAllotment]
+            let lastMutationID: Int64
+        }
+        let data = try SyncJSON.encoder.encode(State(trust: trust, allotments: allotments, lastMutationID: lastMutationID))
+        return SHA256.hash(data: data).prefix(16).map { String(format: "%02x", $0) }.joined()
     }
 }
 

@@ -33,14 +33,18 @@ struct LivePullReplicaTests {
             }
             let snapshot = try await node.send(
                 .POST, "/api/v1/sync/snapshot", body: try SyncJSON.encoder.encode(SnapshotRequest(clock: clock())))
-            var cursor = try SyncJSON.decoder.decode(Snapshot.self, from: snapshot.body).cursor
+            let start = try await node.send(.POST, "/api/v1/sync/pull", body: try SyncJSON.encoder.encode(PullRequest(
+                cursor: try SyncJSON.decoder.decode(Snapshot.self, from: snapshot.body).cursor, clock: clock(), outboxDepth: 0)))
+            let first = try SyncJSON.decoder.decode(PullPage.self, from: start.body)
+            var cursor = first.cursor
+            var digest = first.stateDigest
 
             let time = ContinuousClock()
             var latencies: [Duration] = []
             for trial in 1...Self.trials {
                 // The pull is held on B before the change is made on A.
                 let request = try SyncJSON.encoder.encode(
-                    PullRequest(cursor: cursor, clock: clock(), outboxDepth: 0, waitSeconds: 25))
+                    PullRequest(cursor: cursor, clock: clock(), outboxDepth: 0, waitSeconds: 25, stateDigest: digest))
                 async let held = node.send(.POST, "/api/v1/sync/pull", body: request)
                 try await Task.sleep(for: .milliseconds(150 + trial % 7 * 20))
                 let sent = time.now
@@ -48,12 +52,14 @@ struct LivePullReplicaTests {
                 #expect(reissued.status == 200, "\(reissued.text)")
                 var page = try SyncJSON.decoder.decode(PullPage.self, from: try await held.body)
                 cursor = page.cursor
+                digest = page.stateDigest
                 // A wake for another reason (an allotment, a certificate) answers early: pull on.
                 while !page.changes.contains(where: { if case .ticket(let t) = $0 { t.revokedVersion == UInt32(trial) } else { false } }) {
                     let again = try await node.send(.POST, "/api/v1/sync/pull", body: try SyncJSON.encoder.encode(
-                        PullRequest(cursor: cursor, clock: clock(), outboxDepth: 0, waitSeconds: 25)))
+                        PullRequest(cursor: cursor, clock: clock(), outboxDepth: 0, waitSeconds: 25, stateDigest: digest)))
                     page = try SyncJSON.decoder.decode(PullPage.self, from: again.body)
                     cursor = page.cursor
+                    digest = page.stateDigest
                     #expect(time.now - sent < .seconds(10), "trial \(trial): the re-issue never arrived")
                     if time.now - sent >= .seconds(10) { break }
                 }

@@ -52,9 +52,10 @@ struct LivePullTests {
             let scene = try await SyncTests.scene(server, tickets: 1)
             let snapshot = try await scene.node.snapshot()
             let ticket = scene.tickets[0].id
+            let current = try await scene.node.pull(after: snapshot.cursor)
             let clock = ContinuousClock()
             let started = clock.now
-            async let held = scene.node.pull(after: snapshot.cursor, wait: 20)
+            async let held = scene.node.pull(after: current.cursor, wait: 20, digest: current.stateDigest)
             try await Task.sleep(for: .milliseconds(500))
             let reissued = try await server.api.post("/api/v1/tickets/\(ticket.lowercasedText)/reissue", token: scene.buyer)
             #expect(reissued.status == 200, "\(reissued.text)")
@@ -70,13 +71,46 @@ struct LivePullTests {
         }
     }
 
+    @Test("A pull is held only while the node's state is current: a state that changed while no pull was held comes at once")
+    func staleStateAnswersAtOnce() async throws {
+        try await TestServer.run { server in
+            let scene = try await SyncTests.scene(server, tickets: 1)
+            let snapshot = try await scene.node.snapshot()
+            let current = try await scene.node.pull(after: snapshot.cursor)
+            #expect(current.stateDigest?.count == 32)
+            // A held pull that ends idle: the server keeps what it read, for the next idle pull.
+            let idle = try await scene.node.pull(after: current.cursor, wait: 1, digest: current.stateDigest)
+            #expect(idle.changes.isEmpty && idle.stateDigest == current.stateDigest)
+            let cachedAgain = try await scene.node.pull(after: current.cursor, wait: 1, digest: current.stateDigest)
+            #expect(cachedAgain.trust == current.trust && cachedAgain.allotments == current.allotments)
+            // The grant changes between two pulls: no held pull is there to be woken, and what was kept is stale.
+            let granted = try await server.api.send(
+                .PUT, "/api/v1/nodes/\(scene.node.info.id.lowercasedText)/allotments/\(scene.ticketType.lowercasedText)",
+                json: ["granted": 3], token: scene.organizer)
+            #expect(granted.status == 200, "\(granted.text)")
+            let clock = ContinuousClock()
+            let started = clock.now
+            let page = try await scene.node.pull(after: current.cursor, wait: 20, digest: current.stateDigest)
+            #expect(clock.now - started < .seconds(2), "a stale node waited \(clock.now - started)")
+            #expect(page.allotments.map(\.granted) == [3])
+            #expect(page.stateDigest != current.stateDigest)
+            // Without a digest the server cannot know what the node holds: it answers at once too.
+            let again = clock.now
+            _ = try await scene.node.pull(after: page.cursor, wait: 20)
+            #expect(clock.now - again < .seconds(2))
+            // v1 pages carry no digest.
+            #expect(try await scene.node.pull(after: page.cursor, version: .v1).stateDigest == nil)
+        }
+    }
+
     @Test("A held pull answers when the node's allotment changes, with the new grant")
     func wakesOnAllotment() async throws {
         try await TestServer.run { server in
             let scene = try await SyncTests.scene(server, tickets: 1)
             let snapshot = try await scene.node.snapshot()
+            let current = try await scene.node.pull(after: snapshot.cursor)
             let clock = ContinuousClock()
-            async let held = scene.node.pull(after: snapshot.cursor, wait: 20)
+            async let held = scene.node.pull(after: current.cursor, wait: 20, digest: current.stateDigest)
             try await Task.sleep(for: .milliseconds(500))
             let granted = try await server.api.send(
                 .PUT, "/api/v1/nodes/\(scene.node.info.id.lowercasedText)/allotments/\(scene.ticketType.lowercasedText)",
@@ -94,12 +128,13 @@ struct LivePullTests {
         try await TestServer.run { server in
             let scene = try await SyncTests.scene(server, tickets: 1)
             let snapshot = try await scene.node.snapshot()
+            let current = try await scene.node.pull(after: snapshot.cursor)
             var request = HTTPClientRequest(url: server.api.baseURL + "/api/v1/sync/pull")
             request.method = .POST
             request.headers.add(name: "Authorization", value: "Bearer \(scene.node.token)")
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(bytes: try SyncJSON.encoder.encode(PullRequest(
-                cursor: snapshot.cursor, clock: scene.node.clock, outboxDepth: 0, waitSeconds: 5))))
+                cursor: current.cursor, clock: scene.node.clock, outboxDepth: 0, waitSeconds: 5, stateDigest: current.stateDigest))))
             let clock = ContinuousClock()
             let started = clock.now
             let response = try await HTTPClient.shared.execute(request, timeout: .seconds(20))
@@ -121,7 +156,7 @@ struct LivePullTests {
             #expect(previous >= .milliseconds(4_900) && previous < .seconds(7), "answered after \(previous)")
             let page = try SyncJSON.decoder.decode(PullPage.self, from: body)
             #expect(page.changes.isEmpty)
-            #expect(page.cursor == snapshot.cursor)
+            #expect(page.cursor == current.cursor)
         }
     }
 

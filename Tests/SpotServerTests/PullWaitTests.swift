@@ -67,6 +67,19 @@ struct PullWaitTests {
     @Test("A signal wakes the venue's waiters only; one that came before the wait still counts")
     func signalsWakeTheirVenue() async {
         let signals = SyncSignals()
+        await Self.ticking(signals) { await Self.wakeTheirVenue(signals) }
+    }
+
+    /// Runs `body` while `signals` ticks, as the listener service makes it.
+    static func ticking(_ signals: SyncSignals, _ body: @escaping @Sendable () async -> Void) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await signals.runTicker() }
+            await body()
+            group.cancelAll()
+        }
+    }
+
+    static func wakeTheirVenue(_ signals: SyncSignals) async {
         let venue = UUID()
         let other = UUID()
         let mark = signals.mark(of: venue)
@@ -84,6 +97,10 @@ struct PullWaitTests {
     @Test("Losing or regaining notifications wakes every waiter to re-read; closing answers them all")
     func listeningAndClosing() async {
         let signals = SyncSignals()
+        await Self.ticking(signals) { await Self.listenAndClose(signals) }
+    }
+
+    static func listenAndClose(_ signals: SyncSignals) async {
         let venue = UUID()
         let mark = signals.mark(of: venue)
         async let woken = signals.wait(for: venue, since: mark, timeout: .seconds(10))
@@ -97,6 +114,23 @@ struct PullWaitTests {
         signals.close()
         #expect(await closed == .closing)
         #expect(await signals.wait(for: venue, since: signals.mark(of: venue), timeout: .seconds(10)) == .closing)
+    }
+
+    @Test("Waits end at their deadline through the shared ticker, within one tick")
+    func deadlines() async {
+        let signals = SyncSignals()
+        let venue = UUID()
+        let clock = ContinuousClock()
+        let started = clock.now
+        async let ended = signals.wait(for: venue, since: signals.mark(of: venue), until: started + .milliseconds(300))
+        try? await Task.sleep(for: .milliseconds(200))
+        signals.tick()
+        try? await Task.sleep(for: .milliseconds(200))
+        signals.tick()
+        #expect(await ended == .timeout)
+        #expect(clock.now - started >= .milliseconds(300))
+        #expect(clock.now - started < .seconds(2))
+        #expect(await signals.wait(for: venue, since: signals.mark(of: venue), until: started) == .timeout, "a past deadline ends at once")
     }
 
     @Test("Reconnection backoff: 1 s doubling to 30 s")

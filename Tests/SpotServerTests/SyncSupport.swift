@@ -36,12 +36,14 @@ struct TestNode: Sendable {
     }
 
     func pull(
-        after cursor: String, limit: Int? = nil, wait: Int? = nil, version: SyncProtocolVersion = .current
+        after cursor: String, limit: Int? = nil, wait: Int? = nil, digest: String? = nil,
+        version: SyncProtocolVersion = .current
     ) async throws -> PullPage {
         let response = try await server.sync(
             "pull",
             PullRequest(
-                protocolVersion: version.rawValue, cursor: cursor, limit: limit, clock: clock, outboxDepth: 0, waitSeconds: wait),
+                protocolVersion: version.rawValue, cursor: cursor, limit: limit, clock: clock, outboxDepth: 0, waitSeconds: wait,
+                stateDigest: digest),
             token: token)
         guard response.status == 200 else { throw TestFailure("pull: \(response.text)") }
         return try SyncJSON.decoder.decode(PullPage.self, from: response.body)

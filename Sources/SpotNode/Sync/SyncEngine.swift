@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import SpotCore
 import SpotSync
+import Synchronization
 
 /// One sync of a node with its server (`SyncProtocol/README.md` §4): push the outbox in
 /// batches, then bootstrap from a snapshot if the node has no cursor (or the server no
@@ -13,6 +14,8 @@ public struct SyncEngine: Sendable {
     public var pushBatchSize = 500
     public var pageSize = 1000
     let now: @Sendable () -> Date
+    /// The `state_digest` of the last page applied: a v2 server holds a pull only while it is current.
+    private let stateDigest = LastStateDigest()
 
     public init(database: NodeDatabase, client: SyncClient, now: @escaping @Sendable () -> Date = { Date() }) {
         self.database = database
@@ -64,6 +67,7 @@ public struct SyncEngine: Sendable {
                     return nil
                 }
                 changes += try database.applyPage(page, expectedCursor: cursor, now: now()).changes
+                stateDigest.set(page.stateDigest)
                 if !page.hasMore { return changes }
                 wait = nil
             }
@@ -99,7 +103,10 @@ public struct SyncEngine: Sendable {
         var request = PullRequest(
             protocolVersion: client.protocolVersion.rawValue, cursor: cursor, limit: pageSize, clock: clock,
             outboxDepth: try database.outboxDepth())
-        if client.protocolVersion >= .livePull { request.waitSeconds = wait }
+        if client.protocolVersion >= .livePull {
+            request.waitSeconds = wait
+            request.stateDigest = stateDigest.value
+        }
         return request
     }
 
@@ -177,6 +184,7 @@ public struct SyncEngine: Sendable {
                 let snapshot = try await client.snapshot(
                     SnapshotRequest(protocolVersion: version, clock: state.clock), token: state.token)
                 try database.applySnapshot(snapshot, now: now())
+                stateDigest.set(nil)
                 report.bootstrapped = true
                 report.snapshotTickets = snapshot.tickets.count
                 progress(.bootstrapped(tickets: snapshot.tickets.count))
@@ -190,6 +198,7 @@ public struct SyncEngine: Sendable {
                 continue
             }
             let outcome = try database.applyPage(page, expectedCursor: cursor, now: now())
+            stateDigest.set(page.stateDigest)
             report.pages += 1
             report.changes += outcome.changes
             progress(.pulled(changes: report.changes))
@@ -197,4 +206,13 @@ public struct SyncEngine: Sendable {
         }
         return report
     }
+}
+
+/// The last `state_digest` a node received, shared by the copies of its ``SyncEngine``.
+final class LastStateDigest: Sendable {
+    private let digest = Mutex<String?>(nil)
+
+    var value: String? { digest.withLock { $0 } }
+
+    func set(_ value: String?) { digest.withLock { $0 = value } }
 }

@@ -160,12 +160,13 @@ func buildRouter(_ services: ServerServices, site: WebSite?) -> Router<AppReques
     ).addRoutes(to: api)
 
     let sync = router.group("api/v1/sync")
-        .add(middleware: NodeAuthenticator(database: services.database, clock: services.clock))
+        .add(middleware: NodeAuthenticator(
+            database: services.database, clock: services.clock, signals: services.syncSignals, credentials: NodeCredentialCache()))
     SyncController(
         nodes: NodeRepository(database: services.database),
         sync: SyncService(database: services.database, skewBoundMilliseconds: services.clockSkewBoundMilliseconds),
         pushes: PushApplier(database: services.database, skewBoundMilliseconds: services.clockSkewBoundMilliseconds),
-        signals: services.syncSignals, served: services.syncProtocols, clock: services.clock
+        signals: services.syncSignals, idlePulls: IdlePullCache(), served: services.syncProtocols, clock: services.clock
     ).addRoutes(to: sync)
     site?.addRoutes(to: router, services: services)
     return router

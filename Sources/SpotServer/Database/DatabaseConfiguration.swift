@@ -76,6 +76,30 @@ public struct DatabaseConfiguration: Sendable, Equatable {
         }
     }
 
+    /// The URL this configuration parses from (with the password: hand it to a child process
+    /// in its environment, never log it — ``redactedDescription`` is for logs).
+    public var url: String {
+        var components = URLComponents()
+        components.scheme = "postgres"
+        components.user = username
+        components.password = password
+        components.path = "/" + database
+        switch endpoint {
+        case .tcp(let host, let port):
+            components.host = host
+            components.port = port
+            components.queryItems = [URLQueryItem(name: "sslmode", value: tls.rawValue)]
+        case .unixSocket(let path):
+            let socket = URL(fileURLWithPath: path)
+            let port = socket.lastPathComponent.split(separator: ".").last.map(String.init) ?? "5432"
+            components.host = ""
+            components.queryItems = [
+                URLQueryItem(name: "host", value: socket.deletingLastPathComponent().path), URLQueryItem(name: "port", value: port),
+            ]
+        }
+        return components.string ?? ""
+    }
+
     /// The configuration for postgres-nio's `PostgresClient`.
     public var clientConfiguration: PostgresClient.Configuration {
         var configuration: PostgresClient.Configuration

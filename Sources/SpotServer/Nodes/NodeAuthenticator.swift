@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Hummingbird
 import Logging
 import PostgresNIO
@@ -45,6 +46,8 @@ struct NodeAuthenticator: RouterMiddleware {
 
     let database: Database
     let clock: ServerClock
+    let signals: SyncSignals
+    let credentials: NodeCredentialCache
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard let header = request.headers[.authorization] else { return try await next(request, context) }
@@ -56,11 +59,15 @@ struct NodeAuthenticator: RouterMiddleware {
             throw DomainError.unauthenticated("Sync routes take a node's device credential (spot_nt_…).", code: .tokenInvalid)
         }
         let now = clock.now()
+        let hash = OpaqueToken.hash(token)
+        if let node = credentials.node(for: hash, signals: signals, now: .now), node.credentialExpiresAt > now {
+            return try await next(request, Self.context(context, node: node))
+        }
         let rows = try await database.query(
             """
             SELECT c.id, c.expires_at, n.id, n.venue_id, n.organizer_id, n.status
             FROM node_credentials c JOIN nodes n ON n.id = c.node_id
-            WHERE c.token_hash = \(OpaqueToken.hash(token))
+            WHERE c.token_hash = \(hash)
             """, logger: context.logger)
         var found: (UUID, Date, UUID, UUID, UUID, String)?
         for try await row in rows.decode((UUID, Date, UUID, UUID, UUID, String).self) { found = row }
@@ -77,11 +84,55 @@ struct NodeAuthenticator: RouterMiddleware {
                 "This device credential expired at \(expiresAt.formatted(.iso8601)): enroll the node again.",
                 code: .tokenExpired)
         }
-        var context = context
-        context.node = AuthenticatedNode(
+        let node = AuthenticatedNode(
             id: nodeID, venueID: venueID, organizerID: organizerID, credentialID: credentialID,
             credentialExpiresAt: expiresAt)
-        context.logger[metadataKey: "node"] = .string(nodeID.uuidString.lowercased())
-        return try await next(request, context)
+        credentials.store(node, for: hash, mark: signals.mark(of: venueID), listening: signals.isListening, now: .now)
+        return try await next(request, Self.context(context, node: node))
+    }
+
+    private static func context(_ context: Context, node: AuthenticatedNode) -> Context {
+        var context = context
+        context.node = node
+        context.logger[metadataKey: "node"] = .string(node.id.uuidString.lowercased())
+        return context
+    }
+}
+
+/// Device credentials a replica checked lately, so a node's idle re-polls do not each look
+/// theirs up. An entry holds while its venue's state has not been signalled (revoking a node
+/// signals its venue) and for at most a minute; only while notifications arrive.
+final class NodeCredentialCache: Sendable {
+    private struct Entry {
+        let node: AuthenticatedNode
+        let mark: SyncSignals.Mark
+        let storedAt: ContinuousClock.Instant
+    }
+
+    static let lifetime: Duration = .seconds(60)
+    /// Bounded, so a flood of distinct tokens cannot grow it without end.
+    static let capacity = 100_000
+
+    private let entries = Mutex<[Data: Entry]>([:])
+
+    func node(for hash: Data, signals: SyncSignals, now: ContinuousClock.Instant) -> AuthenticatedNode? {
+        guard signals.isListening else { return nil }
+        return entries.withLock { entries in
+            guard let entry = entries[hash] else { return nil }
+            let mark = signals.mark(of: entry.node.venueID)
+            guard now - entry.storedAt < Self.lifetime, mark.state == entry.mark.state, mark.epoch == entry.mark.epoch else {
+                entries[hash] = nil
+                return nil
+            }
+            return entry.node
+        }
+    }
+
+    func store(_ node: AuthenticatedNode, for hash: Data, mark: SyncSignals.Mark, listening: Bool, now: ContinuousClock.Instant) {
+        guard listening else { return }
+        entries.withLock { entries in
+            if entries.count >= Self.capacity { entries.removeAll(keepingCapacity: true) }
+            entries[hash] = Entry(node: node, mark: mark, storedAt: now)
+        }
     }
 }

@@ -147,6 +147,13 @@ struct NodeRepository: Sendable {
         for node: AuthenticatedNode, on connection: PostgresConnection, now: Date, logger: Logger
     ) async throws -> TrustBundle {
         try await renewCertificateIfDue(node, on: connection, now: now, logger: logger)
+        return try await currentTrust(for: node, on: connection, now: now, logger: logger)
+    }
+
+    /// The venue's trust bundle as it stands (``trust(for:on:now:logger:)`` without renewing the node's certificate).
+    static func currentTrust(
+        for node: AuthenticatedNode, on connection: PostgresConnection, now: Date, logger: Logger
+    ) async throws -> TrustBundle {
         let keys = try await IssuerKeyRepository.publicKeys(organizers: [node.organizerID], on: connection, logger: logger)
         let rows = try await connection.query(
             """

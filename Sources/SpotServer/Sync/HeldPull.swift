@@ -1,7 +1,6 @@
 import Foundation
 import Hummingbird
 import Logging
-import ServiceLifecycle
 import SpotSync
 
 /// A v2 pull held open (`SyncProtocol/sync-v2.md` §5.1): its status line is already out, so
@@ -42,15 +41,15 @@ struct HeldPull: Sendable {
 
     private func waitForChange(writer: inout any ResponseBodyWriter) async throws -> PullPage {
         let time = ContinuousClock()
-        var plan = PullWait(deadline: time.now + wait, heartbeat: LivePull.heartbeatInterval, now: time.now)
+        // Waits end on the shared ticker's beat, up to a tick late: aim a tick early.
+        var plan = PullWait(
+            deadline: time.now + wait, heartbeat: LivePull.heartbeatInterval - SyncSignals.tickInterval, now: time.now)
         var mark = mark
         var page = page
         while true {
-            let wake = await withGracefulShutdownHandler {
-                await signals.wait(for: node.venueID, since: mark, timeout: plan.timeout(at: time.now))
-            } onGracefulShutdown: {
-                signals.close()
-            }
+            // Shutdown ends the wait too: the listener closes the signals (every held pull answers).
+            let now = time.now
+            let wake = await signals.wait(for: node.venueID, since: mark, until: now + plan.timeout(at: now))
             switch plan.decide(wake, listening: signals.isListening, at: time.now) {
             case .answer:
                 return page
@@ -58,7 +57,7 @@ struct HeldPull: Sendable {
                 break
             case .reread(let answerAnyway):
                 mark = signals.mark(of: node.venueID)
-                page = try await sync.pull(for: node, request: request, version: version, now: clock.now(), logger: context.logger)
+                page = try await sync.reread(for: node, request: request, version: version, now: clock.now(), logger: context.logger)
                 if answerAnyway || !page.changes.isEmpty || page.hasMore || signals.isClosing { return page }
                 plan.foundNothing(at: time.now)
             }

@@ -11,6 +11,7 @@ struct SyncController: Sendable {
     let sync: SyncService
     let pushes: PushApplier
     let signals: SyncSignals
+    let idlePulls: IdlePullCache
     /// The protocol versions this server serves (``ServerConfiguration/syncProtocols``).
     let served: [SyncProtocolVersion]
     let clock: ServerClock
@@ -46,18 +47,32 @@ struct SyncController: Sendable {
         return try await sync.snapshot(for: node, request: body, version: version, now: clock.now(), logger: context.logger)
     }
 
-    /// The next page of the feed. In v2, when the feed has nothing new and the node asked to
-    /// wait, the pull is held open (``hold(_:)``) until the venue changes or the wait ends.
+    /// The next page of the feed. In v2, when the feed has nothing new, the node's state is
+    /// current (its `state_digest` is the page's) and it asked to wait, the pull is held open
+    /// (``HeldPull``) until the venue changes or the wait ends.
     @Sendable func pull(_ request: Request, context: AppRequestContext) async throws -> Response {
         let node = try context.requireNode()
         let (body, version) = try await decode(PullRequest.self, request, context)
         let wait = version >= .livePull ? body.waitSeconds ?? 0 : 0
         // The mark comes before the read: a change committed after the read still wakes the wait.
         let mark = signals.mark(of: node.venueID)
-        let page = try await sync.pull(for: node, request: body, version: version, now: clock.now(), logger: context.logger)
-        guard wait > 0, page.changes.isEmpty, !page.hasMore, !signals.isClosing else {
+        let key = IdlePullCache.Key(
+            cursor: body.cursor, outboxDepth: body.outboxDepth, version: version, stateDigest: body.stateDigest)
+        var page: PullPage
+        let cached = wait > 0 && signals.isListening ? idlePulls.page(for: node.id, key: key, mark: mark, now: .now) : nil
+        if let cached {
+            page = cached
+            page.serverTime = SyncService.serverTime(clock.now())
+        } else {
+            page = try await sync.pull(for: node, request: body, version: version, now: clock.now(), logger: context.logger)
+        }
+        guard wait > 0, page.changes.isEmpty, !page.hasMore, page.credential == nil,
+            body.stateDigest != nil, body.stateDigest == page.stateDigest, !signals.isClosing
+        else {
+            idlePulls.forget(node.id)
             return try page.response(from: request, context: context)
         }
+        if cached == nil { idlePulls.store(page, for: node.id, key: key, mark: mark, now: .now) }
         let held = HeldPull(
             node: node, request: body, version: version, page: page, mark: mark, wait: .seconds(wait), sync: sync,
             signals: signals, clock: clock, context: context)

@@ -118,27 +118,54 @@ struct SyncService: Sendable {
                 on: connection, now: now, logger: logger)
             let trust = try await NodeRepository.trust(for: node, on: connection, now: now, logger: logger)
             let credential = try await NodeRepository.rotatedCredential(for: node, on: connection, now: now, logger: logger)
-            let rows = try await connection.query(
-                """
-                SELECT txid::text, id, kind, entity_id FROM sync_feed
-                WHERE venue_id = \(node.venueID)
-                  AND txid < pg_snapshot_xmin(pg_current_snapshot())
-                  AND (txid, id) > (\(String(cursor.transaction))::xid8, \(cursor.row))
-                ORDER BY txid, id LIMIT \(limit + 1)
-                """, logger: logger)
-            var entries: [(FeedCursor, String, UUID)] = []
-            for try await (transaction, id, kind, entity) in rows.decode((String, Int64, String, UUID).self) {
-                entries.append((FeedCursor(transaction: UInt64(transaction) ?? 0, row: id), kind, entity))
-            }
-            let hasMore = entries.count > limit
-            if hasMore { entries.removeLast() }
-            let changes = try await Self.changes(entries.map { ($0.1, $0.2) }, on: connection, logger: logger)
-            let allotments = try await NodeRepository.allotmentState(node: node.id, on: connection, logger: logger)
-            return PullPage(
-                protocolVersion: version.rawValue, cursor: (entries.last?.0 ?? cursor).description, hasMore: hasMore,
-                serverTime: Self.serverTime(now), changes: changes, trust: trust, allotments: allotments.allotments,
-                lastMutationID: allotments.lastMutationID, credential: credential)
+            return try await page(
+                for: node, after: cursor, limit: limit, version: version, trust: trust, credential: credential,
+                on: connection, now: now, logger: logger)
         }
+    }
+
+    /// A held pull's page read again after its venue was signalled: what the pull's first read
+    /// did (contact, horizon, certificate renewal, credential rotation) is not done twice, so
+    /// thousands of pulls woken at once each cost the database a few reads, not a transaction.
+    func reread(
+        for node: AuthenticatedNode, request: PullRequest, version: SyncProtocolVersion, now: Date, logger: Logger
+    ) async throws -> PullPage {
+        guard let cursor = FeedCursor(request.cursor) else { throw DomainError.validation("cursor", "is not a cursor") }
+        return try await database.withConnection(logger: logger) { connection in
+            try await page(
+                for: node, after: cursor, limit: request.limit ?? Self.defaultPageSize, version: version,
+                trust: try await NodeRepository.currentTrust(for: node, on: connection, now: now, logger: logger),
+                credential: nil, on: connection, now: now, logger: logger)
+        }
+    }
+
+    /// The feed after `cursor`, with the node's trust, allotments and credential.
+    private func page(
+        for node: AuthenticatedNode, after cursor: FeedCursor, limit: Int, version: SyncProtocolVersion, trust: TrustBundle,
+        credential: SyncCredential?, on connection: PostgresConnection, now: Date, logger: Logger
+    ) async throws -> PullPage {
+        let rows = try await connection.query(
+            """
+            SELECT txid::text, id, kind, entity_id FROM sync_feed
+            WHERE venue_id = \(node.venueID)
+              AND txid < pg_snapshot_xmin(pg_current_snapshot())
+              AND (txid, id) > (\(String(cursor.transaction))::xid8, \(cursor.row))
+            ORDER BY txid, id LIMIT \(limit + 1)
+            """, logger: logger)
+        var entries: [(FeedCursor, String, UUID)] = []
+        for try await (transaction, id, kind, entity) in rows.decode((String, Int64, String, UUID).self) {
+            entries.append((FeedCursor(transaction: UInt64(transaction) ?? 0, row: id), kind, entity))
+        }
+        let hasMore = entries.count > limit
+        if hasMore { entries.removeLast() }
+        let changes = try await Self.changes(entries.map { ($0.1, $0.2) }, on: connection, logger: logger)
+        let allotments = try await NodeRepository.allotmentState(node: node.id, on: connection, logger: logger)
+        var page = PullPage(
+            protocolVersion: version.rawValue, cursor: (entries.last?.0 ?? cursor).description, hasMore: hasMore,
+            serverTime: Self.serverTime(now), changes: changes, trust: trust, allotments: allotments.allotments,
+            lastMutationID: allotments.lastMutationID, credential: credential)
+        if version >= .livePull { page.stateDigest = try page.computedStateDigest() }
+        return page
     }
 
     /// The current state of each entity named in a page, once each, in feed order.

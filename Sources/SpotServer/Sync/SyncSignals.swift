@@ -5,6 +5,10 @@ import Synchronization
 /// (``SyncSignalListener``) feeds it PostgreSQL's notifications; a waiting pull takes a
 /// ``Mark`` of its venue *before* reading the feed, then waits for the mark to move, so a
 /// change committed between its read and its wait still wakes it.
+///
+/// Waits end at their deadline through one shared ticker (``runTicker()``, every
+/// ``tickInterval``) rather than a timer and a task group per wait: thousands of held pulls
+/// each waking every heartbeat cost the server a timer heap and two tasks apiece otherwise.
 final class SyncSignals: Sendable {
     /// A venue's position in the signal stream: each signal moves one of its counters; the
     /// epoch moves for every venue when notifications may have been missed.
@@ -32,10 +36,16 @@ final class SyncSignals: Sendable {
         case done
     }
 
+    typealias Instant = ContinuousClock.Instant
+
+    /// How often waits past their deadline are ended: a deadline is met within this.
+    static let tickInterval: Duration = .milliseconds(250)
+
     private struct State {
         var marks: [UUID: Mark] = [:]
         var waiters: [UUID: Set<Int>] = [:]
         var slots: [Int: Slot] = [:]
+        var deadlines: [Int: Instant] = [:]
         var nextWaiter = 0
         var counter: UInt64 = 0
         var epoch: UInt64 = 0
@@ -62,41 +72,55 @@ final class SyncSignals: Sendable {
 
     var isClosing: Bool { state.withLock { $0.closing } }
 
-    /// Waits until the venue's mark moves past `mark`, `timeout` passes, or the server closes.
-    func wait(for venue: UUID, since mark: Mark, timeout: Duration) async -> Wake {
+    /// Waits until the venue's mark moves past `mark`, `deadline` passes (give or take
+    /// ``tickInterval``), or the server closes.
+    func wait(for venue: UUID, since mark: Mark, until deadline: Instant) async -> Wake {
         let id = state.withLock { state in
             state.nextWaiter += 1
             state.slots[state.nextWaiter] = .pending
+            state.deadlines[state.nextWaiter] = deadline
             state.waiters[venue, default: []].insert(state.nextWaiter)
             return state.nextWaiter
         }
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask {
-                await withCheckedContinuation { continuation in
-                    let now = self.state.withLock { state -> Bool in
-                        if case .done = state.slots[id] { return true }
-                        if state.closing || state.mark(of: venue) != mark { return true }
-                        state.slots[id] = .waiting(continuation)
-                        return false
-                    }
-                    if now { continuation.resume() }
-                }
+        await withCheckedContinuation { continuation in
+            let now = self.state.withLock { state -> Bool in
+                if case .done = state.slots[id] { return true }
+                if state.closing || state.mark(of: venue) != mark || deadline <= .now { return true }
+                state.slots[id] = .waiting(continuation)
+                return false
             }
-            group.addTask {
-                try? await Task.sleep(for: timeout)
-                self.fire(id)
-            }
-            await group.next()
-            group.cancelAll()
+            if now { continuation.resume() }
         }
         return state.withLock { state in
             state.slots[id] = nil
+            state.deadlines[id] = nil
             state.waiters[venue]?.remove(id)
             if state.waiters[venue]?.isEmpty == true { state.waiters[venue] = nil }
             let now = state.mark(of: venue)
             if now.feed != mark.feed || now.epoch != mark.epoch { return .feed }
             if now.state != mark.state { return .state }
             return state.closing ? .closing : .timeout
+        }
+    }
+
+    /// ``wait(for:since:until:)`` for `timeout` from now.
+    func wait(for venue: UUID, since mark: Mark, timeout: Duration) async -> Wake {
+        await wait(for: venue, since: mark, until: .now + timeout)
+    }
+
+    /// Ends every wait whose deadline has passed.
+    func tick(at now: Instant = .now) {
+        let woken = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            state.deadlines.filter { $0.value <= now }.keys.compactMap { Self.take($0, &state) }
+        }
+        for continuation in woken { continuation.resume() }
+    }
+
+    /// Ticks every ``tickInterval`` until cancelled (run by ``SyncSignalListener``).
+    func runTicker() async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: Self.tickInterval)
+            tick()
         }
     }
 
@@ -133,11 +157,6 @@ final class SyncSignals: Sendable {
             return state.waiters.values.flatMap { $0 }.compactMap { Self.take($0, &state) }
         }
         for continuation in woken { continuation.resume() }
-    }
-
-    private func fire(_ id: Int) {
-        let woken = state.withLock { Self.take(id, &$0) }
-        woken?.resume()
     }
 
     /// Marks a waiter done; returns its continuation if it was suspended (resume it outside the lock).
