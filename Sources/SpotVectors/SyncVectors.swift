@@ -118,7 +118,7 @@ public enum SyncVectors {
                 tickets: PackedTickets(packedTickets), scans: [], conflicts: [], trust: trust, allotments: [allotment],
                 lastMutationID: 0, credential: nil)),
             .init("pull request", PullRequest(protocolVersion: v, cursor: cursor, limit: 1000, clock: clock, outboxDepth: 3)),
-            .init("pull page", PullPage(
+            .init("pull page", try digested(version, PullPage(
                 protocolVersion: v, cursor: "1045.17", hasMore: false, serverTime: hlc(5000),
                 changes: [
                     .ticket(packedTickets[1]),
@@ -127,7 +127,7 @@ public enum SyncVectors {
                         nodeID: nodeB, hlc: hlc(500, 2), verdict: .ok)),
                     .conflict(duplicateAdmission),
                 ],
-                trust: trust, allotments: [allotment], lastMutationID: 2, credential: nil)),
+                trust: trust, allotments: [allotment], lastMutationID: 2, credential: nil))),
             .init("push request", PushRequest(
                 protocolVersion: v, nodeID: nodeA, clock: clock,
                 mutations: [
@@ -154,7 +154,8 @@ public enum SyncVectors {
         if version >= .livePull {
             cases += [
                 .init("held pull request", PullRequest(
-                    protocolVersion: v, cursor: cursor, limit: 1000, clock: clock, outboxDepth: 0, waitSeconds: LivePull.defaultWait)),
+                    protocolVersion: v, cursor: "1045.17", limit: 1000, clock: clock, outboxDepth: 0,
+                    waitSeconds: LivePull.defaultWait, stateDigest: try heldPullPage().computedStateDigest())),
                 .init("error: a field of the push", SyncErrorBody(error: SyncErrorDetail(
                     code: ErrorCode.validationFailed.rawValue, message: "Some fields are invalid.",
                     fields: ["mutations[0].mutation_id": "must be positive and strictly increasing"]))),
@@ -163,14 +164,28 @@ public enum SyncVectors {
         return cases
     }
 
+    /// A v2 page carries the digest of its state; a v1 page none.
+    static func digested(_ version: SyncProtocolVersion, _ page: PullPage) throws -> PullPage {
+        var page = page
+        if version >= .livePull { page.stateDigest = try page.computedStateDigest() }
+        return page
+    }
+
+    /// The page the v2 pull page case leaves the node with, whose digest the held pull sends.
+    static func heldPullPage() throws -> PullPage {
+        try digested(.livePull, PullPage(
+            protocolVersion: SyncProtocolVersion.livePull.rawValue, cursor: "1045.17", hasMore: false, serverTime: hlc(5000),
+            changes: [], trust: try trust(), allotments: [allotment], lastMutationID: 2, credential: nil))
+    }
+
     /// A held pull's body as it arrives: three heartbeats, then the page a re-issue woke.
     static func heldPull() throws -> String {
-        let page = PullPage(
+        let page = try digested(.livePull, PullPage(
             protocolVersion: SyncProtocolVersion.livePull.rawValue, cursor: "1046.3", hasMore: false, serverTime: hlc(9000),
             changes: [.ticket(SyncTicket(
                 id: ticketValid, eventID: event, ticketTypeID: ticketType, issueVersion: 1, revokedVersion: 1,
                 revokedReason: .reissued))],
-            trust: try trust(), allotments: [allotment], lastMutationID: 2, credential: nil)
+            trust: try trust(), allotments: [allotment], lastMutationID: 2, credential: nil))
         return "   " + String(decoding: try SyncJSON.encoder.encode(page), as: UTF8.self)
     }
 

@@ -103,6 +103,20 @@ struct SyncVectorTests {
         #expect(ticket.revokedReason == .reissued)
     }
 
+    @Test("v2: a page carries the digest of its state, which the node's next held pull sends back; v1 pages none")
+    func stateDigest() throws {
+        func message<T: Decodable>(_ type: T.Type, _ name: String, version: Int) throws -> T {
+            let cases = try #require(try Self.document(version)["cases"] as? [[String: Any]])
+            let json = try #require(cases.first { $0["name"] as? String == name }?["json"], "no \(name)")
+            return try SyncJSON.decoder.decode(T.self, from: JSONSerialization.data(withJSONObject: json))
+        }
+        let page = try message(PullPage.self, "pull page", version: 2)
+        #expect(page.stateDigest == (try page.computedStateDigest()))
+        let held = try message(PullRequest.self, "held pull request", version: 2)
+        #expect(held.stateDigest == page.stateDigest && held.cursor == page.cursor)
+        #expect(try message(PullPage.self, "pull page", version: 1).stateDigest == nil)
+    }
+
     @Test("v2: an unreadable item is answered on its own, with the field the reader found")
     func unreadableItem() throws {
         let example = try #require(try Self.document(2)["push_with_unreadable_item"] as? [String: Any])
