@@ -49,18 +49,9 @@ public final class SyncTrigger: Sendable {
 
     /// Waits for a request, at most `delay`; true when a sync was asked for.
     func requested(within delay: Duration) async -> Bool {
-        await withTaskGroup(of: Bool.self) { group in
-            group.addTask {
-                await self.requested()
-                return !Task.isCancelled
-            }
-            group.addTask {
-                try? await Task.sleep(for: delay)
-                return false
-            }
-            let first = await group.next() ?? false
-            group.cancelAll()
-            return first
+        await Self.first(within: delay) {
+            await self.requested()
+            return !Task.isCancelled
         }
     }
 
@@ -81,8 +72,13 @@ public final class SyncTrigger: Sendable {
 
     /// Waits, at most `limit`, until a sync that started after `round` ended; true if one did.
     public func syncEnded(after round: UInt64, within limit: Duration) async -> Bool {
+        await Self.first(within: limit) { await self.roundEnded(after: round) }
+    }
+
+    /// What `operation` answers, or false when `limit` passes first (the operation is then cancelled).
+    private static func first(within limit: Duration, _ operation: @escaping @Sendable () async -> Bool) async -> Bool {
         await withTaskGroup(of: Bool.self) { group in
-            group.addTask { await self.roundEnded(after: round) }
+            group.addTask { await operation() }
             group.addTask {
                 try? await Task.sleep(for: limit)
                 return false
