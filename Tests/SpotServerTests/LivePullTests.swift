@@ -103,6 +103,45 @@ struct LivePullTests {
         }
     }
 
+    @Test("Pulls woken together are read together, each with its own allotments, and the same state a plain pull reads")
+    func wokenTogether() async throws {
+        try await TestServer.run { server in
+            let scene = try await SyncTests.scene(server, tickets: 1)
+            let doorB = try await TestNode.enroll(server, organizerToken: scene.organizer, venue: scene.venue, name: "Door B")
+            var current: [PullPage] = []
+            for node in [scene.node, doorB] {
+                let snapshot = try await node.snapshot()
+                current.append(try await node.pull(after: snapshot.cursor))
+            }
+            // Both nodes' certificates exist now; read each one's state once more so both digests are settled.
+            let settledA = try await scene.node.pull(after: current[0].cursor)
+            let settledB = try await doorB.pull(after: current[1].cursor)
+            let clock = ContinuousClock()
+            let started = clock.now
+            async let heldA = scene.node.pull(after: settledA.cursor, wait: 20, digest: settledA.stateDigest)
+            async let heldB: (PullPage, Duration) = {
+                let page = try await doorB.pull(after: settledB.cursor, wait: 20, digest: settledB.stateDigest)
+                return (page, clock.now - started)
+            }()
+            try await Task.sleep(for: .milliseconds(500))
+            let granted = try await server.api.send(
+                .PUT, "/api/v1/nodes/\(scene.node.info.id.lowercasedText)/allotments/\(scene.ticketType.lowercasedText)",
+                json: ["granted": 4], token: scene.organizer)
+            #expect(granted.status == 200, "\(granted.text)")
+            let (a, (b, heldForB)) = try await (heldA, heldB)
+            #expect(heldForB > .milliseconds(450), "door B's pull was held until the grant woke the venue")
+            #expect(clock.now - started < .seconds(5), "and both woke with it")
+            #expect(a.allotments.map(\.granted) == [4])
+            #expect(b.allotments.isEmpty, "door B holds no grant: \(b.allotments)")
+            #expect(a.trust == b.trust, "one venue, one trust bundle")
+            // What a woken pull read is what a plain pull reads now: same state, same digest.
+            let plainA = try await scene.node.pull(after: a.cursor)
+            let plainB = try await doorB.pull(after: b.cursor)
+            #expect(plainA.stateDigest == a.stateDigest && plainA.trust == a.trust && plainA.allotments == a.allotments)
+            #expect(plainB.stateDigest == b.stateDigest)
+        }
+    }
+
     @Test("A held pull answers when the node's allotment changes, with the new grant")
     func wakesOnAllotment() async throws {
         try await TestServer.run { server in

@@ -162,9 +162,10 @@ func buildRouter(_ services: ServerServices, site: WebSite?) -> Router<AppReques
     let sync = router.group("api/v1/sync")
         .add(middleware: NodeAuthenticator(
             database: services.database, clock: services.clock, signals: services.syncSignals, credentials: NodeCredentialCache()))
+    let syncService = SyncService(database: services.database, skewBoundMilliseconds: services.clockSkewBoundMilliseconds)
     SyncController(
         nodes: NodeRepository(database: services.database),
-        sync: SyncService(database: services.database, skewBoundMilliseconds: services.clockSkewBoundMilliseconds),
+        sync: syncService, wokenPulls: WokenPullReader(sync: syncService),
         pushes: PushApplier(database: services.database, skewBoundMilliseconds: services.clockSkewBoundMilliseconds),
         signals: services.syncSignals, idlePulls: IdlePullCache(), served: services.syncProtocols, clock: services.clock
     ).addRoutes(to: sync)

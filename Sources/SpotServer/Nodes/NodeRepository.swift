@@ -226,6 +226,27 @@ struct NodeRepository: Sendable {
         return (allotments, last)
     }
 
+    /// ``allotmentState(node:on:logger:)`` for many nodes in one statement.
+    static func allotmentStates(nodes: [UUID], on connection: PostgresConnection, logger: Logger) async throws
+        -> [UUID: (allotments: [SyncAllotment], lastMutationID: Int64)]
+    {
+        let rows = try await connection.query(
+            """
+            SELECT n.id, n.last_mutation_id, a.ticket_type_id, a.event_id, a.granted, a.sold
+            FROM nodes n LEFT JOIN allotments a ON a.node_id = n.id
+            WHERE n.id = ANY(\(nodes)) ORDER BY n.id, a.event_id, a.ticket_type_id
+            """, logger: logger)
+        var states: [UUID: (allotments: [SyncAllotment], lastMutationID: Int64)] = [:]
+        for try await (node, mutation, type, event, granted, sold) in rows.decode((UUID, Int64, UUID?, UUID?, Int?, Int?).self) {
+            var state = states[node] ?? ([], mutation)
+            if let type, let event, let granted, let sold {
+                state.allotments.append(SyncAllotment(ticketTypeID: type, eventID: event, granted: granted, sold: sold))
+            }
+            states[node] = state
+        }
+        return states
+    }
+
     /// The node's allotments as the server holds them.
     static func allotments(node: UUID, on connection: PostgresConnection, logger: Logger) async throws -> [SyncAllotment] {
         let rows = try await connection.query(

@@ -4,7 +4,7 @@
 /// Readers take only rows of transactions below the oldest one still running
 /// (`pg_snapshot_xmin`), ordered by (transaction id, row id), so a slow transaction that
 /// commits after faster ones shows up late but is never skipped.
-struct FeedCursor: Sendable, Equatable, Comparable, CustomStringConvertible {
+struct FeedCursor: Sendable, Hashable, Comparable, CustomStringConvertible {
     let transaction: UInt64
     let row: Int64
 

@@ -9,11 +9,13 @@ import SpotSync
 struct HeldPull: Sendable {
     let node: AuthenticatedNode
     let request: PullRequest
+    /// The request's cursor: nothing came after it, so a re-read starts there again.
+    let cursor: FeedCursor
     let version: SyncProtocolVersion
     let page: PullPage
     let mark: SyncSignals.Mark
     let wait: Duration
-    let sync: SyncService
+    let reader: WokenPullReader
     let signals: SyncSignals
     let clock: ServerClock
     let context: AppRequestContext
@@ -57,7 +59,10 @@ struct HeldPull: Sendable {
                 break
             case .reread(let answerAnyway):
                 mark = signals.mark(of: node.venueID)
-                page = try await sync.reread(for: node, request: request, version: version, now: clock.now(), logger: context.logger)
+                page = try await reader.page(
+                    for: SyncService.WokenPull(
+                        node: node, cursor: cursor, limit: request.limit ?? SyncService.defaultPageSize, version: version),
+                    now: { clock.now() }, logger: context.logger)
                 if answerAnyway || !page.changes.isEmpty || page.hasMore || signals.isClosing { return page }
                 plan.foundNothing(at: time.now)
             }

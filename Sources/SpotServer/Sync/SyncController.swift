@@ -9,6 +9,7 @@ import SpotSync
 struct SyncController: Sendable {
     let nodes: NodeRepository
     let sync: SyncService
+    let wokenPulls: WokenPullReader
     let pushes: PushApplier
     let signals: SyncSignals
     let idlePulls: IdlePullCache
@@ -67,14 +68,16 @@ struct SyncController: Sendable {
             page = try await sync.pull(for: node, request: body, version: version, now: clock.now(), logger: context.logger)
         }
         guard wait > 0, page.changes.isEmpty, !page.hasMore, page.credential == nil,
-            body.stateDigest != nil, body.stateDigest == page.stateDigest, !signals.isClosing
+            body.stateDigest != nil, body.stateDigest == page.stateDigest, !signals.isClosing,
+            let cursor = FeedCursor(body.cursor)
         else {
             idlePulls.forget(node.id)
             return try page.response(from: request, context: context)
         }
         if cached == nil { idlePulls.store(page, for: node.id, key: key, mark: mark, now: .now) }
         let held = HeldPull(
-            node: node, request: body, version: version, page: page, mark: mark, wait: .seconds(wait), sync: sync,
+            node: node, request: body, cursor: cursor, version: version, page: page, mark: mark, wait: .seconds(wait),
+            reader: wokenPulls,
             signals: signals, clock: clock, context: context)
         return Response(
             status: .ok, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],

@@ -124,21 +124,6 @@ struct SyncService: Sendable {
         }
     }
 
-    /// A held pull's page read again after its venue was signalled: what the pull's first read
-    /// did (contact, horizon, certificate renewal, credential rotation) is not done twice, so
-    /// thousands of pulls woken at once each cost the database a few reads, not a transaction.
-    func reread(
-        for node: AuthenticatedNode, request: PullRequest, version: SyncProtocolVersion, now: Date, logger: Logger
-    ) async throws -> PullPage {
-        guard let cursor = FeedCursor(request.cursor) else { throw DomainError.validation("cursor", "is not a cursor") }
-        return try await database.withConnection(logger: logger) { connection in
-            try await page(
-                for: node, after: cursor, limit: request.limit ?? Self.defaultPageSize, version: version,
-                trust: try await NodeRepository.currentTrust(for: node, on: connection, now: now, logger: logger),
-                credential: nil, on: connection, now: now, logger: logger)
-        }
-    }
-
     /// The feed after `cursor`, with the node's trust, allotments and credential.
     private func page(
         for node: AuthenticatedNode, after cursor: FeedCursor, limit: Int, version: SyncProtocolVersion, trust: TrustBundle,
@@ -169,7 +154,7 @@ struct SyncService: Sendable {
     }
 
     /// The current state of each entity named in a page, once each, in feed order.
-    private static func changes(
+    static func changes(
         _ entries: [(kind: String, id: UUID)], on connection: PostgresConnection, logger: Logger
     ) async throws -> [SyncChange] {
         var order: [String: [UUID]] = [:]
