@@ -68,6 +68,11 @@ struct LivePullTests {
             })
             #expect(answered - committed < .seconds(1), "the change took \(answered - committed) to arrive")
             #expect(answered - started > .milliseconds(400), "the pull did not wait")
+            // The next pull, from the new cursor, is held again: nothing delivered twice (served from memory or not).
+            let next = clock.now
+            let after = try await scene.node.pull(after: page.cursor, wait: 1, digest: page.stateDigest)
+            #expect(after.changes.isEmpty && after.cursor == page.cursor)
+            #expect(clock.now - next > .milliseconds(700), "the next pull was not held")
         }
     }
 

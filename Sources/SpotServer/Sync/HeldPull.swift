@@ -16,6 +16,7 @@ struct HeldPull: Sendable {
     let mark: SyncSignals.Mark
     let wait: Duration
     let reader: WokenPullReader
+    let idlePulls: IdlePullCache
     let signals: SyncSignals
     let clock: ServerClock
     let context: AppRequestContext
@@ -63,7 +64,14 @@ struct HeldPull: Sendable {
                     for: SyncService.WokenPull(
                         node: node, cursor: cursor, limit: request.limit ?? SyncService.defaultPageSize, version: version),
                     now: { clock.now() }, logger: context.logger)
-                if answerAnyway || !page.changes.isEmpty || page.hasMore || signals.isClosing { return page }
+                if answerAnyway || !page.changes.isEmpty || page.hasMore || signals.isClosing {
+                    if !page.hasMore, page.credential == nil {
+                        idlePulls.storeAnswer(page, for: node.id, asked: IdlePullCache.Key(
+                            cursor: request.cursor, outboxDepth: request.outboxDepth, version: version,
+                            stateDigest: request.stateDigest), mark: mark)
+                    }
+                    return page
+                }
                 plan.foundNothing(at: time.now)
             }
             if plan.heartbeatDue(at: time.now) {

@@ -21,7 +21,8 @@ final class IdlePullCache: Sendable {
         let key: Key
         let page: PullPage
         let mark: SyncSignals.Mark
-        let storedAt: ContinuousClock.Instant
+        /// When this node's pull last went to the database (its contact bookkeeping).
+        let readAt: ContinuousClock.Instant
     }
 
     static let lifetime: Duration = .seconds(Int64(SyncService.contactRefreshInterval))
@@ -32,7 +33,7 @@ final class IdlePullCache: Sendable {
     func page(for node: UUID, key: Key, mark: SyncSignals.Mark, now: ContinuousClock.Instant) -> PullPage? {
         entries.withLock { entries in
             guard let entry = entries[node] else { return nil }
-            guard entry.key == key, entry.mark == mark, now - entry.storedAt < Self.lifetime else {
+            guard entry.key == key, entry.mark == mark, now - entry.readAt < Self.lifetime else {
                 entries[node] = nil
                 return nil
             }
@@ -40,9 +41,24 @@ final class IdlePullCache: Sendable {
         }
     }
 
-    /// Remembers a holdable page read after `mark` was taken.
+    /// Remembers a holdable page a pull read from the database after `mark` was taken.
     func store(_ page: PullPage, for node: UUID, key: Key, mark: SyncSignals.Mark, now: ContinuousClock.Instant) {
-        entries.withLock { $0[node] = Entry(key: key, page: page, mark: mark, storedAt: now) }
+        entries.withLock { $0[node] = Entry(key: key, page: page, mark: mark, readAt: now) }
+    }
+
+    /// Remembers the page a woken held pull answered with, as what the node's next pull will
+    /// ask for (its cursor and digest): thousands of nodes answered at once by one signal then
+    /// come back without each going to the database. Only while the node's last database read
+    /// is younger than ``lifetime``, so its bookkeeping still happens once a minute.
+    func storeAnswer(_ page: PullPage, for node: UUID, asked key: Key, mark: SyncSignals.Mark) {
+        entries.withLock { entries in
+            guard let previous = entries[node] else { return }
+            // After the answer's cursor the feed had nothing more when it was read.
+            var idle = page
+            idle.changes = []
+            let next = Key(cursor: page.cursor, outboxDepth: key.outboxDepth, version: key.version, stateDigest: page.stateDigest)
+            entries[node] = Entry(key: next, page: idle, mark: mark, readAt: previous.readAt)
+        }
     }
 
     func forget(_ node: UUID) {

@@ -77,7 +77,7 @@ struct SyncController: Sendable {
         if cached == nil { idlePulls.store(page, for: node.id, key: key, mark: mark, now: .now) }
         let held = HeldPull(
             node: node, request: body, cursor: cursor, version: version, page: page, mark: mark, wait: .seconds(wait),
-            reader: wokenPulls,
+            reader: wokenPulls, idlePulls: idlePulls,
             signals: signals, clock: clock, context: context)
         return Response(
             status: .ok, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
