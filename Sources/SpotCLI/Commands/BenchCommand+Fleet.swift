@@ -101,7 +101,7 @@ extension BenchCommand {
             defer { server.stop() }
             try await waitUntilHealthy(port: server.port)
             try await Task.sleep(for: .seconds(2))
-            let empty = try server.sample(over: .seconds(5))
+            let empty = try await server.sample(over: .seconds(5))
             let fleet = SimulatedFleet(
                 nodes: setup.nodes, serverURL: "http://127.0.0.1:\(server.port)", version: version,
                 pollInterval: .milliseconds(Int64(pollInterval * 1000)))
@@ -112,7 +112,7 @@ extension BenchCommand {
                 try await Task.sleep(for: .seconds(max(LivePull.defaultWait + 5, Int(pollInterval) + 5)))
                 note("  idle: measuring the server for \(Int(idleSeconds)) s …")
                 let requestsBefore = fleet.answers
-                let idle = try server.sample(over: .milliseconds(Int64(idleSeconds * 1000)))
+                let idle = try await server.sample(over: .milliseconds(Int64(idleSeconds * 1000)))
                 let requestRate = Double(fleet.answers - requestsBefore) / idleSeconds
                 var latencies: [Duration] = []
                 for trial in 1...trials {
@@ -226,11 +226,11 @@ final class ServerChild: Sendable {
     }
 
     /// CPU used over `window` (fraction of one core) and resident memory at its end.
-    func sample(over window: Duration) throws -> Sample {
+    func sample(over window: Duration) async throws -> Sample {
         let before = try cpuTicks()
         let clock = ContinuousClock()
         let started = clock.now
-        Thread.sleep(forTimeInterval: Double(window.components.seconds) + Double(window.components.attoseconds) / 1e18)
+        try await Task.sleep(for: window)
         let elapsed = clock.now - started
         let ticks = try cpuTicks() - before
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
