@@ -29,6 +29,9 @@ struct SchemathesisTests {
             environment: ProcessInfo.processInfo.environment.merging(["PYTHONDONTWRITEBYTECODE": "1"]) { $1 })
     }
 
+    /// A CPython 3.11 bug in its AST validator (fixed in later 3.11 releases), which hypothesis hits at random.
+    static let interpreterCrash = "SystemError: AST constructor recursion depth mismatch"
+
     @Test("Every operation, signed out and as an organizer, every check: 0 server errors, 0 schema violations, 0 failures")
     func everyCheck() async throws {
         try await TestDatabase.shared.withDatabase { database in
@@ -44,7 +47,13 @@ struct SchemathesisTests {
                 // Signing out would end the session the rest of the run uses.
                 ("organizer", ["-H", "Authorization: Bearer \(token)", "--exclude-operation-id", "logout"]),
             ] {
-                let run = try await schemathesis(server, extra)
+                var run = try await schemathesis(server, extra)
+                if run.status != 0, (run.stdout + run.stderr).contains(Self.interpreterCrash) {
+                    // Python 3.11.2 (Debian 12) can crash inside hypothesis's own reprs; that is no
+                    // finding about the server. Run again once: the same seed covers the same inputs.
+                    print("schemathesis (\(who)): the Python interpreter crashed (\(Self.interpreterCrash)); running again")
+                    run = try await schemathesis(server, extra)
+                }
                 let summary = run.stdout.components(separatedBy: "SUMMARY").last ?? run.stdout
                 #expect(run.status == 0, "schemathesis (\(who)) found problems:\n\(run.stdout.suffix(8000))\n\(run.stderr.suffix(2000))")
                 #expect(!summary.contains("Server error") && !summary.contains("Response violates schema"), "\(who)")
