@@ -155,15 +155,25 @@ struct NodeRepository: Sendable {
         for node: AuthenticatedNode, on connection: PostgresConnection, now: Date, logger: Logger
     ) async throws -> TrustBundle {
         let keys = try await IssuerKeyRepository.publicKeys(organizers: [node.organizerID], on: connection, logger: logger)
+        let certificates = try await deviceCertificates(venues: [node.venueID], on: connection, now: now, logger: logger)
+        return TrustBundle(issuerKeys: keys, certificates: certificates[node.venueID] ?? [])
+    }
+
+    /// The current device certificates of each venue's active nodes, by venue (one statement for many venues).
+    static func deviceCertificates(
+        venues: [UUID], on connection: PostgresConnection, now: Date, logger: Logger
+    ) async throws -> [UUID: [DeviceCertificate]] {
         let rows = try await connection.query(
             """
-            SELECT DISTINCT ON (d.node_id) d.certificate FROM device_certificates d JOIN nodes n ON n.id = d.node_id
-            WHERE n.venue_id = \(node.venueID) AND n.status = 'active' AND d.not_after > \(now)
+            SELECT DISTINCT ON (d.node_id) n.venue_id, d.certificate FROM device_certificates d JOIN nodes n ON n.id = d.node_id
+            WHERE n.venue_id = ANY(\(venues)) AND n.status = 'active' AND d.not_after > \(now)
             ORDER BY d.node_id, d.issued_at DESC
             """, logger: logger)
-        var certificates: [DeviceCertificate] = []
-        for try await bytes in rows.decode(Data.self) { certificates.append(try DeviceCertificate(bytes: Array(bytes))) }
-        return TrustBundle(issuerKeys: keys, certificates: certificates)
+        var certificates: [UUID: [DeviceCertificate]] = [:]
+        for try await (venue, bytes) in rows.decode((UUID, Data).self) {
+            certificates[venue, default: []].append(try DeviceCertificate(bytes: Array(bytes)))
+        }
+        return certificates
     }
 
     private static func renewCertificateIfDue(
@@ -208,25 +218,11 @@ struct NodeRepository: Sendable {
     static func allotmentState(node: UUID, on connection: PostgresConnection, logger: Logger) async throws
         -> (allotments: [SyncAllotment], lastMutationID: Int64)
     {
-        // One statement, so one snapshot: a push committing meanwhile changes both or neither.
-        let rows = try await connection.query(
-            """
-            SELECT n.last_mutation_id, a.ticket_type_id, a.event_id, a.granted, a.sold
-            FROM nodes n LEFT JOIN allotments a ON a.node_id = n.id
-            WHERE n.id = \(node) ORDER BY a.event_id, a.ticket_type_id
-            """, logger: logger)
-        var last: Int64 = 0
-        var allotments: [SyncAllotment] = []
-        for try await (mutation, type, event, granted, sold) in rows.decode((Int64, UUID?, UUID?, Int?, Int?).self) {
-            last = mutation
-            if let type, let event, let granted, let sold {
-                allotments.append(SyncAllotment(ticketTypeID: type, eventID: event, granted: granted, sold: sold))
-            }
-        }
-        return (allotments, last)
+        try await allotmentStates(nodes: [node], on: connection, logger: logger)[node] ?? ([], 0)
     }
 
-    /// ``allotmentState(node:on:logger:)`` for many nodes in one statement.
+    /// The allotments and last mutation of many nodes, each from one statement (so one
+    /// snapshot: a push committing meanwhile changes both or neither).
     static func allotmentStates(nodes: [UUID], on connection: PostgresConnection, logger: Logger) async throws
         -> [UUID: (allotments: [SyncAllotment], lastMutationID: Int64)]
     {

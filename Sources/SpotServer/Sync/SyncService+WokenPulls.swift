@@ -26,7 +26,7 @@ extension SyncService {
             for organizer in Set(pulls.map(\.node.organizerID)) {
                 keys[organizer] = try await IssuerKeyRepository.publicKeys(organizers: [organizer], on: connection, logger: logger)
             }
-            let certificates = try await Self.certificates(
+            let certificates = try await NodeRepository.deviceCertificates(
                 venues: Array(Set(pulls.map(\.node.venueID))), on: connection, now: now, logger: logger)
             let feeds = try await Self.feeds(pulls, on: connection, logger: logger)
             let allotments = try await NodeRepository.allotmentStates(nodes: pulls.map(\.node.id), on: connection, logger: logger)
@@ -94,23 +94,5 @@ extension SyncService {
                 FeedEntry(cursor: FeedCursor(transaction: UInt64(transaction) ?? 0, row: id), kind: kind, entity: entity))
         }
         return feeds
-    }
-
-    /// The current device certificates of each venue's active nodes, in the order a single
-    /// pull reads them (``NodeRepository/currentTrust(for:on:now:logger:)``).
-    private static func certificates(
-        venues: [UUID], on connection: PostgresConnection, now: Date, logger: Logger
-    ) async throws -> [UUID: [DeviceCertificate]] {
-        let rows = try await connection.query(
-            """
-            SELECT DISTINCT ON (d.node_id) n.venue_id, d.certificate FROM device_certificates d JOIN nodes n ON n.id = d.node_id
-            WHERE n.venue_id = ANY(\(venues)) AND n.status = 'active' AND d.not_after > \(now)
-            ORDER BY d.node_id, d.issued_at DESC
-            """, logger: logger)
-        var certificates: [UUID: [DeviceCertificate]] = [:]
-        for try await (venue, bytes) in rows.decode((UUID, Data).self) {
-            certificates[venue, default: []].append(try DeviceCertificate(bytes: Array(bytes)))
-        }
-        return certificates
     }
 }
