@@ -244,7 +244,7 @@ public struct PullPage: Codable, Sendable, Equatable {
             let lastMutationID: Int64
         }
         let data = try SyncJSON.encoder.encode(State(trust: trust, allotments: allotments, lastMutationID: lastMutationID))
-        return SHA256.hash(data: data).prefix(16).map { String(format: "%02x", $0) }.joined()
+        return Data(SHA256.hash(data: data).prefix(16)).hexString
     }
 }
 

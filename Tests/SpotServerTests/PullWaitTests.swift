@@ -1,5 +1,9 @@
 import Foundation
+import NIOCore
+import NIOEmbedded
+import NIOHTTPTypes
 import SpotCore
+import SpotSync
 import Testing
 
 @testable import SpotServer
@@ -9,49 +13,94 @@ import Testing
 struct PullWaitTests {
     let start = ContinuousClock.now
 
-    @Test("Waits in slices no longer than the heartbeat and answers at the deadline")
-    func slicesAndDeadline() {
-        var plan = PullWait(deadline: start + .seconds(5), heartbeat: .seconds(2), now: start)
-        #expect(plan.timeout(at: start) == .seconds(2))
-        #expect(plan.decide(.timeout, listening: true, at: start + .seconds(2)) == .keepWaiting)
-        #expect(plan.heartbeatDue(at: start + .seconds(2)))
-        plan.sentByte(at: start + .seconds(2))
-        #expect(plan.timeout(at: start + .seconds(4)) == .seconds(0))
-        #expect(plan.timeout(at: start + .milliseconds(4_500)) == .zero)
+    @Test("Listening, a pull sleeps until its deadline and answers there")
+    func deadline() {
+        var plan = PullWait(deadline: start + .seconds(5))
+        #expect(plan.timeout(at: start, listening: true) == .seconds(5))
+        #expect(plan.timeout(at: start + .milliseconds(4_500), listening: true) == .milliseconds(500))
+        #expect(plan.timeout(at: start + .seconds(6), listening: true) == .zero)
         #expect(plan.decide(.timeout, listening: true, at: start + .seconds(5)) == .answer)
     }
 
     @Test("A state signal answers with whatever the re-read finds; closing answers at once")
     func stateAndClosing() {
-        var plan = PullWait(deadline: start + .seconds(30), heartbeat: .seconds(2), now: start)
+        var plan = PullWait(deadline: start + .seconds(30))
         #expect(plan.decide(.state, listening: true, at: start) == .reread(answerAnyway: true))
         #expect(plan.decide(.closing, listening: true, at: start) == .answer)
     }
 
     @Test("A feed signal whose change is not readable yet is re-read on a short backoff, then at the deadline")
     func feedNotYetVisible() {
-        var plan = PullWait(deadline: start + .seconds(30), heartbeat: .seconds(2), now: start)
+        var plan = PullWait(deadline: start + .seconds(30))
         #expect(plan.decide(.feed, listening: true, at: start) == .reread(answerAnyway: false))
         var now = start
         for delay in PullWait.visibilityRetries {
             plan.foundNothing(at: now)
-            #expect(plan.timeout(at: now) == delay)
+            #expect(plan.timeout(at: now, listening: true) == delay)
             now += delay
             #expect(plan.decide(.timeout, listening: true, at: now) == .reread(answerAnyway: false))
         }
         plan.foundNothing(at: now)
-        #expect(plan.timeout(at: now) <= .seconds(2))
+        #expect(plan.timeout(at: now, listening: true) == start + .seconds(30) - now, "no retry left: sleep to the deadline")
         #expect(plan.decide(.timeout, listening: true, at: now + .milliseconds(100)) == .keepWaiting)
         // Never seen: at the deadline the pull reads once more and answers whatever it finds.
         #expect(plan.decide(.timeout, listening: true, at: start + .seconds(30)) == .reread(answerAnyway: true))
         #expect(plan.decide(.closing, listening: true, at: start + .seconds(1)) == .reread(answerAnyway: true))
     }
 
-    @Test("Without notifications every slice re-reads the feed")
+    @Test("Without notifications a pull re-reads the feed every second")
     func notListening() {
-        var plan = PullWait(deadline: start + .seconds(30), heartbeat: .seconds(2), now: start)
-        #expect(plan.decide(.timeout, listening: false, at: start + .seconds(2)) == .reread(answerAnyway: false))
+        var plan = PullWait(deadline: start + .seconds(30))
+        #expect(plan.timeout(at: start, listening: false) == PullWait.unlistenedPoll)
+        #expect(plan.timeout(at: start + .milliseconds(29_500), listening: false) == .milliseconds(500))
+        #expect(plan.decide(.timeout, listening: false, at: start + .seconds(1)) == .reread(answerAnyway: false))
         #expect(plan.decide(.timeout, listening: false, at: start + .seconds(30)) == .reread(answerAnyway: true))
+    }
+
+    @Test("An idle pull is held from memory until the entry's life ends (one to two minutes, spread) or its venue is signalled")
+    func idleCache() throws {
+        let node = UUID()
+        let key = IdlePullCache.Key(cursor: "5.1", outboxDepth: 0, version: .livePull, stateDigest: "d")
+        let page = Self.page()
+        let mark = SyncSignals.Mark()
+        let shortest = IdlePullCache(spread: { 0 })
+        shortest.store(page, for: node, key: key, mark: mark, now: start)
+        #expect(shortest.page(for: node, key: key, mark: mark, now: start + .seconds(59)) != nil)
+        #expect(shortest.page(for: node, key: key, mark: mark, now: start + .seconds(60)) == nil, "bookkeeping is due")
+        let longest = IdlePullCache(spread: { 0.999 })
+        longest.store(page, for: node, key: key, mark: mark, now: start)
+        #expect(longest.page(for: node, key: key, mark: mark, now: start + .milliseconds(119_000)) != nil)
+        #expect(longest.page(for: node, key: key, mark: mark, now: start + .seconds(120)) == nil)
+        var signalled = mark
+        signalled.state = 1
+        shortest.store(page, for: node, key: key, mark: mark, now: start)
+        #expect(shortest.page(for: node, key: key, mark: signalled, now: start) == nil, "the venue changed")
+        shortest.store(page, for: node, key: key, mark: mark, now: start)
+        let other = IdlePullCache.Key(cursor: "5.2", outboxDepth: 0, version: .livePull, stateDigest: "d")
+        #expect(shortest.page(for: node, key: other, mark: mark, now: start) == nil, "another cursor")
+    }
+
+    static func page() -> PullPage {
+        PullPage(
+            protocolVersion: 2, cursor: "5.1", hasMore: false, serverTime: HLCTimestamp(wallMilliseconds: 1), changes: [],
+            trust: TrustBundle(issuerKeys: [], certificates: []), allotments: [], lastMutationID: 0, credential: nil)
+    }
+
+    @Test("A re-read answers with changes, more to come, or a state the node does not hold; otherwise it keeps waiting")
+    func answersWith() throws {
+        var page = Self.page()
+        page.stateDigest = try page.computedStateDigest()
+        let held = page.stateDigest
+        #expect(!PullWait.answers(with: page, asked: held, anyway: false))
+        #expect(PullWait.answers(with: page, asked: held, anyway: true))
+        #expect(PullWait.answers(with: page, asked: "0123", anyway: false), "a new state is news without feed rows")
+        page.lastMutationID = 7
+        page.stateDigest = try page.computedStateDigest()
+        #expect(page.stateDigest != held)
+        #expect(PullWait.answers(with: page, asked: held, anyway: false))
+        page.stateDigest = held
+        page.hasMore = true
+        #expect(PullWait.answers(with: page, asked: held, anyway: false))
     }
 
     @Test("Notification payloads: feed and state of a venue; anything else is ignored")
@@ -130,6 +179,34 @@ struct PullWaitTests {
         #expect(await ended == .timeout)
         #expect(clock.now - started >= .milliseconds(300), "not before its deadline")
         #expect(await signals.wait(for: venue, since: signals.mark(of: venue), until: started) == .timeout, "a past deadline ends at once")
+    }
+
+    @Test("Heartbeats come from the event loop, one space per interval, and none once the pull is stopped")
+    func heartbeatPacer() async throws {
+        let channel = NIOAsyncTestingChannel()
+        try await channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 9))
+        let loop = channel.testingEventLoop
+        let pacer = HeartbeatPacer(interval: .milliseconds(1500))
+        let space = HTTPResponsePart.body(ByteBuffer(string: " "))
+        pacer.start(channel)
+        await loop.advanceTime(by: .milliseconds(1499))
+        #expect(try await channel.readOutbound(as: HTTPResponsePart.self) == nil, "not before the interval")
+        await loop.advanceTime(by: .milliseconds(1))
+        #expect(try await channel.readOutbound(as: HTTPResponsePart.self) == space)
+        await loop.advanceTime(by: .milliseconds(1500))
+        #expect(try await channel.readOutbound(as: HTTPResponsePart.self) == space)
+        #expect(await pacer.count() == 1)
+        await pacer.stop(channel)
+        #expect(await pacer.count() == 0)
+        await loop.advanceTime(by: .seconds(10))
+        #expect(try await channel.readOutbound(as: HTTPResponsePart.self) == nil, "a heartbeat after the answer would corrupt the connection")
+        // A closed connection is not written to, and stopping it later is harmless.
+        pacer.start(channel)
+        try await channel.close()
+        await loop.advanceTime(by: .seconds(3))
+        #expect(try await channel.readOutbound(as: HTTPResponsePart.self) == nil)
+        await pacer.stop(channel)
+        #expect(await pacer.count() == 0)
     }
 
     @Test("Reconnection backoff: 1 s doubling to 30 s")

@@ -264,7 +264,10 @@ final class SimulatedFleet: Sendable {
     let serverURL: String
     let version: SyncProtocolVersion
     let pollInterval: Duration
-    let http: HTTPClient
+    /// One client per ``nodesPerClient`` nodes: a connection pool scans its connections on every
+    /// request, so one pool of thousands would make the load generator, not the server, the bottleneck.
+    let clients: [HTTPClient]
+    static let nodesPerClient = 50
 
     private struct State {
         var following = Set<Int>()
@@ -283,9 +286,11 @@ final class SimulatedFleet: Sendable {
         self.pollInterval = pollInterval
         var configuration = HTTPClient.Configuration()
         configuration.timeout = .init(connect: .seconds(30), read: .seconds(60))
-        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = nodes.count + 16
+        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = Self.nodesPerClient + 16
         configuration.connectionPool.idleTimeout = .seconds(120)
-        http = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: configuration)
+        clients = (0..<(nodes.count + Self.nodesPerClient - 1) / Self.nodesPerClient).map { _ in
+            HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: configuration)
+        }
     }
 
     var answers: Int { state.withLock { $0.answers } }
@@ -299,7 +304,7 @@ final class SimulatedFleet: Sendable {
             defer { group.cancelAll() }
             let result = try await body()
             group.cancelAll()
-            try? await http.shutdown()
+            for client in clients { try? await client.shutdown() }
             return result
         }
     }
@@ -348,7 +353,7 @@ final class SimulatedFleet: Sendable {
         while !Task.isCancelled {
             do {
                 let page = try await pull(
-                    node, cursor: cursor, wait: caughtUp && live ? LivePull.defaultWait : nil, digest: digest)
+                    node, via: clients[index / Self.nodesPerClient], cursor: cursor, wait: caughtUp && live ? LivePull.defaultWait : nil, digest: digest)
                 cursor = page.cursor
                 digest = page.stateDigest
                 let now = ContinuousClock.now
@@ -372,7 +377,9 @@ final class SimulatedFleet: Sendable {
         }
     }
 
-    private func pull(_ node: FleetBenchmarkSetup.Node, cursor: String, wait: Int?, digest: String?) async throws -> PullPage {
+    private func pull(
+        _ node: FleetBenchmarkSetup.Node, via http: HTTPClient, cursor: String, wait: Int?, digest: String?
+    ) async throws -> PullPage {
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         let body = try SyncJSON.encoder.encode(PullRequest(
             protocolVersion: version.rawValue, cursor: cursor, limit: 1000,

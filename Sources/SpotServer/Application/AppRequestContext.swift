@@ -16,10 +16,13 @@ public struct AppRequestContext: RequestContext {
     var web = WebState()
     /// The peer's IP address (no port), used for per-address rate limits.
     public let clientAddress: String
+    /// The connection the request came on (a held sync pull beats on its event loop).
+    let channel: any Channel
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         clientAddress = source.channel.remoteAddress?.ipAddress ?? "unknown"
+        channel = source.channel
     }
 
     /// API bodies are small; anything past ``uploadLimit`` is refused with 413.

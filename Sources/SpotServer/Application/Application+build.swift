@@ -167,7 +167,7 @@ func buildRouter(_ services: ServerServices, site: WebSite?) -> Router<AppReques
         nodes: NodeRepository(database: services.database),
         sync: syncService, wokenPulls: WokenPullReader(sync: syncService),
         pushes: PushApplier(database: services.database, skewBoundMilliseconds: services.clockSkewBoundMilliseconds),
-        signals: services.syncSignals, idlePulls: IdlePullCache(), served: services.syncProtocols, clock: services.clock
+        signals: services.syncSignals, idlePulls: IdlePullCache(), heartbeats: HeartbeatPacer(), served: services.syncProtocols, clock: services.clock
     ).addRoutes(to: sync)
     site?.addRoutes(to: router, services: services)
     return router

@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import Logging
 import PostgresNIO
+import SpotCore
 
 /// A PostgreSQL cluster the server manages in its own data directory, so a newcomer
 /// needs nothing but the installed PostgreSQL binaries: `initdb` on first start, started
@@ -33,7 +34,7 @@ public struct EmbeddedPostgres: Sendable {
         if (preferred + "/.s.PGSQL.5432").utf8.count < 100 {
             socketDirectory = preferred
         } else {
-            let digest = SHA256.hash(data: Data(data.utf8)).prefix(6).map { String(format: "%02x", $0) }.joined()
+            let digest = Data(SHA256.hash(data: Data(data.utf8)).prefix(6)).hexString
             socketDirectory = "/tmp/spot-pg-\(digest)"
         }
     }

@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import Logging
 import PostgresNIO
+import SpotCore
 
 /// One forward-only schema step. Once a migration has landed it is never edited:
 /// its checksum is recorded, and a server that finds a different checksum refuses to start.
@@ -13,7 +14,7 @@ public struct Migration: Sendable {
     /// SHA-256 over the statements, hex.
     var checksum: String {
         let digest = SHA256.hash(data: Data(statements.joined(separator: "\u{0}").utf8))
-        return digest.map { String(format: "%02x", $0) }.joined()
+        return Data(digest).hexString
     }
 }
 

@@ -4,6 +4,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import PostgresNIO
+import SpotCore
 
 /// Remembers the final answer to a request made with an `Idempotency-Key` header, per
 /// user: a retry with the same key and body gets the same answer and never repeats the
@@ -28,7 +29,7 @@ struct IdempotencyStore: Sendable {
     }
 
     func start(user: UUID, key: String, fingerprint: String, now: Date, logger: Logger) async throws -> Start {
-        let hash = SHA256.hash(data: Data(fingerprint.utf8)).map { String(format: "%02x", $0) }.joined()
+        let hash = Data(SHA256.hash(data: Data(fingerprint.utf8))).hexString
         return try await database.withTransaction(logger: logger) { connection in
             try await connection.query(
                 """

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import SpotCore
 
 /// A card payment processor. Every call carries an idempotency key bound to the request it
 /// protects: the same key with the same request never charges or refunds twice, however often
@@ -53,7 +54,7 @@ public struct RefundRequest: Sendable {
 /// A SHA-256 over a request's parameters, to compare a retried idempotency key's request with the first.
 enum GatewayFingerprint {
     static func of(_ parts: [String]) -> String {
-        SHA256.hash(data: Data(parts.joined(separator: "\u{1F}").utf8)).map { String(format: "%02x", $0) }.joined()
+        Data(SHA256.hash(data: Data(parts.joined(separator: "\u{1F}").utf8))).hexString
     }
 }
 

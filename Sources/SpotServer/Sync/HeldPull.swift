@@ -4,8 +4,9 @@ import Logging
 import SpotSync
 
 /// A v2 pull held open (`SyncProtocol/sync-v2.md` §5.1): its status line is already out, so
-/// it sends a space at least every ``LivePull/heartbeatInterval`` while it waits, then the
-/// page — or, if reading fails meanwhile, the error body.
+/// while it waits the ``HeartbeatPacer`` sends a space every ``LivePull/heartbeatInterval``
+/// from the connection's event loop; then it answers with the page — or, if reading fails
+/// meanwhile, the error body.
 struct HeldPull: Sendable {
     let node: AuthenticatedNode
     let request: PullRequest
@@ -18,41 +19,35 @@ struct HeldPull: Sendable {
     let reader: WokenPullReader
     let idlePulls: IdlePullCache
     let signals: SyncSignals
+    let heartbeats: HeartbeatPacer
     let clock: ServerClock
     let context: AppRequestContext
 
-    private static let heartbeat = ByteBuffer(string: " ")
-
     func run(writer: inout any ResponseBodyWriter) async throws {
+        heartbeats.start(context.channel)
         let body: Data
         do {
-            body = try SyncJSON.encoder.encode(try await waitForChange(writer: &writer))
-        } catch let error as HeartbeatFailed {
-            throw error.underlying  // the node hung up: nothing left to tell it
+            body = try SyncJSON.encoder.encode(try await waitForChange())
         } catch {
             let api = ErrorMiddleware<AppRequestContext>.apiError(for: error, context: context)
             context.logger.warning("held pull failed", metadata: ["code": "\(api.code)"])
             body = api.body
         }
+        await heartbeats.stop(context.channel)
         try await writer.write(ByteBuffer(bytes: body))
         try await writer.finish(nil)
     }
 
-    private struct HeartbeatFailed: Error {
-        let underlying: any Error
-    }
-
-    private func waitForChange(writer: inout any ResponseBodyWriter) async throws -> PullPage {
+    private func waitForChange() async throws -> PullPage {
         let time = ContinuousClock()
-        // Waits end on the shared ticker's beat, up to a tick late: aim a tick early.
-        var plan = PullWait(
-            deadline: time.now + wait, heartbeat: LivePull.heartbeatInterval - SyncSignals.tickInterval, now: time.now)
+        var plan = PullWait(deadline: time.now + wait)
         var mark = mark
         var page = page
         while true {
             // Shutdown ends the wait too: the listener closes the signals (every held pull answers).
             let now = time.now
-            let wake = await signals.wait(for: node.venueID, since: mark, until: now + plan.timeout(at: now))
+            let wake = await signals.wait(
+                for: node.venueID, since: mark, until: now + plan.timeout(at: now, listening: signals.isListening))
             switch plan.decide(wake, listening: signals.isListening, at: time.now) {
             case .answer:
                 return page
@@ -64,7 +59,7 @@ struct HeldPull: Sendable {
                     for: SyncService.WokenPull(
                         node: node, cursor: cursor, limit: request.limit ?? SyncService.defaultPageSize, version: version),
                     now: { clock.now() }, logger: context.logger)
-                if answerAnyway || !page.changes.isEmpty || page.hasMore || signals.isClosing {
+                if PullWait.answers(with: page, asked: request.stateDigest, anyway: answerAnyway || signals.isClosing) {
                     if !page.hasMore, page.credential == nil {
                         idlePulls.storeAnswer(page, for: node.id, asked: IdlePullCache.Key(
                             cursor: request.cursor, outboxDepth: request.outboxDepth, version: version,
@@ -73,14 +68,6 @@ struct HeldPull: Sendable {
                     return page
                 }
                 plan.foundNothing(at: time.now)
-            }
-            if plan.heartbeatDue(at: time.now) {
-                do {
-                    try await writer.write(Self.heartbeat)
-                } catch {
-                    throw HeartbeatFailed(underlying: error)
-                }
-                plan.sentByte(at: time.now)
             }
         }
     }

@@ -5,10 +5,11 @@ import Synchronization
 /// What a node's last holdable pull read, kept in memory, so that its next idle pull — the
 /// same cursor, state digest, outbox depth and version, nothing signalled for its venue since
 /// — is held without a database round trip. Thousands of idle nodes re-poll every 25 s; this
-/// keeps each of those re-polls off the database. An entry lives at most
-/// ``SyncService/contactRefreshInterval``, so contact bookkeeping still happens once a minute,
-/// and only while notifications arrive (``SyncSignals/isListening``). A replica that has no
-/// entry reads the database as usual.
+/// keeps each of those re-polls off the database. An entry lives one to two
+/// ``SyncService/contactRefreshInterval``s, drawn at random, so contact bookkeeping happens at
+/// most once a minute and thousands of nodes that caught up together do not all go back to the
+/// database together; and only while notifications arrive (``SyncSignals/isListening``). A
+/// replica that has no entry reads the database as usual.
 final class IdlePullCache: Sendable {
     struct Key: Equatable, Sendable {
         let cursor: String
@@ -21,19 +22,26 @@ final class IdlePullCache: Sendable {
         let key: Key
         let page: PullPage
         let mark: SyncSignals.Mark
-        /// When this node's pull last went to the database (its contact bookkeeping).
-        let readAt: ContinuousClock.Instant
+        /// When the node's next pull goes to the database again (its contact bookkeeping).
+        let expiresAt: ContinuousClock.Instant
     }
 
+    /// The shortest life of an entry; the longest is twice this.
     static let lifetime: Duration = .seconds(Int64(SyncService.contactRefreshInterval))
 
     private let entries = Mutex<[UUID: Entry]>([:])
+    /// A fraction in 0..<1 spreading each entry's life over ``lifetime`` … 2 × ``lifetime``.
+    private let spread: @Sendable () -> Double
+
+    init(spread: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }) {
+        self.spread = spread
+    }
 
     /// The page to hold for `node`, if its last one is still current.
     func page(for node: UUID, key: Key, mark: SyncSignals.Mark, now: ContinuousClock.Instant) -> PullPage? {
         entries.withLock { entries in
             guard let entry = entries[node] else { return nil }
-            guard entry.key == key, entry.mark == mark, now - entry.readAt < Self.lifetime else {
+            guard entry.key == key, entry.mark == mark, now < entry.expiresAt else {
                 entries[node] = nil
                 return nil
             }
@@ -43,13 +51,14 @@ final class IdlePullCache: Sendable {
 
     /// Remembers a holdable page a pull read from the database after `mark` was taken.
     func store(_ page: PullPage, for node: UUID, key: Key, mark: SyncSignals.Mark, now: ContinuousClock.Instant) {
-        entries.withLock { $0[node] = Entry(key: key, page: page, mark: mark, readAt: now) }
+        let expiresAt = now + Self.lifetime * (1 + min(max(spread(), 0), 1))
+        entries.withLock { $0[node] = Entry(key: key, page: page, mark: mark, expiresAt: expiresAt) }
     }
 
     /// Remembers the page a woken held pull answered with, as what the node's next pull will
     /// ask for (its cursor and digest): thousands of nodes answered at once by one signal then
-    /// come back without each going to the database. Only while the node's last database read
-    /// is younger than ``lifetime``, so its bookkeeping still happens once a minute.
+    /// come back without each going to the database. It keeps the entry's expiry, so the node's
+    /// bookkeeping still happens when it was due.
     func storeAnswer(_ page: PullPage, for node: UUID, asked key: Key, mark: SyncSignals.Mark) {
         entries.withLock { entries in
             guard let previous = entries[node] else { return }
@@ -57,7 +66,7 @@ final class IdlePullCache: Sendable {
             var idle = page
             idle.changes = []
             let next = Key(cursor: page.cursor, outboxDepth: key.outboxDepth, version: key.version, stateDigest: page.stateDigest)
-            entries[node] = Entry(key: next, page: idle, mark: mark, readAt: previous.readAt)
+            entries[node] = Entry(key: next, page: idle, mark: mark, expiresAt: previous.expiresAt)
         }
     }
 

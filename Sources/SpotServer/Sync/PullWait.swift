@@ -1,12 +1,15 @@
+import SpotSync
+
 /// What a held pull (sync protocol v2) does next, decided without I/O so its rules are tested
-/// on their own: wait in slices no longer than the heartbeat, read the feed again when the
-/// venue is signalled, keep re-reading briefly when a signalled change is not readable yet
+/// on their own: wait for the venue's signal (or, without notifications, re-read the feed
+/// every ``unlistenedPoll``), read the feed again when the venue is signalled, keep
+/// re-reading briefly when a signalled change is not readable yet
 /// (an older transaction still runs), and answer at the deadline or when the server closes.
 struct PullWait {
     typealias Instant = ContinuousClock.Instant
 
     enum Decision: Equatable {
-        /// Keep waiting (send a heartbeat first if one is due).
+        /// Keep waiting.
         case keepWaiting
         /// Read the feed again; answer if it has changes, or always when `answerAnyway`.
         case reread(answerAnyway: Bool)
@@ -18,31 +21,27 @@ struct PullWait {
     static let visibilityRetries: [Duration] = [.milliseconds(50), .milliseconds(100), .milliseconds(200),
                                                 .milliseconds(400), .milliseconds(800)]
 
+    /// How often a pull re-reads the feed while the server hears no notifications.
+    static let unlistenedPoll: Duration = .seconds(1)
+
     let deadline: Instant
-    let heartbeat: Duration
-    private(set) var lastByte: Instant
     private var retryAt: Instant?
     private var retriesLeft: ArraySlice<Duration> = []
     /// A feed signal whose change no re-read has seen yet.
     private var unseenSignal = false
 
-    init(deadline: Instant, heartbeat: Duration, now: Instant) {
+    init(deadline: Instant) {
         self.deadline = deadline
-        self.heartbeat = heartbeat
-        self.lastByte = now
     }
 
-    /// How long the next wait may last.
-    func timeout(at now: Instant) -> Duration {
-        var until = min(deadline, lastByte + heartbeat)
+    /// How long the next wait may last: until the deadline or the next visibility retry and,
+    /// without notifications, no longer than ``unlistenedPoll``.
+    func timeout(at now: Instant, listening: Bool) -> Duration {
+        var until = deadline
         if let retryAt { until = min(until, retryAt) }
+        if !listening { until = min(until, now + Self.unlistenedPoll) }
         return max(.zero, until - now)
     }
-
-    /// Whether a heartbeat byte is due.
-    func heartbeatDue(at now: Instant) -> Bool { now - lastByte >= heartbeat }
-
-    mutating func sentByte(at now: Instant) { lastByte = now }
 
     /// Decides after a wait ended.
     mutating func decide(_ wake: SyncSignals.Wake, listening: Bool, at now: Instant) -> Decision {
@@ -64,6 +63,13 @@ struct PullWait {
             }
             return listening ? .keepWaiting : .reread(answerAnyway: false)
         }
+    }
+
+    /// Whether a re-read page is news for the node: changes, more to come, or a state (trust,
+    /// allotments) other than the one it holds — even when the feed signal that woke the pull
+    /// is not readable yet, or the server is not hearing notifications at all.
+    static func answers(with page: PullPage, asked stateDigest: String?, anyway: Bool) -> Bool {
+        anyway || !page.changes.isEmpty || page.hasMore || page.stateDigest != stateDigest
     }
 
     /// A re-read found no changes: schedule the next visibility retry, if any are left.

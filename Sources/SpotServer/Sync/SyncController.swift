@@ -13,6 +13,7 @@ struct SyncController: Sendable {
     let pushes: PushApplier
     let signals: SyncSignals
     let idlePulls: IdlePullCache
+    let heartbeats: HeartbeatPacer
     /// The protocol versions this server serves (``ServerConfiguration/syncProtocols``).
     let served: [SyncProtocolVersion]
     let clock: ServerClock
@@ -78,7 +79,7 @@ struct SyncController: Sendable {
         let held = HeldPull(
             node: node, request: body, cursor: cursor, version: version, page: page, mark: mark, wait: .seconds(wait),
             reader: wokenPulls, idlePulls: idlePulls,
-            signals: signals, clock: clock, context: context)
+            signals: signals, heartbeats: heartbeats, clock: clock, context: context)
         return Response(
             status: .ok, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
             body: ResponseBody { writer in try await held.run(writer: &writer) })
