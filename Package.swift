@@ -117,10 +117,23 @@ let package = Package(
             dependencies: ["SpotCore", "SpotSync", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
+        // MARK: Tooling: benchmarks, seeding and the demo's set-up (not part of the server or the node)
+        .target(
+            name: "SpotTooling",
+            dependencies: [
+                "SpotCore", "SpotQR", "SpotServer", "SpotNode", "SpotSync",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "SpotCLI",
             dependencies: [
-                "SpotCore", "SpotQR", "SpotServer", "SpotNode", "SpotSync", "SpotVectors",
+                "SpotCore", "SpotQR", "SpotServer", "SpotNode", "SpotSync", "SpotVectors", "SpotTooling",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SpotCore
+import SpotTooling
 
 /// `spot`: the one entry point to HVFLVSPOT.
 struct Spot: AsyncParsableCommand {
@@ -32,6 +33,9 @@ enum SpotMain {
         } catch let error as CLIError {
             FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))
             exit(error.exitCode)
+        } catch let error as ToolingError {
+            FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))
+            exit(CLIError.failureExitCode)
         } catch {
             let code = Spot.exitCode(for: error)
             if code == .success || error is ExitCode { Spot.exit(withError: error) }

@@ -6,6 +6,7 @@ import NIOCore
 import NIOPosix
 import SpotCore
 import SpotServer
+import SpotTooling
 import SpotSync
 import Synchronization
 

@@ -6,6 +6,7 @@ import NIOCore
 import SpotCore
 import SpotNode
 import SpotServer
+import SpotTooling
 import SpotSync
 import ServiceLifecycle
 

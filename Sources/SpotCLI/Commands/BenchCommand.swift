@@ -3,6 +3,7 @@ import Crypto
 import Foundation
 import SpotCore
 import SpotServer
+import SpotTooling
 import SpotVectors
 
 struct BenchCommand: AsyncParsableCommand {

@@ -4,7 +4,9 @@ import Logging
 import ServiceLifecycle
 import SpotCore
 import SpotNode
+import SpotQR
 import SpotServer
+import SpotTooling
 
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -81,9 +83,9 @@ struct DemoCommand: AsyncParsableCommand {
             }
             let base = "http://127.0.0.1:\(port)"
             let configuration = ServerConfiguration(port: port, database: database)
-            let venue = DemoVenue(
-                serverURL: base, nodeDirectory: (dir as NSString).appendingPathComponent("node"),
-                ticketDirectory: (dir as NSString).appendingPathComponent("kiosk-tickets"), soldTickets: soldTickets)
+            let nodeDirectory = (dir as NSString).appendingPathComponent("node")
+            let ticketDirectory = (dir as NSString).appendingPathComponent("kiosk-tickets")
+            let venue = DemoVenue(serverURL: base, nodeDirectory: nodeDirectory, soldTickets: soldTickets)
             let node: NodeDatabase
             if try venue.exists() {
                 node = try NodeDatabase.open(path: venue.nodeDatabasePath)
@@ -91,9 +93,13 @@ struct DemoCommand: AsyncParsableCommand {
             } else {
                 say("   \(seeded ? "Seeded" : "Reusing") \(total) published events and the demo accounts.")
                 say("7. Setting up the door demo through the server's API …")
-                node = try await withServer(configuration, logger: logger) {
+                try Files.makeDirectory(nodeDirectory)
+                let built = try await withServer(configuration, logger: logger) {
                     try await venue.build { say("   · \($0)") }
                 }
+                node = built.node
+                say("   · sample tickets in \(ticketDirectory)")
+                try writeSamples(built.samples, to: ticketDirectory)
             }
             let kiosk = kioskFolder(explicit: nil)
             if kiosk == nil {
@@ -104,7 +110,7 @@ struct DemoCommand: AsyncParsableCommand {
                 configuration: NodeConfiguration(port: nodePort, syncInterval: .seconds(5), kioskDirectory: kiosk),
                 logger: logger)
             let serverApp = try await buildApplication(configuration, logger: logger)
-            printWelcome(base: base, kiosk: "http://127.0.0.1:\(nodePort)", sample: venue.samplePayload())
+            printWelcome(base: base, kiosk: "http://127.0.0.1:\(nodePort)", sample: samplePayload(in: ticketDirectory))
             let group = ServiceGroup(configuration: .init(
                 services: [.init(service: serverApp), .init(service: StartsAfterServer(node: nodeApp, serverPort: port))],
                 gracefulShutdownSignals: [.sigint, .sigterm],
@@ -135,6 +141,22 @@ struct DemoCommand: AsyncParsableCommand {
                 throw error
             }
         }
+    }
+
+    /// Each sample ticket as text (to paste into the kiosk) and as a QR image (to show a camera).
+    private func writeSamples(_ samples: [DemoVenue.Sample], to directory: String) throws {
+        try Files.makeDirectory(directory)
+        for sample in samples {
+            let base = (directory as NSString).appendingPathComponent(sample.name)
+            try Files.write(sample.payload + "\n", to: base + ".txt")
+            try Files.write(try QRCode(text: sample.payload).pngData(moduleSize: 8), to: base + ".png")
+        }
+    }
+
+    /// The first sample ticket's payload, to paste into the kiosk's scan field.
+    private func samplePayload(in directory: String) -> String? {
+        (try? String(contentsOfFile: (directory as NSString).appendingPathComponent("ticket-1.txt"), encoding: .utf8))?
+            .trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     private func printWelcome(base: String, kiosk: String, sample: String?) {

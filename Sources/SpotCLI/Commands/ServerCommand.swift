@@ -4,6 +4,7 @@ import Logging
 import SpotSync
 import SpotCore
 import SpotServer
+import SpotTooling
 
 struct ServerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

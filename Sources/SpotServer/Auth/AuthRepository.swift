@@ -4,11 +4,15 @@ import PostgresNIO
 
 /// Users, sign-in sessions (refresh-token families) and system tokens in PostgreSQL.
 /// Every method is one transaction.
-struct AuthRepository: Sendable {
+package struct AuthRepository: Sendable {
     static let sessionLifetime: TimeInterval = 30 * 86_400
     static let systemTokenLifetime: TimeInterval = 30 * 86_400
 
     let database: Database
+
+    package init(database: Database) {
+        self.database = database
+    }
 
     /// A secret shared by every replica (`jwt_hs256` signs access tokens, `web_forms` the site's
     /// form keys), created by whichever starts first.
@@ -31,7 +35,7 @@ struct AuthRepository: Sendable {
 
     /// Creates a user (and, for organizers, their unverified organizer profile) and
     /// starts a session. 409 if the email is taken.
-    func register(
+    package func register(
         email: String, passwordHash: String, displayName: String, role: Role, organizerName: String?,
         clientAddress: String, now: Date, logger: Logger
     ) async throws -> (User, sessionID: UUID, refreshToken: String) {
@@ -83,7 +87,7 @@ struct AuthRepository: Sendable {
     }
 
     /// The user with this email and their password hash, if any.
-    func credentials(email: String, logger: Logger) async throws -> (User, passwordHash: String)? {
+    package func credentials(email: String, logger: Logger) async throws -> (User, passwordHash: String)? {
         let rows = try await database.query(
             """
             SELECT id, email, display_name, role, created_at, password_hash

@@ -16,7 +16,7 @@ public struct PasswordHasher: Sendable {
         decoy = Bcrypt.hash("not the password of any account", cost: cost)
     }
 
-    func hash(_ password: String) async throws -> String {
+    package func hash(_ password: String) async throws -> String {
         let cost = self.cost
         return try await NIOThreadPool.singleton.runIfActive { Bcrypt.hash(password, cost: cost) }
     }

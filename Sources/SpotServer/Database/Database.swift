@@ -38,7 +38,7 @@ public struct Database: Sendable {
 
     /// Runs `body` in one transaction: committed if it returns, rolled back if it throws.
     /// The error `body` threw is rethrown as is (not wrapped), so typed API errors survive.
-    func withTransaction<Result: Sendable>(
+    package func withTransaction<Result: Sendable>(
         logger: Logger, _ body: @escaping @Sendable (PostgresConnection) async throws -> Result
     ) async throws -> Result {
         try await withConnection(logger: logger) { connection in
@@ -53,7 +53,7 @@ public struct Database: Sendable {
 
     /// Runs one statement outside an explicit transaction.
     @discardableResult
-    func query(_ query: PostgresQuery, logger: Logger) async throws -> PostgresRowSequence {
+    package func query(_ query: PostgresQuery, logger: Logger) async throws -> PostgresRowSequence {
         usage.leased()
         defer { usage.returned() }
         do {

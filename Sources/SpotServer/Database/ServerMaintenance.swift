@@ -86,5 +86,5 @@ extension ServerMaintenance {
 /// A maintenance command could not do its work.
 public struct MaintenanceError: Error, CustomStringConvertible {
     public let description: String
-    init(_ description: String) { self.description = description }
+    package init(_ description: String) { self.description = description }
 }

@@ -4,7 +4,7 @@ import SpotCore
 /// field that breaks a rule — thrown by repositories and services, which know nothing of HTTP.
 /// The API turns it into its status and error shape in one place (``APIError/init(_:)``), the web
 /// site into its pages in one place (``WebError/init(_:)``).
-struct DomainError: Error, Sendable, Equatable {
+package struct DomainError: Error, Sendable, Equatable {
     /// What kind of refusal it is: the one thing the two mappings read.
     enum Kind: Sendable, Equatable {
         /// The request is not one this rule can read (a cursor it never handed out, say).
@@ -48,7 +48,7 @@ struct DomainError: Error, Sendable, Equatable {
 
     static func validation(_ field: String, _ problem: String) -> DomainError { validation([field: problem]) }
 
-    static func notFound(_ what: String) -> DomainError { DomainError(.notFound, .notFound, "\(what) not found.") }
+    package static func notFound(_ what: String) -> DomainError { DomainError(.notFound, .notFound, "\(what) not found.") }
 
     static func conflict(_ message: String, code: ErrorCode = .conflict) -> DomainError {
         DomainError(.conflict, code, message)

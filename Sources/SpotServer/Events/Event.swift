@@ -2,7 +2,7 @@ import Foundation
 import SpotSync
 
 /// An event as the API shows it, with its venue and price range.
-struct Event: Codable, Sendable, Equatable {
+package struct Event: Codable, Sendable, Equatable {
     enum Status: String, Codable, Sendable {
         case draft, published, cancelled
     }

@@ -3,8 +3,12 @@ import Logging
 import PostgresNIO
 
 /// Events: organizer CRUD, publish and cancel, with every change in the audit trail.
-struct EventRepository: Sendable {
+package struct EventRepository: Sendable {
     let database: Database
+
+    package init(database: Database) {
+        self.database = database
+    }
 
     struct Fields: Sendable, Equatable {
         var venueID: UUID
@@ -49,7 +53,7 @@ struct EventRepository: Sendable {
         return events
     }
 
-    func event(id: UUID, logger: Logger) async throws -> Event? {
+    package func event(id: UUID, logger: Logger) async throws -> Event? {
         try await Self.decode(
             database.query(
                 "SELECT \(unescaped: Self.columns) FROM events e JOIN venues v ON v.id = e.venue_id WHERE e.id = \(id)",

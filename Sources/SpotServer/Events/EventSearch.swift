@@ -14,33 +14,39 @@ import PostgresNIO
 /// `(festivl | festival) & (jaz | jazz)`, while "opera" does not become "open".
 /// The SQL is assembled from fixed fragments for the filters actually given, every
 /// value a bound parameter, so each query gets a plan for exactly its filters.
-struct EventSearch: Sendable {
+package struct EventSearch: Sendable {
     let database: Database
+
+    package init(database: Database) {
+        self.database = database
+    }
 
     enum Sort: String, Sendable {
         case relevance, date
     }
 
-    struct Query: Sendable, Equatable {
-        var text: String?
-        var category: String?
-        var city: String?
+    package struct Query: Sendable, Equatable {
+        package var text: String?
+        package var category: String?
+        package var city: String?
         /// Events starting at or after this instant; default: now (upcoming only).
         var from: Date?
         /// Events starting before this instant.
         var to: Date?
-        var free: Bool?
+        package var free: Bool?
         /// Bounds on the cheapest ticket price, in minor units.
         var minPrice: Int64?
         var maxPrice: Int64?
         var sort: Sort = .relevance
         var page: Int = 1
         var perPage: Int = 20
+
+        package init() {}
     }
 
-    struct Page: Codable, Sendable {
+    package struct Page: Codable, Sendable {
         let items: [Event]
-        let total: Int
+        package let total: Int
         let page: Int
         let perPage: Int
     }
@@ -54,7 +60,7 @@ struct EventSearch: Sendable {
         case none
     }
 
-    func search(_ query: Query, now: Date, logger: Logger) async throws -> Page {
+    package func search(_ query: Query, now: Date, logger: Logger) async throws -> Page {
         guard let text = query.text else { return try await page(query, matching: .none, now: now, logger: logger) }
         let exact = try await page(query, matching: .web(text), now: now, logger: logger)
         guard exact.total == 0, let corrected = try await correctedQuery(text, logger: logger) else { return exact }

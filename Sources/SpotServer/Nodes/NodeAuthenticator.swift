@@ -15,7 +15,7 @@ struct AuthenticatedNode: Sendable, Equatable {
 
 /// Device credentials: system tokens of a node (`spot_nt_…`), valid 30 days and
 /// rotated during sync once half their life is gone. Only their SHA-256 is stored.
-enum NodeCredential {
+package enum NodeCredential {
     static let prefix = "spot_nt_"
     static let lifetime: TimeInterval = 30 * 24 * 3600
     /// A credential with less than this left is replaced at the next sync.
@@ -24,7 +24,7 @@ enum NodeCredential {
     static let graceAfterRotation: TimeInterval = 24 * 3600
 
     /// Stores a new credential for `node` and returns its token.
-    static func issue(node: UUID, on connection: PostgresConnection, now: Date, logger: Logger) async throws
+    package static func issue(node: UUID, on connection: PostgresConnection, now: Date, logger: Logger) async throws
         -> (token: String, expiresAt: Date)
     {
         let token = OpaqueToken.make(prefix: prefix)

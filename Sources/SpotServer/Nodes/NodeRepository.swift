@@ -8,8 +8,12 @@ import SpotSync
 /// Venue nodes: one-time enrollment codes, enrollment, revocation, device certificates,
 /// allotments and the sync-health view. Every organizer-facing method is scoped to the
 /// calling organizer; every node-facing one to the node's own venue.
-struct NodeRepository: Sendable {
+package struct NodeRepository: Sendable {
     let database: Database
+
+    package init(database: Database) {
+        self.database = database
+    }
 
     /// How long an enrollment code works unless the organizer says otherwise.
     static let defaultCodeLifetime: TimeInterval = 24 * 3600
@@ -20,7 +24,7 @@ struct NodeRepository: Sendable {
     // MARK: Enrollment
 
     /// A fresh one-time code for a node of `venue`, such as `7KQ2-M9XD-4RTA` (60 random bits).
-    func createEnrollmentCode(
+    package func createEnrollmentCode(
         venue: UUID, organizer: UUID, name: String, createdBy: UUID, lifetime: TimeInterval, now: Date, logger: Logger
     ) async throws -> (code: String, expiresAt: Date) {
         let alphabet = Array("0123456789ABCDEFGHJKMNPQRSTVWXYZ")

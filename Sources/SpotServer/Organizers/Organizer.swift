@@ -2,8 +2,8 @@ import Foundation
 import SpotSync
 
 /// An organizer profile. Unverified organizers can draft; an admin's verification lets them publish.
-struct Organizer: Codable, Sendable, Equatable {
-    @LowercaseUUID var id: UUID
+package struct Organizer: Codable, Sendable, Equatable {
+    @LowercaseUUID package var id: UUID
     @LowercaseUUID var userID: UUID
     let name: String
     let description: String

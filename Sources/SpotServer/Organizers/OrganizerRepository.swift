@@ -3,8 +3,12 @@ import Logging
 import PostgresNIO
 
 /// Organizer profiles, their verification and the audit trail of their changes.
-struct OrganizerRepository: Sendable {
+package struct OrganizerRepository: Sendable {
     let database: Database
+
+    package init(database: Database) {
+        self.database = database
+    }
 
     static let columns = "o.id, o.user_id, o.name, o.description, o.contact_email, o.website, o.verified_at, o.created_at, o.updated_at"
 
@@ -26,7 +30,7 @@ struct OrganizerRepository: Sendable {
         ).first
     }
 
-    func organizer(userID: UUID, logger: Logger) async throws -> Organizer? {
+    package func organizer(userID: UUID, logger: Logger) async throws -> Organizer? {
         try await Self.decode(
             database.query("SELECT \(unescaped: Self.columns) FROM organizers o WHERE o.user_id = \(userID)", logger: logger)
         ).first
@@ -118,7 +122,7 @@ struct OrganizerRepository: Sendable {
     }
 
     /// Marks an organizer verified (admins only; checked by the caller).
-    func verify(id: UUID, admin: UUID, now: Date, logger: Logger) async throws -> Organizer {
+    package func verify(id: UUID, admin: UUID, now: Date, logger: Logger) async throws -> Organizer {
         try await database.withTransaction(logger: logger) { connection in
             let changed = try await connection.returnsRow(
                 """

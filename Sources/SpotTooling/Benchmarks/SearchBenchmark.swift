@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import SpotCore
+import SpotServer
 
 /// Measures event search latency — a two-word query with a filter, through the same
 /// code path the API uses — beside a primary-key lookup of one event, measured in the

@@ -4,33 +4,50 @@ import NIOCore
 import NIOHTTP1
 import SpotCore
 import SpotNode
-import SpotQR
 import SpotServer
 import SpotSync
 
 /// The demo's venue: a door-demo event with sold tickets, and one enrolled venue node with an
 /// allotment. Built once through the running server's public API, as an organizer and a buyer
 /// would; a second run finds the node already enrolled and reuses everything.
-struct DemoVenue {
-    static let staffPIN = "1234"
-    static let buyerEmail = "buyer@demo.hvflvspot.test"
+public struct DemoVenue: Sendable {
+    public static let staffPIN = "1234"
+    public static let buyerEmail = "buyer@demo.hvflvspot.test"
     static let eventTitle = "Harbour Lights — door demo"
 
     let serverURL: String
+    /// Where the node's database lives; the caller creates it (mode 0700: it holds the device key).
     let nodeDirectory: String
-    let ticketDirectory: String
     let soldTickets: Int
 
-    var nodeDatabasePath: String { (nodeDirectory as NSString).appendingPathComponent("node.sqlite") }
+    /// A ticket to try at the door: a name for its files and the QR payload.
+    public struct Sample: Sendable {
+        public let name: String
+        public let payload: String
+    }
+
+    /// The enrolled, bootstrapped node and the sample tickets (five valid, one refunded).
+    public struct Built: Sendable {
+        public let node: NodeDatabase
+        public let samples: [Sample]
+    }
+
+    public init(serverURL: String, nodeDirectory: String, soldTickets: Int) {
+        self.serverURL = serverURL
+        self.nodeDirectory = nodeDirectory
+        self.soldTickets = soldTickets
+    }
+
+    public var nodeDatabasePath: String { (nodeDirectory as NSString).appendingPathComponent("node.sqlite") }
 
     /// Whether a previous run already built the venue (its node is enrolled).
-    func exists() throws -> Bool {
+    public func exists() throws -> Bool {
         guard FileManager.default.fileExists(atPath: nodeDatabasePath) else { return false }
         return try NodeDatabase.open(path: nodeDatabasePath).isEnrolled()
     }
 
-    /// Seeds the venue, event and sales, enrolls and bootstraps the node, writes sample QR codes.
-    func build(progress: (String) -> Void) async throws -> NodeDatabase {
+    /// Seeds the venue, event and sales, enrolls and bootstraps the node, and picks sample tickets.
+    public func build(progress: (String) -> Void) async throws -> Built {
         let organizer = try await login(DemoAccounts.organizerEmail)
         progress("venue, event and ticket types")
         let venue = try await call(.POST, "/api/v1/venues", [
@@ -70,7 +87,7 @@ struct DemoVenue {
             left -= quantity
         }
         guard let wallet = try await call(.GET, "/api/v1/wallet", token: buyer)["items"] as? [[String: Any]], wallet.count > 5 else {
-            throw CLIError.failure("demo setup: the buyer's wallet does not hold the tickets just bought")
+            throw ToolingError("demo setup: the buyer's wallet does not hold the tickets just bought")
         }
         let refunded = wallet[0]
         _ = try await call(.POST, "/api/v1/bookings/\(bookings[0])/refunds", ["ticket_ids": [try refunded.string("id")]],
@@ -78,7 +95,6 @@ struct DemoVenue {
 
         progress("venue node enrolled, with an allotment of 50 + 20 seats")
         let code = try await call(.POST, "/api/v1/venues/\(venue)/enrollment-codes", ["name": "Main door"], token: organizer).string("code")
-        try Files.makeDirectory(nodeDirectory)
         let node = try NodeDatabase.open(path: nodeDatabasePath)
         chmod(nodeDatabasePath, 0o600)
         let deviceKey = SigningKey()
@@ -93,25 +109,10 @@ struct DemoVenue {
         }
         _ = try await SyncEngine(database: node, client: client).sync()
 
-        progress("sample tickets in \(ticketDirectory)")
-        try Files.makeDirectory(ticketDirectory)
-        for (index, ticket) in wallet.dropFirst().prefix(5).enumerated() {
-            try writeSample(try ticket.string("payload"), name: "ticket-\(index + 1)")
+        let samples = try wallet.dropFirst().prefix(5).enumerated().map {
+            Sample(name: "ticket-\($0.offset + 1)", payload: try $0.element.string("payload"))
         }
-        try writeSample(try refunded.string("payload"), name: "refunded")
-        return node
-    }
-
-    private func writeSample(_ payload: String, name: String) throws {
-        let base = (ticketDirectory as NSString).appendingPathComponent(name)
-        try Files.write(payload + "\n", to: base + ".txt")
-        FileManager.default.createFile(atPath: base + ".png", contents: Data(try QRCode(text: payload).pngData(moduleSize: 8)))
-    }
-
-    /// The first sample ticket's payload, to paste into the kiosk's scan field.
-    func samplePayload() -> String? {
-        (try? String(contentsOfFile: (ticketDirectory as NSString).appendingPathComponent("ticket-1.txt"), encoding: .utf8))?
-            .trimmingCharacters(in: .whitespacesAndNewlines)
+        return Built(node: node, samples: samples + [Sample(name: "refunded", payload: try refunded.string("payload"))])
     }
 
     private func login(_ email: String) async throws -> String {
@@ -133,7 +134,7 @@ struct DemoVenue {
         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(60))
         let bytes = try await response.body.collect(upTo: 16 << 20)
         guard (200..<300).contains(response.status.code) else {
-            throw CLIError.failure("demo setup: \(method) \(path) answered \(response.status.code): \(String(buffer: bytes))")
+            throw ToolingError("demo setup: \(method) \(path) answered \(response.status.code): \(String(buffer: bytes))")
         }
         guard bytes.readableBytes > 0 else { return [:] }
         return try JSONSerialization.jsonObject(with: Data(buffer: bytes)) as? [String: Any] ?? [:]
@@ -143,7 +144,7 @@ struct DemoVenue {
 extension [String: Any] {
     /// A string field of a server answer, or a clear error naming it.
     fileprivate func string(_ key: String) throws -> String {
-        guard let value = self[key] as? String else { throw CLIError.failure("demo setup: the server's answer has no \(key)") }
+        guard let value = self[key] as? String else { throw ToolingError("demo setup: the server's answer has no \(key)") }
         return value
     }
 }

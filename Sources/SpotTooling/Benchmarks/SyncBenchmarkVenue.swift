@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import PostgresNIO
 import SpotCore
+import SpotServer
 
 /// A venue for the sync benchmarks: one published event with `tickets` sold tickets,
 /// written with set-wise SQL (payloads are placeholders: a snapshot does not carry them).

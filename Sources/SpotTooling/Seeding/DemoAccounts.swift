@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import SpotServer
 
 /// The accounts the demo prints: an admin and a verified organizer with known passwords,
 /// for trying the API locally. Never created outside `spot demo`.

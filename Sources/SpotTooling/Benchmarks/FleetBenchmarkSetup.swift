@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import PostgresNIO
 import SpotCore
+import SpotServer
 
 /// The fleet benchmark's world: one organizer (a large promoter) with `venues` venues, each
 /// holding one published event and `nodesPerVenue` enrolled nodes with device credentials,

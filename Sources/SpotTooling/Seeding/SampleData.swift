@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import PostgresNIO
 import SpotCore
+import SpotServer
 
 /// Realistic sample data for demos and benchmarks: verified organizers with venues
 /// in real cities, and published upcoming events with plausible titles, descriptions

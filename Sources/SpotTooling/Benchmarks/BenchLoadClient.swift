@@ -8,8 +8,12 @@ import Glibc
 /// driven by blocking socket calls on a thread of its own. At a real door the scanners are
 /// other devices; here they share the node's two cores, so they should take as little of
 /// them as a client can (a general HTTP client took a sixth of the machine).
-struct BenchLoadClient: Sendable {
+public struct BenchLoadClient: Sendable {
     let port: Int
+
+    public init(port: Int) {
+        self.port = port
+    }
 
     /// One connection: sends a request, reads the whole response (status line, headers,
     /// `Content-Length` body), returns the status code.
@@ -20,7 +24,7 @@ struct BenchLoadClient: Sendable {
 
         init(port: Int) throws {
             descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            guard descriptor >= 0 else { throw CLIError.failure("socket: \(String(cString: strerror(errno)))") }
+            guard descriptor >= 0 else { throw ToolingError("socket: \(String(cString: strerror(errno)))") }
             var noDelay: Int32 = 1
             setsockopt(descriptor, Int32(IPPROTO_TCP), TCP_NODELAY, &noDelay, socklen_t(MemoryLayout<Int32>.size))
             var address = sockaddr_in()
@@ -34,7 +38,7 @@ struct BenchLoadClient: Sendable {
             }
             guard connected else {
                 close(descriptor)
-                throw CLIError.failure("connect to 127.0.0.1:\(port): \(String(cString: strerror(errno)))")
+                throw ToolingError("connect to 127.0.0.1:\(port): \(String(cString: strerror(errno)))")
             }
         }
 
@@ -44,7 +48,7 @@ struct BenchLoadClient: Sendable {
             var sent = 0
             while sent < request.count {
                 let count = request.withUnsafeBytes { send(descriptor, $0.baseAddress! + sent, request.count - sent, Int32(MSG_NOSIGNAL)) }
-                guard count > 0 else { throw CLIError.failure("send: \(String(cString: strerror(errno)))") }
+                guard count > 0 else { throw ToolingError("send: \(String(cString: strerror(errno)))") }
                 sent += count
             }
             while true {
@@ -76,14 +80,14 @@ struct BenchLoadClient: Sendable {
 
         private func fill() throws {
             let count = chunk.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress!, $0.count, 0) }
-            guard count > 0 else { throw CLIError.failure("the node closed the connection") }
+            guard count > 0 else { throw ToolingError("the node closed the connection") }
             buffer.append(contentsOf: chunk[..<count])
         }
     }
 
     /// Runs `clients` connections at once, each sending its share of `requests` (client k sends
     /// k, k + clients, …) one after another; returns every request's latency.
-    func run(clients: Int, requests: [[UInt8]]) async throws -> [Duration] {
+    public func run(clients: Int, requests: [[UInt8]]) async throws -> [Duration] {
         let results = Mutex<(latencies: [Duration], failure: String?)>(([], nil))
         let finished = DispatchSemaphore(value: 0)
         for client in 0..<clients {
@@ -95,7 +99,7 @@ struct BenchLoadClient: Sendable {
                     for index in stride(from: client, to: requests.count, by: clients) {
                         let sent = ContinuousClock.now
                         let status = try connection.exchange(requests[index])
-                        guard status == 200 else { throw CLIError.failure("a scan was answered HTTP \(status)") }
+                        guard status == 200 else { throw ToolingError("a scan was answered HTTP \(status)") }
                         mine.append(ContinuousClock.now - sent)
                     }
                     results.withLock { $0.latencies += mine }
@@ -113,7 +117,7 @@ struct BenchLoadClient: Sendable {
             }.start()
         }
         let (latencies, failure) = results.withLock { ($0.latencies, $0.failure) }
-        if let failure { throw CLIError.failure(failure) }
+        if let failure { throw ToolingError(failure) }
         return latencies
     }
 }
