@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import Logging
 import NIOCore
 import SpotCore
 import SpotSync
@@ -43,6 +44,40 @@ struct LivePullTests {
             #expect(try await Self.nodeRowVersion(server, scene.node) != row)
             #expect(try await server.count(
                 "SELECT outbox_depth FROM nodes WHERE id = '\(scene.node.info.id.lowercasedText)'") == 7)
+        }
+    }
+
+    @Test("Contacts of pulls held from memory are written later in one statement, each row only when stale or changed")
+    func contactsWrittenInBatches() async throws {
+        try await TestServer.run { server in
+            let scene = try await SyncTests.scene(server, tickets: 1)
+            _ = try await scene.node.snapshot()
+            let node = scene.node.info.id
+            let seen = Date().addingTimeInterval(5)
+            @Sendable func contact(at date: Date, depth: Int?) -> NodeContact {
+                NodeContact(seenAt: date, offsetMilliseconds: 40, skewed: false, version: 2, outboxDepth: depth, pulled: true)
+            }
+            try await TestDatabase.withClient(server.database, logger: Logger(label: "t")) { client async throws -> Void in
+                let database = Database(client: client, maximumConnections: 2, registry: .init())
+                let contacts = NodeContacts()
+                contacts.note(contact(at: seen.addingTimeInterval(-1), depth: 3), of: node)
+                contacts.note(contact(at: seen, depth: 3), of: node)  // the newer contact replaces the older
+                contacts.note(contact(at: seen, depth: 1), of: UUID())  // a node that does not exist: no row
+                #expect(try await contacts.flush(database: database, logger: Logger(label: "t")) == 1)
+                #expect(try await server.count("SELECT outbox_depth FROM nodes WHERE id = '\(node.lowercasedText)'") == 3)
+                #expect(try await server.count(
+                    "SELECT (extract(epoch FROM last_seen_at) * 1000)::bigint FROM nodes WHERE id = '\(node.lowercasedText)'")
+                    == Int((seen.timeIntervalSince1970 * 1000).rounded(.down)))
+                #expect(try await contacts.flush(database: database, logger: Logger(label: "t")) == 0, "nothing noted since")
+                contacts.note(contact(at: seen.addingTimeInterval(30), depth: nil), of: node)
+                #expect(try await contacts.flush(database: database, logger: Logger(label: "t")) == 0, "fresh and unchanged")
+                contacts.note(contact(at: seen.addingTimeInterval(30), depth: 4), of: node)
+                #expect(try await contacts.flush(database: database, logger: Logger(label: "t")) == 1, "the outbox depth changed")
+                contacts.note(contact(at: seen.addingTimeInterval(89), depth: 4), of: node)
+                #expect(try await contacts.flush(database: database, logger: Logger(label: "t")) == 0, "59 s old")
+                contacts.note(contact(at: seen.addingTimeInterval(91), depth: 4), of: node)
+                #expect(try await contacts.flush(database: database, logger: Logger(label: "t")) == 1, "a minute old")
+            }
         }
     }
 
@@ -167,7 +202,7 @@ struct LivePullTests {
         }
     }
 
-    @Test("A held pull with nothing to say sends a heartbeat every 1.5 s, well within the node's silence limit, then an empty page at its deadline")
+    @Test("A held pull with nothing to say sends a heartbeat at least every 1.5 s, well within the node's silence limit, then an empty page at its deadline")
     func heartbeats() async throws {
         try await TestServer.run { server in
             let scene = try await SyncTests.scene(server, tickets: 1)

@@ -57,7 +57,7 @@ struct PullWaitTests {
         #expect(plan.decide(.timeout, listening: false, at: start + .seconds(30)) == .reread(answerAnyway: true))
     }
 
-    @Test("An idle pull is held from memory until the entry's life ends (one to two minutes, spread) or its venue is signalled")
+    @Test("An idle pull is held from memory until the entry's life ends (five to ten minutes, spread) or its venue is signalled")
     func idleCache() throws {
         let node = UUID()
         let key = IdlePullCache.Key(cursor: "5.1", outboxDepth: 0, version: .livePull, stateDigest: "d")
@@ -65,12 +65,12 @@ struct PullWaitTests {
         let mark = SyncSignals.Mark()
         let shortest = IdlePullCache(spread: { 0 })
         shortest.store(page, for: node, key: key, mark: mark, now: start)
-        #expect(shortest.page(for: node, key: key, mark: mark, now: start + .seconds(59)) != nil)
-        #expect(shortest.page(for: node, key: key, mark: mark, now: start + .seconds(60)) == nil, "bookkeeping is due")
+        #expect(shortest.page(for: node, key: key, mark: mark, now: start + .seconds(299)) != nil)
+        #expect(shortest.page(for: node, key: key, mark: mark, now: start + .seconds(300)) == nil, "bookkeeping is due")
         let longest = IdlePullCache(spread: { 0.999 })
         longest.store(page, for: node, key: key, mark: mark, now: start)
-        #expect(longest.page(for: node, key: key, mark: mark, now: start + .milliseconds(119_000)) != nil)
-        #expect(longest.page(for: node, key: key, mark: mark, now: start + .seconds(120)) == nil)
+        #expect(longest.page(for: node, key: key, mark: mark, now: start + .seconds(599)) != nil)
+        #expect(longest.page(for: node, key: key, mark: mark, now: start + .seconds(600)) == nil)
         var signalled = mark
         signalled.state = 1
         shortest.store(page, for: node, key: key, mark: mark, now: start)

@@ -26,8 +26,10 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
     let ready = StartupGate()
     app.addServices(client)
     if configuration.syncProtocols.contains(where: { $0 >= .livePull }) {
-        app.addServices(SyncSignalListener(
-            configuration: try configuration.database.connectionConfiguration(), signals: services.syncSignals, logger: logger))
+        app.addServices(
+            SyncSignalListener(
+                configuration: try configuration.database.connectionConfiguration(), signals: services.syncSignals, logger: logger),
+            NodeContactWriter(contacts: services.nodeContacts, database: database, logger: logger))
     }
     if configuration.runsBackgroundServices {
         app.addServices(
@@ -76,6 +78,8 @@ struct ServerServices: Sendable {
     let secureCookies: Bool
     let webSessionIdleTimeout: TimeInterval
     let syncSignals: SyncSignals
+    /// Contacts of nodes whose idle pulls were held from memory, written once a minute.
+    let nodeContacts = NodeContacts()
     let syncProtocols: [SyncProtocolVersion]
 
     init(database: Database, configuration: ServerConfiguration, registry: PrometheusCollectorRegistry, logger: Logger) {
@@ -167,7 +171,8 @@ func buildRouter(_ services: ServerServices, site: WebSite?) -> Router<AppReques
         nodes: NodeRepository(database: services.database),
         sync: syncService, wokenPulls: WokenPullReader(sync: syncService),
         pushes: PushApplier(database: services.database, skewBoundMilliseconds: services.clockSkewBoundMilliseconds),
-        signals: services.syncSignals, idlePulls: IdlePullCache(), heartbeats: HeartbeatPacer(), served: services.syncProtocols, clock: services.clock
+        signals: services.syncSignals, idlePulls: IdlePullCache(), heartbeats: HeartbeatPacer(), contacts: services.nodeContacts,
+        served: services.syncProtocols, clock: services.clock
     ).addRoutes(to: sync)
     site?.addRoutes(to: router, services: services)
     return router

@@ -14,7 +14,11 @@ final class HeartbeatPacer: Sendable {
     let interval: TimeAmount
     private let loops = Mutex<[ObjectIdentifier: LoopPacer]>([:])
 
-    init(interval: Duration = LivePull.heartbeatInterval) {
+    /// A quarter second inside the protocol's ``LivePull/heartbeatInterval``: a busy event loop
+    /// fires its timer late, and the node must still hear a byte at least that often.
+    static let defaultInterval = LivePull.heartbeatInterval - .milliseconds(250)
+
+    init(interval: Duration = HeartbeatPacer.defaultInterval) {
         self.interval = .nanoseconds(Int64(interval.components.seconds) * 1_000_000_000
             + interval.components.attoseconds / 1_000_000_000)
     }

@@ -5,9 +5,10 @@ import Synchronization
 /// What a node's last holdable pull read, kept in memory, so that its next idle pull — the
 /// same cursor, state digest, outbox depth and version, nothing signalled for its venue since
 /// — is held without a database round trip. Thousands of idle nodes re-poll every 25 s; this
-/// keeps each of those re-polls off the database. An entry lives one to two
-/// ``SyncService/contactRefreshInterval``s, drawn at random, so contact bookkeeping happens at
-/// most once a minute and thousands of nodes that caught up together do not all go back to the
+/// keeps each of those re-polls off the database; their contacts go to ``NodeContacts``, written
+/// once a minute for all of them. An entry lives five to ten minutes, drawn at random, so the
+/// time-based bookkeeping of a pull (certificate renewal, credential rotation, the feed's
+/// horizon) still runs, and thousands of nodes that caught up together do not all go back to the
 /// database together; and only while notifications arrive (``SyncSignals/isListening``). A
 /// replica that has no entry reads the database as usual.
 final class IdlePullCache: Sendable {
@@ -27,7 +28,7 @@ final class IdlePullCache: Sendable {
     }
 
     /// The shortest life of an entry; the longest is twice this.
-    static let lifetime: Duration = .seconds(Int64(SyncService.contactRefreshInterval))
+    static let lifetime: Duration = .seconds(300)
 
     private let entries = Mutex<[UUID: Entry]>([:])
     /// A fraction in 0..<1 spreading each entry's life over ``lifetime`` … 2 × ``lifetime``.

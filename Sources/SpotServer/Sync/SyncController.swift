@@ -14,6 +14,7 @@ struct SyncController: Sendable {
     let signals: SyncSignals
     let idlePulls: IdlePullCache
     let heartbeats: HeartbeatPacer
+    let contacts: NodeContacts
     /// The protocol versions this server serves (``ServerConfiguration/syncProtocols``).
     let served: [SyncProtocolVersion]
     let clock: ServerClock
@@ -63,8 +64,11 @@ struct SyncController: Sendable {
         var page: PullPage
         let cached = wait > 0 && signals.isListening ? idlePulls.page(for: node.id, key: key, mark: mark, now: .now) : nil
         if let cached {
+            let now = clock.now()
             page = cached
-            page.serverTime = SyncService.serverTime(clock.now())
+            page.serverTime = SyncService.serverTime(now)
+            contacts.note(
+                sync.contact(clock: body.clock, version: version, outboxDepth: body.outboxDepth, pulled: true, now: now), of: node.id)
         } else {
             page = try await sync.pull(for: node, request: body, version: version, now: clock.now(), logger: context.logger)
         }

@@ -27,6 +27,16 @@ struct SyncService: Sendable {
     /// before a sync refreshes it: an idle pull writes nothing.
     static let contactRefreshInterval: TimeInterval = 60
 
+    /// What a request tells of the node's contact (``NodeContact``).
+    func contact(
+        clock: SyncClockReading, version: SyncProtocolVersion, outboxDepth: Int?, pulled: Bool, now: Date
+    ) -> NodeContact {
+        let offset = Self.offset(of: clock, now: now)
+        return NodeContact(
+            seenAt: now, offsetMilliseconds: offset, skewed: abs(offset) > skewBoundMilliseconds, version: version.rawValue,
+            outboxDepth: outboxDepth, pulled: pulled)
+    }
+
     /// Records that the node was seen, its clock offset and protocol version — only when
     /// something the organizer sees changed or the last record is a minute old, so thousands
     /// of idle nodes long-polling cost no write transactions.
@@ -34,20 +44,8 @@ struct SyncService: Sendable {
         _ node: AuthenticatedNode, clock: SyncClockReading, version: SyncProtocolVersion, outboxDepth: Int?, pulled: Bool,
         on connection: PostgresConnection, now: Date, logger: Logger
     ) async throws {
-        let offset = Self.offset(of: clock, now: now)
-        let skewed = abs(offset) > skewBoundMilliseconds
-        let stale = now.addingTimeInterval(-Self.contactRefreshInterval)
-        try await connection.query(
-            """
-            UPDATE nodes SET last_seen_at = \(now), protocol_version = \(version.rawValue), clock_offset_ms = \(offset),
-                clock_skewed = \(skewed),
-                outbox_depth = coalesce(\(outboxDepth), outbox_depth),
-                last_pull_at = CASE WHEN \(pulled) THEN \(now) ELSE last_pull_at END
-            WHERE id = \(node.id)
-              AND (last_seen_at IS NULL OR last_seen_at < \(stale) OR protocol_version IS DISTINCT FROM \(version.rawValue)
-                   OR clock_skewed <> \(skewed) OR outbox_depth IS DISTINCT FROM coalesce(\(outboxDepth), outbox_depth)
-                   OR (\(pulled) AND (last_pull_at IS NULL OR last_pull_at < \(stale))))
-            """, logger: logger)
+        let contact = contact(clock: clock, version: version, outboxDepth: outboxDepth, pulled: pulled, now: now)
+        try await NodeContact.write([node.id: contact], on: connection, logger: logger)
     }
 
     /// The venue at one instant, and the cursor to follow the feed from.
