@@ -4,9 +4,10 @@ import Logging
 import SpotSync
 
 /// A v2 pull held open (`SyncProtocol/sync-v2.md` §5.1): its status line is already out, so
-/// while it waits the ``HeartbeatPacer`` sends a space every ``LivePull/heartbeatInterval``
-/// from the connection's event loop; then it answers with the page — or, if reading fails
-/// meanwhile, the error body.
+/// while it waits the ``HeartbeatPacer`` sends a space at least every
+/// ``LivePull/heartbeatInterval`` from the connection's event loop; then it answers with the
+/// page — or, if reading fails meanwhile, the error body. A node that hangs up is noticed when
+/// the answer is written, at the latest when the wait ends (≤ 30 s).
 struct HeldPull: Sendable {
     let node: AuthenticatedNode
     let request: PullRequest
