@@ -1,3 +1,6 @@
+import Foundation
+import SpotCore
+
 /// The one check every text from outside passes before it is decoded, on the server and the
 /// node alike: it must be UTF-8 and hold no NUL character (PostgreSQL cannot store one, and no
 /// name, gate or code needs one). A JSON body, a form and a URL's percent-encoded bytes are
@@ -58,7 +61,7 @@ public enum InputText {
         var index = 0
         while index < source.count {
             if source[index] == UInt8(ascii: "%"), index + 2 < source.count,
-                let high = hexValue(source[index + 1]), let low = hexValue(source[index + 2])
+                let high = Data.hexDigitValue(source[index + 1]), let low = Data.hexDigitValue(source[index + 2])
             {
                 bytes.append(high << 4 | low)
                 index += 3
@@ -68,14 +71,5 @@ public enum InputText {
             }
         }
         return bytes
-    }
-
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-        default: nil
-        }
     }
 }

@@ -8,7 +8,7 @@ extension Data {
         var bytes = [UInt8]()
         bytes.reserveCapacity(digits.count / 2)
         for index in stride(from: 0, to: digits.count, by: 2) {
-            guard let high = Self.nibble(digits[index]), let low = Self.nibble(digits[index + 1]) else { return nil }
+            guard let high = Self.hexDigitValue(digits[index]), let low = Self.hexDigitValue(digits[index + 1]) else { return nil }
             bytes.append(high << 4 | low)
         }
         self.init(bytes)
@@ -26,7 +26,8 @@ extension Data {
         return String(decoding: out, as: UTF8.self)
     }
 
-    private static func nibble(_ digit: UInt8) -> UInt8? {
+    /// The value of one hexadecimal digit (either case); `nil` for any other byte.
+    public static func hexDigitValue(_ digit: UInt8) -> UInt8? {
         switch digit {
         case UInt8(ascii: "0")...UInt8(ascii: "9"): digit - UInt8(ascii: "0")
         case UInt8(ascii: "a")...UInt8(ascii: "f"): digit - UInt8(ascii: "a") + 10
