@@ -5,6 +5,11 @@ import SpotCore
 // The messages of sync protocol v1 (`SyncProtocol/README.md`). Every request states
 // `protocol_version`; every response repeats the version the server answered in.
 
+/// A message a node sends: each states the protocol version it is written in.
+public protocol SyncRequestMessage: Codable {
+    var protocolVersion: Int { get }
+}
+
 /// Who a node is, as the server enrolled it.
 public struct SyncNodeInfo: Codable, Sendable, Equatable {
     @LowercaseUUID public var id: UUID
@@ -23,7 +28,7 @@ public struct SyncNodeInfo: Codable, Sendable, Equatable {
 }
 
 /// `POST /api/v1/sync/enroll`: a one-time code from the organizer and the node's device key.
-public struct EnrollRequest: Codable, Sendable, Equatable {
+public struct EnrollRequest: SyncRequestMessage, Sendable, Equatable {
     public var protocolVersion: Int
     public var code: String
     /// The node's Ed25519 device public key, 32 bytes in base64.
@@ -51,7 +56,7 @@ public struct EnrollResponse: Codable, Sendable, Equatable {
 }
 
 /// `POST /api/v1/sync/snapshot`: the node's whole venue at one instant, to start from.
-public struct SnapshotRequest: Codable, Sendable, Equatable {
+public struct SnapshotRequest: SyncRequestMessage, Sendable, Equatable {
     public var protocolVersion: Int
     public var clock: SyncClockReading
 
@@ -102,7 +107,7 @@ public struct Snapshot: Codable, Sendable, Equatable {
 }
 
 /// `POST /api/v1/sync/pull`: the next page of the change feed after `cursor`.
-public struct PullRequest: Codable, Sendable, Equatable {
+public struct PullRequest: SyncRequestMessage, Sendable, Equatable {
     public static let defaultLimit = 1000
 
     public var protocolVersion: Int
@@ -235,16 +240,38 @@ public struct PullPage: Codable, Sendable, Equatable {
         self.stateDigest = stateDigest
     }
 
-    /// The digest of this page's state (``stateDigest``): the first 16 bytes of SHA-256 over
-    /// the JSON of `trust`, `allotments` and `last_mutation_id`, in hex.
-    public func computedStateDigest() throws -> String {
-        struct State: Encodable {
-            let trust: TrustBundle
-            let allotments: [SyncAllotment]
-            let lastMutationID: Int64
+    /// The digest of this page's state (``stateDigest``): the first 16 bytes of SHA-256, in
+    /// hex, over `trust`, `allotments` and `last_mutation_id`, each field written with its
+    /// length, so two different states never write the same bytes. Nodes treat it as opaque; it
+    /// is computed without JSON because thousands of woken pulls compute it at once.
+    public func computedStateDigest() -> String {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(512)
+        func write(_ value: UInt64) { withUnsafeBytes(of: value.bigEndian) { bytes.append(contentsOf: $0) } }
+        func write(_ text: String) {
+            write(UInt64(text.utf8.count))
+            bytes.append(contentsOf: text.utf8)
         }
-        let data = try SyncJSON.encoder.encode(State(trust: trust, allotments: allotments, lastMutationID: lastMutationID))
-        return Data(SHA256.hash(data: data).prefix(16)).hexString
+        func write(_ id: UUID) { withUnsafeBytes(of: id.uuid) { bytes.append(contentsOf: $0) } }
+        write(trust.format)
+        write(UInt64(trust.issuerKeys.count))
+        for key in trust.issuerKeys {
+            write(key.keyID)
+            write(key.publicKey)
+            write(key.status)
+            write(key.verifiesUntil.map { $0.timeIntervalSince1970.bitPattern } ?? UInt64.max)
+        }
+        write(UInt64(trust.deviceCertificates.count))
+        for certificate in trust.deviceCertificates { write(certificate) }
+        write(UInt64(allotments.count))
+        for allotment in allotments {
+            write(allotment.ticketTypeID)
+            write(allotment.eventID)
+            write(UInt64(bitPattern: Int64(allotment.granted)))
+            write(UInt64(bitPattern: Int64(allotment.sold)))
+        }
+        write(UInt64(bitPattern: lastMutationID))
+        return Data(SHA256.hash(data: bytes).prefix(16)).hexString
     }
 }
 
@@ -321,7 +348,7 @@ public struct SyncMutation: Codable, Sendable, Equatable {
 }
 
 /// `POST /api/v1/sync/push`: a batch of the node's outbox, oldest first.
-public struct PushRequest: Codable, Sendable, Equatable {
+public struct PushRequest: SyncRequestMessage, Sendable, Equatable {
     public static let maximumMutations = FieldLimits.mutationsPerPush.upperBound
 
     public var protocolVersion: Int
@@ -446,7 +473,7 @@ public struct PushResponse: Codable, Sendable, Equatable {
 }
 
 /// `POST /api/v1/sync/allotments`: the node asks for more seats of a ticket type.
-public struct TopUpRequest: Codable, Sendable, Equatable {
+public struct TopUpRequest: SyncRequestMessage, Sendable, Equatable {
     public var protocolVersion: Int
     @LowercaseUUID public var ticketTypeID: UUID
     @InRange<Bounds.TopUpSeats> public var quantity: Int

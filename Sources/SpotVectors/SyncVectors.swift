@@ -167,7 +167,7 @@ public enum SyncVectors {
     /// A v2 page carries the digest of its state; a v1 page none.
     static func digested(_ version: SyncProtocolVersion, _ page: PullPage) throws -> PullPage {
         var page = page
-        if version >= .livePull { page.stateDigest = try page.computedStateDigest() }
+        if version >= .livePull { page.stateDigest = page.computedStateDigest() }
         return page
     }
 

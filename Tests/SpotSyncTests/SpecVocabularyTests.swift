@@ -113,8 +113,8 @@ struct SpecCompletenessTests {
             "**Only accepted scans travel**",
             "**Door-sold tickets.**",
             "**Gates.**",
-            "one space (0x20) at least every 1.5 s",
-            "nothing for 3.5 s",
+            "one space (0x20) at least every 2.5 s",
+            "nothing for 4 s",
         ]
         for rule in stated { #expect(spec.contains(rule), "sync-v2.md states \(rule)") }
         #expect(!spec.localizedCaseInsensitiveContains("see the code"))

@@ -111,10 +111,38 @@ struct SyncVectorTests {
             return try SyncJSON.decoder.decode(T.self, from: JSONSerialization.data(withJSONObject: json))
         }
         let page = try message(PullPage.self, "pull page", version: 2)
-        #expect(page.stateDigest == (try page.computedStateDigest()))
+        #expect(page.stateDigest == page.computedStateDigest())
         let held = try message(PullRequest.self, "held pull request", version: 2)
         #expect(held.stateDigest == page.stateDigest && held.cursor == page.cursor)
         #expect(try message(PullPage.self, "pull page", version: 1).stateDigest == nil)
+
+        // The digest covers the state and nothing else: each field of it changes the digest, the
+        // page's other fields do not, and a field's bytes never run into the next one's.
+        var changes: [(String, (inout PullPage) -> Void)] = [
+            ("a key's status", { $0.trust.issuerKeys[0].status = "retired" }),
+            ("a key's deadline", { $0.trust.issuerKeys[0].verifiesUntil = Date(timeIntervalSince1970: 1_800_000_000) }),
+            ("one certificate fewer", { $0.trust.deviceCertificates.removeLast() }),
+            ("a certificate's text moved into the previous one", {
+                let last = $0.trust.deviceCertificates.removeLast()
+                $0.trust.deviceCertificates[$0.trust.deviceCertificates.count - 1] += String(last.prefix(1))
+                $0.trust.deviceCertificates.append(String(last.dropFirst()))
+            }),
+            ("a seat granted", { $0.allotments[0].granted += 1 }),
+            ("a seat sold", { $0.allotments[0].sold += 1 }),
+            ("the mutation id", { $0.lastMutationID += 1 }),
+        ]
+        changes.append(("another allotment", { $0.allotments.append($0.allotments[0]) }))
+        var digests: Set<String> = [page.computedStateDigest()]
+        for (name, change) in changes {
+            var changed = page
+            change(&changed)
+            #expect(digests.insert(changed.computedStateDigest()).inserted, "\(name) left the digest as it was")
+        }
+        var elsewhere = page
+        elsewhere.changes = []
+        elsewhere.cursor = "1.1"
+        elsewhere.serverTime = HLCTimestamp(wallMilliseconds: 1)
+        #expect(elsewhere.computedStateDigest() == page.computedStateDigest())
     }
 
     @Test("v2: an unreadable item is answered on its own, with the field the reader found")

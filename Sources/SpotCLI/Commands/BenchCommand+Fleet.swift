@@ -378,9 +378,26 @@ final class SimulatedFleet: Sendable {
         }
     }
 
+    /// What a simulated node reads of a page: where to continue and which keys are active.
+    /// A load generator decodes no more than it needs, so its own work distorts the server's
+    /// figures as little as it can.
+    private struct FollowedPage: Decodable {
+        struct Trust: Decodable {
+            struct Key: Decodable {
+                let keyID: String
+                let status: String
+            }
+            let issuerKeys: [Key]
+        }
+        let cursor: String
+        let hasMore: Bool
+        let stateDigest: String?
+        let trust: Trust
+    }
+
     private func pull(
         _ node: FleetBenchmarkSetup.Node, via http: HTTPClient, cursor: String, wait: Int?, digest: String?
-    ) async throws -> PullPage {
+    ) async throws -> FollowedPage {
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         let body = try SyncJSON.encoder.encode(PullRequest(
             protocolVersion: version.rawValue, cursor: cursor, limit: 1000,
@@ -394,6 +411,6 @@ final class SimulatedFleet: Sendable {
         let response = try await http.execute(request, timeout: .seconds(Int64(wait ?? 0) + 60))
         let bytes = try await response.body.collect(upTo: 64 * 1024 * 1024)
         guard response.status == .ok else { throw CLIError.failure("pull: HTTP \(response.status.code)") }
-        return try SyncJSON.decoder.decode(PullPage.self, from: Data(bytes.readableBytesView))
+        return try SyncJSON.decoder.decode(FollowedPage.self, from: Data(bytes.readableBytesView))
     }
 }

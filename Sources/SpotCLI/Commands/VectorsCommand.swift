@@ -7,7 +7,7 @@ struct VectorsCommand: ParsableCommand {
         commandName: "vectors",
         abstract: "Regenerate (or check) the protocol test vectors in SyncProtocol/vectors.",
         discussion: """
-            Every vector file (tickets-v1.json, sync-v1.json) is generated from fixed keys, \
+            Every vector file (tickets-v1.json, sync-v1.json, sync-v2.json) is generated from fixed keys, \
             identifiers and times, so the output is byte-for-byte reproducible. With --check, \
             each file must equal what the generators make and the directory may hold no other \
             vector file; the test suite runs the check.

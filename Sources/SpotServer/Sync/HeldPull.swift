@@ -28,7 +28,10 @@ struct HeldPull: Sendable {
         heartbeats.start(context.channel)
         let body: Data
         do {
-            body = try SyncJSON.encoder.encode(try await waitForChange())
+            var page = try await waitForChange()
+            // The answer's time, not the time the pull arrived: the node measures its clock against it.
+            page.serverTime = SyncService.serverTime(clock.now())
+            body = try SyncJSON.encoder.encode(page)
         } catch {
             let api = ErrorMiddleware<AppRequestContext>.apiError(for: error, context: context)
             context.logger.warning("held pull failed", metadata: ["code": "\(api.code)"])

@@ -109,34 +109,40 @@ struct SyncController: Sendable {
         let protocolVersion: Int?
     }
 
-    /// Reads the body: its protocol version first (a typed error naming what to upgrade
-    /// when it is not served), then the message itself.
-    func decode<Message: Decodable>(
+    /// Reads the body and the protocol version it states: a version this server does not
+    /// serve is refused with a typed error naming what to upgrade, before any other fault of the
+    /// message is reported. A well-formed message is decoded once.
+    func decode<Message: SyncRequestMessage>(
         _ type: Message.Type, _ request: Request, _ context: AppRequestContext
     ) async throws -> (Message, SyncProtocolVersion) {
         guard let data = try await request.collectBody(context: context) else {
             throw APIError.invalidJSON("The request body is empty; send JSON.")
         }
         try Request.checkText(data)
-        let probe: VersionProbe
+        let message: Message
         do {
-            probe = try SyncJSON.decoder.decode(VersionProbe.self, from: data)
-        } catch let error as DecodingError {
-            throw APIError(decoding: error)
+            message = try SyncJSON.decoder.decode(Message.self, from: data)
+        } catch {
+            let probe: VersionProbe
+            do {
+                probe = try SyncJSON.decoder.decode(VersionProbe.self, from: data)
+            } catch let error as DecodingError {
+                throw APIError(decoding: error)
+            }
+            _ = try negotiate(probe.protocolVersion)
+            throw (error as? DecodingError).map(APIError.init(decoding:)) ?? error
         }
-        guard let requested = probe.protocolVersion else {
+        return (message, try negotiate(message.protocolVersion))
+    }
+
+    private func negotiate(_ requested: Int?) throws -> SyncProtocolVersion {
+        guard let requested else {
             throw APIError.validation("protocol_version", "is required (this server serves \(servedVersions))")
         }
-        let version: SyncProtocolVersion
         do {
-            version = try SyncProtocolVersion.negotiate(requested, served: served)
+            return try SyncProtocolVersion.negotiate(requested, served: served)
         } catch {
             throw APIError(.badRequest, .unsupportedProtocolVersion, error.description)
-        }
-        do {
-            return (try SyncJSON.decoder.decode(Message.self, from: data), version)
-        } catch let error as DecodingError {
-            throw APIError(decoding: error)
         }
     }
 

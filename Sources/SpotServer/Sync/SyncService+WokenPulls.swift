@@ -34,7 +34,7 @@ extension SyncService {
             for (key, entries) in feeds where !entries.isEmpty {
                 changes[key] = try await Self.changes(entries.prefix(key.limit).map { ($0.kind, $0.entity) }, on: connection, logger: logger)
             }
-            return try pulls.map { pull in
+            return pulls.map { pull in
                 let key = FeedKey(pull)
                 let entries = feeds[key] ?? []
                 let state = allotments[pull.node.id] ?? ([], 0)
@@ -44,7 +44,7 @@ extension SyncService {
                     hasMore: entries.count > pull.limit, serverTime: Self.serverTime(now), changes: changes[key] ?? [],
                     trust: TrustBundle(issuerKeys: keys[pull.node.organizerID] ?? [], certificates: certificates[pull.node.venueID] ?? []),
                     allotments: state.allotments, lastMutationID: state.lastMutationID, credential: nil)
-                if pull.version >= .livePull { page.stateDigest = try page.computedStateDigest() }
+                if pull.version >= .livePull { page.stateDigest = page.computedStateDigest() }
                 return page
             }
         }

@@ -147,7 +147,7 @@ struct SyncService: Sendable {
             protocolVersion: version.rawValue, cursor: (entries.last?.0 ?? cursor).description, hasMore: hasMore,
             serverTime: Self.serverTime(now), changes: changes, trust: trust, allotments: allotments.allotments,
             lastMutationID: allotments.lastMutationID, credential: credential)
-        if version >= .livePull { page.stateDigest = try page.computedStateDigest() }
+        if version >= .livePull { page.stateDigest = page.computedStateDigest() }
         return page
     }
 
