@@ -1,4 +1,6 @@
 import Foundation
+import Logging
+import PostgresNIO
 import SpotServer
 import SpotTestSupport
 import Testing
@@ -43,6 +45,38 @@ struct ServerProcessTests {
                 let limited = try await server.api.post("/api/v1/auth/login", ["email": "ann@example.com", "password": "correct horse battery"])
                 #expect(limited.status == 429, "\(limited.text)")
                 #expect(limited.headers.first(name: "Retry-After") != nil)
+            }
+            #expect(try await a.stop() == 0)
+            #expect(try await b.stop() == 0)
+        }
+    }
+
+    @Test("Two doors checking one ticket in at the same instant through two replicas admit it once, ticket after ticket")
+    func checkInAcrossReplicas() async throws {
+        try await TestDatabase.shared.withDatabase { database in
+            let url = Self.url(database)
+            let a = try await ServerProcess.start(["--database-url", url, "--password-cost", "4"])
+            let b = try await ServerProcess.start(["--database-url", url, "--password-cost", "4"])
+            let venue = try await VenueNodeTests.venue(a.api, database: database, tickets: 10)
+            for (index, ticket) in venue.tickets.enumerated() {
+                let verdicts = try await withThrowingTaskGroup(of: String.self) { group in
+                    for (server, gate) in [(a, "North"), (b, "South")] {
+                        group.addTask {
+                            let answer = try await server.api.post(
+                                "/api/v1/check-ins", ["payload": ticket.payload, "gate": gate], token: venue.organizer)
+                            return answer.json["verdict"].string ?? "HTTP \(answer.status): \(answer.text)"
+                        }
+                    }
+                    return try await group.reduce(into: [String]()) { $0.append($1) }
+                }
+                #expect(verdicts.sorted() == ["already_admitted", "ok"], "ticket \(index): \(verdicts)")
+            }
+            try await TestDatabase.withClient(database, logger: Logger(label: "e2e")) { (client: PostgresClient) async throws -> Void in
+                let rows = try await client.query(
+                    "SELECT count(*)::int, count(DISTINCT ticket_id)::int FROM scans WHERE verdict = 'ok'", logger: Logger(label: "e2e"))
+                for try await (admissions, tickets) in rows.decode((Int, Int).self) {
+                    #expect(admissions == 10 && tickets == 10)
+                }
             }
             #expect(try await a.stop() == 0)
             #expect(try await b.stop() == 0)

@@ -127,6 +127,26 @@ public struct SyncBenchmarkVenue: Sendable {
         for statement in statements { try await connection.query(statement, logger: logger) }
     }
 
+    /// Lets the venue's organizer sign in with `password` (the door staff of the online
+    /// check-in benchmark), and returns the account's email.
+    public func setOrganizerPassword(_ password: String, database: Database, logger: Logger) async throws -> String {
+        let hash = try await PasswordHasher(cost: 4).hash(password)
+        try await database.query(
+            "UPDATE users SET password_hash = \(hash) WHERE email_normalized = \(Self.email)", logger: logger)
+        return Self.email
+    }
+
+    /// Online check-ins admitted for the venue's event (the server records them under its own node id).
+    public func admittedOnline(database: Database, logger: Logger) async throws -> Int {
+        let rows = try await database.query(
+            """
+            SELECT count(*)::int FROM scans
+            WHERE event_id = \(eventID) AND verdict = 'ok' AND node_id = \(CheckInService.serverNodeID)
+            """, logger: logger)
+        for try await value in rows.decode(Int.self) { return value }
+        return 0
+    }
+
     /// A one-time enrollment code for a node of the benchmark venue.
     public func enrollmentCode(database: Database, now: Date = Date(), logger: Logger) async throws -> String {
         let rows = try await database.query(

@@ -1,0 +1,175 @@
+import ArgumentParser
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOCore
+import SpotCore
+import SpotServer
+import SpotTooling
+
+extension BenchCommand {
+    struct CommerceBench: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "commerce",
+            abstract: "The central server's online check-in beside pgbench's TPC-B on the same database, in one run.",
+            discussion: """
+                Starts `spot server` as a process of its own on the database, signs in as the organizer of a \
+                benchmark venue, and checks --check-ins tickets in through POST /api/v1/check-ins, each once, \
+                from --clients keep-alive connections of this process. Every one must be admitted, and the \
+                database must then hold exactly that many admissions. Then pgbench (PostgreSQL's own) runs its \
+                built-in TPC-B on the same database at the same client count (--pgbench-transactions each), and the \
+                command prints check-ins per second as a share of pgbench's transactions per second (the goal of \
+                issue 17: at least 60 %, p99 at most 10 ms). pgbench's tables are dropped afterwards.
+
+                Example (use a release build):
+                  swift run -c release spot bench commerce --database-url postgres://postgres@/postgres?host=/tmp/pg
+                """
+        )
+
+        @OptionGroup var database: DatabaseOptions
+
+        @Option(help: "Tickets checked in, each once.")
+        var checkIns = 20_000
+
+        @Option(help: "Concurrent connections (door scanners), and pgbench's client count.")
+        var clients = 8
+
+        @Option(help: "Transactions each pgbench client runs.")
+        var pgbenchTransactions = 2000
+
+        @Option(help: "pgbench's scale factor (100,000 accounts each).")
+        var pgbenchScale = 10
+
+        func validate() throws {
+            guard (100...1_000_000).contains(checkIns) else { throw ValidationError("--check-ins must be 100 to 1000000") }
+            guard (1...256).contains(clients) else { throw ValidationError("--clients must be 1 to 256") }
+            guard (100...1_000_000).contains(pgbenchTransactions) else {
+                throw ValidationError("--pgbench-transactions must be 100 to 1000000")
+            }
+            guard (1...1000).contains(pgbenchScale) else { throw ValidationError("--pgbench-scale must be 1 to 1000") }
+        }
+
+        func run() async throws {
+            #if DEBUG
+                note("warning: this is a debug build; measure with `swift run -c release spot bench commerce`")
+            #endif
+            let pgbench = try Pgbench.locate()
+            let logger = makeLogger(level: .warning)
+            try await database.withDatabase(logger: logger) { configuration in
+                try await ServerMaintenance.withDatabase(configuration, logger: logger) { database in
+                    note("preparing \(checkIns) tickets …")
+                    let venue = try await SyncBenchmarkVenue.prepare(tickets: checkIns, database: database, logger: logger)
+                    try await venue.settle(database: database, logger: logger)
+                    let password = UUID().uuidString
+                    let email = try await venue.setOrganizerPassword(password, database: database, logger: logger)
+                    let ids = try await venue.ticketIDs(limit: checkIns, database: database, logger: logger)
+                    let payloads = try ids.map {
+                        try SignedTicket.sign(
+                            TicketClaims(ticketID: $0, eventID: venue.eventID, ticketTypeID: venue.ticketTypeID), with: venue.issuer
+                        ).text
+                    }
+                    let server = try ServerChild.start(databaseURL: configuration.url)
+                    defer { server.stop() }
+                    try await waitUntilHealthy(port: server.port)
+                    let token = try await Self.signIn(port: server.port, email: email, password: password)
+                    let requests = payloads.map { payload in
+                        let body = #"{"payload":"\#(payload)","gate":"Bench"}"#
+                        return Array((
+                            "POST /api/v1/check-ins HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                                + "Authorization: Bearer \(token)\r\nContent-Length: \(body.utf8.count)\r\n\r\n" + body).utf8)
+                    }
+                    note("checking in \(checkIns) tickets from \(clients) connections …")
+                    let started = ContinuousClock.now
+                    let latencies = try await BenchLoadClient(port: server.port).run(clients: clients, requests: requests).sorted()
+                    let elapsed = Self.seconds(ContinuousClock.now - started)
+                    server.stop()
+                    let admitted = try await venue.admittedOnline(database: database, logger: logger)
+                    guard admitted == checkIns else {
+                        throw CLIError.failure("the database holds \(admitted) online admissions for \(checkIns) tickets checked in once each")
+                    }
+                    note("pgbench: TPC-B, scale \(pgbenchScale), \(clients) clients × \(pgbenchTransactions) transactions …")
+                    let tps = try pgbench.tpcB(
+                        url: configuration.url, clients: clients, transactions: pgbenchTransactions, scale: pgbenchScale)
+                    func ms(_ q: Double) -> Double { Self.seconds(latencies[min(latencies.count - 1, Int(Double(latencies.count) * q))]) * 1000 }
+                    let rate = Double(latencies.count) / elapsed
+                    print("CPU: \(cpuModel()), \(ProcessInfo.processInfo.activeProcessorCount) cores; "
+                        + "server: its own process; door scanners: this process, real sockets on 127.0.0.1")
+                    print("| path | clients | per second | p50 | p99 | max | pgbench TPC-B, same run | share | goal |")
+                    print("|---|---|---|---|---|---|---|---|---|")
+                    print(String(
+                        format: "| online check-in, each ticket once (%d, all admitted) | %d | %.0f | %.1f ms | %.1f ms | %.1f ms | %.0f tps | %.1f %% | ≥ 60 %%, p99 ≤ 10 ms |",
+                        checkIns, clients, rate, ms(0.5), ms(0.99), ms(1), tps, rate / tps * 100))
+                }
+            }
+        }
+
+        static func seconds(_ duration: Duration) -> Double {
+            Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+        }
+
+        private static func signIn(port: Int, email: String, password: String) async throws -> String {
+            var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/api/v1/auth/login")
+            request.method = .POST
+            request.headers.add(name: "Content-Type", value: "application/json")
+            let body = try JSONSerialization.data(withJSONObject: ["email": email, "password": password])
+            request.body = .bytes(ByteBuffer(bytes: body))
+            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+            let answer = try await response.body.collect(upTo: 1 << 16)
+            struct Session: Decodable { let access_token: String }
+            guard response.status == .ok, let session = try? JSONDecoder().decode(Session.self, from: Data(buffer: answer)) else {
+                throw CLIError.failure("signing in as the benchmark organizer answered HTTP \(response.status.code)")
+            }
+            return session.access_token
+        }
+    }
+}
+
+/// PostgreSQL's own benchmark, run beside ours on the same database: the limit a figure is read against.
+struct Pgbench {
+    let executable: URL
+
+    /// `pgbench` on the PATH, or the newest in Debian's `/usr/lib/postgresql/<version>/bin`.
+    static func locate() throws -> Pgbench {
+        let fileManager = FileManager.default
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? ""
+        for directory in path.split(separator: ":") where fileManager.isExecutableFile(atPath: "\(directory)/pgbench") {
+            return Pgbench(executable: URL(fileURLWithPath: "\(directory)/pgbench"))
+        }
+        let versions = ((try? fileManager.contentsOfDirectory(atPath: "/usr/lib/postgresql")) ?? []).compactMap(Int.init).sorted()
+        for version in versions.reversed() where fileManager.isExecutableFile(atPath: "/usr/lib/postgresql/\(version)/bin/pgbench") {
+            return Pgbench(executable: URL(fileURLWithPath: "/usr/lib/postgresql/\(version)/bin/pgbench"))
+        }
+        throw CLIError.failure("pgbench was not found (Debian: apt-get install postgresql-client)")
+    }
+
+    /// TPC-B transactions per second at `clients` clients, `transactions` each, its tables
+    /// created first and dropped after. A count, not a duration: pgbench ends a timed run on
+    /// SIGALRM, which a child of this process inherits blocked, so `-T` would never end.
+    func tpcB(url: String, clients: Int, transactions: Int, scale: Int) throws -> Double {
+        _ = try run(["-i", "-q", "-s", String(scale), url])
+        defer { _ = try? run(["-i", "-I", "d", url]) }
+        let output = try run(["-n", "-c", String(clients), "-j", String(min(clients, 2)), "-t", String(transactions), url])
+        // "tps = 2832.123456 (without initial connection time)"
+        guard let line = output.split(separator: "\n").first(where: { $0.hasPrefix("tps = ") }),
+            let tps = Double(line.dropFirst(6).prefix { !$0.isWhitespace })
+        else { throw CLIError.failure("pgbench printed no tps:\n\(output)") }
+        return tps
+    }
+
+    private func run(_ arguments: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let text = String(decoding: data, as: UTF8.self)
+        guard process.terminationStatus == 0 else {
+            throw CLIError.failure("pgbench \(arguments.joined(separator: " ")) exited \(process.terminationStatus):\n\(text)")
+        }
+        return text
+    }
+}
