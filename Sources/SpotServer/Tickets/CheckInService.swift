@@ -23,13 +23,12 @@ package struct CheckInService: Sendable {
         let scanID: UUID?
     }
 
-    /// Checks `payload` at `gate` for a caller who may check in the events of `organizers`
-    /// (nil: any organizer, for admins).
+    /// Checks `payload` at `gate` for `caller` (403 when the caller checks in for no organizer).
     func checkIn(
-        payload: String, gate: String, direction: ScanDirection, organizers: Set<UUID>?, recordedBy: UUID, now: Date,
-        logger: Logger
+        payload: String, gate: String, direction: ScanDirection, caller: Caller, now: Date, logger: Logger
     ) async throws -> Outcome {
         guard let claims = (try? SignedTicket(text: payload))?.claims else {
+            try await requireScope(of: caller, logger: logger)
             // Not decodable: the verdict needs no database state, and there is nothing to record.
             let verifier = TicketVerifier(trust: try TrustStore(issuerKeys: []), gate: GatePolicy(gate: gate, events: []))
             return Outcome(
@@ -37,9 +36,10 @@ package struct CheckInService: Sendable {
                 scanID: nil)
         }
         for _ in 0..<Self.attempts {
-            let state = try await TicketState.read(claims, database: database, logger: logger)
+            let state = try await TicketState.read(claims, caller: caller, database: database, logger: logger)
+            guard state.callerHasScope else { throw caller.withoutScope }
             var admissions: [EventAdmission] = []
-            if let event = state.event, event.status != "draft", organizers.map({ $0.contains(event.organizerID) }) ?? true {
+            if let event = state.event, event.status != "draft", event.callerMayCheckIn {
                 admissions.append(EventAdmission(
                     eventID: claims.eventID, isCancelled: event.status == "cancelled", reentryPolicy: event.reentryPolicy))
             }
@@ -51,7 +51,7 @@ package struct CheckInService: Sendable {
             guard !admissions.isEmpty else { return Outcome(result: result, scanID: nil) }
             let scanID = UUID.now(now)
             let recorded = try await record(
-                scanID, claims: claims, gate: gate, direction: direction, verdict: result.verdict.code, recordedBy: recordedBy,
+                scanID, claims: claims, gate: gate, direction: direction, verdict: result.verdict.code, recordedBy: caller.user,
                 ifSequence: state.sequence, now: now, logger: logger)
             if recorded { return Outcome(result: result, scanID: scanID) }
         }
@@ -92,6 +92,8 @@ struct TicketState {
         let organizerID: UUID
         let status: String
         let reentryPolicy: ReentryPolicy
+        /// Whether the caller checks tickets in for this event's organizer.
+        let callerMayCheckIn: Bool
     }
 
     /// The ticket's event, if it exists.
@@ -103,8 +105,12 @@ struct TicketState {
     let scans: ScanLedger
     /// The ticket's admission sequence (0 before its first recorded scan).
     let sequence: Int64
+    /// Whether the caller checks tickets in for any organizer at all.
+    let callerHasScope: Bool
 
-    static func read(_ claims: TicketClaims, database: Database, logger: Logger) async throws -> TicketState {
+    static func read(
+        _ claims: TicketClaims, caller: CheckInService.Caller, database: Database, logger: Logger
+    ) async throws -> TicketState {
         let ticket = claims.ticketID
         let rows = try await database.query(
             """
@@ -121,7 +127,10 @@ struct TicketState {
                    ARRAY(SELECT s.gate FROM scans s WHERE s.ticket_id = \(ticket) AND s.verdict = 'ok' ORDER BY s.id),
                    ARRAY(SELECT s.node_id FROM scans s WHERE s.ticket_id = \(ticket) AND s.verdict = 'ok' ORDER BY s.id),
                    ARRAY(SELECT s.hlc FROM scans s WHERE s.ticket_id = \(ticket) AND s.verdict = 'ok' ORDER BY s.id),
-                   coalesce((SELECT a.sequence FROM ticket_admission_sequences a WHERE a.ticket_id = \(ticket)), 0)
+                   coalesce((SELECT a.sequence FROM ticket_admission_sequences a WHERE a.ticket_id = \(ticket)), 0),
+                   \(caller.isAdmin) OR EXISTS (SELECT 1 FROM check_in_scopes c WHERE c.user_id = \(caller.user)),
+                   \(caller.isAdmin) OR EXISTS (
+                       SELECT 1 FROM check_in_scopes c WHERE c.user_id = \(caller.user) AND c.organizer_id = e.organizer_id)
             FROM (SELECT) AS one LEFT JOIN events e ON e.id = \(claims.eventID)
             """, logger: logger)
         for try await row in rows {
@@ -131,7 +140,9 @@ struct TicketState {
             if let organizer = try columns[0].decode(UUID?.self), let status = try columns[1].decode(String?.self),
                 let reentry = try columns[2].decode(String?.self)
             {
-                event = Event(organizerID: organizer, status: status, reentryPolicy: ReentryPolicy(wireValue: reentry))
+                event = Event(
+                    organizerID: organizer, status: status, reentryPolicy: ReentryPolicy(wireValue: reentry),
+                    callerMayCheckIn: try columns[16].decode(Bool.self))
                 let (raw, statuses, deadlines) = (
                     try columns[3].decode([ByteBuffer].self), try columns[4].decode([String].self),
                     try columns[5].decode([Date].self))
@@ -162,7 +173,8 @@ struct TicketState {
                     nodeID: nodes[index], at: HLCTimestamp(packed: UInt64(bitPattern: clocks[index]))))
             }
             return TicketState(
-                event: event, keys: keys, revocations: revocations, scans: scans, sequence: try columns[14].decode(Int64.self))
+                event: event, keys: keys, revocations: revocations, scans: scans, sequence: try columns[14].decode(Int64.self),
+                callerHasScope: try columns[15].decode(Bool.self))
         }
         throw TicketStateError.misaligned
     }
