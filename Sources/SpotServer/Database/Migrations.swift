@@ -12,7 +12,5 @@ public enum Migrations {
         hardening,
         failedAttempts,
         liveSyncSignals,
-        admissionSequences,
-        checkInScopes,
     ]
 }

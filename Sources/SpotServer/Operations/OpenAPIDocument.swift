@@ -358,7 +358,7 @@ enum OpenAPIDocument {
                 parameters: [id], response: ref("Ticket"), errors: [404, 409])],
             "/api/v1/check-ins": ["post": operation(
                 "checkIn", "Tickets", "Check a ticket in online (door staff, the organizer, admins): the offline verdict function",
-                auth: "required", body: "CheckInRequest", response: ref("CheckInResponse"), errors: [403, 409])],
+                auth: "required", body: "CheckInRequest", response: ref("CheckInResponse"), errors: [403])],
             "/api/v1/organizers/{id}/trust": ["get": operation(
                 "trustBundle", "Tickets", "The organizer's public key ring (hvflvspot.trust.v1) for offline verifiers",
                 parameters: [id], response: ref("TrustBundle"), errors: [404])],

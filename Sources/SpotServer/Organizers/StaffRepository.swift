@@ -47,6 +47,15 @@ struct StaffRepository: Sendable {
         return items
     }
 
+    /// The organizers a staff account works for.
+    func organizers(ofStaff user: UUID, logger: Logger) async throws -> Set<UUID> {
+        let rows = try await database.query(
+            "SELECT organizer_id FROM staff_assignments WHERE user_id = \(user)", logger: logger)
+        var assigned = Set<UUID>()
+        for try await organizer in rows.decode(UUID.self) { assigned.insert(organizer) }
+        return assigned
+    }
+
     /// Creates a door-staff account that checks in the organizer's events, audited; 409 when
     /// the email is taken.
     func create(_ member: NewMember, organizer: UUID, actor: UUID, now: Date, logger: Logger) async throws -> Member {

@@ -166,14 +166,6 @@ struct PushApplier: Sendable {
                 SELECT DISTINCT hashtextextended('ticket:' || upper(t::text), 0) AS k FROM unnest(\(values.map(\.ticketID))) t
                 ORDER BY k) keys
             """, logger: logger)
-        // Advances the tickets' admission sequences before reading or writing their scans: an
-        // online check-in that read a ticket before this push commits then reads it again.
-        try await connection.query(
-            """
-            INSERT INTO ticket_admission_sequences AS s (ticket_id, sequence)
-            SELECT DISTINCT t, 1 FROM unnest(\(values.map(\.ticketID))) t ORDER BY t
-            ON CONFLICT (ticket_id) DO UPDATE SET sequence = s.sequence + 1
-            """, logger: logger)
         let inserted = try await connection.query(
             """
             INSERT INTO scans (id, ticket_id, issue_version, event_id, direction, gate, node_id, hlc, scanned_at, verdict,

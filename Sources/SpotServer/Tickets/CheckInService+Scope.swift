@@ -3,38 +3,23 @@ import Logging
 import SpotCore
 
 extension CheckInService {
-    /// Who checks tickets in, and so whose events: every organizer's (admins), their own
-    /// organizer's (organizers), their employers' (door staff); attendees none (403). Which
-    /// organizers those are is read with the ticket, from `check_in_scopes` (migration 13).
-    struct Caller: Sendable {
-        let user: UUID
-        let role: Role
-
-        init(_ identity: Identity) throws {
-            guard identity.role != .attendee else {
-                throw DomainError.forbidden("Only door staff, organizers and admins check tickets in.")
-            }
-            user = identity.userID
-            role = identity.role
+    /// Whose events a user may check tickets in for: any organizer's (nil, admins), their own
+    /// (organizers), their employer's (door staff); attendees none (403).
+    static func scope(
+        of identity: Identity, organizers: OrganizerRepository, staff: StaffRepository, logger: Logger
+    ) async throws -> Set<UUID>? {
+        switch identity.role {
+        case .admin:
+            return nil
+        case .organizer:
+            return [try await organizers.requireOwnProfile(identity, logger: logger).id]
+        case .staff:
+            let assigned = try await staff.organizers(ofStaff: identity.userID, logger: logger)
+            guard !assigned.isEmpty else { throw DomainError.forbidden("This staff account is not assigned to an organizer.") }
+            return assigned
+        case .attendee:
+            throw DomainError.forbidden("Only door staff, organizers and admins check tickets in.")
         }
-
-        var isAdmin: Bool { role == .admin }
-
-        /// The 403 for a caller who checks in for no organizer at all.
-        var withoutScope: DomainError {
-            role == .staff
-                ? DomainError.forbidden("This staff account is not assigned to an organizer.")
-                : DomainError.forbidden("Create your organizer profile first (POST /api/v1/organizers).")
-        }
-    }
-
-    /// 403 unless `caller` checks tickets in for some organizer (the check-in page, before its form).
-    func requireScope(of caller: Caller, logger: Logger) async throws {
-        guard !caller.isAdmin else { return }
-        let rows = try await database.query(
-            "SELECT EXISTS (SELECT 1 FROM check_in_scopes WHERE user_id = \(caller.user))", logger: logger)
-        for try await exists in rows.decode(Bool.self) where exists { return }
-        throw caller.withoutScope
     }
 
     /// A check-in request's fields, checked: a gate name as at the nodes (``FieldLimits/gateName``),

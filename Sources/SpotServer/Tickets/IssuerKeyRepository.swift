@@ -81,16 +81,11 @@ struct IssuerKeyRepository: Sendable {
             """, logger: logger)
         var keys: [IssuerKey] = []
         for try await (raw, status, until) in rows.decode((Data, String, Date?).self) {
-            keys.append(try key(publicKey: raw, status: status, verifiesUntil: until))
+            let publicKey = try Curve25519.Signing.PublicKey(rawRepresentation: raw)
+            keys.append(IssuerKey(
+                publicKey: publicKey, status: status == "active" ? .active : .retired(verifiesUntil: until ?? .distantPast)))
         }
         return keys
-    }
-
-    /// One key of a ring as stored: anything but `active` verifies only until its deadline.
-    static func key(publicKey raw: Data, status: String, verifiesUntil until: Date?) throws -> IssuerKey {
-        IssuerKey(
-            publicKey: try Curve25519.Signing.PublicKey(rawRepresentation: raw),
-            status: status == "active" ? .active : .retired(verifiesUntil: until ?? .distantPast))
     }
 
     /// The organizer's trust bundle, as verifiers and nodes read it.

@@ -90,11 +90,14 @@ struct TicketController: Sendable {
 
     /// Door staff, the event's organizer and admins check tickets in online.
     @Sendable func checkIn(_ request: Request, context: AppRequestContext) async throws -> CheckInResponse {
-        let caller = try CheckInService.Caller(try context.requireIdentity())
+        let identity = try context.requireIdentity()
+        let scope = try await CheckInService.scope(
+            of: identity, organizers: organizers, staff: staffAccounts, logger: context.logger)
         let body = try await request.decodeJSON(as: CheckInRequest.self, context: context)
         let (gate, direction) = try CheckInService.validated(payload: body.payload, gate: body.gate, direction: body.direction)
         let outcome = try await checkIns.checkIn(
-            payload: body.payload, gate: gate, direction: direction, caller: caller, now: clock.now(), logger: context.logger)
+            payload: body.payload, gate: gate, direction: direction, organizers: scope, recordedBy: identity.userID,
+            now: clock.now(), logger: context.logger)
         let result = outcome.result
         return CheckInResponse(
             verdict: result.verdict.code, admitted: result.verdict.passes, signal: result.verdict.signal,

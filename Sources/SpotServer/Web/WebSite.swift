@@ -76,7 +76,8 @@ struct WebSite: Sendable {
             formKeys: services.formKeys, clock: services.clock
         ).addRoutes(to: site)
         CheckInPages(
-            pages: pages, checkIns: CheckInService(database: database), clock: services.clock
+            pages: pages, checkIns: CheckInService(database: database), organizers: services.organizers,
+            staffAccounts: staffAccounts, clock: services.clock
         ).addRoutes(to: site)
         AdminPages(pages: pages, organizers: services.organizers, clock: services.clock).addRoutes(to: site)
         TokenPages(pages: pages, auth: services.auth, clock: services.clock).addRoutes(to: site)

@@ -7,6 +7,8 @@ import SpotCore
 struct CheckInPages: Sendable {
     let pages: PageRenderer
     let checkIns: CheckInService
+    let organizers: OrganizerRepository
+    let staffAccounts: StaffRepository
     let clock: ServerClock
 
     func addRoutes(to site: RouterGroup<AppRequestContext>) {
@@ -26,12 +28,15 @@ struct CheckInPages: Sendable {
     }
 
     @Sendable func form(_ request: Request, context: AppRequestContext) async throws -> Response {
-        try await checkIns.requireScope(of: try CheckInService.Caller(try context.requireIdentity()), logger: context.logger)
+        let identity = try context.requireIdentity()
+        _ = try await CheckInService.scope(of: identity, organizers: organizers, staff: staffAccounts, logger: context.logger)
         return try page(gate: "Main", direction: ScanDirection.entry.rawValue, result: nil, problem: nil, status: .ok, context: context)
     }
 
     @Sendable func checkIn(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let caller = try CheckInService.Caller(try context.requireIdentity())
+        let identity = try context.requireIdentity()
+        let scope = try await CheckInService.scope(
+            of: identity, organizers: organizers, staff: staffAccounts, logger: context.logger)
         let form = context.web.form
         let payload = (form["payload"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         let gateText = form["gate"] ?? ""
@@ -46,7 +51,8 @@ struct CheckInPages: Sendable {
                 status: .unprocessableContent, context: context)
         }
         let outcome = try await checkIns.checkIn(
-            payload: payload, gate: gate, direction: direction, caller: caller, now: clock.now(), logger: context.logger)
+            payload: payload, gate: gate, direction: direction, organizers: scope, recordedBy: identity.userID,
+            now: clock.now(), logger: context.logger)
         let result = outcome.result
         return try page(
             gate: gate, direction: direction.rawValue,
