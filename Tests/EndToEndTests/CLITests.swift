@@ -171,7 +171,8 @@ struct CLITests {
     @Test("Every command has help with an example")
     func help() async throws {
         for command in [["demo"], ["keys", "generate"], ["keys", "certify"], ["keys", "show"], ["ticket", "issue"],
-                        ["ticket", "verify"], ["bench", "verify"], ["bench", "search"], ["vectors"], ["server", "run"],
+                        ["ticket", "verify"], ["bench", "verify"], ["bench", "search"], ["bench", "sync"], ["bench", "fleet"],
+                        ["bench", "commerce"], ["vectors"], ["server", "run"],
                         ["server", "migrate"], ["server", "create-admin"], ["server", "seed"], ["server", "keys", "rotate"],
                         ["node", "enroll"], ["node", "run"], ["node", "pin"]] {
             let result = try await runProcess(try spotBinary(), command + ["--help"])

@@ -83,6 +83,26 @@ struct ServerProcessTests {
         }
     }
 
+    @Test("spot bench commerce checks every ticket in once through a server of its own and reads it against pgbench")
+    func benchCommerce() async throws {
+        try await TestDatabase.shared.withDatabase { database in
+            let result = try await runProcess(try spotBinary(), [
+                "bench", "commerce", "--database-url", Self.url(database), "--check-ins", "200", "--clients", "4",
+                "--pgbench-transactions", "100", "--pgbench-scale", "1",
+            ])
+            #expect(result.status == 0, "\(result.stderr)")
+            let row = try #require(result.stdout.split(separator: "\n").first { $0.hasPrefix("| online check-in") }, "\(result.stdout)")
+            #expect(row.contains("(200, all admitted) | 4 |"), "\(row)")
+            let cells = row.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
+            let rate = try #require(Double(cells[2]), "\(row)")
+            let tps = try #require(Double(cells[6].replacingOccurrences(of: " tps", with: "")), "\(row)")
+            let share = try #require(Double(cells[7].replacingOccurrences(of: " %", with: "")), "\(row)")
+            #expect(rate > 0 && tps > 0)
+            // The printed rate is rounded to a whole number; the share was computed before rounding.
+            #expect(abs(rate / tps * 100 - share) <= share * 0.02 + 0.1, "\(row)")
+        }
+    }
+
     @Test("Embedded PostgreSQL: first start creates the cluster, SIGTERM stops both cleanly, data survives a restart and a kill -9")
     func embedded() async throws {
         let directory = try makeTemporaryDirectory("spot-embedded")

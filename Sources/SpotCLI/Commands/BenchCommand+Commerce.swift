@@ -139,7 +139,7 @@ struct Pgbench {
         for version in versions.reversed() where fileManager.isExecutableFile(atPath: "/usr/lib/postgresql/\(version)/bin/pgbench") {
             return Pgbench(executable: URL(fileURLWithPath: "/usr/lib/postgresql/\(version)/bin/pgbench"))
         }
-        throw CLIError.failure("pgbench was not found (Debian: apt-get install postgresql-client)")
+        throw CLIError.failure("pgbench was not found (Debian: apt-get install postgresql-15, which scripts/test installs)")
     }
 
     /// TPC-B transactions per second at `clients` clients, `transactions` each, its tables
