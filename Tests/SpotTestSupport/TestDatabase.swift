@@ -48,6 +48,12 @@ public actor TestDatabase {
         await acquireCloning()
         do {
             try await admin { client in
+                // PostgreSQL refuses to copy a template another session is connected to (after waiting
+                // 5 s): the migrating client's backend can outlive its closed socket under load (a CI
+                // run lost five tests to it). Nothing but this copy uses the template.
+                try await client.query(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = \(template) AND pid <> pg_backend_pid()",
+                    logger: self.logger)
                 try await client.query("CREATE DATABASE \(unescaped: name) TEMPLATE \(unescaped: template)", logger: self.logger)
             }
             releaseCloning()
