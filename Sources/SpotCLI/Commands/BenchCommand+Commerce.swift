@@ -81,7 +81,7 @@ extension BenchCommand {
                     note("checking in \(checkIns) tickets from \(clients) connections …")
                     let started = ContinuousClock.now
                     let latencies = try await BenchLoadClient(port: server.port).run(clients: clients, requests: requests).sorted()
-                    let elapsed = Self.seconds(ContinuousClock.now - started)
+                    let elapsed = seconds(ContinuousClock.now - started)
                     server.stop()
                     let admitted = try await venue.admittedOnline(database: database, logger: logger)
                     guard admitted == checkIns else {
@@ -90,7 +90,7 @@ extension BenchCommand {
                     note("pgbench: TPC-B, scale \(pgbenchScale), \(clients) clients × \(pgbenchTransactions) transactions …")
                     let tps = try pgbench.tpcB(
                         url: configuration.url, clients: clients, transactions: pgbenchTransactions, scale: pgbenchScale)
-                    func ms(_ q: Double) -> Double { Self.seconds(latencies[min(latencies.count - 1, Int(Double(latencies.count) * q))]) * 1000 }
+                    func ms(_ q: Double) -> Double { seconds(latencies[min(latencies.count - 1, Int(Double(latencies.count) * q))]) * 1000 }
                     let rate = Double(latencies.count) / elapsed
                     print("CPU: \(cpuModel()), \(ProcessInfo.processInfo.activeProcessorCount) cores; "
                         + "server: its own process; door scanners: this process, real sockets on 127.0.0.1")
@@ -101,10 +101,6 @@ extension BenchCommand {
                         checkIns, clients, rate, ms(0.5), ms(0.99), ms(1), tps, rate / tps * 100))
                 }
             }
-        }
-
-        static func seconds(_ duration: Duration) -> Double {
-            Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
         }
 
         private static func signIn(port: Int, email: String, password: String) async throws -> String {

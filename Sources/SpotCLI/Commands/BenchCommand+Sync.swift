@@ -221,8 +221,8 @@ extension BenchCommand {
     }
 }
 
-/// Seconds in a duration.
-private func seconds(_ duration: Duration) -> Double {
+/// Seconds in a duration (the benchmarks' figures).
+func seconds(_ duration: Duration) -> Double {
     Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
 }
 
