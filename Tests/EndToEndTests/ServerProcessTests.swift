@@ -83,23 +83,40 @@ struct ServerProcessTests {
         }
     }
 
-    @Test("spot bench commerce checks every ticket in once through a server of its own and reads it against pgbench")
+    @Test("spot bench commerce checks tickets in and sells a ticket type out through a server of its own, each read against pgbench")
     func benchCommerce() async throws {
         try await TestDatabase.shared.withDatabase { database in
             let result = try await runProcess(try spotBinary(), [
                 "bench", "commerce", "--database-url", Self.url(database), "--check-ins", "200", "--clients", "4",
-                "--pgbench-transactions", "100", "--pgbench-scale", "1",
+                "--buyers", "6", "--seats", "60", "--pgbench-transactions", "400", "--pgbench-scale", "1",
             ])
             #expect(result.status == 0, "\(result.stderr)")
-            let row = try #require(result.stdout.split(separator: "\n").first { $0.hasPrefix("| online check-in") }, "\(result.stdout)")
-            #expect(row.contains("(200, all admitted) | 4 |"), "\(row)")
-            let cells = row.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
-            let rate = try #require(Double(cells[2]), "\(row)")
-            let tps = try #require(Double(cells[6].replacingOccurrences(of: " tps", with: "")), "\(row)")
-            let share = try #require(Double(cells[7].replacingOccurrences(of: " %", with: "")), "\(row)")
-            #expect(rate > 0 && tps > 0)
-            // The printed rate is rounded to a whole number; the share was computed before rounding.
-            #expect(abs(rate / tps * 100 - share) <= share * 0.02 + 0.1, "\(row)")
+            let rows = [("| online check-in", "(200, all admitted) | 4 |"), ("| purchase", "(60 seats sold out: 0 oversold, 0 false sold-out) | 6 |")]
+            for (path, detail) in rows {
+                let row = try #require(result.stdout.split(separator: "\n").first { $0.hasPrefix(path) }, "\(result.stdout)")
+                #expect(row.contains(detail), "\(row)")
+                let cells = row.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
+                let rate = try #require(Double(cells[2]), "\(row)")
+                let tps = try #require(Double(cells[6].replacingOccurrences(of: " tps", with: "")), "\(row)")
+                let share = try #require(Double(cells[7].replacingOccurrences(of: " %", with: "")), "\(row)")
+                #expect(rate > 0 && tps > 0)
+                // The printed rate is rounded to a whole number; the share was computed before rounding.
+                #expect(abs(rate / tps * 100 - share) <= share * 0.02 + 0.1, "\(row)")
+            }
+            // The run sold exactly the seats it created: the database agrees with the table.
+            try await TestDatabase.withClient(database, logger: Logger(label: "e2e")) { client in
+                let rows = try await client.query(
+                    """
+                    SELECT t.capacity, count(k.id)::int FROM ticket_types t LEFT JOIN tickets k ON k.ticket_type_id = t.id
+                    WHERE t.name LIKE 'On-sale rush %' GROUP BY t.id
+                    """, logger: Logger(label: "e2e"))
+                var types = 0
+                for try await (capacity, issued) in rows.decode((Int, Int).self) {
+                    types += 1
+                    #expect(capacity == 60 && issued == 60)
+                }
+                #expect(types == 1)
+            }
         }
     }
 

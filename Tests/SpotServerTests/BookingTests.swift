@@ -31,9 +31,33 @@ struct BookingTests {
             #expect(sold == 50)
             #expect(soldOut == 150)
             #expect(statuses.allSatisfy { $0.0 < 500 && ($0.1 ?? 0) < 500 })
-            #expect(try await server.count("SELECT reserved FROM ticket_types") == 50)
+            #expect(try await server.count("SELECT held_or_sold FROM ticket_type_inventory") == 50)
             #expect(try await server.count("SELECT count(*)::int FROM tickets") == 50)
             #expect(try await server.count("SELECT count(*)::int FROM payment_transactions WHERE kind = 'charge'") == 50)
+        }
+    }
+
+    @Test("Checkouts outnumbering the server's database connections all complete: the simulated processor has connections of its own")
+    func checkoutsBeyondThePool() async throws {
+        try await TestServer.run(configure: { $0.maximumConnections = 2; $0.databaseDeadline = .seconds(5) }) { server in
+            let admin = try await server.admin()
+            let sale = try await server.onSale(admin: admin, capacity: 50)
+            var holds: [(token: String, booking: String)] = []
+            for index in 0..<8 {
+                let token = try await server.register("payer\(index)@example.com").token
+                let held = try await server.hold(token: token, event: sale.event, ticketType: sale.ticketType)
+                holds.append((token, try #require(held.json["id"].string, "\(held.text)")))
+            }
+            // Each checkout holds a pooled connection while it waits for the charge: were the charge
+            // drawn from the same two connections, these would wait for each other until the deadline.
+            let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+                for hold in holds {
+                    group.addTask { try await server.checkout(token: hold.token, booking: hold.booking).status }
+                }
+                return try await group.reduce(into: [Int]()) { $0.append($1) }
+            }
+            #expect(statuses == Array(repeating: 200, count: holds.count))
+            #expect(try await server.count("SELECT count(*)::int FROM tickets") == holds.count)
         }
     }
 
@@ -47,14 +71,14 @@ struct BookingTests {
             let booking = try #require(held.json["id"].string)
             #expect(held.json["status"].string == "held")
             #expect(held.json["total_minor"].int == 7500)
-            #expect(try await server.count("SELECT reserved FROM ticket_types") == 3)
+            #expect(try await server.count("SELECT held_or_sold FROM ticket_type_inventory") == 3)
 
             let declined = try await server.checkout(
                 token: buyer, booking: booking, card: TestServer.card(SimulationGateway.declinedCard), key: "pay-1")
             #expect(declined.status == 402)
             #expect(declined.errorCode == "payment_declined")
             #expect(declined.json["error"]["fields"]["decline_code"].string == "card_declined")
-            #expect(try await server.count("SELECT reserved FROM ticket_types") == 0)
+            #expect(try await server.count("SELECT held_or_sold FROM ticket_type_inventory") == 0)
             #expect(try await server.count("SELECT count(*)::int FROM tickets") == 0)
             #expect(try await server.api.get("/api/v1/bookings/\(booking)", token: buyer).json["status"].string == "cancelled")
 
@@ -142,7 +166,7 @@ struct BookingTests {
             #expect(try await server.hold(token: buyer, event: sale.event, ticketType: UUID().uuidString).status == 422)
             #expect(try await server.hold(token: buyer, event: UUID().uuidString, ticketType: sale.ticketType).status == 404)
             #expect(try await server.count("SELECT count(*)::int FROM bookings") == 0)
-            #expect(try await server.count("SELECT reserved FROM ticket_types") == 0)
+            #expect(try await server.count("SELECT held_or_sold FROM ticket_type_inventory") == 0)
         }
     }
 
@@ -162,7 +186,7 @@ struct BookingTests {
             let lost = try #require(
                 try await server.hold(token: buyer, event: sale.event, ticketType: sale.ticketType, quantity: 3).json["id"].string)
             #expect(try await server.checkout(token: buyer, booking: lost, card: TestServer.card(SimulationGateway.timeoutCard)).status == 504)
-            #expect(try await server.count("SELECT reserved FROM ticket_types") == 5)
+            #expect(try await server.count("SELECT held_or_sold FROM ticket_type_inventory") == 5)
             // The expiry service runs every 200 ms once the holds are due: wait for it, bounded.
             var status: String?
             var completed = try await server.api.get("/api/v1/bookings/\(lost)", token: buyer)
@@ -175,7 +199,7 @@ struct BookingTests {
             #expect(status == "expired")
             #expect(completed.json["status"].string == "paid")
             #expect(completed.json["tickets"].array.count == 3)
-            #expect(try await server.count("SELECT reserved FROM ticket_types") == 3)
+            #expect(try await server.count("SELECT held_or_sold FROM ticket_type_inventory") == 3)
             let late = try await server.checkout(token: buyer, booking: abandoned)
             #expect(late.errorCode == "booking_not_held")
         }

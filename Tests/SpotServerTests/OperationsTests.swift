@@ -68,9 +68,10 @@ struct OperationsTests {
         let configuration = try TestDatabase.adminConfiguration()
         let registry = PrometheusCollectorRegistry()
         let client = PostgresClient(configuration: configuration.clientConfiguration)
+        let database = Database(client: client, maximumConnections: 1, registry: registry)
         let services = ServerServices(
-            database: Database(client: client, maximumConnections: 1, registry: registry),
-            configuration: ServerConfiguration(database: configuration), registry: registry, logger: Logger(label: "test"))
+            database: database, configuration: ServerConfiguration(database: configuration), registry: registry,
+            paymentProcessor: database, logger: Logger(label: "test"))
         let routes = Set(buildRouter(services, site: nil).routes.map { route in
             let path = route.path.description.split(separator: "/").map {
                 $0.hasPrefix(":") ? "{\($0.dropFirst())}" : String($0)

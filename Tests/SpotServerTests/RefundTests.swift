@@ -17,7 +17,7 @@ struct RefundTests {
             let booking = try await server.buy(token: buyer, event: sale.event, ticketType: sale.ticketType, quantity: 3)
             let bookingID = try #require(booking["id"].string)
             let tickets = booking["tickets"].array.compactMap { $0["id"].string }
-            #expect(try await server.count("SELECT reserved FROM ticket_types") == 3)
+            #expect(try await server.count("SELECT held_or_sold FROM ticket_type_inventory") == 3)
 
             // The buyer cannot refund; the organizer can.
             let forbidden = try await server.api.post(
@@ -45,7 +45,7 @@ struct RefundTests {
                 "/api/v1/bookings/\(bookingID)/refunds", nil, token: sale.token, headers: [("Idempotency-Key", "r3")])
             #expect(full.json["refund"]["amount_minor"].int == 4000)
             #expect(full.json["booking"]["status"].string == "refunded")
-            #expect(try await server.count("SELECT reserved FROM ticket_types") == 0)
+            #expect(try await server.count("SELECT held_or_sold FROM ticket_type_inventory") == 0)
             #expect(try await server.count("SELECT count(*)::int FROM tickets WHERE status = 'revoked'") == 3)
             #expect(try await server.count("SELECT count(*)::int FROM revocations WHERE reason = 'refunded'") == 3)
             let nothing = try await server.api.post(
@@ -94,7 +94,7 @@ struct RefundTests {
             }
             #expect(refunded == 2)
             #expect(try await server.count("SELECT count(*)::int FROM tickets WHERE revoked_reason = 'cancelled'") == 3)
-            #expect(try await server.count("SELECT reserved FROM ticket_types") == 0)
+            #expect(try await server.count("SELECT held_or_sold FROM ticket_type_inventory") == 0)
             #expect(try await server.count("SELECT count(*)::int FROM jobs WHERE status = 'done'") == 2)
             #expect(try await server.count(
                 "SELECT count(*)::int FROM notifications WHERE kind = 'event_cancelled' AND user_id = '\(aID)' AND channel = 'email'") == 1)

@@ -321,7 +321,7 @@ struct SyncTests {
             #expect(pushed.results[3].conflicts.map(\.kind) == [.saleBeyondAllotment])
             #expect(pushed.results[4].error?.code == "release_exceeds_unsold")
             // Invariant: online reserved + Σ granted ≤ capacity; sold ≤ granted.
-            #expect(try await server.count("SELECT reserved + allotted FROM ticket_types") == 2 + 7)
+            #expect(try await server.count("SELECT held_or_sold + allotted FROM ticket_type_inventory") == 2 + 7)
             #expect(try await server.count("SELECT count(*) FROM ticket_types WHERE reserved + allotted > capacity") == 0)
             #expect(try await server.count("SELECT count(*) FROM allotments WHERE sold > granted") == 0)
             #expect(try await server.count("SELECT count(*) FROM door_tickets") == 8)

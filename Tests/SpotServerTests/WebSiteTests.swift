@@ -177,7 +177,7 @@ struct WebSiteTests {
             #expect(declined.status == 402)
             #expect(declined.html.contains("declined for insufficient funds"))
             #expect(declined.html.contains("Try again with another card"))
-            #expect(try await server.count("SELECT reserved FROM ticket_types") == 0)
+            #expect(try await server.count("SELECT held_or_sold FROM ticket_type_inventory") == 0)
 
             let bookingID = checkoutPath.split(separator: "/")[1]
             let retried = try await web.post("/bookings/\(bookingID)/retry")

@@ -16,7 +16,18 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
     let database = Database(
         client: client, maximumConnections: configuration.maximumConnections, registry: registry,
         deadline: configuration.databaseDeadline)
-    let services = ServerServices(database: database, configuration: configuration, registry: registry, logger: logger)
+    // The simulation gateway stands in for a payment processor, a service of its own, so it has
+    // connections of its own: a checkout holds a pooled connection while it waits for the charge,
+    // and with every pooled connection so held, a charge drawing from the same pool would wait forever.
+    var processor = configuration.database.clientConfiguration
+    processor.options.maximumConnections = SimulationGateway.maximumConnections
+    let processorClient = PostgresClient(configuration: processor, backgroundLogger: logger)
+    let services = ServerServices(
+        database: database, configuration: configuration, registry: registry,
+        paymentProcessor: Database(
+            client: processorClient, maximumConnections: SimulationGateway.maximumConnections,
+            registry: PrometheusCollectorRegistry(), deadline: configuration.databaseDeadline),
+        logger: logger)
     let router = buildRouter(services, site: try await WebSite.load())
 
     var app = Application(
@@ -24,7 +35,7 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "hvflvspot"),
         logger: logger)
     let ready = StartupGate()
-    app.addServices(client)
+    app.addServices(client, processorClient)
     if configuration.syncProtocols.contains(where: { $0 >= .livePull }) {
         app.addServices(
             SyncSignalListener(
@@ -82,7 +93,11 @@ struct ServerServices: Sendable {
     let nodeContacts = NodeContacts()
     let syncProtocols: [SyncProtocolVersion]
 
-    init(database: Database, configuration: ServerConfiguration, registry: PrometheusCollectorRegistry, logger: Logger) {
+    /// `paymentProcessor`: the simulation gateway's own connections (see ``buildApplication(_:logger:)``).
+    init(
+        database: Database, configuration: ServerConfiguration, registry: PrometheusCollectorRegistry,
+        paymentProcessor: Database, logger: Logger
+    ) {
         self.database = database
         self.registry = registry
         clock = configuration.clock
@@ -94,7 +109,7 @@ struct ServerServices: Sendable {
         auth = AuthRepository(database: database)
         accounts = AccountService(repository: auth, hasher: hasher, limiter: limiter)
         organizers = OrganizerRepository(database: database)
-        gateway = SimulationGateway(database: database, logger: logger)
+        gateway = SimulationGateway(database: paymentProcessor, logger: logger)
         refunds = RefundService(database: database, gateway: gateway)
         providers = Dictionary(uniqueKeysWithValues: NotificationChannel.allCases.map {
             ($0, SimulationProvider(channel: $0, database: database, logger: logger) as any NotificationProvider)

@@ -4,10 +4,10 @@ import PostgresNIO
 import SpotCore
 import SpotSync
 
-/// Bookings and the inventory they hold. Seats are taken with one conditional UPDATE
-/// per ticket type (`reserved + n <= capacity`), in ticket-type order, inside the hold's
-/// transaction: concurrent buyers queue on the row lock and can never oversell, and a
-/// fixed lock order means no deadlock.
+/// Bookings and the inventory they hold. Seats are taken from each ticket type's stripes
+/// (``InventoryStripes``), in ticket-type order, inside the hold's transaction: concurrent
+/// buyers of one type lock different rows, nobody can oversell, and a fixed lock order means
+/// no deadlock.
 struct BookingRepository: Sendable {
     let database: Database
 
@@ -49,18 +49,14 @@ struct BookingRepository: Sendable {
             var reserved: [(ticketTypeID: UUID, quantity: Int, price: Int64)] = []
             var currencies = Set<String>()
             for item in items {
-                let rows = try await connection.query(
-                    """
-                    UPDATE ticket_types SET reserved = reserved + \(item.quantity), updated_at = \(now)
-                    WHERE id = \(item.ticketTypeID) AND event_id = \(request.eventID)
-                      AND reserved + allotted + \(item.quantity) <= capacity AND \(item.quantity) <= max_per_order
-                      AND (sales_start IS NULL OR sales_start <= \(now)) AND (sales_end IS NULL OR sales_end > \(now))
-                    RETURNING price_minor, currency
-                    """, logger: logger)
-                var taken: (Int64, String)?
-                for try await row in rows.decode((Int64, String).self) { taken = row }
-                guard let (price, currency) = taken else {
-                    throw try await Self.whyNot(item, event: request.eventID, on: connection, now: now, logger: logger)
+                let (price, currency) = try await Self.terms(of: item, event: request.eventID, on: connection, now: now, logger: logger)
+                do {
+                    try await InventoryStripes.take(item.quantity, of: item.ticketTypeID, on: connection, logger: logger)
+                } catch InventoryStripes.Shortage.soldOut(let left) {
+                    throw DomainError(
+                        .conflict, .soldOut,
+                        left > 0 ? "Only \(left) ticket\(left == 1 ? "" : "s") of this type left." : "This ticket type is sold out.",
+                        fields: ["ticket_type_id": item.ticketTypeID.uuidString.lowercased()])
                 }
                 reserved.append((item.ticketTypeID, item.quantity, price))
                 currencies.insert(currency)
@@ -89,27 +85,25 @@ struct BookingRepository: Sendable {
         return try await booking(id: id, logger: logger)!
     }
 
-    /// Why a ticket type could not be reserved, as the error the buyer sees.
-    private static func whyNot(
-        _ item: (ticketTypeID: UUID, quantity: Int), event: UUID, on connection: PostgresConnection, now: Date, logger: Logger
-    ) async throws -> DomainError {
+    /// The price and currency of a ticket type of `event` that `item` may be held from, or
+    /// why not. A plain read: the seats themselves are taken, locked, by ``InventoryStripes``.
+    private static func terms(
+        of item: (ticketTypeID: UUID, quantity: Int), event: UUID, on connection: PostgresConnection, now: Date, logger: Logger
+    ) async throws -> (price: Int64, currency: String) {
         let rows = try await connection.query(
             """
-            SELECT capacity - reserved - allotted, max_per_order, sales_start, sales_end FROM ticket_types
+            SELECT price_minor, currency, max_per_order, sales_start, sales_end FROM ticket_types
             WHERE id = \(item.ticketTypeID) AND event_id = \(event)
             """, logger: logger)
-        for try await (left, maxPerOrder, start, end) in rows.decode((Int, Int, Date?, Date?).self) {
+        for try await (price, currency, maxPerOrder, start, end) in rows.decode((Int64, String, Int, Date?, Date?).self) {
             if item.quantity > maxPerOrder {
-                return .validation("items", "at most \(maxPerOrder) tickets of this type per booking")
+                throw DomainError.validation("items", "at most \(maxPerOrder) tickets of this type per booking")
             }
-            if let start, start > now { return .conflict("Sales for this ticket type have not started.", code: .salesNotStarted) }
-            if let end, end <= now { return .conflict("Sales for this ticket type have ended.", code: .salesEnded) }
-            return DomainError(
-                .conflict, .soldOut,
-                left > 0 ? "Only \(left) ticket\(left == 1 ? "" : "s") of this type left." : "This ticket type is sold out.",
-                fields: ["ticket_type_id": item.ticketTypeID.uuidString.lowercased()])
+            if let start, start > now { throw DomainError.conflict("Sales for this ticket type have not started.", code: .salesNotStarted) }
+            if let end, end <= now { throw DomainError.conflict("Sales for this ticket type have ended.", code: .salesEnded) }
+            return (price, currency)
         }
-        return .validation("items", "ticket type \(item.ticketTypeID.uuidString.lowercased()) is not sold for this event")
+        throw DomainError.validation("items", "ticket type \(item.ticketTypeID.uuidString.lowercased()) is not sold for this event")
     }
 
     /// Gives held seats back to the pool and closes the booking with `status`.
@@ -147,10 +141,7 @@ struct BookingRepository: Sendable {
             """
             SELECT status FROM bookings WHERE id = \(id) AND (\(user)::uuid IS NULL OR user_id = \(user)) FOR UPDATE
             """, logger: logger)
-        for try await status in rows.decode(String.self) {
-            guard let status = Booking.Status(rawValue: status) else { break }
-            return status
-        }
+        for try await status in rows.decode(Booking.Status.self) { return status }
         throw DomainError.notFound("Booking")
     }
 
@@ -180,13 +171,13 @@ struct BookingRepository: Sendable {
                     """, binds: binds), logger: logger)
         var bookings: [Booking] = []
         for try await (id, user, event, status, quantity, total, refunded, currency, expires, paid, created, items) in rows.decode(
-            (UUID, UUID, UUID, String, Int, Int64, Int64, String, Date?, Date?, Date, String).self)
+            (UUID, UUID, UUID, Booking.Status, Int, Int64, Int64, String, Date?, Date?, Date, String).self)
         {
             bookings.append(Booking(
-                id: id, userID: user, eventID: event, status: Booking.Status(rawValue: status) ?? .cancelled,
-                items: (try? JSONCoding.decoder.decode([Booking.Item].self, from: Data(items.utf8))) ?? [],
+                id: id, userID: user, eventID: event, status: status,
+                items: try JSONCoding.decoder.decode([Booking.Item].self, from: Data(items.utf8)),
                 quantity: quantity, totalMinor: total, refundedMinor: refunded, currency: currency,
-                expiresAt: status == "held" ? expires : nil, paidAt: paid, createdAt: created, tickets: []))
+                expiresAt: status == .held ? expires : nil, paidAt: paid, createdAt: created, tickets: []))
         }
         let tickets = TicketRepository(database: database)
         for index in bookings.indices where bookings[index].status != .held {

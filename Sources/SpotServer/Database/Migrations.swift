@@ -12,5 +12,6 @@ public enum Migrations {
         hardening,
         failedAttempts,
         liveSyncSignals,
+        inventoryStripes,
     ]
 }

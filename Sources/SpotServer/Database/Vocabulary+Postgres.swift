@@ -36,3 +36,4 @@ extension PaymentMethod: PostgresText {}
 extension RevocationReason: PostgresText {}
 extension ReentryPolicy: PostgresText {}
 extension SyncMutation.Kind: PostgresText {}
+extension Booking.Status: PostgresText {}

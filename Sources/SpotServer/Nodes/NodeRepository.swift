@@ -343,15 +343,23 @@ package struct NodeRepository: Sendable {
                 code: .allotmentBelowSold)
         }
         let delta = target - granted
-        let taken = try await connection.query(
-            """
-            UPDATE ticket_types SET allotted = allotted + \(delta), updated_at = \(now)
-            WHERE id = \(ticketType) AND reserved + allotted + \(delta) <= capacity
-            RETURNING capacity - reserved - allotted
-            """, logger: logger)
-        var left: Int?
-        for try await value in taken.decode(Int.self) { left = value }
-        guard left != nil else {
+        func allot() async throws -> Bool {
+            let taken = try await connection.query(
+                """
+                UPDATE ticket_types SET allotted = allotted + \(delta), updated_at = \(now)
+                WHERE id = \(ticketType) AND reserved + allotted + \(delta) <= capacity
+                RETURNING id
+                """, logger: logger)
+            for try await _ in taken { return true }
+            return false
+        }
+        var allotted = try await allot()
+        if !allotted {
+            // Seats waiting in the online stripes go back to the pool first.
+            try await InventoryStripes.drain(ticketType, on: connection, logger: logger)
+            allotted = try await allot()
+        }
+        guard allotted else {
             let rows = try await connection.query(
                 "SELECT capacity - reserved - allotted FROM ticket_types WHERE id = \(ticketType)", logger: logger)
             var available = 0

@@ -14,13 +14,18 @@ import PostgresNIO
 /// | 4000 0000 0000 0259 | timeout: charged, but the response is lost; a retry with the same key returns the charge |
 ///
 /// Its ledger lives in PostgreSQL (`simulated_gateway_operations`), so it is shared by
-/// server replicas and survives restarts, as a real processor's would.
+/// server replicas and survives restarts, as a real processor's would. Like a real processor
+/// it is called by requests holding a transaction open, so it must not share their
+/// connection pool: give it a `Database` of its own.
 public struct SimulationGateway: PaymentGateway {
     public static let successCard = "4242424242424242"
     public static let declinedCard = "4000000000000002"
     public static let insufficientFundsCard = "4000000000009995"
     public static let processorErrorCard = "4000000000000119"
     public static let timeoutCard = "4000000000000259"
+
+    /// Connections of the simulated processor's own pool.
+    static let maximumConnections = 4
 
     let database: Database
     let logger: Logger

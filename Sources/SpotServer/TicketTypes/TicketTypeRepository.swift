@@ -39,8 +39,10 @@ struct TicketTypeRepository: Sendable {
 
     func availability(event: UUID, logger: Logger) async throws -> [UUID: Availability] {
         let rows = try await database.query(
-            "SELECT id, capacity - reserved - allotted, max_per_order FROM ticket_types WHERE event_id = \(event)",
-            logger: logger)
+            """
+            SELECT i.ticket_type_id, i.available, t.max_per_order
+            FROM ticket_type_inventory i JOIN ticket_types t ON t.id = i.ticket_type_id WHERE i.event_id = \(event)
+            """, logger: logger)
         var result: [UUID: Availability] = [:]
         for try await (id, available, maxPerOrder) in rows.decode((UUID, Int, Int).self) {
             result[id] = Availability(available: max(0, available), maxPerOrder: maxPerOrder)
@@ -104,13 +106,29 @@ struct TicketTypeRepository: Sendable {
         }
         guard !changes.isEmpty else { return current }
         try await database.withTransaction(logger: logger) { [changes] connection in
-            try await connection.query(
+            if fields.capacity < current.capacity {
+                // The pool must show every seat on sale before it can shrink.
+                try await InventoryStripes.drain(current.id, on: connection, logger: logger)
+            }
+            let updated = try await connection.query(
                 """
                 UPDATE ticket_types SET name = \(fields.name), price_minor = \(fields.priceMinor), currency = \(fields.currency),
                     capacity = \(fields.capacity), sales_start = \(fields.salesStart), sales_end = \(fields.salesEnd),
                     updated_at = \(now)
-                WHERE id = \(current.id)
+                WHERE id = \(current.id) AND reserved + allotted <= \(fields.capacity)
+                RETURNING id
                 """, logger: logger)
+            var found = false
+            for try await _ in updated { found = true }
+            if !found {
+                let rows = try await connection.query(
+                    "SELECT reserved + allotted FROM ticket_types WHERE id = \(current.id)", logger: logger)
+                for try await taken in rows.decode(Int.self) {
+                    throw DomainError.validation(
+                        "capacity", "must be at least \(taken): that many seats are held, sold or allotted to venue nodes")
+                }
+                throw DomainError.notFound("Ticket type")
+            }
             try await AuditLog.record(
                 on: connection, actor: actor, organizer: event.organizerID, action: "ticket_type.update",
                 entityType: "ticket_type", entityID: current.id, changes: changes, at: now, logger: logger)

@@ -16,8 +16,8 @@ public struct BenchLoadClient: Sendable {
     }
 
     /// One connection: sends a request, reads the whole response (status line, headers,
-    /// `Content-Length` body), returns the status code.
-    final class Connection {
+    /// `Content-Length` body), returns its status code and body.
+    public final class Connection {
         private let descriptor: Int32
         private var buffer: [UInt8] = []
         private var chunk = [UInt8](repeating: 0, count: 16_384)
@@ -44,7 +44,7 @@ public struct BenchLoadClient: Sendable {
 
         deinit { close(descriptor) }
 
-        func exchange(_ request: [UInt8]) throws -> Int {
+        public func exchange(_ request: [UInt8]) throws -> (status: Int, body: ArraySlice<UInt8>) {
             var sent = 0
             while sent < request.count {
                 let count = request.withUnsafeBytes { send(descriptor, $0.baseAddress! + sent, request.count - sent, Int32(MSG_NOSIGNAL)) }
@@ -62,8 +62,9 @@ public struct BenchLoadClient: Sendable {
                             return Int(parts[1].trimmingCharacters(in: .whitespaces))
                         }.first ?? 0
                     while buffer.count < end + 4 + length { try fill() }
+                    let body = buffer[(end + 4)..<(end + 4 + length)]
                     buffer.removeFirst(end + 4 + length)
-                    return status
+                    return (status, body)
                 }
                 try fill()
             }
@@ -88,36 +89,45 @@ public struct BenchLoadClient: Sendable {
     /// Runs `clients` connections at once, each sending its share of `requests` (client k sends
     /// k, k + clients, …) one after another; returns every request's latency.
     public func run(clients: Int, requests: [[UInt8]]) async throws -> [Duration] {
-        let results = Mutex<(latencies: [Duration], failure: String?)>(([], nil))
+        let latencies = Mutex<[Duration]>([])
+        try await runSessions(clients: clients) { client, connection in
+            var mine: [Duration] = []
+            for index in stride(from: client, to: requests.count, by: clients) {
+                let sent = ContinuousClock.now
+                let status = try connection.exchange(requests[index]).status
+                guard status == 200 else { throw ToolingError("a scan was answered HTTP \(status)") }
+                mine.append(ContinuousClock.now - sent)
+            }
+            latencies.withLock { $0 += mine }
+        }
+        return latencies.withLock { $0 }
+    }
+
+    /// Runs `session` on `clients` connections at once, each on a thread of its own, and
+    /// returns when all have ended; the first error any of them throws is rethrown.
+    public func runSessions(
+        clients: Int, _ session: @escaping @Sendable (_ client: Int, _ connection: Connection) throws -> Void
+    ) async throws {
+        let failure = Mutex<String?>(nil)
         let finished = DispatchSemaphore(value: 0)
         for client in 0..<clients {
             let thread = Thread { [port] in
                 defer { finished.signal() }
                 do {
-                    let connection = try Connection(port: port)
-                    var mine: [Duration] = []
-                    for index in stride(from: client, to: requests.count, by: clients) {
-                        let sent = ContinuousClock.now
-                        let status = try connection.exchange(requests[index])
-                        guard status == 200 else { throw ToolingError("a scan was answered HTTP \(status)") }
-                        mine.append(ContinuousClock.now - sent)
-                    }
-                    results.withLock { $0.latencies += mine }
+                    try session(client, try Connection(port: port))
                 } catch {
-                    results.withLock { $0.failure = "\(error)" }
+                    failure.withLock { $0 = $0 ?? "\(error)" }
                 }
             }
             thread.start()
         }
-        // Wait off the cooperative pool: the node under test runs there.
+        // Wait off the cooperative pool: the server or node under test may run there.
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             Thread {
                 for _ in 0..<clients { finished.wait() }
                 continuation.resume()
             }.start()
         }
-        let (latencies, failure) = results.withLock { ($0.latencies, $0.failure) }
-        if let failure { throw ToolingError(failure) }
-        return latencies
+        if let failure = failure.withLock({ $0 }) { throw ToolingError(failure) }
     }
 }
