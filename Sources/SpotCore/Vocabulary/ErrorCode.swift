@@ -67,6 +67,15 @@ public enum ErrorCode: String, Vocabulary {
     case formExpired = "form_expired"
     case ticketRevoked = "ticket_revoked"
 
+    // MARK: Waiting rooms
+    /// The event's sale is behind a waiting room: holds need the pass the room gives a buyer it
+    /// lets in (`Waiting-Room-Pass`), for this event and account, before it expires.
+    case waitingRoomPassRequired = "waiting_room_pass_required"
+    /// The waiting room opens later (`fields.opens_at`): come back then.
+    case waitingRoomNotOpen = "waiting_room_not_open"
+    /// This device already holds a place in the line, for another account.
+    case waitingRoomDeviceTaken = "waiting_room_device_taken"
+
     // MARK: Venue nodes, seen by organizers
     case allotmentShrinksByRelease = "allotment_shrinks_by_release"
     case allotmentBelowSold = "allotment_below_sold"

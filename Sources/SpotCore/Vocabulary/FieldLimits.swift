@@ -35,6 +35,12 @@ public enum FieldLimits {
     public static let pullWaitSeconds = 0...30
     /// Mutations per push.
     public static let mutationsPerPush = 1...1000
+    /// Buyers a waiting room lets in per minute.
+    public static let admitPerMinute = 1...100_000
+    /// Minutes a waiting room's pass stays valid after its holder is let in.
+    public static let passMinutes = 1...240
+    /// A waiting room's device id, in characters.
+    public static let deviceID = 8...128
     /// A three-letter ISO 4217 currency code.
     public static let currencyCodeLength = 3
 
@@ -92,6 +98,8 @@ public enum Bounds {
     public enum PullPageSize: FieldBounds { public static let range = FieldLimits.pullPageSize }
     public enum PullWaitSeconds: FieldBounds { public static let range = FieldLimits.pullWaitSeconds }
     public enum Capacity: FieldBounds { public static let range = FieldLimits.capacity }
+    public enum AdmitPerMinute: FieldBounds { public static let range = FieldLimits.admitPerMinute }
+    public enum PassMinutes: FieldBounds { public static let range = FieldLimits.passMinutes }
 }
 
 extension Sequence where Element: FixedWidthInteger {

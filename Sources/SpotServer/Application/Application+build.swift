@@ -36,6 +36,14 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
         logger: logger)
     let ready = StartupGate()
     app.addServices(client, processorClient)
+    // Waiting rooms let buyers in on time however busy the request pool is (an on-sale rush
+    // fills it): their rounds have a connection of their own.
+    var admission = configuration.database.clientConfiguration
+    admission.options.maximumConnections = 1
+    let admissionClient = PostgresClient(configuration: admission, backgroundLogger: logger)
+    let admissionDatabase = Database(
+        client: admissionClient, maximumConnections: 1, registry: PrometheusCollectorRegistry(),
+        deadline: configuration.databaseDeadline)
     if configuration.syncProtocols.contains(where: { $0 >= .livePull }) {
         app.addServices(
             SyncSignalListener(
@@ -43,6 +51,7 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
             NodeContactWriter(contacts: services.nodeContacts, database: database, logger: logger))
     }
     if configuration.runsBackgroundServices {
+        app.addServices(admissionClient)
         app.addServices(
             AfterStartup(gate: ready, service: NotificationDispatcher(
                 database: database, providers: services.providers, policy: configuration.notificationPolicy,
@@ -52,6 +61,9 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
                 logger: logger)),
             AfterStartup(gate: ready, service: HoldExpiryService(
                 database: database, gateway: services.gateway, interval: configuration.holdExpiryInterval,
+                clock: configuration.clock, logger: logger)),
+            AfterStartup(gate: ready, service: WaitingRoomAdmitter(
+                rooms: WaitingRoomRepository(database: admissionDatabase), interval: configuration.waitingRoomInterval,
                 clock: configuration.clock, logger: logger)),
             AfterStartup(gate: ready, service: SyncFeedPruner(
                 database: database, retention: configuration.syncFeedRetention,
@@ -92,6 +104,8 @@ struct ServerServices: Sendable {
     /// Contacts of nodes whose idle pulls were held from memory, written once a minute.
     let nodeContacts = NodeContacts()
     let syncProtocols: [SyncProtocolVersion]
+    let waitingRooms: WaitingRoomRepository
+    let waitingRoomGate: WaitingRoomGate
 
     /// `paymentProcessor`: the simulation gateway's own connections (see ``buildApplication(_:logger:)``).
     init(
@@ -120,6 +134,8 @@ struct ServerServices: Sendable {
         webSessionIdleTimeout = configuration.webSessionIdleTimeout
         syncSignals = SyncSignals()
         syncProtocols = configuration.syncProtocols
+        waitingRooms = WaitingRoomRepository(database: database)
+        waitingRoomGate = WaitingRoomGate(rooms: waitingRooms, passes: WaitingRoomPasses(keys: formKeys))
     }
 }
 
@@ -163,7 +179,13 @@ func buildRouter(_ services: ServerServices, site: WebSite?) -> Router<AppReques
         bookings: BookingRepository(database: services.database),
         checkout: CheckoutService(database: services.database, gateway: services.gateway), refunds: services.refunds,
         idempotency: IdempotencyStore(database: services.database), organizers: services.organizers,
-        database: services.database, holdDuration: services.holdDuration, clock: services.clock
+        database: services.database, waitingRooms: services.waitingRoomGate, holdDuration: services.holdDuration,
+        clock: services.clock
+    ).addRoutes(to: api)
+    WaitingRoomController(
+        rooms: services.waitingRooms, gate: services.waitingRoomGate,
+        access: EventAccess(events: EventRepository(database: services.database), organizers: services.organizers),
+        clock: services.clock
     ).addRoutes(to: api)
     TicketController(
         tickets: TicketRepository(database: services.database), checkIns: CheckInService(database: services.database),

@@ -26,6 +26,8 @@ public struct ServerConfiguration: Sendable {
     public var jobPolicy: WorkerPolicy
     /// How often expired holds are looked for.
     public var holdExpiryInterval: Duration
+    /// How often waiting rooms let buyers in (each round lets in what the rate allows since the last).
+    public var waitingRoomInterval: Duration
     /// A node whose wall clock differs from the server's by more than this (milliseconds)
     /// is flagged, and so are the scans it pushes.
     public var clockSkewBoundMilliseconds: Int64
@@ -49,7 +51,8 @@ public struct ServerConfiguration: Sendable {
         passwordCost: UInt8 = 12, authRateLimit: RateLimitPolicy = .authentication, clock: ServerClock = .system,
         logLevel: Logger.Level = .info, holdDuration: TimeInterval = 10 * 60, runsBackgroundServices: Bool = true,
         notificationPolicy: WorkerPolicy = WorkerPolicy(), jobPolicy: WorkerPolicy = WorkerPolicy(),
-        holdExpiryInterval: Duration = .seconds(15), clockSkewBoundMilliseconds: Int64 = 5_000,
+        holdExpiryInterval: Duration = .seconds(15), waitingRoomInterval: Duration = .seconds(1),
+        clockSkewBoundMilliseconds: Int64 = 5_000,
         syncFeedRetention: TimeInterval = 30 * 24 * 3600, syncFeedPruneInterval: Duration = .seconds(3600),
         secureCookies: Bool = true, webSessionIdleTimeout: TimeInterval = 7 * 24 * 3600,
         syncProtocols: [SyncProtocolVersion] = SyncProtocolVersion.supported
@@ -68,6 +71,7 @@ public struct ServerConfiguration: Sendable {
         self.notificationPolicy = notificationPolicy
         self.jobPolicy = jobPolicy
         self.holdExpiryInterval = holdExpiryInterval
+        self.waitingRoomInterval = waitingRoomInterval
         self.clockSkewBoundMilliseconds = clockSkewBoundMilliseconds
         self.syncFeedRetention = syncFeedRetention
         self.syncFeedPruneInterval = syncFeedPruneInterval

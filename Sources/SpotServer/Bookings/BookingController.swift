@@ -13,6 +13,7 @@ struct BookingController: Sendable {
     let idempotency: IdempotencyStore
     let organizers: OrganizerRepository
     let database: Database
+    let waitingRooms: WaitingRoomGate
     let holdDuration: TimeInterval
     let clock: ServerClock
 
@@ -42,9 +43,11 @@ struct BookingController: Sendable {
         let body = try await request.decodeJSON(as: HoldRequest.self, context: context)
         let hold = try BookingRepository.Request.validated(
             eventID: body.eventID, items: body.items.map { ($0.ticketTypeID, $0.quantity) })
+        let now = clock.now()
+        try await waitingRooms.check(
+            event: hold.eventID, user: identity.userID, pass: request.headers[.waitingRoomPass], now: now, logger: context.logger)
         let booking = try await bookings.hold(
-            hold, user: identity.userID,
-            holdDuration: holdDuration, now: clock.now(), logger: context.logger)
+            hold, user: identity.userID, holdDuration: holdDuration, now: now, logger: context.logger)
         return .init(status: .created, response: booking)
     }
 

@@ -13,5 +13,6 @@ public enum Migrations {
         failedAttempts,
         liveSyncSignals,
         inventoryStripes,
+        waitingRooms,
     ]
 }

@@ -111,6 +111,12 @@ enum OpenAPIDocument {
         "description": "Any unique string (e.g. a UUID). A retry with the same key and body gets the same answer and never pays twice.",
     ]
 
+    static let waitingRoomPass: JSONValue = [
+        "name": "Waiting-Room-Pass", "in": "header", "required": false,
+        "schema": ["type": "string", "maxLength": 200],
+        "description": "The pass the event's waiting room gave you when it let you in (GET …/waiting-room/entries/me).",
+    ]
+
     static func query(_ name: String, _ schema: JSONValue, _ description: String) -> JSONValue {
         ["name": .string(name), "in": "query", "required": false, "schema": schema, "description": .string(description)]
     }
@@ -307,9 +313,30 @@ enum OpenAPIDocument {
             "/api/v1/bookings": [
                 "get": operation("bookings", "Bookings", "Your bookings, newest first", auth: "required", response: items("Booking")),
                 "post": operation(
-                    "holdSeats", "Bookings", "Hold seats while you pay (sold out and closed sales are 409)", auth: "required",
-                    body: "HoldRequest", status: 201, response: ref("Booking"), errors: [404, 409]),
+                    "holdSeats", "Bookings",
+                    "Hold seats while you pay (sold out and closed sales are 409; a sale behind a waiting room needs its pass, else 403)",
+                    auth: "required", parameters: [waitingRoomPass], body: "HoldRequest", status: 201, response: ref("Booking"),
+                    errors: [403, 404, 409]),
             ],
+            "/api/v1/events/{id}/waiting-room": [
+                "put": operation(
+                    "setWaitingRoom", "Waiting rooms", "Put your event's sale behind a waiting room, or change its opening, rate or pass",
+                    auth: "required", parameters: [id], body: "WaitingRoomRequest", response: ref("WaitingRoom"), errors: [403, 404]),
+                "get": operation(
+                    "waitingRoom", "Waiting rooms", "Your event's waiting room: its settings, buyers waiting and let in",
+                    auth: "required", parameters: [id], response: ref("WaitingRoom"), errors: [403, 404]),
+                "delete": operation(
+                    "removeWaitingRoom", "Waiting rooms", "Open your event's sale to everyone again", auth: "required",
+                    parameters: [id], status: 204, errors: [403, 404]),
+            ],
+            "/api/v1/events/{id}/waiting-room/entries": ["post": operation(
+                "joinWaitingRoom", "Waiting rooms",
+                "Join the event's line (one place per account and per device; joining again returns the place you hold)",
+                auth: "required", parameters: [id], body: "WaitingRoomJoinRequest", response: ref("WaitingRoomEntry"),
+                errors: [404, 409])],
+            "/api/v1/events/{id}/waiting-room/entries/me": ["get": operation(
+                "myWaitingRoomPlace", "Waiting rooms", "Your place in the event's line, and your pass once let in",
+                auth: "required", parameters: [id], response: ref("WaitingRoomEntry"), errors: [404])],
             "/api/v1/bookings/{id}": ["get": operation(
                 "booking", "Bookings", "A booking (its buyer, the event's organizer, admins)", auth: "required",
                 parameters: [id], response: ref("Booking"), errors: [404])],
@@ -553,6 +580,24 @@ enum OpenAPIDocument {
                 "quantity": integer, "total_minor": integer, "refunded_minor": integer, "currency": string,
                 "expires_at": nullable("string", format: "date-time"), "paid_at": nullable("string", format: "date-time"),
                 "created_at": dateTime, "tickets": list(ref("Ticket")),
+            ]),
+            "WaitingRoomRequest": request([
+                "opens_at": dateTime, "admit_per_minute": integer(FieldLimits.admitPerMinute),
+                "pass_minutes": integer(FieldLimits.passMinutes),
+            ], required: ["opens_at", "admit_per_minute", "pass_minutes"]),
+            "WaitingRoom": object([
+                "event_id": uuid, "opens_at": dateTime, "admit_per_minute": integer, "pass_minutes": integer,
+                "waiting": integer, "admitted": integer,
+            ]),
+            "WaitingRoomJoinRequest": request([
+                "device_id": ["type": "string", "minLength": .int(FieldLimits.deviceID.lowerBound),
+                              "maxLength": .int(FieldLimits.deviceID.upperBound), "pattern": "^[^\\x00]*$"],
+            ], required: ["device_id"]),
+            "WaitingRoomEntry": object([
+                "event_id": uuid, "status": ["type": "string", "enum": ["waiting", "admitted", "expired"]],
+                "position": nullable("integer"), "estimated_wait_seconds": nullable("integer"), "joined_at": dateTime,
+                "admitted_at": nullable("string", format: "date-time"), "pass": nullable("string"),
+                "pass_expires_at": nullable("string", format: "date-time"),
             ]),
             "CheckoutRequest": request([
                 "card": request([

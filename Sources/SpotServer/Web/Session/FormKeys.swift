@@ -13,6 +13,8 @@ final class FormKeys: Sendable {
         case csrf
         case checkout
         case refund
+        /// A waiting room's pass (``WaitingRoomPasses``).
+        case waitingRoomPass
     }
 
     private let key = Mutex<SymmetricKey?>(nil)
