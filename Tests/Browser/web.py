@@ -7,6 +7,7 @@ Run by Tests/EndToEndTests/WebBrowserTests.swift against a real server, one jour
     web.py organizer-setup  --url URL --email EMAIL --title TITLE --venue VENUE_ID --screenshots DIR
     web.py organizer-allot  --url URL --email EMAIL --event EVENT_ID --seats N --screenshots DIR
     web.py organizer-review --url URL --email EMAIL --event EVENT_ID --venue VENUE_ID --screenshots DIR
+    web.py waiting-room --url URL --email EMAIL --event EVENT_ID --buyer EMAIL --ahead-token T --organizer-token T --screenshots DIR
 
 The organizer journey runs in three phases because a real venue node (enrolled with the code
 the first phase prints as `code <CODE>`, `event <ID>`) syncs in between, driven by the test.
@@ -16,8 +17,10 @@ as `decoded <payload>` for the Swift test to compare with the database.
 """
 import argparse
 import datetime
+import json
 import os
 import subprocess
+import urllib.request
 
 from selenium.common.exceptions import NoAlertPresentException
 from selenium.webdriver.common.by import By
@@ -266,9 +269,73 @@ def organizer_review(arguments):
         driver.quit()
 
 
+def api(url, method, path, token, body):
+    """One JSON API call (the second buyer and the organizer's later change, which the journey
+    does not drive through a browser)."""
+    request = urllib.request.Request(
+        url + path.lstrip("/"), method=method, data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json", "Authorization": "Bearer " + token})
+    with urllib.request.urlopen(request, timeout=15) as answer:
+        return json.load(answer)
+
+
+def waiting_room(arguments):
+    """The organizer puts the sale behind a waiting room on the event's page; a buyer who
+    arrives second sees their place, is taken to the booking form by the page itself when the
+    room lets them in, and buys."""
+    driver = browser()
+    try:
+        sign_in(driver, arguments.url, arguments.email)
+        driver.get(arguments.url + "organizer/events/" + arguments.event)
+        state = lambda d: d.find_element(By.ID, "waiting-room-state").text
+        wait_for(driver, lambda d: "No waiting room" in state(d), "the event has no waiting room yet")
+        fill(driver, {"admit_per_minute": "1", "pass_minutes": "10"})
+        submit(driver, "form[action$='/waiting-room'] button[type=submit]")
+        wait_for(driver, lambda d: "waiting room is saved" in notice(d), "the organizer puts the sale behind a waiting room")
+        check("0 waiting" in state(driver) and "0 let in" in state(driver), "the room is empty: " + state(driver))
+        shot(driver, arguments.screenshots, "web-waiting-room-organizer.png")
+        driver.find_element(By.CSS_SELECTOR, "header form button[type=submit]").click()
+        wait_for(driver, lambda d: "Sign in" in d.find_element(By.TAG_NAME, "header").text, "the organizer signs out")
+
+        # Someone else is first in line.
+        first = api(arguments.url, "POST", f"/api/v1/events/{arguments.event}/waiting-room/entries", arguments.ahead_token,
+                    {"device_id": "the-other-buyers-phone"})
+        check(first["status"] == "waiting" and first["position"] == 1, "another buyer is first in line")
+
+        driver.get(arguments.url + "signin")
+        fill(driver, {"email": arguments.buyer, "password": PASSWORD})
+        submit(driver)
+        wait_for(driver, lambda d: "Robin Fan" in d.find_element(By.TAG_NAME, "header").text, "the buyer signs in")
+        driver.get(arguments.url + "events/" + arguments.event)
+        wait_for(driver, lambda d: "sold through a waiting room" in text(d), "the event page says the sale has a waiting room")
+        check(not driver.find_elements(By.CSS_SELECTOR, "form[action$='/book'] button[type=submit]"),
+              "there is no booking button before the buyer's turn")
+        submit(driver, "#waiting-room form button[type=submit]")
+        wait_for(driver, lambda d: d.current_url.endswith("/queue") and "number 2 in line" in text(d),
+                 "the buyer joins the line and is number 2")
+        shot(driver, arguments.screenshots, "web-waiting-room-line.png")
+
+        # The organizer speeds the line up; the page moves on by itself (no reload by the test).
+        api(arguments.url, "PUT", f"/api/v1/events/{arguments.event}/waiting-room", arguments.organizer_token,
+            {"opens_at": (datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(minutes=1)).isoformat(),
+             "admit_per_minute": 600, "pass_minutes": 10})
+        wait_for(driver, lambda d: d.current_url.rstrip("/").endswith("/events/" + arguments.event)
+                 and "It is your turn" in text(d), "the line page takes the buyer to the booking form when it is their turn",
+                 timeout=20)
+        shot(driver, arguments.screenshots, "web-waiting-room-turn.png")
+        Select(driver.find_element(By.CSS_SELECTOR, "select[name^='qty.']")).select_by_visible_text("1")
+        submit(driver, "form[action$='/book'] button[type=submit]")
+        wait_for(driver, lambda d: "/checkout" in d.current_url, "the hold is taken with the pass")
+        pay(driver, "4242 4242 4242 4242")
+        wait_for(driver, lambda d: "Payment received" in text(d), "the buyer pays")
+        print("all waiting-room checks passed", flush=True)
+    finally:
+        driver.quit()
+
+
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("journey", choices=["attendee", "organizer-setup", "organizer-allot", "organizer-review"])
+    parser.add_argument("journey", choices=["attendee", "organizer-setup", "organizer-allot", "organizer-review", "waiting-room"])
     parser.add_argument("--url", required=True)
     parser.add_argument("--email", required=True)
     parser.add_argument("--typo")
@@ -277,12 +344,15 @@ def main():
     parser.add_argument("--venue")
     parser.add_argument("--event")
     parser.add_argument("--seats", type=int, default=5)
+    parser.add_argument("--buyer")
+    parser.add_argument("--ahead-token")
+    parser.add_argument("--organizer-token")
     parser.add_argument("--screenshots", required=True)
     arguments = parser.parse_args()
     if not arguments.url.endswith("/"):
         arguments.url += "/"
     {"attendee": attendee, "organizer-setup": organizer_setup, "organizer-allot": organizer_allot,
-     "organizer-review": organizer_review}[arguments.journey](arguments)
+     "organizer-review": organizer_review, "waiting-room": waiting_room}[arguments.journey](arguments)
 
 
 if __name__ == "__main__":

@@ -83,6 +83,91 @@ struct ServerProcessTests {
         }
     }
 
+    @Test("A waiting room's line survives a kill -9 and is one line across replicas: places kept, let in in order, passes valid on every replica")
+    func waitingRoomAcrossReplicas() async throws {
+        try await TestDatabase.shared.withDatabase { database in
+            let common = ["--database-url", Self.url(database), "--password-cost", "4"]
+            let a = try await ServerProcess.start(common)
+            let (organizer, venue) = try await WebBrowserTests.organizer(a.api, database: database, email: "olga@example.com")
+            let event = try await WebBrowserTests.publishedEvent(a.api, token: organizer, venue: venue, title: "Rush Night")
+            let types = try await a.api.get("/api/v1/events/\(event)/ticket-types").json["items"]
+            let ticketType = try #require(types[0]["id"].string)
+            func setRate(_ server: ServerProcess, _ perMinute: Int) async throws {
+                let room = try await server.api.send(
+                    .PUT, "/api/v1/events/\(event)/waiting-room",
+                    json: ["opens_at": Date().addingTimeInterval(-60).formatted(.iso8601), "admit_per_minute": perMinute,
+                           "pass_minutes": 10], token: organizer)
+                #expect(room.status == 200, "\(room.text)")
+            }
+            try await setRate(a, 1)
+            var buyers: [String] = []
+            for index in 0..<4 {
+                let registered = try await a.api.post(
+                    "/api/v1/auth/register",
+                    ["email": "buyer\(index)@example.com", "password": "correct horse battery", "display_name": "Buyer \(index)"])
+                buyers.append(try #require(registered.json["access_token"].string))
+            }
+            func join(_ server: ServerProcess, _ buyer: Int) async throws -> JSON {
+                try await server.api.post(
+                    "/api/v1/events/\(event)/waiting-room/entries", ["device_id": "phone-of-buyer-\(buyer)"], token: buyers[buyer]).json
+            }
+            var joined: [String] = []
+            for buyer in 0..<3 {
+                let place = try await join(a, buyer)
+                #expect(place["position"].int == buyer + 1, "\(place)")
+                joined.append(try #require(place["joined_at"].string))
+            }
+
+            // A dies mid-line; B, another replica, knows every place, and the line goes on.
+            #expect(try await a.stop(signal: SIGKILL) == 128 + SIGKILL)
+            let b = try await ServerProcess.start(common)
+            for buyer in 0..<3 {
+                let place = try await b.api.get("/api/v1/events/\(event)/waiting-room/entries/me", token: buyers[buyer]).json
+                #expect(place["status"].string == "waiting" && place["position"].int == buyer + 1, "\(place)")
+                #expect(place["joined_at"].string == joined[buyer])
+            }
+            #expect(try await join(b, 3)["position"].int == 4)
+            let c = try await ServerProcess.start(common)
+            try await setRate(c, 600)
+            var passes: [String] = []
+            for buyer in 0..<4 {
+                var place = JSON(NSNull())
+                for _ in 0..<100 where place["status"].string != "admitted" {
+                    try await Task.sleep(for: .milliseconds(100))
+                    place = try await [b, c][buyer % 2].api.get(
+                        "/api/v1/events/\(event)/waiting-room/entries/me", token: buyers[buyer]).json
+                }
+                passes.append(try #require(place["pass"].string, "\(place)"))
+            }
+            // Let in once each, in arrival order, by whichever replica's round came first.
+            try await TestDatabase.withClient(database, logger: Logger(label: "e2e")) { client in
+                let rows = try await client.query(
+                    """
+                    SELECT count(*)::int, count(DISTINCT user_id)::int,
+                           bool_and(admitted_at IS NOT NULL),
+                           (SELECT count(*)::int FROM waiting_room_entries x JOIN waiting_room_entries y
+                            ON x.arrival < y.arrival AND x.admitted_at > y.admitted_at)
+                    FROM waiting_room_entries
+                    """, logger: Logger(label: "e2e"))
+                for try await (entries, users, allIn, outOfOrder) in rows.decode((Int, Int, Bool, Int).self) {
+                    #expect(entries == 4 && users == 4 && allIn && outOfOrder == 0)
+                }
+            }
+            // A pass from one replica books through another; without it, no replica holds seats.
+            let items: [[String: any Sendable]] = [["ticket_type_id": ticketType, "quantity": 1]]
+            let without = try await c.api.post("/api/v1/bookings", ["event_id": event, "items": items], token: buyers[0])
+            #expect(without.errorCode == "waiting_room_pass_required")
+            for buyer in 0..<4 {
+                let held = try await [c, b][buyer % 2].api.post(
+                    "/api/v1/bookings", ["event_id": event, "items": items], token: buyers[buyer],
+                    headers: [("Waiting-Room-Pass", passes[buyer])])
+                #expect(held.status == 201, "\(held.text)")
+            }
+            #expect(try await b.stop() == 0)
+            #expect(try await c.stop() == 0)
+        }
+    }
+
     @Test("spot bench commerce checks tickets in and sells a ticket type out through a server of its own, each read against pgbench")
     func benchCommerce() async throws {
         try await TestDatabase.shared.withDatabase { database in

@@ -39,7 +39,11 @@ struct WebSite: Sendable {
         let ticketTypes = TicketTypeRepository(database: database)
         EventPages(
             pages: pages, events: events, access: access, search: EventSearch(database: database),
-            ticketTypes: ticketTypes, bookings: bookings, holdDuration: services.holdDuration,
+            ticketTypes: ticketTypes, bookings: bookings, rooms: services.waitingRooms, gate: services.waitingRoomGate,
+            holdDuration: services.holdDuration, clock: services.clock
+        ).addRoutes(to: site)
+        WaitingRoomPages(
+            pages: pages, access: access, rooms: services.waitingRooms, gate: services.waitingRoomGate, cookies: cookies,
             clock: services.clock
         ).addRoutes(to: site)
         AccountPages(
@@ -65,7 +69,7 @@ struct WebSite: Sendable {
         OrganizerEventPages(
             pages: pages, organizers: services.organizers, events: events, access: access, ticketTypes: ticketTypes,
             venues: venues, nodes: nodes, conflicts: ConflictRepository(database: database),
-            statistics: statistics, clock: services.clock
+            statistics: statistics, rooms: services.waitingRooms, clock: services.clock
         ).addRoutes(to: site)
         OrganizerVenuePages(
             pages: pages, organizers: services.organizers, venues: venues, nodes: nodes, timeZones: services.timeZones,

@@ -28,6 +28,33 @@ document.addEventListener("DOMContentLoaded", () => {
   for (const button of document.querySelectorAll("[data-print]")) {
     button.addEventListener("click", () => window.print());
   }
+  // A waiting room's line: the place and the wait, kept current without a reload; when it is
+  // the buyer's turn (the answer also sets the pass cookie), on to the event's booking form.
+  for (const line of document.querySelectorAll("[data-queue-status]")) {
+    const position = document.getElementById("queue-position");
+    const estimate = document.getElementById("queue-estimate");
+    if (!position) continue;
+    const poll = async () => {
+      try {
+        const answer = await fetch(line.dataset.queueStatus, { headers: { Accept: "application/json" } });
+        if (answer.ok) {
+          const place = await answer.json();
+          if (place.status === "admitted") {
+            location.assign(line.dataset.queueEvent);
+            return;
+          }
+          if (place.status === "waiting") {
+            position.textContent = String(place.position);
+            if (estimate) estimate.textContent = `Wait: ${place.estimate}. Keep this page open — it moves on by itself when it is your turn.`;
+          }
+        }
+      } catch (error) {
+        // Offline for a moment: try again at the next beat.
+      }
+      setTimeout(poll, 2000);
+    };
+    setTimeout(poll, 2000);
+  }
   // A hold's countdown: minutes and seconds left, then a note that the seats were released.
   for (const timer of document.querySelectorAll("[data-expires-at]")) {
     const end = Date.parse(timer.dataset.expiresAt);

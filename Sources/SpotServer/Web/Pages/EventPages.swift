@@ -11,6 +11,8 @@ struct EventPages: Sendable {
     let search: EventSearch
     let ticketTypes: TicketTypeRepository
     let bookings: BookingRepository
+    let rooms: WaitingRoomRepository
+    let gate: WaitingRoomGate
     let holdDuration: TimeInterval
     let clock: ServerClock
 
@@ -121,16 +123,27 @@ struct EventPages: Sendable {
     // MARK: Event page
 
     @Sendable func event(_ request: Request, context: AppRequestContext) async throws -> Response {
-        try await eventPage(try context.parameters.requireUUID("id"), context: context, problem: nil, status: .ok)
+        try await eventPage(
+            try context.parameters.requireUUID("id"), pass: Self.pass(request, event: try context.parameters.requireUUID("id")),
+            context: context, problem: nil, status: .ok)
+    }
+
+    /// The buyer's waiting-room pass for `event`, from its cookie.
+    private static func pass(_ request: Request, event: UUID) -> String? {
+        request.cookies[WaitingRoomPages.passCookie(event: event)]?.value
     }
 
     private func eventPage(
-        _ id: UUID, context: AppRequestContext, problem: String?, status: HTTPResponse.Status
+        _ id: UUID, pass: String?, context: AppRequestContext, problem: String?, status: HTTPResponse.Status
     ) async throws -> Response {
         let event = try await access.visibleEvent(id, to: context.identity, logger: context.logger)
         let types = try await ticketTypes.ticketTypes(event: event.id, logger: context.logger)
         let availability = try await ticketTypes.availability(event: event.id, logger: context.logger)
         let now = clock.now()
+        let room = try await rooms.room(event: event.id, logger: context.logger)
+        let passAdmits = context.web.user.map { user in
+            pass.map { gate.passes.admits($0, event: event.id, user: user.id, now: now) } ?? false
+        } ?? false
         let onSale = event.status == .published && event.endsAt > now
         let rows: [[String: Any]] = types.map { type in
             let left = availability[type.id] ?? .init(available: 0, maxPerOrder: 0)
@@ -159,7 +172,14 @@ struct EventPages: Sendable {
                 "ends": Formatting.dateTime(event.endsAt, timeZone: event.venue.timeZone),
                 "reentry": event.reentryPolicy == ReentryPolicy.reentryAfterExit.rawValue,
                 "ticketTypes": rows, "hasTicketTypes": !rows.isEmpty,
-                "canBuy": onSale && rows.contains { $0["buyable"] as? Bool == true },
+                "canBuy": onSale && (room == nil || passAdmits) && rows.contains { $0["buyable"] as? Bool == true },
+                "waitingRoom": (room.map { room in
+                    [
+                        "opensAt": Formatting.dateTime(room.opensAt, timeZone: event.venue.timeZone), "isOpen": room.opensAt <= now,
+                        "admitted": passAdmits, "queueURL": "/events/\(event.id.lowercasedText)/queue",
+                    ] as [String: Any]
+                }) as Any,
+                "onSale": onSale,
                 "signedIn": context.web.user != nil,
                 "signInLink": "/signin?next=" + "/events/\(event.id.uuidString.lowercased())",
                 "problem": problem as Any,
@@ -180,14 +200,17 @@ struct EventPages: Sendable {
                 items.append((type, quantity))
             }
             let hold = try BookingRepository.Request.validated(eventID: id, items: items)
+            let now = clock.now()
+            try await gate.check(event: id, user: identity.userID, pass: Self.pass(request, event: id), now: now, logger: context.logger)
             let booking = try await bookings.hold(
-                hold, user: identity.userID, holdDuration: holdDuration, now: clock.now(), logger: context.logger)
+                hold, user: identity.userID, holdDuration: holdDuration, now: now, logger: context.logger)
             return .redirect(to: "/bookings/\(booking.id.uuidString.lowercased())/checkout")
-        } catch let error as DomainError where error.isFormProblem {
+        } catch let error as DomainError where error.isFormProblem || error.code == .waitingRoomPassRequired {
             let message =
                 error.status == .unprocessableContent
                 ? (error.fields?["items"].map { "Choose your tickets: \($0)." } ?? error.message) : error.message
-            return try await eventPage(id, context: context, problem: message, status: error.status)
+            return try await eventPage(
+                id, pass: Self.pass(request, event: id), context: context, problem: message, status: error.status)
         }
     }
 }

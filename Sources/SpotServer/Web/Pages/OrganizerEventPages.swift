@@ -14,6 +14,7 @@ struct OrganizerEventPages: OrganizerPage, Sendable {
     let nodes: NodeRepository
     let conflicts: ConflictRepository
     let statistics: StatisticsController
+    let rooms: WaitingRoomRepository
     let clock: ServerClock
 
     func addRoutes(to site: RouterGroup<AppRequestContext>) {
@@ -31,6 +32,8 @@ struct OrganizerEventPages: OrganizerPage, Sendable {
         site.post("organizer/ticket-types/:id/delete", use: deleteTicketType)
         site.post("organizer/nodes/:id/allotments", use: setAllotment)
         site.post("organizer/conflicts/:id/resolve", use: resolveConflict)
+        site.post("organizer/events/:id/waiting-room", use: setWaitingRoom)
+        site.post("organizer/events/:id/waiting-room/remove", use: removeWaitingRoom)
     }
 
     // MARK: Event form (new and edit)
@@ -170,6 +173,7 @@ struct OrganizerEventPages: OrganizerPage, Sendable {
         let venueNodes = try await nodes.nodes(venue: event.venueID, organizer: organizer.id, logger: context.logger)
         let entries = try await conflicts.conflicts(event: event.id, organizer: organizer.id, logger: context.logger)
         let zone = event.venue.timeZone
+        let room = try await rooms.room(event: event.id, logger: context.logger)
         let sold = report.byTicketType.filter { $0.eventID == event.id }
         let chart = BarChart(
             bars: sold.map { ($0.name, Double($0.sold - $0.refunded), Double($0.capacity)) }, unit: "tickets sold of capacity")
@@ -218,6 +222,13 @@ struct OrganizerEventPages: OrganizerPage, Sendable {
                     ] as [String: Any]
                 },
                 "hasConflicts": !entries.isEmpty, "openConflicts": entries.filter { $0.resolvedAt == nil }.count,
+                "waitingRoom": [
+                    "exists": room != nil, "waiting": room?.waiting ?? 0, "admitted": room?.admitted ?? 0, "zone": zone,
+                    "opensAt": Formatting.localInput(room?.opensAt ?? clock.now(), timeZone: zone),
+                    "admitPerMinute": room?.admitPerMinute ?? 100, "passMinutes": room?.passMinutes ?? 10,
+                    "minRate": FieldLimits.admitPerMinute.lowerBound, "maxRate": FieldLimits.admitPerMinute.upperBound,
+                    "minPass": FieldLimits.passMinutes.lowerBound, "maxPass": FieldLimits.passMinutes.upperBound,
+                ] as [String: Any],
             ] as [String: Any], web: context.web, status: status)
     }
 
@@ -244,6 +255,45 @@ struct OrganizerEventPages: OrganizerPage, Sendable {
             return try await managePage(id, notice: nil, problem: error.message, status: error.status, context: context)
         }
         return .redirect(to: "/organizer/events/\(Self.id(id))?notice=event_cancelled")
+    }
+
+    // MARK: Waiting room
+
+    @Sendable func setWaitingRoom(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let (_, identity) = try await organizer(context)
+        let id = try context.parameters.requireUUID("id")
+        let (event, _) = try await access.owned(id, by: identity, logger: context.logger)
+        let form = context.web.form
+        do {
+            var problems: [String: String] = [:]
+            let opensAt = Formatting.parseLocalInput(form["opens_at"] ?? "", timeZone: event.venue.timeZone)
+            if opensAt == nil { problems["opens_at"] = "must be a date and time" }
+            let rate = Int(form["admit_per_minute"] ?? "").flatMap { FieldLimits.admitPerMinute.contains($0) ? $0 : nil }
+            if rate == nil {
+                problems["admit_per_minute"] =
+                    "must be a whole number from \(FieldLimits.admitPerMinute.lowerBound) to \(FieldLimits.admitPerMinute.upperBound)"
+            }
+            let minutes = Int(form["pass_minutes"] ?? "").flatMap { FieldLimits.passMinutes.contains($0) ? $0 : nil }
+            if minutes == nil {
+                problems["pass_minutes"] =
+                    "must be a whole number from \(FieldLimits.passMinutes.lowerBound) to \(FieldLimits.passMinutes.upperBound)"
+            }
+            guard let opensAt, let rate, let minutes else { throw DomainError.validation(problems) }
+            _ = try await rooms.configure(
+                event: event.id, .init(opensAt: opensAt, admitPerMinute: rate, passMinutes: minutes), now: clock.now(),
+                logger: context.logger)
+        } catch let error as DomainError where error.isFormProblem {
+            return try await managePage(id, notice: nil, problem: error.formProblem, status: error.status, context: context)
+        }
+        return .redirect(to: "/organizer/events/\(Self.id(id))?notice=waiting_room_saved")
+    }
+
+    @Sendable func removeWaitingRoom(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let (_, identity) = try await organizer(context)
+        let id = try context.parameters.requireUUID("id")
+        let (event, _) = try await access.owned(id, by: identity, logger: context.logger)
+        _ = try await rooms.remove(event: event.id, logger: context.logger)
+        return .redirect(to: "/organizer/events/\(Self.id(id))?notice=waiting_room_removed")
     }
 
     // MARK: Ticket types

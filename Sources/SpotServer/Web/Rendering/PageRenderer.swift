@@ -17,16 +17,19 @@ struct PageRenderer: Sendable {
     }
 
     /// The page `template`, rendered with `page` under the key `page` beside `csrf` and `user`,
-    /// inside the layout.
+    /// inside the layout; `refreshSeconds`: a browser without script reloads it that often.
     func render(
-        _ template: String, title: String, page: Any = [String: String](), web: WebState, status: HTTPResponse.Status = .ok
+        _ template: String, title: String, page: Any = [String: String](), web: WebState, status: HTTPResponse.Status = .ok,
+        refreshSeconds: Int? = nil
     ) throws -> Response {
         let user = web.user.map(LayoutUser.init)
         let frame = Self.withoutNils(["page": page, "csrf": web.csrfToken, "user": user as Any]) ?? [:]
         guard let body = library.render(frame, withTemplate: template) else {
             throw WebRendererError.missingTemplate(template)
         }
-        let layout = Self.withoutNils(["title": title, "body": body, "csrf": web.csrfToken, "user": user as Any]) ?? [:]
+        let layout = Self.withoutNils([
+            "title": title, "body": body, "csrf": web.csrfToken, "user": user as Any, "refresh": refreshSeconds as Any,
+        ]) ?? [:]
         guard let html = library.render(layout, withTemplate: "layout") else { throw WebRendererError.missingTemplate("layout") }
         return Response(
             status: status, headers: [.contentType: "text/html; charset=utf-8"],

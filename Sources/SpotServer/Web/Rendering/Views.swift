@@ -66,6 +66,8 @@ enum Notice {
         case "allotment_saved": "The allotment was saved."
         case "node_revoked": "The node was revoked: it can no longer sync."
         case "conflict_resolved": "The conflict is marked resolved."
+        case "waiting_room_saved": "The waiting room is saved."
+        case "waiting_room_removed": "The waiting room is removed: everyone can buy at once."
         case "verified": "The organizer is verified."
         case "token_revoked": "The token is revoked: requests using it are refused from now on."
         default: nil
