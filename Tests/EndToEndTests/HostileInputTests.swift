@@ -230,6 +230,11 @@ struct HostileInputTests {
                      headers: [("Idempotency-Key", UUID().uuidString)]),
             Baseline(method: .POST, route: "/api/v1/bookings/{id}/refunds", path: "/api/v1/bookings/\(scene.paidBooking)/refunds",
                      body: ["ticket_ids": [scene.paidTicket]], token: organizer, headers: [("Idempotency-Key", UUID().uuidString)]),
+            Baseline(method: .PUT, route: "/api/v1/events/{id}/waiting-room", path: "/api/v1/events/\(scene.draftEvent)/waiting-room",
+                     body: ["opens_at": start.formatted(.iso8601), "admit_per_minute": 60, "pass_minutes": 10], token: organizer),
+            // No room on this event: a body that reads is a 404, one that does not a 4xx of its own.
+            Baseline(method: .POST, route: "/api/v1/events/{id}/waiting-room/entries",
+                     path: "/api/v1/events/\(scene.event)/waiting-room/entries", body: ["device_id": "phone-0123456789"], token: buyer),
             Baseline(method: .POST, route: "/api/v1/check-ins", path: "/api/v1/check-ins",
                      body: ["payload": scene.paidPayload, "gate": "Main", "direction": "exit"], token: organizer),
             Baseline(method: .POST, route: "/api/v1/organizers/me/staff", path: "/api/v1/organizers/me/staff",
@@ -605,6 +610,9 @@ extension HostileInputTests {
                 Form(browser: organizer, path: "/organizer/nodes/\(scene.node)/allotments",
                      fields: [("event_id", scene.event), ("ticket_type_id", scene.typeA), ("granted", "5")],
                      integers: ["granted": range(FieldLimits.allotmentSeats)]),
+                Form(browser: organizer, path: "/organizer/events/\(scene.draftEvent)/waiting-room",
+                     fields: [("opens_at", "2030-01-01T10:00"), ("admit_per_minute", "60"), ("pass_minutes", "10")],
+                     integers: ["admit_per_minute": range(FieldLimits.admitPerMinute), "pass_minutes": range(FieldLimits.passMinutes)]),
                 // The site's search shows 10 a page: `page` is its only number.
                 Form(browser: buyer, path: "/search", fields: [("q", "night"), ("page", "1")], integers: ["page": 1...10_000],
                      method: .GET),
