@@ -211,7 +211,7 @@ struct PullWaitTests {
 
     @Test("Reconnection backoff: 1 s doubling to 30 s")
     func backoff() {
-        #expect((1...7).map { SyncSignalListener.backoff(after: $0) }
+        #expect((1...7).map { ChannelListener.backoff(after: $0) }
             == [.seconds(1), .seconds(2), .seconds(4), .seconds(8), .seconds(16), .seconds(30), .seconds(30)])
     }
 }

@@ -35,7 +35,10 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "hvflvspot"),
         logger: logger)
     let ready = StartupGate()
-    app.addServices(client, processorClient)
+    app.addServices(
+        client, processorClient,
+        CheckInFactsListener(
+            configuration: try configuration.database.connectionConfiguration(), facts: services.checkInFacts, logger: logger))
     // Waiting rooms let buyers in on time however busy the request pool is (an on-sale rush
     // fills it): their rounds have a connection of their own.
     var admission = configuration.database.clientConfiguration
@@ -106,6 +109,8 @@ struct ServerServices: Sendable {
     let syncProtocols: [SyncProtocolVersion]
     let waitingRooms: WaitingRoomRepository
     let waitingRoomGate: WaitingRoomGate
+    /// Events and issuer keys online check-ins keep (fed by ``CheckInFactsListener``).
+    let checkInFacts = CheckInFacts()
 
     /// `paymentProcessor`: the simulation gateway's own connections (see ``buildApplication(_:logger:)``).
     init(
@@ -188,7 +193,7 @@ func buildRouter(_ services: ServerServices, site: WebSite?) -> Router<AppReques
         clock: services.clock
     ).addRoutes(to: api)
     TicketController(
-        tickets: TicketRepository(database: services.database), checkIns: CheckInService(database: services.database),
+        tickets: TicketRepository(database: services.database), checkIns: CheckInService(database: services.database, facts: services.checkInFacts),
         keys: IssuerKeyRepository(database: services.database), organizers: services.organizers,
         staffAccounts: StaffRepository(database: services.database, hasher: services.hasher), clock: services.clock
     ).addRoutes(to: api)

@@ -14,5 +14,6 @@ public enum Migrations {
         liveSyncSignals,
         inventoryStripes,
         waitingRooms,
+        checkInFactsSignals,
     ]
 }

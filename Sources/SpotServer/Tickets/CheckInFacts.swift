@@ -1,0 +1,104 @@
+import Foundation
+import Logging
+import PostgresNIO
+import ServiceLifecycle
+import SpotCore
+import Synchronization
+
+/// What an online check-in reads that rarely changes — an event's organizer, status and
+/// re-entry policy, an organizer's issuer keys — kept in the process while PostgreSQL's
+/// notifications say what changed (migration 14), so a check-in does not read them each time.
+///
+/// Kept only while the listener is listening: when its connection is lost everything is
+/// dropped and read from the database until it is back. A value read from the database is
+/// kept only if no notification arrived since the read began (the generation did not move), so
+/// a change committed during the read is never kept past its notification.
+final class CheckInFacts: Sendable {
+    static let channel = "hvflvspot_check_in"
+
+    /// At most this many events (and as many organizers' keys) are kept; past it, all are dropped.
+    static let capacity = 50_000
+
+    struct Event: Sendable, Equatable {
+        let organizer: UUID
+        let status: String
+        let reentry: String
+    }
+
+    private struct State {
+        var listening = false
+        var generation: UInt64 = 0
+        var events: [UUID: Event] = [:]
+        var keys: [UUID: [IssuerKey]] = [:]
+    }
+
+    private let state = Mutex(State())
+
+    /// The current generation, or nil when nothing may be kept (not listening).
+    var generation: UInt64? { state.withLock { $0.listening ? $0.generation : nil } }
+
+    func event(_ id: UUID) -> Event? { state.withLock { $0.listening ? $0.events[id] : nil } }
+
+    func keys(of organizer: UUID) -> [IssuerKey]? { state.withLock { $0.listening ? $0.keys[organizer] : nil } }
+
+    /// Keeps `event` if nothing changed since `generation` was read.
+    func keep(_ event: Event, for id: UUID, readAt generation: UInt64?) {
+        state.withLock { state in
+            guard state.listening, state.generation == generation else { return }
+            if state.events.count >= Self.capacity { state.events.removeAll(keepingCapacity: true) }
+            state.events[id] = event
+        }
+    }
+
+    /// Keeps `keys` if nothing changed since `generation` was read.
+    func keep(_ keys: [IssuerKey], of organizer: UUID, readAt generation: UInt64?) {
+        state.withLock { state in
+            guard state.listening, state.generation == generation else { return }
+            if state.keys.count >= Self.capacity { state.keys.removeAll(keepingCapacity: true) }
+            state.keys[organizer] = keys
+        }
+    }
+
+    /// A notification: `event:<id>` or `keys:<organizer>`; anything else drops everything.
+    func changed(_ payload: String) {
+        let parts = payload.split(separator: ":", maxSplits: 1)
+        let id = parts.count == 2 ? UUID(uuidString: String(parts[1])) : nil
+        state.withLock { state in
+            state.generation &+= 1
+            switch (parts.first, id) {
+            case ("event", let id?): state.events[id] = nil
+            case ("keys", let id?): state.keys[id] = nil
+            default:
+                state.events.removeAll()
+                state.keys.removeAll()
+            }
+        }
+    }
+
+    /// Whether notifications are arriving; either way, what was kept is dropped (some may have been missed).
+    func listening(_ listening: Bool) {
+        state.withLock { state in
+            state.listening = listening
+            state.generation &+= 1
+            state.events.removeAll()
+            state.keys.removeAll()
+        }
+    }
+}
+
+/// Feeds ``CheckInFacts`` the notifications of its channel, over a connection of its own.
+struct CheckInFactsListener: Service {
+    let configuration: PostgresConnection.Configuration
+    let facts: CheckInFacts
+    let logger: Logger
+
+    func run() async throws {
+        try? await cancelWhenGracefulShutdown {
+            try await ChannelListener(
+                configuration: configuration, channel: CheckInFacts.channel,
+                lostMessage: "check-in facts signals lost; check-ins read events and keys from the database until they are back",
+                logger: logger
+            ).listen(listening: { facts.listening($0) }, payload: { facts.changed($0) })
+        }
+    }
+}
