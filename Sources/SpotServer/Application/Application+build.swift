@@ -187,6 +187,10 @@ func buildRouter(_ services: ServerServices, site: WebSite?) -> Router<AppReques
         database: services.database, waitingRooms: services.waitingRoomGate, holdDuration: services.holdDuration,
         clock: services.clock
     ).addRoutes(to: api)
+    EventRecordsController(
+        records: EventRecordsRepository(database: services.database),
+        access: EventAccess(events: EventRepository(database: services.database), organizers: services.organizers)
+    ).addRoutes(to: api)
     WaitingRoomController(
         rooms: services.waitingRooms, gate: services.waitingRoomGate,
         access: EventAccess(events: EventRepository(database: services.database), organizers: services.organizers),

@@ -1,4 +1,6 @@
 import Foundation
+import SpotCore
+import SpotSync
 
 /// Collects field problems and throws them together as one 422.
 struct Validator {
@@ -30,6 +32,30 @@ struct Validator {
             check(false, field, "must be a whole number from \(range.lowerBound) to \(range.upperBound)")
             return fallback
         }
+        return value
+    }
+
+    /// A UUID from a query string: absent is nil; otherwise it must read as one.
+    mutating func uuid(_ text: Substring?, _ field: String) -> UUID? {
+        guard let text else { return nil }
+        let value = UUID(uuidString: String(text))
+        check(value != nil, field, "must be a UUID")
+        return value
+    }
+
+    /// An RFC 3339 date-time from a query string: absent is nil.
+    mutating func dateTime(_ text: Substring?, _ field: String) -> Date? {
+        guard let text else { return nil }
+        let value = SyncJSON.parseDate(String(text))
+        check(value != nil, field, "must be an RFC 3339 date-time such as 2026-12-31T20:00:00Z")
+        return value
+    }
+
+    /// A value of `V` from a query string: absent is nil; a value outside the vocabulary is refused.
+    mutating func vocabulary<V: Vocabulary>(_ text: Substring?, _ field: String, _ type: V.Type) -> V? {
+        guard let text else { return nil }
+        let value = V(rawValue: String(text))
+        check(value != nil, field, "must be \(V.sentenceList)")
         return value
     }
 

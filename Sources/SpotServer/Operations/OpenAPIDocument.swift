@@ -117,6 +117,16 @@ enum OpenAPIDocument {
         "description": "The pass the event's waiting room gave you when it let you in (GET …/waiting-room/entries/me).",
     ]
 
+    static func textQuery(_ name: String, _ description: String) -> JSONValue {
+        query(name, ["type": "string", "maxLength": .int(FieldLimits.gateName.upperBound), "pattern": "^[^\\x00]*$"], description)
+    }
+    static func uuidQuery(_ name: String, _ description: String) -> JSONValue { query(name, uuid, description) }
+    static var limitQuery: JSONValue {
+        query("limit", integer(EventRecordsController.pageSize), "Rows a page holds (50 unless asked)")
+    }
+    static let cursorQuery: JSONValue = query(
+        "cursor", ["type": "string", "maxLength": 100], "The `next_cursor` of the page before (400 `cursor_invalid` otherwise)")
+
     static func query(_ name: String, _ schema: JSONValue, _ description: String) -> JSONValue {
         ["name": .string(name), "in": "query", "required": false, "schema": schema, "description": .string(description)]
     }
@@ -318,6 +328,23 @@ enum OpenAPIDocument {
                     auth: "required", parameters: [waitingRoomPass], body: "HoldRequest", status: 201, response: ref("Booking"),
                     errors: [403, 404, 409]),
             ],
+            "/api/v1/events/{id}/check-ins": ["get": operation(
+                "eventCheckIns", "Event records",
+                "Every check-in of your event, newest first (nodes' and online), filtered; `next_cursor` reads on",
+                auth: "required",
+                parameters: [id, textQuery("gate", "Only this gate"), uuidQuery("node", "Only this node (the server's all-zero id: online)"),
+                             query("verdict", vocabulary(VerdictCode.self), "Only this verdict"),
+                             query("direction", vocabulary(ScanDirection.self), "Only entries or exits"),
+                             query("from", dateTime, "Scanned at or after"), query("until", dateTime, "Scanned before"),
+                             uuidQuery("ticket", "Only this ticket"), limitQuery, cursorQuery],
+                response: ref("CheckInPage"), errors: [400, 403, 404])],
+            "/api/v1/events/{id}/door-sales": ["get": operation(
+                "eventDoorSales", "Event records", "Every door sale of your event, newest first, filtered; `next_cursor` reads on",
+                auth: "required",
+                parameters: [id, uuidQuery("node", "Only this node"), query("from", dateTime, "Recorded at or after"),
+                             query("until", dateTime, "Recorded before"), uuidQuery("ticket", "Only the sale of this ticket"),
+                             limitQuery, cursorQuery],
+                response: ref("DoorSalePage"), errors: [400, 403, 404])],
             "/api/v1/events/{id}/waiting-room": [
                 "put": operation(
                     "setWaitingRoom", "Waiting rooms", "Put your event's sale behind a waiting room, or change its opening, rate or pass",
@@ -580,6 +607,22 @@ enum OpenAPIDocument {
                 "quantity": integer, "total_minor": integer, "refunded_minor": integer, "currency": string,
                 "expires_at": nullable("string", format: "date-time"), "paid_at": nullable("string", format: "date-time"),
                 "created_at": dateTime, "tickets": list(ref("Ticket")),
+            ]),
+            "CheckInPage": object([
+                "items": list(object([
+                    "id": uuid, "ticket_id": uuid, "issue_version": integer, "direction": vocabulary(ScanDirection.self),
+                    "gate": string, "node_id": uuid, "node_name": nullable("string"), "online": boolean,
+                    "verdict": vocabulary(VerdictCode.self), "scanned_at": dateTime,
+                ])),
+                "next_cursor": nullable("string"),
+            ]),
+            "DoorSalePage": object([
+                "items": list(object([
+                    "id": uuid, "node_id": uuid, "node_name": string, "ticket_type_id": uuid, "ticket_type_name": string,
+                    "quantity": integer, "payment_method": vocabulary(PaymentMethod.self), "amount_minor": integer,
+                    "currency": string, "within_allotment": boolean, "recorded_at": dateTime, "ticket_ids": list(uuid),
+                ])),
+                "next_cursor": nullable("string"),
             ]),
             "WaitingRoomRequest": request([
                 "opens_at": dateTime, "admit_per_minute": integer(FieldLimits.admitPerMinute),

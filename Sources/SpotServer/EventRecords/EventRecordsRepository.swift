@@ -1,0 +1,97 @@
+import Foundation
+import Logging
+import PostgresNIO
+import SpotCore
+
+/// An event's check-ins and door sales, listed newest first with keyset cursors
+/// (``ListCursor``) and filters, for its organizer.
+struct EventRecordsRepository: Sendable {
+    let database: Database
+
+    struct CheckInFilter: Sendable {
+        var gate: String?
+        var node: UUID?
+        var verdict: VerdictCode?
+        var direction: ScanDirection?
+        var from: Date?
+        var until: Date?
+        var ticket: UUID?
+    }
+
+    func checkIns(
+        event: UUID, filter: CheckInFilter, after cursor: ListCursor?, limit: Int, logger: Logger
+    ) async throws -> RecordPage<CheckInRecord> {
+        let rows = try await database.query(
+            """
+            SELECT s.id, s.ticket_id, s.issue_version, s.direction, s.gate, s.node_id, n.name, s.verdict, s.scanned_at,
+                   (extract(epoch FROM s.scanned_at) * 1000000)::bigint
+            FROM scans s LEFT JOIN nodes n ON n.id = s.node_id
+            WHERE s.event_id = \(event)
+              AND (\(filter.gate)::text IS NULL OR s.gate = \(filter.gate))
+              AND (\(filter.node)::uuid IS NULL OR s.node_id = \(filter.node))
+              AND (\(filter.verdict?.rawValue)::text IS NULL OR s.verdict = \(filter.verdict?.rawValue))
+              AND (\(filter.direction?.rawValue)::text IS NULL OR s.direction = \(filter.direction?.rawValue))
+              AND (\(filter.from)::timestamptz IS NULL OR s.scanned_at >= \(filter.from))
+              AND (\(filter.until)::timestamptz IS NULL OR s.scanned_at < \(filter.until))
+              AND (\(filter.ticket)::uuid IS NULL OR s.ticket_id = \(filter.ticket))
+              AND (\(cursor?.micros)::bigint IS NULL
+                   OR (s.scanned_at, s.id) < (timestamptz 'epoch' + \(cursor?.micros)::bigint * interval '1 microsecond', \(cursor?.id)))
+            ORDER BY s.scanned_at DESC, s.id DESC
+            LIMIT \(limit + 1)
+            """, logger: logger)
+        var items: [CheckInRecord] = []
+        var last: ListCursor?
+        for try await (id, ticket, version, direction, gate, node, name, verdict, scannedAt, micros) in rows.decode(
+            (UUID, UUID, Int, ScanDirection, String, UUID, String?, VerdictCode, Date, Int64).self)
+        {
+            guard items.count < limit else { break }
+            items.append(CheckInRecord(
+                id: id, ticketID: ticket, issueVersion: version, direction: direction, gate: gate, nodeID: node, nodeName: name,
+                online: node == CheckInService.serverNodeID, verdict: verdict, scannedAt: scannedAt))
+            last = ListCursor(micros: micros, id: id)
+        }
+        return RecordPage(items: items, nextCursor: items.count == limit ? last?.text : nil)
+    }
+
+    struct DoorSaleFilter: Sendable {
+        var node: UUID?
+        var from: Date?
+        var until: Date?
+        var ticket: UUID?
+    }
+
+    func doorSales(
+        event: UUID, filter: DoorSaleFilter, after cursor: ListCursor?, limit: Int, logger: Logger
+    ) async throws -> RecordPage<DoorSaleRecord> {
+        let rows = try await database.query(
+            """
+            SELECT d.id, d.node_id, n.name, d.ticket_type_id, t.name, d.quantity, d.payment_method, d.amount_minor, d.currency,
+                   d.within_allotment, d.recorded_at, (extract(epoch FROM d.recorded_at) * 1000000)::bigint,
+                   coalesce((SELECT string_agg(k.id::text, ',' ORDER BY k.id) FROM door_tickets k WHERE k.sale_id = d.id), '')
+            FROM door_sales d JOIN nodes n ON n.id = d.node_id JOIN ticket_types t ON t.id = d.ticket_type_id
+            WHERE d.event_id = \(event)
+              AND (\(filter.node)::uuid IS NULL OR d.node_id = \(filter.node))
+              AND (\(filter.from)::timestamptz IS NULL OR d.recorded_at >= \(filter.from))
+              AND (\(filter.until)::timestamptz IS NULL OR d.recorded_at < \(filter.until))
+              AND (\(filter.ticket)::uuid IS NULL
+                   OR EXISTS (SELECT 1 FROM door_tickets k WHERE k.sale_id = d.id AND k.id = \(filter.ticket)))
+              AND (\(cursor?.micros)::bigint IS NULL
+                   OR (d.recorded_at, d.id) < (timestamptz 'epoch' + \(cursor?.micros)::bigint * interval '1 microsecond', \(cursor?.id)))
+            ORDER BY d.recorded_at DESC, d.id DESC
+            LIMIT \(limit + 1)
+            """, logger: logger)
+        var items: [DoorSaleRecord] = []
+        var last: ListCursor?
+        for try await (id, node, nodeName, type, typeName, quantity, method, amount, currency, within, recordedAt, micros, tickets)
+            in rows.decode((UUID, UUID, String, UUID, String, Int, PaymentMethod, Int64, String, Bool, Date, Int64, String).self)
+        {
+            guard items.count < limit else { break }
+            items.append(DoorSaleRecord(
+                id: id, nodeID: node, nodeName: nodeName, ticketTypeID: type, ticketTypeName: typeName, quantity: quantity,
+                paymentMethod: method, amountMinor: amount, currency: currency, withinAllotment: within, recordedAt: recordedAt,
+                ticketIDs: tickets.split(separator: ",").map(String.init)))
+            last = ListCursor(micros: micros, id: id)
+        }
+        return RecordPage(items: items, nextCursor: items.count == limit ? last?.text : nil)
+    }
+}

@@ -1,0 +1,34 @@
+import Foundation
+
+/// Where a list read newest first stopped: the last row's time (microseconds since 1970, as
+/// PostgreSQL keeps it) and id. Rows are ordered by both, so a page never repeats or skips a row
+/// that existed when the first page was read. Opaque to clients (base64url of `<micros>.<id>`).
+struct ListCursor: Equatable, Sendable {
+    let micros: Int64
+    let id: UUID
+
+    init(micros: Int64, id: UUID) {
+        self.micros = micros
+        self.id = id
+    }
+
+    /// The cursor a client sent, or 400 `cursor_invalid`.
+    init(text: String) throws {
+        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
+        guard text.utf8.count <= 100, let data = Data(base64Encoded: base64), let plain = String(data: data, encoding: .utf8)
+        else { throw Self.invalid }
+        let parts = plain.split(separator: ".", maxSplits: 1)
+        guard parts.count == 2, let micros = Int64(parts[0]), micros >= 0, let id = UUID(uuidString: String(parts[1])) else {
+            throw Self.invalid
+        }
+        self.init(micros: micros, id: id)
+    }
+
+    var text: String {
+        FormKeys.base64URL(Data("\(micros).\(id.lowercasedText)".utf8))
+    }
+
+    private static let invalid = DomainError.badRequest(
+        "The cursor is not one this list handed out: start again without it.", code: .cursorInvalid)
+}
