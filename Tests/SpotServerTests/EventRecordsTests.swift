@@ -96,6 +96,25 @@ struct EventRecordsTests {
             #expect(Set(bad.json["error"]["fields"].object.keys) == ["verdict", "limit", "from"])
             #expect(try await list("check-ins", token: other.token).status == 403)
             #expect(try await list("door-sales", token: buyer).status == 403)
+
+            // The organizer's pages show the same lists, filters and pages.
+            let web = try await server.signedInBrowser(email: "org@example.com", password: "correct horse battery")
+            let base = "/organizer/events/\(sale.event)"
+            #expect(try await web.get(base).html.contains("\(base)/check-ins"))
+            let page = try await web.get("\(base)/check-ins")
+            #expect(page.status == 200)
+            #expect(page.html.components(separatedBy: "<tr").count - 2 == 5, "five rows under the header")
+            let refused = try await web.get("\(base)/check-ins?verdict=already_admitted").html
+            #expect(refused.contains("<td>South</td>") && !refused.contains("<td>North</td>"))
+            let first = try await web.get("\(base)/check-ins?gate=North&limit=2").html
+            let older = try #require(first.firstMatch(of: /href="([^"]*cursor=[^"]*)"/).map { String($0.1) })
+            let second = try await web.get(older.replacingOccurrences(of: "&amp;", with: "&")).html
+            #expect(second.components(separatedBy: "<td>North</td>").count - 1 == 1, "the third North check-in, on the next page")
+            #expect(try await web.get("\(base)/check-ins?verdict=fine").status == 422)
+            let doorPage = try await web.get("\(base)/door-sales").html
+            #expect(doorPage.contains("Door A") && doorPage.contains("50.00"))
+            let stranger = try await server.signedInBrowser(email: "other@example.com", password: "correct horse battery")
+            #expect(try await stranger.get("\(base)/check-ins").status == 403)
         }
     }
 }

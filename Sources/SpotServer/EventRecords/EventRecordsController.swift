@@ -22,8 +22,14 @@ struct EventRecordsController: Sendable {
         ).0.id
     }
 
-    @Sendable func checkIns(_ request: Request, context: AppRequestContext) async throws -> RecordPage<CheckInRecord> {
-        let event = try await ownedEvent(context)
+    /// What a list's query string asks for, checked (422 naming each bad field, 400 for a bad cursor).
+    struct Query<Filter: Sendable>: Sendable {
+        let filter: Filter
+        let cursor: ListCursor?
+        let limit: Int
+    }
+
+    static func checkInQuery(_ request: Request) throws -> Query<EventRecordsRepository.CheckInFilter> {
         let query = request.uri.queryParameters
         var validator = Validator()
         let filter = EventRecordsRepository.CheckInFilter(
@@ -33,26 +39,38 @@ struct EventRecordsController: Sendable {
             direction: validator.vocabulary(query["direction"], "direction", ScanDirection.self),
             from: validator.dateTime(query["from"], "from"), until: validator.dateTime(query["until"], "until"),
             ticket: validator.uuid(query["ticket"], "ticket"))
-        let limit = validator.integer(query["limit"], "limit", in: Self.pageSize, default: 50) ?? 50
-        try validator.throwIfInvalid()
-        return try await records.checkIns(
-            event: event, filter: filter, after: try query["cursor"].map { try ListCursor(text: String($0)) }, limit: limit,
-            logger: context.logger)
+        return try page(of: filter, request, &validator)
     }
 
-    @Sendable func doorSales(_ request: Request, context: AppRequestContext) async throws -> RecordPage<DoorSaleRecord> {
-        let event = try await ownedEvent(context)
+    static func doorSaleQuery(_ request: Request) throws -> Query<EventRecordsRepository.DoorSaleFilter> {
         let query = request.uri.queryParameters
         var validator = Validator()
         let filter = EventRecordsRepository.DoorSaleFilter(
             node: validator.uuid(query["node"], "node"),
             from: validator.dateTime(query["from"], "from"), until: validator.dateTime(query["until"], "until"),
             ticket: validator.uuid(query["ticket"], "ticket"))
-        let limit = validator.integer(query["limit"], "limit", in: Self.pageSize, default: 50) ?? 50
+        return try page(of: filter, request, &validator)
+    }
+
+    private static func page<Filter>(of filter: Filter, _ request: Request, _ validator: inout Validator) throws -> Query<Filter> {
+        let query = request.uri.queryParameters
+        let limit = validator.integer(query["limit"], "limit", in: pageSize, default: 50) ?? 50
         try validator.throwIfInvalid()
+        return Query(filter: filter, cursor: try query["cursor"].map { try ListCursor(text: String($0)) }, limit: limit)
+    }
+
+    @Sendable func checkIns(_ request: Request, context: AppRequestContext) async throws -> RecordPage<CheckInRecord> {
+        let event = try await ownedEvent(context)
+        let query = try Self.checkInQuery(request)
+        return try await records.checkIns(
+            event: event, filter: query.filter, after: query.cursor, limit: query.limit, logger: context.logger)
+    }
+
+    @Sendable func doorSales(_ request: Request, context: AppRequestContext) async throws -> RecordPage<DoorSaleRecord> {
+        let event = try await ownedEvent(context)
+        let query = try Self.doorSaleQuery(request)
         return try await records.doorSales(
-            event: event, filter: filter, after: try query["cursor"].map { try ListCursor(text: String($0)) }, limit: limit,
-            logger: context.logger)
+            event: event, filter: query.filter, after: query.cursor, limit: query.limit, logger: context.logger)
     }
 }
 

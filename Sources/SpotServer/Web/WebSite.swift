@@ -42,6 +42,9 @@ struct WebSite: Sendable {
             ticketTypes: ticketTypes, bookings: bookings, rooms: services.waitingRooms, gate: services.waitingRoomGate,
             holdDuration: services.holdDuration, clock: services.clock
         ).addRoutes(to: site)
+        OrganizerRecordsPages(
+            pages: pages, organizers: services.organizers, access: access, records: EventRecordsRepository(database: database)
+        ).addRoutes(to: site)
         WaitingRoomPages(
             pages: pages, access: access, rooms: services.waitingRooms, gate: services.waitingRoomGate, cookies: cookies,
             clock: services.clock

@@ -41,11 +41,11 @@ enum Formatting {
     }
 
     /// `Sat 12 Dec 2026, 19:30` in `timeZone` (the venue's), or UTC if unknown.
-    static func dateTime(_ date: Date, timeZone: String? = nil) -> String {
+    static func dateTime(_ date: Date, timeZone: String? = nil, seconds: Bool = false) -> String {
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_GB")
         formatter.timeZone = timeZone.flatMap(TimeZone.init(identifier:)) ?? TimeZone(identifier: "UTC")
-        formatter.dateFormat = "EEE d MMM yyyy, HH:mm"
+        formatter.dateFormat = seconds ? "EEE d MMM yyyy, HH:mm:ss" : "EEE d MMM yyyy, HH:mm"
         return formatter.string(from: date)
     }
 
