@@ -51,7 +51,7 @@ struct BookingRepository: Sendable {
             for item in items {
                 let (price, currency) = try await Self.terms(of: item, event: request.eventID, on: connection, now: now, logger: logger)
                 do {
-                    try await InventoryStripes.take(item.quantity, of: item.ticketTypeID, on: connection, logger: logger)
+                    try await InventoryStripes.take(item.quantity, of: item.ticketTypeID, for: id, on: connection, logger: logger)
                 } catch InventoryStripes.Shortage.soldOut(let left) {
                     throw DomainError(
                         .conflict, .soldOut,

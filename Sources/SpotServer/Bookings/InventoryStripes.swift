@@ -11,9 +11,10 @@ import SpotCore
 /// a hold takes its seats from one stripe, locking that stripe's row only. This is the escrow
 /// idea of the node allotments, inside the server.
 ///
-/// Taking `n` seats tries, in order:
-/// 1. any stripe with `n` seats that no other transaction holds (`SKIP LOCKED`);
-/// 2. one stripe, topped up from the pool (a chunk of seats moves in);
+/// Taking `n` seats for a hold tries, in order, starting at the hold's own stripe (one its id
+/// picks, so concurrent holds start at different stripes):
+/// 1. the first stripe with `n` seats that no other transaction holds (`SKIP LOCKED`);
+/// 2. the hold's stripe, topped up from the pool (a chunk of seats moves in);
 /// 3. when the pool cannot top it up: every stripe and the pool, locked together, and the
 ///    seats gathered from all of them — so the last seats are sold exactly, and "sold out" is
 ///    answered only when the stripes and the pool together hold fewer than `n`.
@@ -39,26 +40,31 @@ enum InventoryStripes {
         case soldOut(left: Int)
     }
 
-    /// Takes `quantity` seats of `ticketType` for a hold in the caller's transaction.
+    /// The stripe a hold starts at: one of ``count``, from its id's last byte.
+    static func stripe(for hold: UUID) -> Int16 {
+        Int16(hold.uuid.15 % UInt8(count))
+    }
+
+    /// Takes `quantity` seats of `ticketType` for the hold `hold` in the caller's transaction.
     static func take(
-        _ quantity: Int, of ticketType: UUID, on connection: PostgresConnection, logger: Logger
+        _ quantity: Int, of ticketType: UUID, for hold: UUID, on connection: PostgresConnection, logger: Logger
     ) async throws {
-        // 1. A stripe with enough seats that nobody holds.
+        let stripe = stripe(for: hold)
+        // 1. The first stripe from the hold's own with enough seats that nobody holds.
         let taken = try await connection.query(
             """
             UPDATE ticket_type_stripes SET seats = seats - \(quantity)
             WHERE (ticket_type_id, stripe) = (
                 SELECT ticket_type_id, stripe FROM ticket_type_stripes
                 WHERE ticket_type_id = \(ticketType) AND seats >= \(quantity)
-                ORDER BY random() LIMIT 1 FOR NO KEY UPDATE SKIP LOCKED)
+                ORDER BY (stripe - \(stripe) + \(Int16(count))) % \(Int16(count)) LIMIT 1 FOR NO KEY UPDATE SKIP LOCKED)
               AND seats >= \(quantity)
             RETURNING seats
             """, logger: logger)
         for try await _ in taken { return }
 
-        // 2. One stripe, topped up from the pool. If the pool cannot, the savepoint gives the
-        //    stripe's lock back before step 3 locks every stripe in order.
-        let stripe = Int16.random(in: 0..<Int16(count))
+        // 2. The hold's stripe, topped up from the pool. If the pool cannot, the savepoint gives
+        //    the stripe's lock back before step 3 locks every stripe in order.
         try await connection.query("SAVEPOINT inventory_stripe", logger: logger)
         try await connection.query(
             """
