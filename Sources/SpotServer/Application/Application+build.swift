@@ -39,14 +39,6 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
         client, processorClient,
         CheckInFactsListener(
             configuration: try configuration.database.connectionConfiguration(), facts: services.checkInFacts, logger: logger))
-    // Waiting rooms let buyers in on time however busy the request pool is (an on-sale rush
-    // fills it): their rounds have a connection of their own.
-    var admission = configuration.database.clientConfiguration
-    admission.options.maximumConnections = 1
-    let admissionClient = PostgresClient(configuration: admission, backgroundLogger: logger)
-    let admissionDatabase = Database(
-        client: admissionClient, maximumConnections: 1, registry: PrometheusCollectorRegistry(),
-        deadline: configuration.databaseDeadline)
     if configuration.syncProtocols.contains(where: { $0 >= .livePull }) {
         app.addServices(
             SyncSignalListener(
@@ -54,6 +46,14 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
             NodeContactWriter(contacts: services.nodeContacts, database: database, logger: logger))
     }
     if configuration.runsBackgroundServices {
+        // Waiting rooms let buyers in on time however busy the request pool is (an on-sale rush
+        // fills it): their rounds have a connection of their own.
+        var admission = configuration.database.clientConfiguration
+        admission.options.maximumConnections = 1
+        let admissionClient = PostgresClient(configuration: admission, backgroundLogger: logger)
+        let admissionDatabase = Database(
+            client: admissionClient, maximumConnections: 1, registry: PrometheusCollectorRegistry(),
+            deadline: configuration.databaseDeadline)
         app.addServices(admissionClient)
         app.addServices(
             AfterStartup(gate: ready, service: NotificationDispatcher(
@@ -197,7 +197,8 @@ func buildRouter(_ services: ServerServices, site: WebSite?) -> Router<AppReques
         clock: services.clock
     ).addRoutes(to: api)
     TicketController(
-        tickets: TicketRepository(database: services.database), checkIns: CheckInService(database: services.database, facts: services.checkInFacts),
+        tickets: TicketRepository(database: services.database),
+        checkIns: CheckInService(database: services.database, facts: services.checkInFacts),
         keys: IssuerKeyRepository(database: services.database), organizers: services.organizers,
         staffAccounts: StaffRepository(database: services.database, hasher: services.hasher), clock: services.clock
     ).addRoutes(to: api)
