@@ -19,15 +19,18 @@ struct ListCursor: Equatable, Sendable {
         guard text.utf8.count <= 100, let data = Data(base64Encoded: base64), let plain = String(data: data, encoding: .utf8)
         else { throw Self.invalid }
         let parts = plain.split(separator: ".", maxSplits: 1)
-        guard parts.count == 2, let micros = Int64(parts[0]), micros >= 0, let id = UUID(uuidString: String(parts[1])) else {
-            throw Self.invalid
-        }
+        guard parts.count == 2, let micros = Int64(parts[0]), Self.micros.contains(micros),
+            let id = UUID(uuidString: String(parts[1]))
+        else { throw Self.invalid }
         self.init(micros: micros, id: id)
     }
 
     var text: String {
         FormKeys.base64URL(Data("\(micros).\(id.lowercasedText)".utf8))
     }
+
+    /// From 1970 to the end of year 9999: what a row's time can be, and what PostgreSQL can add to its epoch.
+    static let micros: ClosedRange<Int64> = 0...253_402_300_799_999_999
 
     private static let invalid = DomainError.badRequest(
         "The cursor is not one this list handed out: start again without it.", code: .cursorInvalid)
