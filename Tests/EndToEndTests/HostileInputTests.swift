@@ -255,6 +255,8 @@ struct HostileInputTests {
                      query: [("limit", "10"), ("gate", "Main")], token: organizer),
             Baseline(method: .GET, route: "/api/v1/events/{id}/door-sales", path: "/api/v1/events/\(scene.event)/door-sales",
                      query: [("limit", "10")], token: organizer),
+            Baseline(method: .GET, route: "/api/v1/events/{id}/conflicts", path: "/api/v1/events/\(scene.event)/conflicts",
+                     query: [("limit", "10"), ("resolved", "false")], token: organizer),
             Baseline(method: .GET, route: "/api/v1/admin/audit", path: "/api/v1/admin/audit",
                      query: [("before", "1000"), ("limit", "10")], token: scene.admin),
             Baseline(method: .GET, route: "/api/v1/events", path: "/api/v1/events",

@@ -101,13 +101,40 @@ struct EventRecordsTests {
             #expect(try await list("check-ins", token: other.token).status == 403)
             #expect(try await list("door-sales", token: buyer).status == 403)
 
+            // Conflicts, the same way: a node's admission of a ticket already admitted online, and a
+            // door sale beyond the node's allotment.
+            let beyond = try (0..<4).map { _ in
+                let claims = TicketClaims(ticketID: UUID(), eventID: event, ticketTypeID: type)
+                return SyncSoldTicket(id: claims.ticketID, payload: try SignedTicket.sign(claims, with: node.deviceKey).text)
+            }
+            let conflicting = try await node.push([
+                SyncMutation(mutationID: 3, body: .scan(node.scan(
+                    ticket: UUID(uuidString: tickets[0].id)!, event: event,
+                    hlc: HLCTimestamp(wallMilliseconds: Int64(Date().timeIntervalSince1970 * 1000)), gate: "Side"))),
+                SyncMutation(mutationID: 4, body: .sale(SyncSale(
+                    id: UUID(), nodeID: node.info.id, eventID: event, ticketTypeID: type, quantity: 4, paymentMethod: .cash,
+                    amountMinor: 10000, currency: "EUR", hlc: HLCTimestamp(wallMilliseconds: 4_000), tickets: beyond))),
+            ])
+            #expect(conflicting.results.flatMap { $0.conflicts.map(\.kind) }.sorted { $0.rawValue < $1.rawValue }
+                == [.duplicateAdmission, .saleBeyondAllotment])
+            #expect(try await list("conflicts").json["items"].array.count == 2)
+            #expect(try await list("conflicts", "?kind=sale_beyond_allotment").json["items"].array.map { $0["kind"].string }
+                == ["sale_beyond_allotment"])
+            #expect(try await list("conflicts", "?resolved=true").json["items"].array.isEmpty)
+            #expect(try await list("conflicts", "?ticket=\(tickets[0].id)").json["items"].array.count == 1)
+            let firstConflict = try await list("conflicts", "?limit=1").json
+            let secondConflict = try await list("conflicts", "?limit=1&cursor=\(try #require(firstConflict["next_cursor"].string))").json
+            #expect(Set((firstConflict["items"].array + secondConflict["items"].array).compactMap { $0["id"].string }).count == 2)
+            #expect(secondConflict["next_cursor"].string == nil)
+            #expect(try await list("conflicts", "?resolved=maybe").status == 422)
+
             // The organizer's pages show the same lists, filters and pages.
             let web = try await server.signedInBrowser(email: "org@example.com", password: "correct horse battery")
             let base = "/organizer/events/\(sale.event)"
             #expect(try await web.get(base).html.contains("\(base)/check-ins"))
             let page = try await web.get("\(base)/check-ins")
             #expect(page.status == 200)
-            #expect(page.html.components(separatedBy: "<tr").count - 2 == 5, "five rows under the header")
+            #expect(page.html.components(separatedBy: "<tr").count - 2 == 6, "six rows under the header")
             let refused = try await web.get("\(base)/check-ins?verdict=already_admitted").html
             #expect(refused.contains("<td>South</td>") && !refused.contains("<td>North</td>"))
             let first = try await web.get("\(base)/check-ins?gate=North&limit=2").html

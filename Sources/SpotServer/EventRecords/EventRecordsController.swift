@@ -52,6 +52,17 @@ struct EventRecordsController: Sendable {
         return try page(of: filter, request, &validator)
     }
 
+    static func conflictQuery(_ request: Request) throws -> Query<EventRecordsRepository.ConflictFilter> {
+        let query = request.uri.queryParameters
+        var validator = Validator()
+        let filter = EventRecordsRepository.ConflictFilter(
+            kind: validator.vocabulary(query["kind"], "kind", ConflictKind.self), node: validator.uuid(query["node"], "node"),
+            resolved: validator.boolean(query["resolved"], "resolved"),
+            from: validator.dateTime(query["from"], "from"), until: validator.dateTime(query["until"], "until"),
+            ticket: validator.uuid(query["ticket"], "ticket"))
+        return try page(of: filter, request, &validator)
+    }
+
     private static func page<Filter>(of filter: Filter, _ request: Request, _ validator: inout Validator) throws -> Query<Filter> {
         let query = request.uri.queryParameters
         let limit = validator.integer(query["limit"], "limit", in: pageSize, default: 50) ?? 50

@@ -2,8 +2,9 @@ import Foundation
 import Logging
 import PostgresNIO
 import SpotCore
+import SpotSync
 
-/// An event's check-ins and door sales, listed newest first with keyset cursors
+/// An event's check-ins, door sales and conflicts, listed newest first with keyset cursors
 /// (``ListCursor``) and filters, for its organizer.
 struct EventRecordsRepository: Sendable {
     let database: Database
@@ -93,5 +94,46 @@ struct EventRecordsRepository: Sendable {
             last = ListCursor(micros: micros, id: id)
         }
         return RecordPage(items: items, nextCursor: items.count == limit ? last?.text : nil)
+    }
+
+    struct ConflictFilter: Sendable {
+        var kind: ConflictKind?
+        var node: UUID?
+        var resolved: Bool?
+        var from: Date?
+        var until: Date?
+        var ticket: UUID?
+    }
+
+    /// The event's conflicts, as nodes see them (``SyncConflict``).
+    func conflicts(
+        event: UUID, filter: ConflictFilter, after cursor: ListCursor?, limit: Int, logger: Logger
+    ) async throws -> RecordPage<SyncConflict> {
+        try await database.withConnection(logger: logger) { connection in
+            let rows = try await connection.query(
+                """
+                SELECT c.id, (extract(epoch FROM c.created_at) * 1000000)::bigint FROM conflicts c
+                WHERE c.event_id = \(event)
+                  AND (\(filter.kind?.rawValue)::text IS NULL OR c.kind = \(filter.kind?.rawValue))
+                  AND (\(filter.node)::uuid IS NULL OR c.node_id = \(filter.node))
+                  AND (\(filter.resolved)::boolean IS NULL OR (c.resolved_at IS NOT NULL) = \(filter.resolved))
+                  AND (\(filter.from)::timestamptz IS NULL OR c.created_at >= \(filter.from))
+                  AND (\(filter.until)::timestamptz IS NULL OR c.created_at < \(filter.until))
+                  AND (\(filter.ticket)::uuid IS NULL OR c.ticket_id = \(filter.ticket))
+                  AND (\(cursor?.micros)::bigint IS NULL
+                       OR (c.created_at, c.id) < (timestamptz 'epoch' + \(cursor?.micros)::bigint * interval '1 microsecond', \(cursor?.id)))
+                ORDER BY c.created_at DESC, c.id DESC
+                LIMIT \(limit + 1)
+                """, logger: logger)
+            var page: [(id: UUID, micros: Int64)] = []
+            for try await row in rows.decode((UUID, Int64).self) { page.append(row) }
+            let shown = Array(page.prefix(limit))
+            let entities = try await SyncEntities.conflicts(
+                ids: shown.map(\.id), events: nil, facts: nil, on: connection, logger: logger)
+            let byID = Dictionary(uniqueKeysWithValues: entities.map { ($0.id, $0) })
+            return RecordPage(
+                items: shown.compactMap { byID[$0.id] },
+                nextCursor: page.count > limit ? shown.last.map { ListCursor(micros: $0.micros, id: $0.id).text } : nil)
+        }
     }
 }

@@ -43,6 +43,13 @@ struct Validator {
         return value
     }
 
+    /// `true` or `false` from a query string: absent is nil.
+    mutating func boolean(_ text: Substring?, _ field: String) -> Bool? {
+        guard let text else { return nil }
+        check(text == "true" || text == "false", field, "must be true or false")
+        return text == "true" ? true : text == "false" ? false : nil
+    }
+
     /// An RFC 3339 date-time from a query string: absent is nil.
     mutating func dateTime(_ text: Substring?, _ field: String) -> Date? {
         guard let text else { return nil }

@@ -85,20 +85,17 @@ struct NodeController: Sendable {
             logger: context.logger)
     }
 
-    struct ConflictList: ResponseEncodable {
-        let items: [SyncConflict]
-    }
-
-    @Sendable func conflicts(_ request: Request, context: AppRequestContext) async throws -> ConflictList {
+    /// The event's conflicts, newest first, filtered and paged like its check-ins.
+    @Sendable func conflicts(_ request: Request, context: AppRequestContext) async throws -> RecordPage<SyncConflict> {
         let organizer = try await organizers.requireOwnProfile(try context.requireIdentity(), logger: context.logger)
         let event = try context.parameters.requireUUID("id")
-        let items = try await database.withConnection(logger: context.logger) { connection in
-            guard try await connection.returnsRow(
+        guard try await database.withConnection(logger: context.logger, { connection in
+            try await connection.returnsRow(
                 "SELECT 1 FROM events WHERE id = \(event) AND organizer_id = \(organizer.id)", logger: context.logger)
-            else { throw DomainError.notFound("Event") }
-            return try await SyncEntities.conflicts(.events([event]), on: connection, logger: context.logger)
-        }
-        return ConflictList(items: items)
+        }) else { throw DomainError.notFound("Event") }
+        let query = try EventRecordsController.conflictQuery(request)
+        return try await EventRecordsRepository(database: database).conflicts(
+            event: event, filter: query.filter, after: query.cursor, limit: query.limit, logger: context.logger)
     }
 
     struct ResolveRequest: Decodable {

@@ -437,8 +437,14 @@ enum OpenAPIDocument {
                 auth: "required", parameters: [id, pathParameter("ticketType")], body: "AllotmentRequest",
                 response: ref("Allotment"), errors: [403, 404, 409])],
             "/api/v1/events/{id}/conflicts": ["get": operation(
-                "eventConflicts", "Venue nodes", "Conflicts the venue nodes' offline facts raised (SyncProtocol/README.md §7)",
-                auth: "required", parameters: [id], response: items("Conflict"), errors: [403, 404])],
+                "eventConflicts", "Venue nodes",
+                "Conflicts the venue nodes' offline facts raised (SyncProtocol/README.md §7), newest first, filtered; `next_cursor` reads on",
+                auth: "required",
+                parameters: [id, query("kind", vocabulary(ConflictKind.self), "Only this kind"), uuidQuery("node", "Only this node's"),
+                             query("resolved", ["type": "string", "enum": ["true", "false"]], "Only resolved, or only open, ones"),
+                             query("from", dateTime, "Raised at or after"), query("until", dateTime, "Raised before"),
+                             uuidQuery("ticket", "Only about this ticket"), limitQuery, cursorQuery],
+                response: object(["items": list(ref("Conflict")), "next_cursor": nullable("string")]), errors: [400, 403, 404])],
             "/api/v1/conflicts/{id}/resolve": ["post": operation(
                 "resolveConflict", "Venue nodes", "Mark a conflict resolved, with an optional note (the first resolution stays)",
                 auth: "required", parameters: [id], body: "ResolveRequest", status: 204, errors: [403, 404, 422])],
