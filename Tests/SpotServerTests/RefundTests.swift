@@ -62,6 +62,14 @@ struct RefundTests {
             #expect(history.json["items"].array.map { $0["kind"].string! }.sorted() == ["charge", "refund", "refund"])
             let organizerHistory = try await server.api.get("/api/v1/organizers/me/transactions", token: sale.token)
             #expect(organizerHistory.json["items"].array.count == 3)
+            // Paged and filtered like an event's records.
+            #expect(try await server.api.get("/api/v1/payments?kind=refund", token: buyer).json["items"].array.count == 2)
+            let firstPage = try await server.api.get("/api/v1/organizers/me/transactions?limit=2", token: sale.token).json
+            let cursor = try #require(firstPage["next_cursor"].string)
+            let lastPage = try await server.api.get("/api/v1/organizers/me/transactions?limit=2&cursor=\(cursor)", token: sale.token).json
+            #expect(lastPage["next_cursor"].string == nil)
+            #expect(Set((firstPage["items"].array + lastPage["items"].array).compactMap { $0["id"].string }).count == 3)
+            #expect(try await server.api.get("/api/v1/payments?kind=gift", token: buyer).status == 422)
             #expect(try await server.count(
                 "SELECT count(*)::int FROM notifications WHERE kind = 'refund' AND user_id = '\(buyerID)' AND channel = 'email'") == 2)
         }

@@ -151,17 +151,36 @@ struct BookingController: Sendable {
         }
     }
 
-    struct TransactionList: ResponseEncodable {
-        let items: [BookingRepository.Transaction]
+    /// A page of the caller's charges and refunds (or, for an organizer, of their events'), newest
+    /// first, filtered by `event_id`, `kind`, `from`, `until`, paged like an event's records.
+    private func transactionPage(
+        _ owner: BookingRepository.TransactionOwner, _ request: Request, context: AppRequestContext
+    ) async throws -> RecordPage<BookingRepository.Transaction> {
+        let query = request.uri.queryParameters
+        var validator = Validator()
+        let filter = BookingRepository.TransactionFilter(
+            event: validator.uuid(query["event_id"], "event_id"),
+            kind: query["kind"].map(String.init),
+            from: validator.dateTime(query["from"], "from"), until: validator.dateTime(query["until"], "until"))
+        validator.check(filter.kind.map { ["charge", "refund"].contains($0) } ?? true, "kind", "must be charge or refund")
+        let limit = validator.integer(query["limit"], "limit", in: EventRecordsController.pageSize, default: 50) ?? 50
+        try validator.throwIfInvalid()
+        return try await bookings.transactions(
+            owner, filter: filter, after: try query["cursor"].map { try ListCursor(text: String($0)) }, limit: limit,
+            logger: context.logger)
     }
 
-    @Sendable func myTransactions(_ request: Request, context: AppRequestContext) async throws -> TransactionList {
-        .init(items: try await bookings.transactions(.user(try context.requireIdentity().userID), logger: context.logger))
+    @Sendable func myTransactions(
+        _ request: Request, context: AppRequestContext
+    ) async throws -> RecordPage<BookingRepository.Transaction> {
+        try await transactionPage(.user(try context.requireIdentity().userID), request, context: context)
     }
 
-    @Sendable func organizerTransactions(_ request: Request, context: AppRequestContext) async throws -> TransactionList {
+    @Sendable func organizerTransactions(
+        _ request: Request, context: AppRequestContext
+    ) async throws -> RecordPage<BookingRepository.Transaction> {
         let organizer = try await organizers.requireOwnProfile(try context.requireIdentity(), logger: context.logger)
-        return .init(items: try await bookings.transactions(.organizer(organizer.id), logger: context.logger))
+        return try await transactionPage(.organizer(organizer.id), request, context: context)
     }
 }
 

@@ -206,30 +206,54 @@ struct BookingRepository: Sendable {
         case organizer(UUID)
     }
 
-    /// Charges and refunds of a buyer or of an organizer's events, newest first.
-    func transactions(_ owner: TransactionOwner, logger: Logger) async throws -> [Transaction] {
-        let rows: PostgresRowSequence
-        let select = """
-            SELECT p.id, p.booking_id, b.event_id, e.title, p.kind, p.amount_minor, p.currency, p.gateway_reference,
-                   p.created_at
-            FROM payment_transactions p JOIN bookings b ON b.id = p.booking_id JOIN events e ON e.id = b.event_id
-            """
-        switch owner {
-        case .user(let id):
-            rows = try await database.query(
-                "\(unescaped: select) WHERE p.user_id = \(id) ORDER BY p.created_at DESC, p.id", logger: logger)
-        case .organizer(let id):
-            rows = try await database.query(
-                "\(unescaped: select) WHERE p.organizer_id = \(id) ORDER BY p.created_at DESC, p.id", logger: logger)
+    /// Which charges and refunds a page lists.
+    struct TransactionFilter: Sendable {
+        var event: UUID?
+        var kind: String?
+        var from: Date?
+        var until: Date?
+    }
+
+    /// Charges and refunds of a buyer or of an organizer's events, newest first: every one, or
+    /// a page of `limit` after `cursor` (``ListCursor``).
+    func transactions(
+        _ owner: TransactionOwner, filter: TransactionFilter = .init(), after cursor: ListCursor? = nil, limit: Int? = nil,
+        logger: Logger
+    ) async throws -> RecordPage<Transaction> {
+        let (user, organizer): (UUID?, UUID?) = switch owner {
+        case .user(let id): (id, nil)
+        case .organizer(let id): (nil, id)
         }
+        let rows = try await database.query(
+            """
+            SELECT p.id, p.booking_id, b.event_id, e.title, p.kind, p.amount_minor, p.currency, p.gateway_reference,
+                   p.created_at, (extract(epoch FROM p.created_at) * 1000000)::bigint
+            FROM payment_transactions p JOIN bookings b ON b.id = p.booking_id JOIN events e ON e.id = b.event_id
+            WHERE (\(user)::uuid IS NULL OR p.user_id = \(user)) AND (\(organizer)::uuid IS NULL OR p.organizer_id = \(organizer))
+              AND (\(filter.event)::uuid IS NULL OR b.event_id = \(filter.event))
+              AND (\(filter.kind)::text IS NULL OR p.kind = \(filter.kind))
+              AND (\(filter.from)::timestamptz IS NULL OR p.created_at >= \(filter.from))
+              AND (\(filter.until)::timestamptz IS NULL OR p.created_at < \(filter.until))
+              AND (\(cursor?.micros)::bigint IS NULL
+                   OR (p.created_at, p.id) < (timestamptz 'epoch' + \(cursor?.micros)::bigint * interval '1 microsecond', \(cursor?.id)))
+            ORDER BY p.created_at DESC, p.id DESC
+            LIMIT \(limit.map { $0 + 1 })
+            """, logger: logger)
         var items: [Transaction] = []
-        for try await (id, booking, event, title, kind, amount, currency, reference, created) in rows.decode(
-            (UUID, UUID, UUID, String, String, Int64, String, String, Date).self)
+        var last: ListCursor?
+        var more = false
+        for try await (id, booking, event, title, kind, amount, currency, reference, created, micros) in rows.decode(
+            (UUID, UUID, UUID, String, String, Int64, String, String, Date, Int64).self)
         {
+            if let limit, items.count == limit {
+                more = true
+                break
+            }
             items.append(.init(
                 id: id, bookingID: booking, eventID: event, eventTitle: title, kind: kind, amountMinor: amount,
                 currency: currency, reference: reference, createdAt: created))
+            last = ListCursor(micros: micros, id: id)
         }
-        return items
+        return RecordPage(items: items, nextCursor: more ? last?.text : nil)
     }
 }

@@ -127,6 +127,12 @@ enum OpenAPIDocument {
     static let cursorQuery: JSONValue = query(
         "cursor", ["type": "string", "maxLength": 100], "The `next_cursor` of the page before (400 `cursor_invalid` otherwise)")
 
+    static var transactionQueries: [JSONValue] {
+        [uuidQuery("event_id", "Only this event's"), query("kind", ["type": "string", "enum": ["charge", "refund"]], "Only charges or refunds"),
+         query("from", dateTime, "Made at or after"), query("until", dateTime, "Made before"), limitQuery, cursorQuery]
+    }
+    static var transactionPage: JSONValue { object(["items": list(ref("Transaction")), "next_cursor": nullable("string")]) }
+
     static func query(_ name: String, _ schema: JSONValue, _ description: String) -> JSONValue {
         ["name": .string(name), "in": "query", "required": false, "schema": schema, "description": .string(description)]
     }
@@ -380,10 +386,11 @@ enum OpenAPIDocument {
                 auth: "required", parameters: [id, idempotencyKey], body: "RefundRequest", response: ref("RefundResponse"),
                 errors: [403, 404, 409, 502])],
             "/api/v1/payments": ["get": operation(
-                "myTransactions", "Bookings", "Your charges and refunds", auth: "required", response: items("Transaction"))],
+                "myTransactions", "Bookings", "Your charges and refunds, newest first, filtered; `next_cursor` reads on",
+                auth: "required", parameters: transactionQueries, response: transactionPage, errors: [400])],
             "/api/v1/organizers/me/transactions": ["get": operation(
-                "organizerTransactions", "Bookings", "Charges and refunds of your events", auth: "required",
-                response: items("Transaction"), errors: [403])],
+                "organizerTransactions", "Bookings", "Charges and refunds of your events, newest first, filtered; `next_cursor` reads on",
+                auth: "required", parameters: transactionQueries, response: transactionPage, errors: [400, 403])],
             "/api/v1/wallet": ["get": operation("wallet", "Tickets", "Your tickets with their QR payloads", auth: "required",
                                                 response: items("Ticket"))],
             "/api/v1/tickets/{id}": ["get": operation(

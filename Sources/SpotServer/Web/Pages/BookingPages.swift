@@ -70,7 +70,7 @@ struct BookingPages: Sendable {
         let mine = try await bookings.bookings(user: identity.userID, logger: context.logger)
         var titles: [UUID: String] = [:]
         for id in Set(mine.map(\.eventID)) { titles[id] = try await title(of: id, context: context) }
-        let payments = try await bookings.transactions(.user(identity.userID), logger: context.logger)
+        let payments = try await bookings.transactions(.user(identity.userID), logger: context.logger).items
         return try pages.render(
             "bookings", title: "Your bookings",
             page: [

@@ -20,7 +20,7 @@ struct OrganizerSalesPages: OrganizerPage, Sendable {
 
     @Sendable func sales(_ request: Request, context: AppRequestContext) async throws -> Response {
         let (organizer, _) = try await organizer(context)
-        let items = try await bookings.transactions(.organizer(organizer.id), logger: context.logger)
+        let items = try await bookings.transactions(.organizer(organizer.id), logger: context.logger).items
         var totals: [String: Int64] = [:]
         for item in items { totals[item.currency, default: 0] += item.kind == "refund" ? -item.amountMinor : item.amountMinor }
         return try pages.render(
