@@ -10,7 +10,7 @@ struct WaitingRoomGate: Sendable {
     /// Throws 403 `waiting_room_pass_required` unless the event has no waiting room or `pass`
     /// admits `user` to it now.
     func check(event: UUID, user: UUID, pass: String?, now: Date, logger: Logger) async throws {
-        guard try await rooms.exists(event: event, logger: logger) else { return }
+        guard try await rooms.opening(event: event, logger: logger) != nil else { return }
         guard let pass, passes.admits(pass, event: event, user: user, now: now) else {
             throw DomainError(
                 .forbidden, .waitingRoomPassRequired,

@@ -144,11 +144,12 @@ struct WaitingRoomRepository: Sendable {
         return nil
     }
 
-    /// Whether the event's sale is behind a waiting room.
-    func exists(event: UUID, logger: Logger) async throws -> Bool {
-        let rows = try await database.query("SELECT 1 FROM waiting_rooms WHERE event_id = \(event)", logger: logger)
-        for try await _ in rows { return true }
-        return false
+    /// When the event's waiting room opens; nil when its sale has none. One key read, for pages
+    /// every buyer loads (``room(event:logger:)`` also counts the line).
+    func opening(event: UUID, logger: Logger) async throws -> Date? {
+        let rows = try await database.query("SELECT opens_at FROM waiting_rooms WHERE event_id = \(event)", logger: logger)
+        for try await opensAt in rows.decode(Date.self) { return opensAt }
+        return nil
     }
 
     // MARK: Letting buyers in

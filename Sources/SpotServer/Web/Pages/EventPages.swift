@@ -140,7 +140,7 @@ struct EventPages: Sendable {
         let types = try await ticketTypes.ticketTypes(event: event.id, logger: context.logger)
         let availability = try await ticketTypes.availability(event: event.id, logger: context.logger)
         let now = clock.now()
-        let room = try await rooms.room(event: event.id, logger: context.logger)
+        let opensAt = try await rooms.opening(event: event.id, logger: context.logger)
         let passAdmits = context.web.user.map { user in
             pass.map { gate.passes.admits($0, event: event.id, user: user.id, now: now) } ?? false
         } ?? false
@@ -172,10 +172,10 @@ struct EventPages: Sendable {
                 "ends": Formatting.dateTime(event.endsAt, timeZone: event.venue.timeZone),
                 "reentry": event.reentryPolicy == ReentryPolicy.reentryAfterExit.rawValue,
                 "ticketTypes": rows, "hasTicketTypes": !rows.isEmpty,
-                "canBuy": onSale && (room == nil || passAdmits) && rows.contains { $0["buyable"] as? Bool == true },
-                "waitingRoom": (room.map { room in
+                "canBuy": onSale && (opensAt == nil || passAdmits) && rows.contains { $0["buyable"] as? Bool == true },
+                "waitingRoom": (opensAt.map { opensAt in
                     [
-                        "opensAt": Formatting.dateTime(room.opensAt, timeZone: event.venue.timeZone), "isOpen": room.opensAt <= now,
+                        "opensAt": Formatting.dateTime(opensAt, timeZone: event.venue.timeZone), "isOpen": opensAt <= now,
                         "admitted": passAdmits, "queueURL": "/events/\(event.id.lowercasedText)/queue",
                     ] as [String: Any]
                 }) as Any,

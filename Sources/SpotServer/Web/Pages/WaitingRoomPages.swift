@@ -55,7 +55,7 @@ struct WaitingRoomPages: Sendable {
     private func page(
         _ event: Event, user: UUID, problem: String?, status: HTTPResponse.Status, context: AppRequestContext
     ) async throws -> Response {
-        guard let room = try await rooms.room(event: event.id, logger: context.logger) else {
+        guard let opensAt = try await rooms.opening(event: event.id, logger: context.logger) else {
             return .redirect(to: "/events/\(event.id.lowercasedText)")
         }
         let now = clock.now()
@@ -67,7 +67,7 @@ struct WaitingRoomPages: Sendable {
             page: [
                 "title": event.title, "eventURL": "/events/\(event.id.lowercasedText)",
                 "statusURL": "/events/\(event.id.lowercasedText)/queue/status", "problem": problem as Any,
-                "opensAt": Formatting.dateTime(room.opensAt, timeZone: zone), "isOpen": room.opensAt <= now,
+                "opensAt": Formatting.dateTime(opensAt, timeZone: zone), "isOpen": opensAt <= now,
                 "notJoined": entry == nil, "waiting": entry?.status == .waiting, "admitted": entry?.status == .admitted,
                 "expired": entry?.status == .expired, "position": entry?.position as Any,
                 "estimate": entry?.estimatedWaitSeconds.map(Self.describeWait) as Any,
