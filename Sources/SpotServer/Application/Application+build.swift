@@ -140,7 +140,7 @@ struct ServerServices: Sendable {
         syncSignals = SyncSignals()
         syncProtocols = configuration.syncProtocols
         waitingRooms = WaitingRoomRepository(database: database)
-        waitingRoomGate = WaitingRoomGate(rooms: waitingRooms, passes: WaitingRoomPasses(keys: formKeys))
+        waitingRoomGate = WaitingRoomGate(passes: WaitingRoomPasses(keys: formKeys))
     }
 }
 

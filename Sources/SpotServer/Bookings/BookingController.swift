@@ -44,10 +44,11 @@ struct BookingController: Sendable {
         let hold = try BookingRepository.Request.validated(
             eventID: body.eventID, items: body.items.map { ($0.ticketTypeID, $0.quantity) })
         let now = clock.now()
-        try await waitingRooms.check(
-            event: hold.eventID, user: identity.userID, pass: request.headers[.waitingRoomPass], now: now, logger: context.logger)
         let booking = try await bookings.hold(
-            hold, user: identity.userID, holdDuration: holdDuration, now: now, logger: context.logger)
+            hold, user: identity.userID,
+            admittedByWaitingRoom: waitingRooms.admits(
+                request.headers[.waitingRoomPass], event: hold.eventID, user: identity.userID, now: now),
+            holdDuration: holdDuration, now: now, logger: context.logger)
         return .init(status: .created, response: booking)
     }
 
@@ -163,11 +164,9 @@ struct BookingController: Sendable {
             kind: query["kind"].map(String.init),
             from: validator.dateTime(query["from"], "from"), until: validator.dateTime(query["until"], "until"))
         validator.check(filter.kind.map { ["charge", "refund"].contains($0) } ?? true, "kind", "must be charge or refund")
-        let limit = validator.integer(query["limit"], "limit", in: EventRecordsController.pageSize, default: 50) ?? 50
-        try validator.throwIfInvalid()
+        let page = try EventRecordsController.page(of: filter, request, &validator)
         return try await bookings.transactions(
-            owner, filter: filter, after: try query["cursor"].map { try ListCursor(text: String($0)) }, limit: limit,
-            logger: context.logger)
+            owner, filter: page.filter, after: page.cursor, limit: page.limit, logger: context.logger)
     }
 
     @Sendable func myTransactions(

@@ -33,18 +33,30 @@ struct BookingRepository: Sendable {
         }
     }
 
-    /// Holds seats for `user` until `now + holdDuration`.
-    func hold(_ request: Request, user: UUID, holdDuration: TimeInterval, now: Date, logger: Logger) async throws -> Booking {
+    /// Holds seats for `user` until `now + holdDuration`. `admittedByWaitingRoom`: the buyer
+    /// brought a valid pass for the event (``WaitingRoomGate``), which a sale behind a waiting
+    /// room needs (else 403 `waiting_room_pass_required`).
+    func hold(
+        _ request: Request, user: UUID, admittedByWaitingRoom: Bool, holdDuration: TimeInterval, now: Date, logger: Logger
+    ) async throws -> Booking {
         let id = UUID.now(now)
         let items = request.items.sorted { $0.ticketTypeID.uuidString < $1.ticketTypeID.uuidString }
         try await database.withTransaction(logger: logger) { connection in
             let eventRows = try await connection.query(
-                "SELECT status, ends_at FROM events WHERE id = \(request.eventID)", logger: logger)
-            var event: (String, Date)?
-            for try await row in eventRows.decode((String, Date).self) { event = row }
-            guard let (status, endsAt) = event, status != "draft" else { throw DomainError.notFound("Event") }
+                """
+                SELECT e.status, e.ends_at, w.event_id IS NOT NULL FROM events e LEFT JOIN waiting_rooms w ON w.event_id = e.id
+                WHERE e.id = \(request.eventID)
+                """, logger: logger)
+            var event: (String, Date, Bool)?
+            for try await row in eventRows.decode((String, Date, Bool).self) { event = row }
+            guard let (status, endsAt, hasWaitingRoom) = event, status != "draft" else { throw DomainError.notFound("Event") }
             guard status == "published", endsAt > now else {
                 throw DomainError.conflict("This event is not on sale.", code: .eventNotOnSale)
+            }
+            guard !hasWaitingRoom || admittedByWaitingRoom else {
+                throw DomainError(
+                    .forbidden, .waitingRoomPassRequired,
+                    "This sale has a waiting room: join the line, and book with the pass it gives you when it lets you in.")
             }
             var reserved: [(ticketTypeID: UUID, quantity: Int, price: Int64)] = []
             var currencies = Set<String>()
@@ -239,21 +251,16 @@ struct BookingRepository: Sendable {
             ORDER BY p.created_at DESC, p.id DESC
             LIMIT \(limit.map { $0 + 1 })
             """, logger: logger)
-        var items: [Transaction] = []
-        var last: ListCursor?
-        var more = false
+        var read: [(item: Transaction, cursor: ListCursor)] = []
         for try await (id, booking, event, title, kind, amount, currency, reference, created, micros) in rows.decode(
             (UUID, UUID, UUID, String, String, Int64, String, String, Date, Int64).self)
         {
-            if let limit, items.count == limit {
-                more = true
-                break
-            }
-            items.append(.init(
-                id: id, bookingID: booking, eventID: event, eventTitle: title, kind: kind, amountMinor: amount,
-                currency: currency, reference: reference, createdAt: created))
-            last = ListCursor(micros: micros, id: id)
+            read.append((
+                Transaction(
+                    id: id, bookingID: booking, eventID: event, eventTitle: title, kind: kind, amountMinor: amount,
+                    currency: currency, reference: reference, createdAt: created),
+                ListCursor(micros: micros, id: id)))
         }
-        return RecordPage(items: items, nextCursor: more ? last?.text : nil)
+        return RecordPage(rows: read, limit: limit)
     }
 }

@@ -40,3 +40,13 @@ struct RecordPage<Item: Codable & Sendable>: Codable, Sendable {
     let items: [Item]
     let nextCursor: String?
 }
+
+extension RecordPage {
+    /// The page of `rows` — read newest first, `limit + 1` at most, each with its cursor — that
+    /// shows the first `limit` (all of them when nil), with a cursor to read on only when there
+    /// was one more.
+    init(rows: [(item: Item, cursor: ListCursor)], limit: Int?) {
+        let shown = limit.map { Array(rows.prefix($0)) } ?? rows
+        self.init(items: shown.map(\.item), nextCursor: rows.count > shown.count ? shown.last?.cursor.text : nil)
+    }
+}

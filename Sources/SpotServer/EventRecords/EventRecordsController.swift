@@ -63,7 +63,8 @@ struct EventRecordsController: Sendable {
         return try page(of: filter, request, &validator)
     }
 
-    private static func page<Filter>(of filter: Filter, _ request: Request, _ validator: inout Validator) throws -> Query<Filter> {
+    /// `filter` with the request's `limit` and `cursor`, checked with whatever `validator` found in the filter.
+    static func page<Filter>(of filter: Filter, _ request: Request, _ validator: inout Validator) throws -> Query<Filter> {
         let query = request.uri.queryParameters
         let limit = validator.integer(query["limit"], "limit", in: pageSize, default: 50) ?? 50
         try validator.throwIfInvalid()

@@ -40,18 +40,17 @@ struct EventRecordsRepository: Sendable {
             ORDER BY s.scanned_at DESC, s.id DESC
             LIMIT \(limit + 1)
             """, logger: logger)
-        var items: [CheckInRecord] = []
-        var last: ListCursor?
+        var read: [(item: CheckInRecord, cursor: ListCursor)] = []
         for try await (id, ticket, version, direction, gate, node, name, verdict, scannedAt, micros) in rows.decode(
             (UUID, UUID, Int, ScanDirection, String, UUID, String?, VerdictCode, Date, Int64).self)
         {
-            guard items.count < limit else { break }
-            items.append(CheckInRecord(
-                id: id, ticketID: ticket, issueVersion: version, direction: direction, gate: gate, nodeID: node, nodeName: name,
-                online: node == CheckInService.serverNodeID, verdict: verdict, scannedAt: scannedAt))
-            last = ListCursor(micros: micros, id: id)
+            read.append((
+                CheckInRecord(
+                    id: id, ticketID: ticket, issueVersion: version, direction: direction, gate: gate, nodeID: node,
+                    nodeName: name, online: node == CheckInService.serverNodeID, verdict: verdict, scannedAt: scannedAt),
+                ListCursor(micros: micros, id: id)))
         }
-        return RecordPage(items: items, nextCursor: items.count == limit ? last?.text : nil)
+        return RecordPage(rows: read, limit: limit)
     }
 
     struct DoorSaleFilter: Sendable {
@@ -81,19 +80,18 @@ struct EventRecordsRepository: Sendable {
             ORDER BY d.recorded_at DESC, d.id DESC
             LIMIT \(limit + 1)
             """, logger: logger)
-        var items: [DoorSaleRecord] = []
-        var last: ListCursor?
+        var read: [(item: DoorSaleRecord, cursor: ListCursor)] = []
         for try await (id, node, nodeName, type, typeName, quantity, method, amount, currency, within, recordedAt, micros, tickets)
             in rows.decode((UUID, UUID, String, UUID, String, Int, PaymentMethod, Int64, String, Bool, Date, Int64, String).self)
         {
-            guard items.count < limit else { break }
-            items.append(DoorSaleRecord(
-                id: id, nodeID: node, nodeName: nodeName, ticketTypeID: type, ticketTypeName: typeName, quantity: quantity,
-                paymentMethod: method, amountMinor: amount, currency: currency, withinAllotment: within, recordedAt: recordedAt,
-                ticketIDs: tickets.split(separator: ",").map(String.init)))
-            last = ListCursor(micros: micros, id: id)
+            read.append((
+                DoorSaleRecord(
+                    id: id, nodeID: node, nodeName: nodeName, ticketTypeID: type, ticketTypeName: typeName, quantity: quantity,
+                    paymentMethod: method, amountMinor: amount, currency: currency, withinAllotment: within,
+                    recordedAt: recordedAt, ticketIDs: tickets.split(separator: ",").map(String.init)),
+                ListCursor(micros: micros, id: id)))
         }
-        return RecordPage(items: items, nextCursor: items.count == limit ? last?.text : nil)
+        return RecordPage(rows: read, limit: limit)
     }
 
     struct ConflictFilter: Sendable {
@@ -125,15 +123,12 @@ struct EventRecordsRepository: Sendable {
                 ORDER BY c.created_at DESC, c.id DESC
                 LIMIT \(limit + 1)
                 """, logger: logger)
-            var page: [(id: UUID, micros: Int64)] = []
-            for try await row in rows.decode((UUID, Int64).self) { page.append(row) }
-            let shown = Array(page.prefix(limit))
-            let entities = try await SyncEntities.conflicts(
-                ids: shown.map(\.id), events: nil, facts: nil, on: connection, logger: logger)
+            var read: [(item: UUID, cursor: ListCursor)] = []
+            for try await (id, micros) in rows.decode((UUID, Int64).self) { read.append((id, ListCursor(micros: micros, id: id))) }
+            let page = RecordPage(rows: read, limit: limit)
+            let entities = try await SyncEntities.conflicts(ids: page.items, events: nil, facts: nil, on: connection, logger: logger)
             let byID = Dictionary(uniqueKeysWithValues: entities.map { ($0.id, $0) })
-            return RecordPage(
-                items: shown.compactMap { byID[$0.id] },
-                nextCursor: page.count > limit ? shown.last.map { ListCursor(micros: $0.micros, id: $0.id).text } : nil)
+            return RecordPage(items: page.items.compactMap { byID[$0] }, nextCursor: page.nextCursor)
         }
     }
 }

@@ -1,21 +1,14 @@
 import Foundation
-import Logging
 
-/// The check a hold passes when its event's sale is behind a waiting room: the buyer brings
-/// the pass the room gave them. The API and the web site both ask here.
+/// A waiting room's passes, as the hold routes and the line's pages use them. Whether an
+/// event has a room is read with the hold itself (``BookingRepository/hold(_:user:admittedByWaitingRoom:holdDuration:now:logger:)``),
+/// so a sale without one costs no extra read.
 struct WaitingRoomGate: Sendable {
-    let rooms: WaitingRoomRepository
     let passes: WaitingRoomPasses
 
-    /// Throws 403 `waiting_room_pass_required` unless the event has no waiting room or `pass`
-    /// admits `user` to it now.
-    func check(event: UUID, user: UUID, pass: String?, now: Date, logger: Logger) async throws {
-        guard try await rooms.opening(event: event, logger: logger) != nil else { return }
-        guard let pass, passes.admits(pass, event: event, user: user, now: now) else {
-            throw DomainError(
-                .forbidden, .waitingRoomPassRequired,
-                "This sale has a waiting room: join the line, and book with the pass it gives you when it lets you in.")
-        }
+    /// Whether `pass` (if any) lets `user` book `event` now.
+    func admits(_ pass: String?, event: UUID, user: UUID, now: Date) -> Bool {
+        pass.map { passes.admits($0, event: event, user: user, now: now) } ?? false
     }
 
     /// What `place` means to its buyer now, with a fresh pass while they are let in.

@@ -57,7 +57,8 @@ struct WebSite: Sendable {
         BookingPages(
             pages: pages, events: events, bookings: bookings,
             checkout: CheckoutService(database: database, gateway: services.gateway),
-            tickets: TicketRepository(database: database), formKeys: services.formKeys, holdDuration: services.holdDuration,
+            tickets: TicketRepository(database: database), formKeys: services.formKeys, gate: services.waitingRoomGate,
+            holdDuration: services.holdDuration,
             clock: services.clock
         ).addRoutes(to: site)
         let venues = VenueRepository(database: database)

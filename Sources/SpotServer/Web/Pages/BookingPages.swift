@@ -10,6 +10,7 @@ struct BookingPages: Sendable {
     let checkout: CheckoutService
     let tickets: TicketRepository
     let formKeys: FormKeys
+    let gate: WaitingRoomGate
     let holdDuration: TimeInterval
     let clock: ServerClock
 
@@ -107,8 +108,12 @@ struct BookingPages: Sendable {
         let again = try BookingRepository.Request.validated(
             eventID: booking.eventID, items: booking.items.map { ($0.ticketTypeID, $0.quantity) })
         do {
+            let now = clock.now()
             let fresh = try await bookings.hold(
-                again, user: identity.userID, holdDuration: holdDuration, now: clock.now(), logger: context.logger)
+                again, user: identity.userID,
+                admittedByWaitingRoom: gate.admits(
+                    WaitingRoomPages.pass(request, event: booking.eventID), event: booking.eventID, user: identity.userID, now: now),
+                holdDuration: holdDuration, now: now, logger: context.logger)
             return .redirect(to: "/bookings/\(fresh.id.uuidString.lowercased())/checkout")
         } catch let error as DomainError where error.kind == .conflict {
             throw WebError.page(.conflict, error.message + " Choose again on the event page.", title: "Those tickets are gone")

@@ -124,13 +124,8 @@ struct EventPages: Sendable {
 
     @Sendable func event(_ request: Request, context: AppRequestContext) async throws -> Response {
         try await eventPage(
-            try context.parameters.requireUUID("id"), pass: Self.pass(request, event: try context.parameters.requireUUID("id")),
+            try context.parameters.requireUUID("id"), pass: WaitingRoomPages.pass(request, event: try context.parameters.requireUUID("id")),
             context: context, problem: nil, status: .ok)
-    }
-
-    /// The buyer's waiting-room pass for `event`, from its cookie.
-    private static func pass(_ request: Request, event: UUID) -> String? {
-        request.cookies[WaitingRoomPages.passCookie(event: event)]?.value
     }
 
     private func eventPage(
@@ -142,7 +137,7 @@ struct EventPages: Sendable {
         let now = clock.now()
         let opensAt = try await rooms.opening(event: event.id, logger: context.logger)
         let passAdmits = context.web.user.map { user in
-            pass.map { gate.passes.admits($0, event: event.id, user: user.id, now: now) } ?? false
+            gate.admits(pass, event: event.id, user: user.id, now: now)
         } ?? false
         let onSale = event.status == .published && event.endsAt > now
         let rows: [[String: Any]] = types.map { type in
@@ -201,16 +196,17 @@ struct EventPages: Sendable {
             }
             let hold = try BookingRepository.Request.validated(eventID: id, items: items)
             let now = clock.now()
-            try await gate.check(event: id, user: identity.userID, pass: Self.pass(request, event: id), now: now, logger: context.logger)
             let booking = try await bookings.hold(
-                hold, user: identity.userID, holdDuration: holdDuration, now: now, logger: context.logger)
+                hold, user: identity.userID,
+                admittedByWaitingRoom: gate.admits(WaitingRoomPages.pass(request, event: id), event: id, user: identity.userID, now: now),
+                holdDuration: holdDuration, now: now, logger: context.logger)
             return .redirect(to: "/bookings/\(booking.id.uuidString.lowercased())/checkout")
         } catch let error as DomainError where error.isFormProblem || error.code == .waitingRoomPassRequired {
             let message =
                 error.status == .unprocessableContent
                 ? (error.fields?["items"].map { "Choose your tickets: \($0)." } ?? error.message) : error.message
             return try await eventPage(
-                id, pass: Self.pass(request, event: id), context: context, problem: message, status: error.status)
+                id, pass: WaitingRoomPages.pass(request, event: id), context: context, problem: message, status: error.status)
         }
     }
 }

@@ -19,6 +19,11 @@ struct WaitingRoomPages: Sendable {
     /// The cookie holding the buyer's pass for `event`.
     static func passCookie(event: UUID) -> String { "spot_pass_" + event.lowercasedText.replacingOccurrences(of: "-", with: "") }
 
+    /// The buyer's pass for `event`, from its cookie.
+    static func pass(_ request: Request, event: UUID) -> String? {
+        request.cookies[passCookie(event: event)]?.value
+    }
+
     func addRoutes(to site: RouterGroup<AppRequestContext>) {
         site.post("events/:id/queue", use: join)
         site.get("events/:id/queue", use: line)
