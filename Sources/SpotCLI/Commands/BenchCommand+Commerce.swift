@@ -72,7 +72,7 @@ extension BenchCommand {
             #if DEBUG
                 note("warning: this is a debug build; measure with `swift run -c release spot bench commerce`")
             #endif
-            let pgbench = try Pgbench.locate()
+            let pgbench = try PostgresClientTool.locate("pgbench")
             let logger = makeLogger(level: .warning)
             try await database.withDatabase(logger: logger) { configuration in
                 try await ServerMaintenance.withDatabase(configuration, logger: logger) { database in
@@ -92,7 +92,7 @@ extension BenchCommand {
                     let server = try ServerChild.start(databaseURL: configuration.url)
                     defer { server.stop() }
                     try await waitUntilHealthy(port: server.port)
-                    let token = try await Self.signIn(port: server.port, email: email, password: password)
+                    let token = try await server.signIn(email: email, password: password)
                     let requests = payloads.map { payload in
                         let body = #"{"payload":"\#(payload)","gate":"Bench"}"#
                         return Array((
@@ -110,7 +110,7 @@ extension BenchCommand {
 
                     var tokens: [String] = []
                     for buyer in rush.buyerEmails {
-                        tokens.append(try await Self.signIn(port: server.port, email: buyer, password: password))
+                        tokens.append(try await server.signIn(email: buyer, password: password))
                     }
                     note("on-sale rush: \(buyers) buyers, \(seats) seats, one ticket a purchase …")
                     let run = try await rush.run(port: server.port, tokens: tokens)
@@ -134,7 +134,7 @@ extension BenchCommand {
             }
         }
 
-        private func tpcB(_ pgbench: Pgbench, url: String, clients: Int) throws -> Double {
+        private func tpcB(_ pgbench: PostgresClientTool, url: String, clients: Int) throws -> Double {
             let each = max(1, pgbenchTransactions / clients)
             note("pgbench: TPC-B, scale \(pgbenchScale), \(clients) clients × \(each) transactions …")
             return try pgbench.tpcB(url: url, clients: clients, transactions: each, scale: pgbenchScale)
@@ -155,70 +155,5 @@ extension BenchCommand {
                     path, clients, rate, ms(0.5), ms(0.99), ms(1), tps, rate / tps * 100, goal)
             }
         }
-
-        private static func signIn(port: Int, email: String, password: String) async throws -> String {
-            var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/api/v1/auth/login")
-            request.method = .POST
-            request.headers.add(name: "Content-Type", value: "application/json")
-            let body = try JSONSerialization.data(withJSONObject: ["email": email, "password": password])
-            request.body = .bytes(ByteBuffer(bytes: body))
-            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
-            let answer = try await response.body.collect(upTo: 1 << 16)
-            struct Session: Decodable { let access_token: String }
-            guard response.status == .ok, let session = try? JSONDecoder().decode(Session.self, from: Data(buffer: answer)) else {
-                throw CLIError.failure("signing in as the benchmark organizer answered HTTP \(response.status.code)")
-            }
-            return session.access_token
-        }
-    }
-}
-
-/// PostgreSQL's own benchmark, run beside ours on the same database: the limit a figure is read against.
-struct Pgbench {
-    let executable: URL
-
-    /// `pgbench` on the PATH, or the newest in Debian's `/usr/lib/postgresql/<version>/bin`.
-    static func locate() throws -> Pgbench {
-        let fileManager = FileManager.default
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? ""
-        for directory in path.split(separator: ":") where fileManager.isExecutableFile(atPath: "\(directory)/pgbench") {
-            return Pgbench(executable: URL(fileURLWithPath: "\(directory)/pgbench"))
-        }
-        let versions = ((try? fileManager.contentsOfDirectory(atPath: "/usr/lib/postgresql")) ?? []).compactMap(Int.init).sorted()
-        for version in versions.reversed() where fileManager.isExecutableFile(atPath: "/usr/lib/postgresql/\(version)/bin/pgbench") {
-            return Pgbench(executable: URL(fileURLWithPath: "/usr/lib/postgresql/\(version)/bin/pgbench"))
-        }
-        throw CLIError.failure("pgbench was not found (Debian: apt-get install postgresql-15, which scripts/test installs)")
-    }
-
-    /// TPC-B transactions per second at `clients` clients, `transactions` each, its tables
-    /// created first and dropped after. A count, not a duration: pgbench ends a timed run on
-    /// SIGALRM, which a child of this process inherits blocked, so `-T` would never end.
-    func tpcB(url: String, clients: Int, transactions: Int, scale: Int) throws -> Double {
-        _ = try run(["-i", "-q", "-s", String(scale), url])
-        defer { _ = try? run(["-i", "-I", "d", url]) }
-        let output = try run(["-n", "-c", String(clients), "-j", String(min(clients, 2)), "-t", String(transactions), url])
-        // "tps = 2832.123456 (without initial connection time)"
-        guard let line = output.split(separator: "\n").first(where: { $0.hasPrefix("tps = ") }),
-            let tps = Double(line.dropFirst(6).prefix { !$0.isWhitespace })
-        else { throw CLIError.failure("pgbench printed no tps:\n\(output)") }
-        return tps
-    }
-
-    private func run(_ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let text = String(decoding: data, as: UTF8.self)
-        guard process.terminationStatus == 0 else {
-            throw CLIError.failure("pgbench \(arguments.joined(separator: " ")) exited \(process.terminationStatus):\n\(text)")
-        }
-        return text
     }
 }

@@ -215,6 +215,22 @@ final class ServerChild: Sendable {
         return ServerChild(process: process, port: port)
     }
 
+    /// An access token for `email` (an account the benchmark set a password for).
+    func signIn(email: String, password: String) async throws -> String {
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/api/v1/auth/login")
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        let body = try JSONSerialization.data(withJSONObject: ["email": email, "password": password])
+        request.body = .bytes(ByteBuffer(bytes: body))
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+        let answer = try await response.body.collect(upTo: 1 << 16)
+        struct Session: Decodable { let access_token: String }
+        guard response.status == .ok, let session = try? JSONDecoder().decode(Session.self, from: Data(buffer: answer)) else {
+            throw CLIError.failure("signing in as \(email) answered HTTP \(response.status.code)")
+        }
+        return session.access_token
+    }
+
     func stop() {
         guard process.isRunning else { return }
         process.interrupt()
@@ -249,7 +265,8 @@ final class ServerChild: Sendable {
         return user + system
     }
 
-    private func rss() throws -> Int {
+    /// Resident memory now.
+    func rss() throws -> Int {
         let status = try String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8)
         guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
             let kib = Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "")

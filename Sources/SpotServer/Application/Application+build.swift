@@ -191,6 +191,11 @@ func buildRouter(_ services: ServerServices, site: WebSite?) -> Router<AppReques
         records: EventRecordsRepository(database: services.database),
         access: EventAccess(events: EventRepository(database: services.database), organizers: services.organizers)
     ).addRoutes(to: api)
+    ExportController(
+        exporter: CSVExporter(repository: ExportRepository(database: services.database)),
+        access: EventAccess(events: EventRepository(database: services.database), organizers: services.organizers),
+        organizers: services.organizers
+    ).addRoutes(to: api)
     WaitingRoomController(
         rooms: services.waitingRooms, gate: services.waitingRoomGate,
         access: EventAccess(events: EventRepository(database: services.database), organizers: services.organizers),

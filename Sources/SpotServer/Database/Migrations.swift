@@ -15,5 +15,6 @@ public enum Migrations {
         inventoryStripes,
         waitingRooms,
         checkInFactsSignals,
+        exportOrder,
     ]
 }

@@ -26,7 +26,7 @@ enum OpenAPIDocument {
             "servers": [["url": "/"]],
             "tags": .array([
                 "Operations", "Auth", "Organizers", "Admin", "Venues", "Events", "Ticket types", "Bookings", "Tickets",
-                "Notifications", "Statistics", "Venue nodes", "Sync",
+                "Notifications", "Statistics", "Exports", "Venue nodes", "Sync",
             ].map { ["name": .string($0)] }),
             "paths": .object(paths),
             "components": ["securitySchemes": securitySchemes, "schemas": .object(schemas)],
@@ -132,6 +132,28 @@ enum OpenAPIDocument {
          query("from", dateTime, "Made at or after"), query("until", dateTime, "Made before"), limitQuery, cursorQuery]
     }
     static var transactionPage: JSONValue { object(["items": list(ref("Transaction")), "next_cursor": nullable("string")]) }
+
+    static let exportKind: JSONValue = [
+        "name": "kind", "in": "path", "required": true,
+        "schema": ["type": "string", "enum": .array(ExportKind.allCases.map { .string($0.rawValue) })],
+        "description": "Which list (the columns of each: docs/exports.md)",
+    ]
+
+    /// A CSV download (RFC 4180, UTF-8, a header row), streamed; its errors are JSON as everywhere.
+    static func csvDownload(_ id: String, _ summary: String, parameters: [JSONValue], errors: [Int]) -> JSONValue {
+        var responses: [String: JSONValue] = [
+            "200": ["description": "CSV with a header row", "content": ["text/csv": ["schema": string]]],
+        ]
+        for code in Set(errors).union([401, 422, 503]).sorted() {
+            responses[String(code)] = [
+                "description": .string(HTTPStatusText.phrase(code)), "content": ["application/json": ["schema": ref("Error")]],
+            ]
+        }
+        return [
+            "operationId": .string(id), "tags": ["Exports"], "summary": .string(summary), "parameters": .array(parameters),
+            "security": [["bearer": []]], "responses": .object(responses),
+        ]
+    }
 
     static func query(_ name: String, _ schema: JSONValue, _ description: String) -> JSONValue {
         ["name": .string(name), "in": "query", "required": false, "schema": schema, "description": .string(description)]
@@ -344,6 +366,13 @@ enum OpenAPIDocument {
                              query("from", dateTime, "Scanned at or after"), query("until", dateTime, "Scanned before"),
                              uuidQuery("ticket", "Only this ticket"), limitQuery, cursorQuery],
                 response: ref("CheckInPage"), errors: [400, 403, 404])],
+            "/api/v1/events/{id}/exports/{kind}": ["get": csvDownload(
+                "eventExport", "One of your event's lists as CSV (admins: any event's), oldest first, streamed",
+                parameters: [id, exportKind], errors: [403, 404])],
+            "/api/v1/organizers/me/exports/{kind}": ["get": csvDownload(
+                "organizerExport",
+                "One of your lists as CSV across all your events (event by event; transactions in the order they happened), streamed",
+                parameters: [exportKind], errors: [403, 404])],
             "/api/v1/events/{id}/door-sales": ["get": operation(
                 "eventDoorSales", "Event records", "Every door sale of your event, newest first, filtered; `next_cursor` reads on",
                 auth: "required",

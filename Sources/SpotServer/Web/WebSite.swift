@@ -43,7 +43,8 @@ struct WebSite: Sendable {
             holdDuration: services.holdDuration, clock: services.clock
         ).addRoutes(to: site)
         OrganizerRecordsPages(
-            pages: pages, organizers: services.organizers, access: access, records: EventRecordsRepository(database: database)
+            pages: pages, organizers: services.organizers, access: access, records: EventRecordsRepository(database: database),
+            exporter: CSVExporter(repository: ExportRepository(database: database))
         ).addRoutes(to: site)
         WaitingRoomPages(
             pages: pages, access: access, rooms: services.waitingRooms, gate: services.waitingRoomGate, cookies: cookies,

@@ -136,6 +136,18 @@ public struct SyncBenchmarkVenue: Sendable {
         return Self.email
     }
 
+    /// Adds `count` online check-ins of the event's tickets (what an export reads), spread
+    /// over gates and a second each, in one statement.
+    public func addCheckIns(_ count: Int, now: Date = Date(), database: Database, logger: Logger) async throws {
+        try await database.query(
+            """
+            INSERT INTO scans (id, ticket_id, issue_version, event_id, direction, gate, node_id, hlc, scanned_at, verdict)
+            SELECT gen_random_uuid(), gen_random_uuid(), 1, \(eventID), 'entry', 'Gate ' || (g % 8 + 1), \(CheckInService.serverNodeID),
+                   g, \(now) - g * interval '1 second', 'ok'
+            FROM generate_series(1, \(count)) g
+            """, logger: logger)
+    }
+
     /// Online check-ins admitted for the venue's event (the server records them under its own node id).
     public func admittedOnline(database: Database, logger: Logger) async throws -> Int {
         let rows = try await database.query(

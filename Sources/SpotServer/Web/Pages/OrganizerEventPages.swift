@@ -196,6 +196,7 @@ struct OrganizerEventPages: OrganizerPage, Sendable {
                     ] as [String: Any]
                 },
                 "hasTicketTypes": !types.isEmpty, "salesChart": chart.view, "hoursChart": hours.view,
+                "downloads": OrganizerRecordsPages.downloads(.event(event.id)),
                 "hasCheckIns": !report.checkIns.byHour.isEmpty,
                 "gates": report.checkIns.byGate.map { ["gate": $0.gate, "admitted": $0.admitted, "refused": $0.refused] },
                 "doorSales": report.doorSales.sales, "doorTickets": report.doorSales.tickets,

@@ -39,6 +39,7 @@ struct OrganizerPages: OrganizerPage, Sendable {
                 "events": mine.map { EventCardView($0) }, "hasEvents": !mine.isEmpty,
                 "venues": places.map { ["id": Self.id($0.id), "name": $0.name, "city": $0.city, "timeZone": $0.timeZone] },
                 "hasVenues": !places.isEmpty, "salesChart": days.view, "hasSales": !report.byDay.isEmpty,
+                "downloads": OrganizerRecordsPages.downloads(.organizer(organizer.id)),
                 "ticketsSold": report.byTicketType.reduce(0) { $0 + $1.sold - $1.refunded },
                 "doorTickets": report.doorSales.tickets, "openConflicts": report.conflicts.reduce(0) { $0 + $1.count },
             ] as [String: Any], web: context.web)

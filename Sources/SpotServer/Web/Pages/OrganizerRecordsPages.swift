@@ -2,17 +2,37 @@ import Foundation
 import Hummingbird
 import SpotCore
 
-/// An event's check-ins and door sales on the organizer's pages: the API's lists (same
-/// filters, same cursors), one typed model per page.
+/// An event's check-ins and door sales on the organizer's pages — the API's lists (same
+/// filters, same cursors), one typed model per page — and the CSV downloads of every list.
 struct OrganizerRecordsPages: OrganizerPage, Sendable {
     let pages: PageRenderer
     let organizers: OrganizerRepository
     let access: EventAccess
     let records: EventRecordsRepository
+    let exporter: CSVExporter
 
     func addRoutes(to site: RouterGroup<AppRequestContext>) {
         site.get("organizer/events/:id/check-ins", use: checkIns)
         site.get("organizer/events/:id/door-sales", use: doorSales)
+        site.get("organizer/events/:id/exports/:kind", use: eventExport)
+        site.get("organizer/exports/:kind", use: organizerExport)
+    }
+
+    /// A download on the organizer's pages: the links each list page and the dashboard show.
+    struct Download {
+        let name: String
+        let href: String
+    }
+
+    /// A link to each export of `scope`.
+    static func downloads(_ scope: ExportScope) -> [Download] {
+        ExportKind.allCases.map { kind in
+            let href = switch scope {
+            case .event(let id): "/organizer/events/\(id.lowercasedText)/exports/\(kind.rawValue)"
+            case .organizer: "/organizer/exports/\(kind.rawValue)"
+            }
+            return Download(name: kind.rawValue.replacingOccurrences(of: "-", with: " ").capitalized, href: href)
+        }
     }
 
     /// A choice of a filter's `<select>`.
@@ -132,5 +152,24 @@ struct OrganizerRecordsPages: OrganizerPage, Sendable {
             "organizer_door_sales", title: "Door sales: \(event.title)",
             page: DoorSalesPage(eventID: Self.id(event.id), eventTitle: event.title, rows: rows, problem: problem, older: older),
             web: context.web, status: problem == nil ? .ok : .unprocessableContent)
+    }
+
+    @Sendable func eventExport(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let (_, identity) = try await organizer(context)
+        let event = try await ownedEvent(
+            try context.parameters.requireUUID("id"), by: identity, access: access, what: "This event", logger: context.logger)
+        return try await exporter.response(try Self.exportKind(context), .event(event.id), logger: context.logger)
+    }
+
+    @Sendable func organizerExport(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let (organizer, _) = try await organizer(context)
+        return try await exporter.response(try Self.exportKind(context), .organizer(organizer.id), logger: context.logger)
+    }
+
+    private static func exportKind(_ context: AppRequestContext) throws -> ExportKind {
+        guard let kind = context.parameters.get("kind").flatMap(ExportKind.init(rawValue:)) else {
+            throw WebError.notFound("This export")
+        }
+        return kind
     }
 }
