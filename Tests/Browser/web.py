@@ -8,8 +8,10 @@ Run by Tests/EndToEndTests/WebBrowserTests.swift against a real server, one jour
     web.py organizer-allot  --url URL --email EMAIL --event EVENT_ID --seats N --screenshots DIR
     web.py organizer-review --url URL --email EMAIL --event EVENT_ID --venue VENUE_ID --screenshots DIR
     web.py waiting-room --url URL --email EMAIL --event EVENT_ID --buyer EMAIL --ahead-token T --organizer-token T --screenshots DIR
+    web.py organizer-live --url URL --email EMAIL --event EVENT_ID --organizer-token T --online-payload P
+                          --node-url URL --staff-token T --door-payload P --screenshots DIR
 
-The organizer journey runs in three phases because a real venue node (enrolled with the code
+The organizer journey runs in four phases because a real venue node (enrolled with the code
 the first phase prints as `code <CODE>`, `event <ID>`) syncs in between, driven by the test.
 
 Prints one line per check and exits 1 on the first failed one; decoded QR payloads are printed
@@ -20,6 +22,7 @@ import datetime
 import json
 import os
 import subprocess
+import time
 import urllib.request
 
 from selenium.common.exceptions import NoAlertPresentException
@@ -269,6 +272,44 @@ def organizer_review(arguments):
         driver.quit()
 
 
+def organizer_live(arguments):
+    """The doors live: an online check-in and a node's synced scan move the board without a reload."""
+    driver = browser(1280, 1900)
+    try:
+        sign_in(driver, arguments.url, arguments.email)
+        driver.get(arguments.url + "organizer/events/" + arguments.event)
+        driver.find_element(By.LINK_TEXT, "Doors live").click()
+        admitted = lambda d: int(d.find_element(By.ID, "live-admitted").text)
+        wait_for(driver, lambda d: "Live: updated" in d.find_element(By.ID, "live-status").text,
+                 "the live page follows the server's stream")
+        before = admitted(driver)
+        check("Main door" in driver.find_element(By.ID, "live-doors").text, "the venue's node is one of the doors")
+        driver.execute_script("window.liveMarker = 42")
+
+        started = time.monotonic()
+        answer = api(arguments.url, "POST", "/api/v1/check-ins", arguments.organizer_token,
+                     {"payload": arguments.online_payload, "gate": "Box office"})
+        check(answer["verdict"] == "ok", "a ticket is checked in online")
+        wait_for(driver, lambda d: admitted(d) == before + 1, "the board counts the online admission", timeout=10)
+        delay = time.monotonic() - started
+        check(delay <= 2, f"within 2 s of the check-in ({delay:.2f} s)")
+        check("Box office" in driver.find_element(By.ID, "live-gates").text, "its gate is listed")
+
+        answer = api(arguments.node_url, "POST", "/api/v1/scans", arguments.staff_token,
+                     {"payload": arguments.door_payload, "gate": "A"})
+        check(answer["verdict"] == "ok", "the node admits its door-sold ticket")
+        started = time.monotonic()
+        api(arguments.node_url, "POST", "/api/v1/sync", arguments.staff_token, {})
+        wait_for(driver, lambda d: admitted(d) == before + 2, "the board counts the node's admission once it syncs", timeout=10)
+        delay = time.monotonic() - started
+        check(delay <= 2, f"within 2 s of the node's sync ({delay:.2f} s)")
+        check(driver.execute_script("return window.liveMarker") == 42, "the page was never reloaded")
+        shot(driver, arguments.screenshots, "web-organizer-live.png")
+        print("all organizer-live checks passed", flush=True)
+    finally:
+        driver.quit()
+
+
 def api(url, method, path, token, body):
     """One JSON API call (the second buyer and the organizer's later change, which the journey
     does not drive through a browser)."""
@@ -276,7 +317,8 @@ def api(url, method, path, token, body):
         url + path.lstrip("/"), method=method, data=json.dumps(body).encode(),
         headers={"Content-Type": "application/json", "Authorization": "Bearer " + token})
     with urllib.request.urlopen(request, timeout=15) as answer:
-        return json.load(answer)
+        body = answer.read()
+        return json.loads(body) if body else {}
 
 
 def waiting_room(arguments):
@@ -335,7 +377,8 @@ def waiting_room(arguments):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("journey", choices=["attendee", "organizer-setup", "organizer-allot", "organizer-review", "waiting-room"])
+    parser.add_argument("journey", choices=["attendee", "organizer-setup", "organizer-allot", "organizer-review", "organizer-live",
+                                                  "waiting-room"])
     parser.add_argument("--url", required=True)
     parser.add_argument("--email", required=True)
     parser.add_argument("--typo")
@@ -347,12 +390,16 @@ def main():
     parser.add_argument("--buyer")
     parser.add_argument("--ahead-token")
     parser.add_argument("--organizer-token")
+    parser.add_argument("--online-payload")
+    parser.add_argument("--node-url")
+    parser.add_argument("--staff-token")
+    parser.add_argument("--door-payload")
     parser.add_argument("--screenshots", required=True)
     arguments = parser.parse_args()
     if not arguments.url.endswith("/"):
         arguments.url += "/"
     {"attendee": attendee, "organizer-setup": organizer_setup, "organizer-allot": organizer_allot,
-     "organizer-review": organizer_review, "waiting-room": waiting_room}[arguments.journey](arguments)
+     "organizer-review": organizer_review, "organizer-live": organizer_live, "waiting-room": waiting_room}[arguments.journey](arguments)
 
 
 if __name__ == "__main__":

@@ -83,6 +83,60 @@ struct ServerProcessTests {
         }
     }
 
+    @Test("An event's live dashboard on one replica moves within 2 s of a check-in through another, and a stream open at SIGTERM ends cleanly")
+    func dashboardAcrossReplicas() async throws {
+        try await TestDatabase.shared.withDatabase { database in
+            let url = Self.url(database)
+            let a = try await ServerProcess.start(["--database-url", url, "--password-cost", "4"])
+            let b = try await ServerProcess.start(["--database-url", url, "--password-cost", "4"])
+            let venue = try await VenueNodeTests.venue(a.api, database: database, tickets: 2)
+            let stream = try await EventStream.open(
+                a.api.baseURL + "/api/v1/events/\(venue.event)/dashboard/stream",
+                headers: [("Authorization", "Bearer \(venue.organizer)")])
+            func admitted() async throws -> Int? {
+                while let event = try await stream.next() {
+                    if event.name == "dashboard" {
+                        return JSON(try JSONSerialization.jsonObject(with: Data(event.data.utf8)))["admitted"].int
+                    }
+                }
+                return nil
+            }
+            #expect(try await admitted() == 0)
+            let started = ContinuousClock.now
+            let answer = try await b.api.post(
+                "/api/v1/check-ins", ["payload": venue.tickets[0].payload, "gate": "North"], token: venue.organizer)
+            #expect(answer.json["verdict"].string == "ok", "\(answer.text)")
+            #expect(try await admitted() == 1)
+            let delay = ContinuousClock.now - started
+            #expect(delay < .seconds(2), "a check-in through B reached A's stream in \(delay)")
+
+            let stopping = ContinuousClock.now
+            #expect(try await a.stop(timeout: .seconds(10)) == 0)
+            #expect(ContinuousClock.now - stopping < .seconds(5), "the open stream held the shutdown back")
+            #expect(try await admitted() == nil, "the stream ended with the server")
+            #expect(try await b.stop() == 0)
+        }
+    }
+
+    @Test("spot bench export streams each count of check-ins and reports the server's memory beside psql's COPY")
+    func benchExport() async throws {
+        try await TestDatabase.shared.withDatabase { database in
+            let result = try await runProcess(try spotBinary(), [
+                "bench", "export", "--database-url", Self.url(database), "--rows", "300,50",
+            ])
+            #expect(result.status == 0, "\(result.stderr)")
+            let rows = result.stdout.split(separator: "\n").filter { $0.hasPrefix("| 50 |") || $0.hasPrefix("| 300 |") }
+            #expect(rows.count == 2 && rows[0].hasPrefix("| 50 |"), "smallest first: \(result.stdout)")
+            for row in rows {
+                let cells = row.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
+                let peak = try #require(Int(cells[2].replacingOccurrences(of: " MiB", with: "")), "\(row)")
+                let seconds = try #require(Double(cells[4].replacingOccurrences(of: " s", with: "")), "\(row)")
+                #expect(peak > 10 && seconds > 0, "\(row)")
+                #expect(cells[6].hasSuffix(" s"), "\(row)")
+            }
+        }
+    }
+
     @Test("A waiting room's line survives a kill -9 and is one line across replicas: places kept, let in in order, passes valid on every replica")
     func waitingRoomAcrossReplicas() async throws {
         try await TestDatabase.shared.withDatabase { database in

@@ -229,6 +229,23 @@ struct WebBrowserTests {
                 #expect(resolved.count == 1 && resolved.first?.0 == "admitted_after_revocation", "\(resolved)")
                 #expect(resolved.first?.1 == "Refund was late; guest let in, no action")
             }
+
+            // The doors live: a second ticket bought online is checked in online, the node admits its
+            // door-sold ticket and syncs; the browser's board moves each time, without a reload.
+            let second = try await server.api.post(
+                "/api/v1/bookings", ["event_id": event, "items": [["ticket_type_id": standard, "quantity": 1] as [String: any Sendable]]],
+                token: buyer)
+            let secondBooking = try #require(second.json["id"].string, "\(second.text)")
+            let paid = try await server.api.post(
+                "/api/v1/bookings/\(secondBooking)/checkout", ["card": ["number": "4242 4242 4242 4242", "expiry": "12/39", "cvc": "123"]],
+                token: buyer, headers: [("Idempotency-Key", "web-organizer-pay-2")])
+            let onlinePayload = try #require(paid.json["tickets"].array.first?["payload"].string, "\(paid.text)")
+            let doorPayload = try #require(sale.json["tickets"].array.first?["payload"].string, "\(sale.text)")
+            _ = try await phase("organizer-live", [
+                "--event", event, "--organizer-token", token, "--online-payload", onlinePayload,
+                "--node-url", node.api.baseURL + "/", "--staff-token", try #require(staff.bearerToken),
+                "--door-payload", doorPayload,
+            ])
             #expect(try await node.stop() == 0)
             #expect(try await server.stop() == 0)
         }

@@ -126,6 +126,7 @@ struct OperationsTests {
                 ("CheckInResponse", checkIn), ("Profile", profile),
                 ("Preferences", try await server.api.get("/api/v1/me/notification-preferences", token: fan)),
                 ("Statistics", try await server.api.get("/api/v1/organizers/me/statistics", token: token)),
+                ("DoorDashboard", try await server.api.get("/api/v1/events/\(event)/dashboard", token: token)),
                 ("TrustBundle", try await server.api.get("/api/v1/organizers/\(organizer)/trust")),
                 ("Error", try await server.checkout(
                     token: fan, booking: try await server.hold(token: fan, event: event, ticketType: ticketType).json["id"].string!,

@@ -18,6 +18,9 @@ public actor WebClient {
     /// The value of a cookie the server set (nil once deleted).
     public func cookie(_ name: String) -> String? { cookies[name] }
 
+    /// The `Cookie` header this browser sends (for a request made outside it, such as an event stream).
+    public var cookieHeader: String { cookies.map { "\($0.key)=\($0.value)" }.joined(separator: "; ") }
+
     /// Sends `value` as cookie `name` from now on (a copied or stolen cookie).
     public func setCookie(_ name: String, _ value: String) { cookies[name] = value }
 

@@ -191,6 +191,14 @@ func buildRouter(_ services: ServerServices, site: WebSite?) -> Router<AppReques
         records: EventRecordsRepository(database: services.database),
         access: EventAccess(events: EventRepository(database: services.database), organizers: services.organizers)
     ).addRoutes(to: api)
+    DoorDashboardController(
+        access: EventAccess(events: EventRepository(database: services.database), organizers: services.organizers),
+        repository: DoorDashboardRepository(database: services.database),
+        stream: DoorDashboardStream(
+            repository: DoorDashboardRepository(database: services.database), signals: services.syncSignals,
+            clock: services.clock),
+        clock: services.clock
+    ).addRoutes(to: api)
     ExportController(
         exporter: CSVExporter(repository: ExportRepository(database: services.database)),
         access: EventAccess(events: EventRepository(database: services.database), organizers: services.organizers),

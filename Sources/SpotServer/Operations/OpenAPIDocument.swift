@@ -366,6 +366,21 @@ enum OpenAPIDocument {
                              query("from", dateTime, "Scanned at or after"), query("until", dateTime, "Scanned before"),
                              uuidQuery("ticket", "Only this ticket"), limitQuery, cursorQuery],
                 response: ref("CheckInPage"), errors: [400, 403, 404])],
+            "/api/v1/events/{id}/dashboard": ["get": operation(
+                "eventDashboard", "Event records",
+                "Your event's doors now: admitted against sold, admissions a minute, gates, doors with their sync health, door sales, open conflicts",
+                auth: "required", parameters: [id], response: ref("DoorDashboard"), errors: [403, 404])],
+            "/api/v1/events/{id}/dashboard/stream": ["get": [
+                "operationId": "eventDashboardStream", "tags": ["Event records"],
+                "summary": "The dashboard as Server-Sent Events: an event `dashboard` (its data a DoorDashboard) at once and whenever it changes, within 2 s",
+                "parameters": [id], "security": [["bearer": []]],
+                "responses": .object(Dictionary(uniqueKeysWithValues: [
+                    ("200", ["description": "text/event-stream", "content": ["text/event-stream": ["schema": string]]] as JSONValue),
+                ] + [401, 403, 404, 422, 503].map { code in
+                    (String(code), ["description": .string(HTTPStatusText.phrase(code)),
+                                    "content": ["application/json": ["schema": ref("Error")]]] as JSONValue)
+                })),
+            ]],
             "/api/v1/events/{id}/exports/{kind}": ["get": csvDownload(
                 "eventExport", "One of your event's lists as CSV (admins: any event's), oldest first, streamed",
                 parameters: [id, exportKind], errors: [403, 404])],
@@ -665,6 +680,32 @@ enum OpenAPIDocument {
                     "currency": string, "within_allotment": boolean, "recorded_at": dateTime, "ticket_ids": list(uuid),
                 ])),
                 "next_cursor": nullable("string"),
+            ]),
+            "DoorDashboard": object([
+                "event_id": uuid, "event_title": string, "sold": integer, "admitted": integer,
+                "per_minute": list(object(["starts_at": dateTime, "admitted": integer])),
+                "gates": list(object(["gate": string, "admitted": integer, "refused": integer])),
+                "doors": list(object([
+                    "node_id": uuid, "name": string, "online": boolean, "admitted": integer, "refused": integer,
+                    "door_sales": integer,
+                    "sync": [
+                        "oneOf": [
+                            ["type": "null"],
+                            object([
+                                "health": ["type": "string", "enum": ["in_touch", "silent", "never"]],
+                                "last_seen_at": nullable("string", format: "date-time"),
+                                "last_push_at": nullable("string", format: "date-time"),
+                                "outbox_depth": nullable("integer"), "protocol_version": nullable("integer"),
+                                "clock_skewed": boolean,
+                            ]),
+                        ],
+                    ],
+                ], required: ["node_id", "name", "online", "admitted", "refused", "door_sales"])),
+                "door_sales": object([
+                    "sales": integer, "tickets": integer,
+                    "amounts": list(object(["currency": string, "amount_minor": integer])),
+                ]),
+                "open_conflicts": integer,
             ]),
             "WaitingRoomRequest": request([
                 "opens_at": dateTime, "admit_per_minute": integer(FieldLimits.admitPerMinute),

@@ -46,6 +46,12 @@ struct WebSite: Sendable {
             pages: pages, organizers: services.organizers, access: access, records: EventRecordsRepository(database: database),
             exporter: CSVExporter(repository: ExportRepository(database: database))
         ).addRoutes(to: site)
+        OrganizerLivePages(
+            pages: pages, organizers: services.organizers, access: access, repository: DoorDashboardRepository(database: database),
+            stream: DoorDashboardStream(
+                repository: DoorDashboardRepository(database: database), signals: services.syncSignals, clock: services.clock),
+            clock: services.clock
+        ).addRoutes(to: site)
         WaitingRoomPages(
             pages: pages, access: access, rooms: services.waitingRooms, gate: services.waitingRoomGate, cookies: cookies,
             clock: services.clock

@@ -55,6 +55,19 @@ document.addEventListener("DOMContentLoaded", () => {
     };
     setTimeout(poll, 2000);
   }
+  // The live door board: the server sends the board's HTML (rendered and escaped by its
+  // template) whenever it changes; EventSource reconnects by itself after a drop.
+  for (const board of document.querySelectorAll("[data-live-stream]")) {
+    const status = document.getElementById("live-status");
+    const source = new EventSource(board.dataset.liveStream);
+    source.addEventListener("dashboard", (event) => {
+      board.innerHTML = event.data;
+      if (status) status.textContent = `Live: updated ${new Date().toLocaleTimeString()}.`;
+    });
+    source.addEventListener("error", () => {
+      if (status) status.textContent = "Reconnecting to the server…";
+    });
+  }
   // A hold's countdown: minutes and seconds left, then a note that the seats were released.
   for (const timer of document.querySelectorAll("[data-expires-at]")) {
     const end = Date.parse(timer.dataset.expiresAt);

@@ -36,6 +36,14 @@ struct PageRenderer: Sendable {
             body: .init(byteBuffer: ByteBuffer(string: html)))
     }
 
+    /// `template` rendered with `model` alone, outside the layout (a piece of a page a script swaps in).
+    func fragment(_ template: String, _ model: Any) throws -> String {
+        guard let html = library.render(Self.withoutNils(model) ?? [:], withTemplate: template) else {
+            throw WebRendererError.missingTemplate(template)
+        }
+        return html
+    }
+
     /// `value` with every nil optional inside dictionaries and arrays removed: Mustache
     /// unwraps optional properties of structs, but a dictionary's `Any` holding `nil` would
     /// count as present and open its section.
