@@ -398,6 +398,15 @@ struct HostileInputTests {
                 concrete = concrete.replacingOccurrences(of: "{id}", with: value)
             }
             guard !concrete.contains("{"), !path.hasSuffix(".png"), !path.hasSuffix(".svg"), path != "/metrics" else { continue }
+            if isEventStream(methods) {
+                // A stream never ends: its first event is what is checked.
+                let stream = try await EventStream.open(
+                    scene.api.baseURL + concrete, headers: [("Authorization", "Bearer \(scene.organizer)")])
+                let first = try #require(try await stream.next(), "GET \(concrete): no event")
+                checked += 1
+                #expect(upperCaseUUIDs(Data(first.data.utf8)).isEmpty, "GET \(concrete): upper-case UUIDs in \(first.data.prefix(300))")
+                continue
+            }
             for token in [scene.organizer, scene.buyer, scene.admin] {
                 let response = try await scene.api.get(concrete, token: token)
                 guard (200..<300).contains(response.status) else { continue }
@@ -406,6 +415,12 @@ struct HostileInputTests {
             }
         }
         #expect(checked >= 40, "only \(checked) answers were checked for UUIDs")
+    }
+
+    /// Whether a path's GET answers with Server-Sent Events (a response that never ends).
+    static func isEventStream(_ methods: Any) -> Bool {
+        let responses = ((methods as? [String: Any])?["get"] as? [String: Any])?["responses"] as? [String: Any]
+        return ((responses?["200"] as? [String: Any])?["content"] as? [String: Any])?["text/event-stream"] != nil
     }
 
     /// Upper-case UUIDs in an answer: every UUID the server and the node send is lower case (RFC 9562).

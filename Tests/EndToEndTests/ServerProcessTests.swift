@@ -349,5 +349,51 @@ struct ServerProcessTests {
         #expect(badPort.status == 2)
         let badLevel = try await runProcess(try spotBinary(), ["server", "--log-level", "loud"])
         #expect(badLevel.status == 2)
+        for (arguments, message) in [
+            (["--smtp-url", "http://mail.example", "--mail-from", "t@example.com"], "smtp://"),
+            (["--smtp-url", "smtp://mail.example"], "--mail-from"),
+            (["--smtp-url", "smtp://mail.example", "--mail-from", "nobody"], "--mail-from must be an address"),
+            (["--smtp-url", "smtp://mail.example", "--mail-from", "t@example.com", "--smtp-ca-file", "/nonexistent.pem"], "cannot be read"),
+            (["--smtp-ca-file", "/etc/hostname"], "need --smtp-url"),
+        ] {
+            let bad = try await runProcess(try spotBinary(), ["server"] + arguments)
+            #expect(bad.status == 2 && bad.stderr.contains(message), "\(arguments): \(bad.stderr)")
+        }
+    }
+
+    @Test("spot server --smtp-url sends a booking confirmation through a real SMTP relay (STARTTLS, AUTH), password never logged")
+    func emailThroughTheBinary() async throws {
+        try await TestDatabase.shared.withDatabase { database in
+            let smtp = try await SMTPTestServer.start(tls: true, user: "mailer", password: "relay secret 42")
+            defer { smtp.stop() }
+            let server = try await ServerProcess.start(
+                ["--database-url", Self.url(database), "--password-cost", "4", "--mail-from", "Tickets <tickets@example.com>",
+                 "--smtp-ca-file", try #require(smtp.certificatePath)],
+                environment: ["SMTP_URL": "smtp://mailer:relay%20secret%2042@localhost:\(smtp.port)"])
+            let venue = try await VenueNodeTests.venue(server.api, database: database, tickets: 1)
+            let buyer = try #require(try await server.api.post(
+                "/api/v1/auth/register", ["email": "fan@example.com", "password": "correct horse battery", "display_name": "Fan"]
+            ).json["access_token"].string)
+            let held = try await server.api.post(
+                "/api/v1/bookings",
+                ["event_id": venue.event, "items": [["ticket_type_id": venue.ticketType, "quantity": 1] as [String: any Sendable]]],
+                token: buyer)
+            let paid = try await server.api.post(
+                "/api/v1/bookings/\(try #require(held.json["id"].string))/checkout",
+                ["card": ["number": "4242 4242 4242 4242", "expiry": "12/39", "cvc": "123"]], token: buyer,
+                headers: [("Idempotency-Key", "email-binary")])
+            #expect(paid.status == 200, "\(paid.text)")
+            func toFan() throws -> (message: URL, facts: JSON)? {
+                try smtp.messages().first { $0.facts["rcpt_tos"].array.compactMap(\.string) == ["fan@example.com"] }
+            }
+            for _ in 0..<150 where try toFan() == nil { try await Task.sleep(for: .milliseconds(100)) }
+            let message = try #require(try toFan(), "no email arrived:\n\(server.log.suffix(2000))")
+            #expect(message.facts["encrypted"].bool == true && message.facts["authenticated"].bool == true)
+            let text = try String(contentsOf: message.message, encoding: .utf8)
+            #expect(text.contains("From: Tickets <tickets@example.com>") && text.contains("Content-Type: multipart/mixed"))
+            #expect(server.log.contains("smtp://mailer:***@localhost:\(smtp.port)"), "the relay is logged without its password")
+            #expect(!server.log.contains("relay secret"), "the password is never logged")
+            #expect(try await server.stop() == 0)
+        }
     }
 }

@@ -71,7 +71,7 @@ struct OperationsTests {
         let database = Database(client: client, maximumConnections: 1, registry: registry)
         let services = ServerServices(
             database: database, configuration: ServerConfiguration(database: configuration), registry: registry,
-            paymentProcessor: database, logger: Logger(label: "test"))
+            paymentProcessor: database, email: nil, logger: Logger(label: "test"))
         let routes = Set(buildRouter(services, site: nil).routes.map { route in
             let path = route.path.description.split(separator: "/").map {
                 $0.hasPrefix(":") ? "{\($0.dropFirst())}" : String($0)

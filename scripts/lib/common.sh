@@ -15,6 +15,8 @@ SPOT_SYSTEM_PACKAGES=(
   python3-venv         # the tests' Python tools (OpenAPI validation, Selenium) in a virtual environment
   chromium             # the real browser the kiosk tests drive, headless
   chromium-driver      # chromedriver: WebDriver for that browser
+  python3-aiosmtpd     # a real SMTP server the email tests send to
+  openssl              # the email tests' self-signed relay certificate
 )
 
 step() { printf '\n==> %s\n' "$*"; }

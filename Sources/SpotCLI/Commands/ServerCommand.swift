@@ -26,6 +26,7 @@ struct ServerCommand: AsyncParsableCommand {
                   spot server
                   spot server --port 8080 --data-dir /var/lib/hvflvspot
                   DATABASE_URL=postgres://spot:secret@db.internal/spot spot server --host 0.0.0.0
+                  SMTP_URL=smtp://mailer:secret@mail.internal:587 spot server --mail-from 'Tickets <tickets@example.com>'
                 """
         )
 
@@ -57,6 +58,35 @@ struct ServerCommand: AsyncParsableCommand {
             valueName: "LIST"))
         var syncProtocols = SyncProtocolVersion.supported.map { String($0.rawValue) }.joined(separator: ",")
 
+        @Option(help: ArgumentHelp(
+            "Send email through this SMTP relay (env SMTP_URL): smtp://user:password@host:587 (STARTTLS when offered) or smtps://host:465. Without it, email is recorded by the simulation provider.",
+            valueName: "URL"))
+        var smtpURL = ProcessInfo.processInfo.environment["SMTP_URL"]
+
+        @Option(help: ArgumentHelp("The sender of email (env MAIL_FROM), e.g. 'HVFLVSPOT <tickets@example.com>'.", valueName: "ADDRESS"))
+        var mailFrom = ProcessInfo.processInfo.environment["MAIL_FROM"]
+
+        @Option(help: ArgumentHelp("PEM certificates to trust for the SMTP relay instead of the system's.", valueName: "FILE"))
+        var smtpCAFile: String?
+
+        /// `--smtp-url`, `--mail-from` and `--smtp-ca-file` read together (nil without a URL).
+        var smtp: SMTPConfiguration? {
+            get throws {
+                guard let smtpURL else {
+                    guard mailFrom == nil || ProcessInfo.processInfo.environment["MAIL_FROM"] != nil, smtpCAFile == nil else {
+                        throw ValidationError("--mail-from and --smtp-ca-file need --smtp-url")
+                    }
+                    return nil
+                }
+                guard let mailFrom else { throw ValidationError("--smtp-url needs --mail-from (the sender's address)") }
+                do {
+                    return try SMTPConfiguration(url: smtpURL, from: mailFrom, trustRootsFile: smtpCAFile)
+                } catch {
+                    throw ValidationError(error.description)
+                }
+            }
+        }
+
         /// The versions `--sync-protocols` names, each one this build speaks.
         var servedProtocols: [SyncProtocolVersion] {
             get throws {
@@ -83,6 +113,7 @@ struct ServerCommand: AsyncParsableCommand {
                 throw ValidationError("--sync-feed-prune-interval must be 0.1 to 86400 seconds")
             }
             _ = try servedProtocols
+            _ = try smtp
         }
 
         func run() async throws {
@@ -92,7 +123,7 @@ struct ServerCommand: AsyncParsableCommand {
                     host: host, port: port, database: databaseConfiguration, passwordCost: passwordCost,
                     authRateLimit: RateLimitPolicy(attempts: authAttemptsPerMinute, window: 60),
                     logLevel: Logger.Level(rawValue: logLevel)!, syncFeedRetention: syncFeedRetentionDays * 24 * 3600,
-                    syncFeedPruneInterval: .seconds(syncFeedPruneInterval), syncProtocols: try servedProtocols)
+                    syncFeedPruneInterval: .seconds(syncFeedPruneInterval), syncProtocols: try servedProtocols, smtp: try smtp)
                 let app = try await buildApplication(configuration, logger: logger)
                 logger.info("HVFLVSPOT server \(HVFLVSPOT.version) listening on http://\(host):\(port)")
                 try await app.runService()

@@ -27,6 +27,9 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
         paymentProcessor: Database(
             client: processorClient, maximumConnections: SimulationGateway.maximumConnections,
             registry: PrometheusCollectorRegistry(), deadline: configuration.databaseDeadline),
+        email: try configuration.smtp.map {
+            EmailProvider(client: try SMTPClient(configuration: $0), clock: configuration.clock, logger: logger)
+        },
         logger: logger)
     let router = buildRouter(services, site: try await WebSite.load())
 
@@ -74,6 +77,7 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
     }
     app.beforeServerStarts {
         logger.info("database", metadata: ["url": "\(configuration.database.redactedDescription)"])
+        logger.info("email", metadata: ["relay": "\(configuration.smtp?.redactedDescription ?? "none: the simulation provider records it")"])
         try await Migrator().migrate(client, logger: logger)
         await services.tokens.install(secret: try await services.auth.secret(named: "jwt_hs256", logger: logger))
         services.formKeys.install(secret: try await services.auth.secret(named: "web_forms", logger: logger))
@@ -115,7 +119,7 @@ struct ServerServices: Sendable {
     /// `paymentProcessor`: the simulation gateway's own connections (see ``buildApplication(_:logger:)``).
     init(
         database: Database, configuration: ServerConfiguration, registry: PrometheusCollectorRegistry,
-        paymentProcessor: Database, logger: Logger
+        paymentProcessor: Database, email: EmailProvider?, logger: Logger
     ) {
         self.database = database
         self.registry = registry
@@ -130,9 +134,11 @@ struct ServerServices: Sendable {
         organizers = OrganizerRepository(database: database)
         gateway = SimulationGateway(database: paymentProcessor, logger: logger)
         refunds = RefundService(database: database, gateway: gateway)
-        providers = Dictionary(uniqueKeysWithValues: NotificationChannel.allCases.map {
+        var providers = Dictionary(uniqueKeysWithValues: NotificationChannel.allCases.map {
             ($0, SimulationProvider(channel: $0, database: database, logger: logger) as any NotificationProvider)
         })
+        if let email { providers[.email] = email }
+        self.providers = providers
         holdDuration = configuration.holdDuration
         clockSkewBoundMilliseconds = configuration.clockSkewBoundMilliseconds
         secureCookies = configuration.secureCookies

@@ -44,6 +44,8 @@ public struct ServerConfiguration: Sendable {
     /// The sync protocol versions served to nodes (all this build speaks, unless an operator
     /// turns live pull off, e.g. behind a pooler that cannot pass `LISTEN`).
     public var syncProtocols: [SyncProtocolVersion]
+    /// The relay email goes out through; nil: the simulation provider records it instead.
+    public var smtp: SMTPConfiguration?
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, database: DatabaseConfiguration, maximumConnections: Int = 20,
@@ -55,7 +57,7 @@ public struct ServerConfiguration: Sendable {
         clockSkewBoundMilliseconds: Int64 = 5_000,
         syncFeedRetention: TimeInterval = 30 * 24 * 3600, syncFeedPruneInterval: Duration = .seconds(3600),
         secureCookies: Bool = true, webSessionIdleTimeout: TimeInterval = 7 * 24 * 3600,
-        syncProtocols: [SyncProtocolVersion] = SyncProtocolVersion.supported
+        syncProtocols: [SyncProtocolVersion] = SyncProtocolVersion.supported, smtp: SMTPConfiguration? = nil
     ) {
         self.host = host
         self.port = port
@@ -78,5 +80,6 @@ public struct ServerConfiguration: Sendable {
         self.secureCookies = secureCookies
         self.webSessionIdleTimeout = webSessionIdleTimeout
         self.syncProtocols = syncProtocols
+        self.smtp = smtp
     }
 }

@@ -16,5 +16,6 @@ public enum Migrations {
         waitingRooms,
         checkInFactsSignals,
         exportOrder,
+        notificationBookings,
     ]
 }

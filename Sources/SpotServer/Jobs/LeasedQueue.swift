@@ -39,12 +39,13 @@ struct LeasedQueue: Sendable {
             """, logger: logger)
     }
 
-    /// Records a failed attempt: retried after the backoff, or dead. Returns whether it is dead.
+    /// Records a failed attempt: retried after the backoff, or dead — after the last attempt, or
+    /// at once when the error is a permanent ``DeliveryFailure``. Returns whether it is dead.
     @discardableResult
     func fail(
         _ id: UUID, attempts: Int, error: any Error, policy: WorkerPolicy, now: Date, database: Database, logger: Logger
     ) async throws -> Bool {
-        let dead = attempts >= policy.maximumAttempts
+        let dead = attempts >= policy.maximumAttempts || (error as? any DeliveryFailure)?.isPermanent == true
         try await database.query(
             """
             UPDATE \(unescaped: table) SET status = \(dead ? "dead" : retry), last_error = \(String(describing: error)),

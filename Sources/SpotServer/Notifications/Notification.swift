@@ -37,17 +37,19 @@ struct NotificationRecord: Codable, Sendable {
 enum NotificationOutbox {
     /// Queues one notification per user and enabled channel: email to the account's
     /// address, SMS when the user has a phone number, push to the user's devices.
+    /// `booking`: the booking a confirmation is about, whose tickets an email carries as QR codes.
     static func enqueue(
-        _ kind: NotificationKind, users: [UUID], subject: String, body: String, on connection: PostgresConnection,
-        now: Date, logger: Logger
+        _ kind: NotificationKind, users: [UUID], subject: String, body: String, booking: UUID? = nil,
+        on connection: PostgresConnection, now: Date, logger: Logger
     ) async throws {
         guard !users.isEmpty else { return }
         try await connection.query(
             """
-            INSERT INTO notifications (id, user_id, channel, kind, recipient, subject, body, status, next_attempt_at, created_at)
+            INSERT INTO notifications (id, user_id, channel, kind, recipient, subject, body, status, next_attempt_at, created_at,
+                                       booking_id)
             SELECT gen_random_uuid(), u.id, c.channel, \(kind.rawValue),
                    CASE c.channel WHEN 'email' THEN u.email WHEN 'sms' THEN u.phone ELSE u.id::text END,
-                   \(subject), \(body), 'queued', \(now), \(now)
+                   \(subject), \(body), 'queued', \(now), \(now), \(booking)
             FROM users u CROSS JOIN unnest(ARRAY['email', 'sms', 'push']) AS c(channel)
             LEFT JOIN notification_preferences p ON p.user_id = u.id AND p.channel = c.channel AND p.kind = \(kind.rawValue)
             WHERE u.id = ANY(\(users)) AND coalesce(p.enabled, true) AND (c.channel <> 'sms' OR u.phone IS NOT NULL)

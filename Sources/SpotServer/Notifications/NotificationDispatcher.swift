@@ -23,17 +23,19 @@ public struct NotificationDispatcher: Service {
     @discardableResult
     func dispatchOnce() async throws -> Int {
         let rows = try await LeasedQueue.notifications.claim(
-            columns: "item.id, item.channel, item.recipient, item.subject, item.body, item.attempts", policy: policy,
-            now: clock.now(), database: database, logger: logger)
-        var claimed: [(UUID, String, String, String, String, Int)] = []
-        for try await row in rows.decode((UUID, String, String, String, String, Int).self) { claimed.append(row) }
-        for (id, channelName, recipient, subject, body, attempts) in claimed {
+            columns: "item.id, item.channel, item.recipient, item.subject, item.body, item.attempts, item.booking_id",
+            policy: policy, now: clock.now(), database: database, logger: logger)
+        var claimed: [(UUID, String, String, String, String, Int, UUID?)] = []
+        for try await row in rows.decode((UUID, String, String, String, String, Int, UUID?).self) { claimed.append(row) }
+        for (id, channelName, recipient, subject, body, attempts, booking) in claimed {
             do {
                 guard let channel = NotificationChannel(rawValue: channelName), let provider = providers[channel] else {
                     throw SimulationProvider.Refused(description: "no provider for channel \(channelName)")
                 }
+                let tickets = channel == .email ? try await tickets(of: booking) : []
                 let messageID = try await provider.deliver(
-                    OutgoingNotification(id: id, channel: channel, recipient: recipient, subject: subject, body: body))
+                    OutgoingNotification(
+                        id: id, channel: channel, recipient: recipient, subject: subject, body: body, tickets: tickets))
                 try await database.query(
                     """
                     UPDATE notifications SET status = 'sent', sent_at = \(clock.now()), provider_message_id = \(messageID),
@@ -49,5 +51,15 @@ public struct NotificationDispatcher: Service {
             }
         }
         return claimed.count
+    }
+
+    /// The booking's valid tickets, as an email shows them.
+    private func tickets(of booking: UUID?) async throws -> [OutgoingNotification.TicketCode] {
+        guard let booking else { return [] }
+        let rows = try await database.query(
+            "SELECT id, payload FROM tickets WHERE booking_id = \(booking) AND status = 'valid' ORDER BY id", logger: logger)
+        var tickets: [OutgoingNotification.TicketCode] = []
+        for try await (id, payload) in rows.decode((UUID, String).self) { tickets.append(.init(id: id, payload: payload)) }
+        return tickets
     }
 }

@@ -9,6 +9,20 @@ public struct OutgoingNotification: Sendable {
     public let recipient: String
     public let subject: String
     public let body: String
+    /// A booking confirmation's tickets as they are now (a refunded one left out), for an email
+    /// to carry as QR codes; empty otherwise.
+    public let tickets: [TicketCode]
+
+    public struct TicketCode: Sendable, Equatable {
+        public let id: UUID
+        public let payload: String
+    }
+}
+
+/// A provider's error that knows whether trying again could help: a permanent one (an
+/// address the mail server refuses with 5xx) is given up at once rather than retried.
+public protocol DeliveryFailure: Error {
+    var isPermanent: Bool { get }
 }
 
 /// Sends notifications on one channel (an email service, an SMS gateway, a push service).

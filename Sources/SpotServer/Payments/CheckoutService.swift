@@ -134,6 +134,6 @@ struct CheckoutService: Sendable {
             .bookingConfirmed, users: [user], subject: "Your tickets for \(title)",
             body: "Your booking is confirmed: \(tickets.count) ticket\(tickets.count == 1 ? "" : "s") for \(title).\n"
                 + "Show the QR codes in your wallet at the door. Ticket codes:\n\n" + lines.joined(separator: "\n\n"),
-            on: connection, now: now, logger: logger)
+            booking: booking, on: connection, now: now, logger: logger)
     }
 }
