@@ -239,6 +239,8 @@ struct HostileInputTests {
                      body: ["payload": scene.paidPayload, "gate": "Main", "direction": "exit"], token: organizer),
             Baseline(method: .POST, route: "/api/v1/organizers/me/staff", path: "/api/v1/organizers/me/staff",
                      body: ["email": "door@example.com", "display_name": "Door", "password": "correct horse battery"], token: organizer),
+            Baseline(method: .POST, route: "/api/v1/organizers/me/webhooks", path: "/api/v1/organizers/me/webhooks",
+                     body: ["url": "https://hooks.example.com/in", "event_types": ["booking.paid"]], token: organizer),
             Baseline(method: .POST, route: "/api/v1/venues/{id}/enrollment-codes", path: "/api/v1/venues/\(scene.venue)/enrollment-codes",
                      body: ["name": "Door", "expires_in_hours": 1], token: organizer),
             Baseline(method: .PUT, route: "/api/v1/nodes/{id}/allotments/{ticketType}",

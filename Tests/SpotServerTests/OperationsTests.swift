@@ -121,12 +121,17 @@ struct OperationsTests {
             let checkIn = try await server.api.post(
                 "/api/v1/check-ins", ["payload": paid.json["tickets"][1]["payload"].string!, "gate": "A"], token: token)
             let profile = try await server.api.patch("/api/v1/me", ["phone": "+491701234567"], token: fan)
+            let hook = try await server.api.post(
+                "/api/v1/organizers/me/webhooks", ["url": "https://hooks.example.com/in", "event_types": ["booking.paid"]], token: token)
             samples += [
                 ("Booking", held), ("Booking", paid), ("RefundResponse", refund), ("StaffMember", staff),
                 ("CheckInResponse", checkIn), ("Profile", profile),
                 ("Preferences", try await server.api.get("/api/v1/me/notification-preferences", token: fan)),
                 ("Statistics", try await server.api.get("/api/v1/organizers/me/statistics", token: token)),
                 ("DoorDashboard", try await server.api.get("/api/v1/events/\(event)/dashboard", token: token)),
+                ("CreatedWebhookEndpoint", hook),
+                ("WebhookDelivery", try await server.api.post(
+                    "/api/v1/organizers/me/webhooks/\(hook.json["endpoint"]["id"].string ?? "")/test", token: token)),
                 ("TrustBundle", try await server.api.get("/api/v1/organizers/\(organizer)/trust")),
                 ("Error", try await server.checkout(
                     token: fan, booking: try await server.hold(token: fan, event: event, ticketType: ticketType).json["id"].string!,
@@ -135,6 +140,7 @@ struct OperationsTests {
             for (schema, path, token) in [
                 ("Ticket", "/api/v1/wallet", fan), ("Transaction", "/api/v1/payments", fan),
                 ("Notification", "/api/v1/me/notifications", fan), ("Booking", "/api/v1/bookings", fan),
+                ("WebhookEndpoint", "/api/v1/organizers/me/webhooks", token),
             ] {
                 let list = try await server.api.get(path, token: token)
                 guard !list.json["items"].array.isEmpty else {

@@ -34,18 +34,10 @@ public final class SMTPTestServer: @unchecked Sendable {
         if transient > 0 { arguments += ["--transient", String(transient)] }
         if permanent { arguments.append("--permanent") }
         let port = try freePort()
-        let log = directory.appendingPathComponent("server.log").path
-        let child = try ChildProcess(
-            try resolveExecutable("/usr/bin/python3"), arguments + ["--port", String(port), "--host", host],
-            environment: ProcessInfo.processInfo.environment, outputPath: log)
-        let server = SMTPTestServer(port: port, directory: directory, certificatePath: certificate, child: child)
-        for _ in 0..<100 {
-            if let output = try? String(contentsOfFile: log, encoding: .utf8), output.contains("listening") { return server }
-            guard child.isRunning else { break }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        throw Failed(description: "the SMTP test server did not start (is python3-aiosmtpd installed?):\n"
-            + ((try? String(contentsOfFile: log, encoding: .utf8)) ?? ""))
+        let child = try await startListening(
+            arguments + ["--port", String(port), "--host", host], log: directory.appendingPathComponent("server.log").path,
+            what: "the SMTP test server (is python3-aiosmtpd installed?)")
+        return SMTPTestServer(port: port, directory: directory, certificatePath: certificate, child: child)
     }
 
     private init(port: Int, directory: URL, certificatePath: String?, child: ChildProcess) {
@@ -79,4 +71,18 @@ public final class SMTPTestServer: @unchecked Sendable {
     public struct Failed: Error, CustomStringConvertible {
         public let description: String
     }
+}
+
+/// Starts a test tool of `Tests/Tools` (`arguments` begin with its path) under Debian's
+/// `/usr/bin/python3` and waits until it prints "listening"; `what` names it in the error.
+func startListening(_ arguments: [String], log: String, what: String) async throws -> ChildProcess {
+    let child = try ChildProcess(
+        try resolveExecutable("/usr/bin/python3"), arguments, environment: ProcessInfo.processInfo.environment, outputPath: log)
+    for _ in 0..<100 {
+        if let output = try? String(contentsOfFile: log, encoding: .utf8), output.contains("listening") { return child }
+        guard child.isRunning else { break }
+        try await Task.sleep(for: .milliseconds(100))
+    }
+    if child.isRunning { child.signal(SIGKILL) }
+    throw SMTPTestServer.Failed(description: "\(what) did not start:\n" + ((try? String(contentsOfFile: log, encoding: .utf8)) ?? ""))
 }

@@ -69,6 +69,9 @@ struct ServerCommand: AsyncParsableCommand {
         @Option(help: ArgumentHelp("PEM certificates to trust for the SMTP relay instead of the system's.", valueName: "FILE"))
         var smtpCAFile: String?
 
+        @Flag(help: "Development only: webhooks may go to http:// URLs and to loopback and private addresses (never in production: it lets organizers reach your internal network).")
+        var webhooksAllowPrivateTargets = false
+
         /// `--smtp-url`, `--mail-from` and `--smtp-ca-file` read together (nil without a URL).
         var smtp: SMTPConfiguration? {
             get throws {
@@ -123,7 +126,8 @@ struct ServerCommand: AsyncParsableCommand {
                     host: host, port: port, database: databaseConfiguration, passwordCost: passwordCost,
                     authRateLimit: RateLimitPolicy(attempts: authAttemptsPerMinute, window: 60),
                     logLevel: Logger.Level(rawValue: logLevel)!, syncFeedRetention: syncFeedRetentionDays * 24 * 3600,
-                    syncFeedPruneInterval: .seconds(syncFeedPruneInterval), syncProtocols: try servedProtocols, smtp: try smtp)
+                    syncFeedPruneInterval: .seconds(syncFeedPruneInterval), syncProtocols: try servedProtocols, smtp: try smtp,
+                    webhooksAllowPrivateTargets: webhooksAllowPrivateTargets)
                 let app = try await buildApplication(configuration, logger: logger)
                 logger.info("HVFLVSPOT server \(HVFLVSPOT.version) listening on http://\(host):\(port)")
                 try await app.runService()

@@ -76,6 +76,10 @@ public enum ErrorCode: String, Vocabulary {
     /// This device already holds a place in the line, for another account.
     case waitingRoomDeviceTaken = "waiting_room_device_taken"
 
+    // MARK: Webhooks
+    /// The organizer has as many webhook endpoints as there may be: delete one first.
+    case webhookLimitReached = "webhook_limit_reached"
+
     // MARK: Venue nodes, seen by organizers
     case allotmentShrinksByRelease = "allotment_shrinks_by_release"
     case allotmentBelowSold = "allotment_below_sold"

@@ -62,6 +62,9 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
             AfterStartup(gate: ready, service: NotificationDispatcher(
                 database: database, providers: services.providers, policy: configuration.notificationPolicy,
                 clock: configuration.clock, logger: logger)),
+            AfterStartup(gate: ready, service: WebhookDispatcher(
+                database: database, sender: WebhookSender(allowsPrivateTargets: configuration.webhooksAllowPrivateTargets),
+                policy: configuration.webhookPolicy, clock: configuration.clock, logger: logger)),
             AfterStartup(gate: ready, service: JobRunner(
                 database: database, refunds: services.refunds, policy: configuration.jobPolicy, clock: configuration.clock,
                 logger: logger)),
@@ -108,6 +111,7 @@ struct ServerServices: Sendable {
     let secureCookies: Bool
     let webSessionIdleTimeout: TimeInterval
     let syncSignals: SyncSignals
+    let webhooksAllowPrivateTargets: Bool
     /// Contacts of nodes whose idle pulls were held from memory, written once a minute.
     let nodeContacts = NodeContacts()
     let syncProtocols: [SyncProtocolVersion]
@@ -144,6 +148,7 @@ struct ServerServices: Sendable {
         secureCookies = configuration.secureCookies
         webSessionIdleTimeout = configuration.webSessionIdleTimeout
         syncSignals = SyncSignals()
+        webhooksAllowPrivateTargets = configuration.webhooksAllowPrivateTargets
         syncProtocols = configuration.syncProtocols
         waitingRooms = WaitingRoomRepository(database: database)
         waitingRoomGate = WaitingRoomGate(passes: WaitingRoomPasses(keys: formKeys))
@@ -204,6 +209,10 @@ func buildRouter(_ services: ServerServices, site: WebSite?) -> Router<AppReques
             repository: DoorDashboardRepository(database: services.database), signals: services.syncSignals,
             clock: services.clock),
         clock: services.clock
+    ).addRoutes(to: api)
+    WebhookController(
+        webhooks: WebhookRepository(database: services.database), organizers: services.organizers,
+        allowsPrivateTargets: services.webhooksAllowPrivateTargets, clock: services.clock
     ).addRoutes(to: api)
     ExportController(
         exporter: CSVExporter(repository: ExportRepository(database: services.database)),

@@ -46,6 +46,9 @@ public struct ServerConfiguration: Sendable {
     public var syncProtocols: [SyncProtocolVersion]
     /// The relay email goes out through; nil: the simulation provider records it instead.
     public var smtp: SMTPConfiguration?
+    /// Development only: webhooks may go to plain HTTP and to loopback and private addresses.
+    public var webhooksAllowPrivateTargets: Bool
+    public var webhookPolicy: WorkerPolicy
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, database: DatabaseConfiguration, maximumConnections: Int = 20,
@@ -57,7 +60,8 @@ public struct ServerConfiguration: Sendable {
         clockSkewBoundMilliseconds: Int64 = 5_000,
         syncFeedRetention: TimeInterval = 30 * 24 * 3600, syncFeedPruneInterval: Duration = .seconds(3600),
         secureCookies: Bool = true, webSessionIdleTimeout: TimeInterval = 7 * 24 * 3600,
-        syncProtocols: [SyncProtocolVersion] = SyncProtocolVersion.supported, smtp: SMTPConfiguration? = nil
+        syncProtocols: [SyncProtocolVersion] = SyncProtocolVersion.supported, smtp: SMTPConfiguration? = nil,
+        webhooksAllowPrivateTargets: Bool = false, webhookPolicy: WorkerPolicy = WorkerPolicy(maximumAttempts: 8, baseDelay: 30)
     ) {
         self.host = host
         self.port = port
@@ -81,5 +85,7 @@ public struct ServerConfiguration: Sendable {
         self.webSessionIdleTimeout = webSessionIdleTimeout
         self.syncProtocols = syncProtocols
         self.smtp = smtp
+        self.webhooksAllowPrivateTargets = webhooksAllowPrivateTargets
+        self.webhookPolicy = webhookPolicy
     }
 }

@@ -17,5 +17,6 @@ public enum Migrations {
         checkInFactsSignals,
         exportOrder,
         notificationBookings,
+        webhooks,
     ]
 }

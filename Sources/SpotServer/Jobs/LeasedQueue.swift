@@ -20,6 +20,8 @@ struct LeasedQueue: Sendable {
 
     static let notifications = LeasedQueue(table: "notifications", waiting: ["queued", "failed"], working: "sending", retry: "failed")
     static let jobs = LeasedQueue(table: "jobs", waiting: ["queued"], working: "running", retry: "queued")
+    static let webhooks = LeasedQueue(
+        table: "webhook_deliveries", waiting: ["queued", "failed"], working: "sending", retry: "failed")
 
     /// Claims up to a batch of due items and returns `columns` of each (after the attempt count was raised).
     func claim(

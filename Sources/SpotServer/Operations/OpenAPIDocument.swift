@@ -26,7 +26,7 @@ enum OpenAPIDocument {
             "servers": [["url": "/"]],
             "tags": .array([
                 "Operations", "Auth", "Organizers", "Admin", "Venues", "Events", "Ticket types", "Bookings", "Tickets",
-                "Notifications", "Statistics", "Exports", "Venue nodes", "Sync",
+                "Notifications", "Statistics", "Exports", "Webhooks", "Venue nodes", "Sync",
             ].map { ["name": .string($0)] }),
             "paths": .object(paths),
             "components": ["securitySchemes": securitySchemes, "schemas": .object(schemas)],
@@ -467,6 +467,24 @@ enum OpenAPIDocument {
             "/api/v1/organizers/{id}/trust": ["get": operation(
                 "trustBundle", "Tickets", "The organizer's public key ring (hvflvspot.trust.v1) for offline verifiers",
                 parameters: [id], response: ref("TrustBundle"), errors: [404])],
+            "/api/v1/organizers/me/webhooks": [
+                "get": operation(
+                    "webhooks", "Webhooks", "Your webhook endpoints (the secret's last four characters only)", auth: "required",
+                    response: items("WebhookEndpoint"), errors: [403]),
+                "post": operation(
+                    "createWebhook", "Webhooks",
+                    "Register an endpoint (https:// to a public address); the answer holds its signing secret, shown this once",
+                    auth: "required", body: "WebhookRequest", status: 201, response: ref("CreatedWebhookEndpoint"), errors: [403, 409]),
+            ],
+            "/api/v1/organizers/me/webhooks/{id}": ["delete": operation(
+                "deleteWebhook", "Webhooks", "Delete an endpoint and its delivery log", auth: "required", parameters: [id],
+                status: 204, errors: [403, 404])],
+            "/api/v1/organizers/me/webhooks/{id}/test": ["post": operation(
+                "testWebhook", "Webhooks", "Queue a signed `webhook.test` delivery to the endpoint", auth: "required",
+                parameters: [id], status: 202, response: ref("WebhookDelivery"), errors: [403, 404])],
+            "/api/v1/organizers/me/webhooks/{id}/deliveries": ["get": operation(
+                "webhookDeliveries", "Webhooks", "The endpoint's latest 50 deliveries, newest first", auth: "required",
+                parameters: [id], response: items("WebhookDelivery"), errors: [403, 404])],
             "/api/v1/organizers/me/staff": [
                 "get": operation("staff", "Organizers", "Your door staff", auth: "required", response: items("StaffMember"), errors: [403]),
                 "post": operation("createStaff", "Organizers", "Create a door-staff account for your events", auth: "required",
@@ -796,6 +814,24 @@ enum OpenAPIDocument {
                 "required": ["protocol_version"],
             ],
             "StaffMember": object(["id": uuid, "email": string, "display_name": string, "created_at": dateTime]),
+            "WebhookRequest": request([
+                "url": ["type": "string", "minLength": 1, "maxLength": .int(WebhookTarget.maximumURLLength), "pattern": "^[^\\x00]*$"],
+                "event_types": ["type": "array", "minItems": 1, "maxItems": 20,
+                                "items": ["type": "string", "enum": .array(WebhookEventType.subscribable.map { .string($0.rawValue) })]],
+            ], required: ["url", "event_types"]),
+            "WebhookEndpoint": object([
+                "id": uuid, "url": string,
+                "event_types": list(["type": "string", "enum": .array(WebhookEventType.subscribable.map { .string($0.rawValue) })]),
+                "secret_hint": string, "created_at": dateTime,
+            ]),
+            "CreatedWebhookEndpoint": object(["endpoint": ref("WebhookEndpoint"), "secret": string]),
+            "WebhookDelivery": object([
+                "id": uuid, "event_id": uuid,
+                "type": ["type": "string", "enum": .array(WebhookEventType.allCases.map { .string($0.rawValue) })],
+                "status": ["type": "string", "enum": ["queued", "sending", "failed", "sent", "dead"]], "attempts": integer,
+                "response_status": nullable("integer"), "last_error": nullable("string"), "created_at": dateTime,
+                "delivered_at": nullable("string", format: "date-time"),
+            ]),
             "StaffRequest": request(
                 ["email": emailField, "display_name": text(100), "password": passwordField], required: ["email", "display_name", "password"]),
             "MeRequest": optional(["display_name": text(100), "phone": ["type": "string", "pattern": "^(\\+[0-9]{7,15})?$"]]),

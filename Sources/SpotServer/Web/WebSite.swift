@@ -46,6 +46,10 @@ struct WebSite: Sendable {
             pages: pages, organizers: services.organizers, access: access, records: EventRecordsRepository(database: database),
             exporter: CSVExporter(repository: ExportRepository(database: database))
         ).addRoutes(to: site)
+        OrganizerWebhookPages(
+            pages: pages, organizers: services.organizers, webhooks: WebhookRepository(database: database),
+            allowsPrivateTargets: services.webhooksAllowPrivateTargets, clock: services.clock
+        ).addRoutes(to: site)
         OrganizerLivePages(
             pages: pages, organizers: services.organizers, access: access, repository: DoorDashboardRepository(database: database),
             stream: DoorDashboardStream(

@@ -70,6 +70,8 @@ enum Notice {
         case "waiting_room_removed": "The waiting room is removed: everyone can buy at once."
         case "verified": "The organizer is verified."
         case "token_revoked": "The token is revoked: requests using it are refused from now on."
+        case "webhook_test_queued": "A test delivery is on its way: it shows in the endpoint's log within seconds."
+        case "webhook_deleted": "The webhook endpoint was deleted."
         default: nil
         }
     }
