@@ -7,6 +7,19 @@ struct AdminPages: Sendable {
     let organizers: OrganizerRepository
     let clock: ServerClock
 
+    /// The organizers to verify.
+    struct AdminPage {
+        struct Organizer {
+            let id: String
+            let name: String
+            let verified: Bool
+            let since: String
+        }
+
+        let notice: String?
+        let organizers: [Organizer]
+    }
+
     func addRoutes(to site: RouterGroup<AppRequestContext>) {
         site.get("admin", use: admin)
         site.post("admin/organizers/:id/verify", use: verify)
@@ -18,15 +31,12 @@ struct AdminPages: Sendable {
         let list = try await organizers.list(verified: nil, logger: context.logger)
         return try pages.render(
             "admin", title: "Organizers",
-            page: [
-                "notice": Notice.message(request.uri.queryParameters["notice"].map(String.init)) as Any,
-                "organizers": list.map {
-                    [
-                        "id": $0.id.uuidString.lowercased(), "name": $0.name, "verified": $0.verified,
-                        "since": Formatting.dateTime($0.createdAt),
-                    ] as [String: Any]
-                },
-            ] as [String: Any], web: context.web)
+            page: AdminPage(
+                notice: Notice.message(request.uri.queryParameters["notice"].map(String.init)),
+                organizers: list.map {
+                    .init(id: $0.id.lowercasedText, name: $0.name, verified: $0.verified, since: Formatting.dateTime($0.createdAt))
+                }),
+            web: context.web)
     }
 
     @Sendable func verify(_ request: Request, context: AppRequestContext) async throws -> Response {

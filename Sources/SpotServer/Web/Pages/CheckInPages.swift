@@ -16,15 +16,29 @@ struct CheckInPages: Sendable {
         site.post("check-in", use: checkIn)
     }
 
+    /// The check-in form, with the last ticket's verdict.
+    struct CheckInPage {
+        struct Result {
+            let signal: String
+            let verdict: String
+            let message: String
+            let admitted: Bool
+        }
+
+        let gate: String
+        let exit: Bool
+        let result: Result?
+        let problem: String?
+    }
+
     private func page(
-        gate: String, direction: String, result: [String: Any]?, problem: String?, status: HTTPResponse.Status,
+        gate: String, direction: String, result: CheckInPage.Result?, problem: String?, status: HTTPResponse.Status,
         context: AppRequestContext
     ) throws -> Response {
         try pages.render(
             "check_in", title: "Check-in",
-            page: [
-                "gate": gate, "exit": direction == "exit", "result": result as Any, "problem": problem as Any,
-            ] as [String: Any], web: context.web, status: status)
+            page: CheckInPage(gate: gate, exit: direction == "exit", result: result, problem: problem), web: context.web,
+            status: status)
     }
 
     @Sendable func form(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -56,9 +70,9 @@ struct CheckInPages: Sendable {
         let result = outcome.result
         return try page(
             gate: gate, direction: direction.rawValue,
-            result: [
-                "signal": result.verdict.signal.rawValue, "verdict": result.verdict.code.rawValue.replacingOccurrences(of: "_", with: " "),
-                "message": result.message(), "admitted": result.verdict.passes,
-            ], problem: nil, status: .ok, context: context)
+            result: .init(
+                signal: result.verdict.signal.rawValue, verdict: result.verdict.code.rawValue.replacingOccurrences(of: "_", with: " "),
+                message: result.message(), admitted: result.verdict.passes),
+            problem: nil, status: .ok, context: context)
     }
 }

@@ -52,23 +52,54 @@ struct OrganizerVenuePages: OrganizerPage, Sendable {
         func when(_ date: Date?) -> String { date.map { Formatting.dateTime($0, timeZone: zone) } ?? "never" }
         return try pages.render(
             "organizer_venue", title: place.name,
-            page: [
-                "notice": notice as Any, "problem": problem as Any, "id": Self.id(place.id), "name": place.name,
-                "city": place.city, "address": place.address, "timeZone": zone,
-                "values": values ?? ["name": place.name, "city": place.city, "address": place.address, "time_zone": zone],
-                "code": code.map { ["code": $0.0, "expires": Formatting.dateTime($0.1, timeZone: zone)] } as Any,
-                "nodes": list.map { node in
-                    [
-                        "id": Self.id(node.id), "name": node.name, "status": node.status, "active": node.status == "active",
-                        "lastSync": when([node.lastPullAt, node.lastPushAt].compactMap { $0 }.max()),
-                        "lastSeen": when(node.lastSeenAt),
-                        "outbox": node.outboxDepth.map(String.init) ?? "unknown",
-                        "offset": node.clockOffsetMs.map { "\($0) ms" } ?? "unknown", "skewed": node.clockSkewed,
-                        "protocol": node.protocolVersion.map { "v\($0)" } ?? "–",
-                    ] as [String: Any]
+            page: VenuePage(
+                notice: notice, problem: problem, id: Self.id(place.id), name: place.name, city: place.city,
+                address: place.address, timeZone: zone,
+                values: values ?? ["name": place.name, "city": place.city, "address": place.address, "time_zone": zone],
+                code: code.map { .init(code: $0.0, expires: Formatting.dateTime($0.1, timeZone: zone)) },
+                nodes: list.map { node in
+                    .init(
+                        id: Self.id(node.id), name: node.name, status: node.status, active: node.status == "active",
+                        lastSync: when([node.lastPullAt, node.lastPushAt].compactMap { $0 }.max()), lastSeen: when(node.lastSeenAt),
+                        outbox: node.outboxDepth.map(String.init) ?? "unknown",
+                        offset: node.clockOffsetMs.map { "\($0) ms" } ?? "unknown", skewed: node.clockSkewed,
+                        protocol: node.protocolVersion.map { "v\($0)" } ?? "–")
                 },
-                "hasNodes": !list.isEmpty,
-            ] as [String: Any], web: context.web, status: status)
+                hasNodes: !list.isEmpty),
+            web: context.web, status: status)
+    }
+
+    /// A venue: its details form, a new enrollment code the one time it is shown, its nodes' health.
+    struct VenuePage {
+        struct Code {
+            let code: String
+            let expires: String
+        }
+
+        struct Node {
+            let id: String
+            let name: String
+            let status: String
+            let active: Bool
+            let lastSync: String
+            let lastSeen: String
+            let outbox: String
+            let offset: String
+            let skewed: Bool
+            let `protocol`: String
+        }
+
+        let notice: String?
+        let problem: String?
+        let id: String
+        let name: String
+        let city: String
+        let address: String
+        let timeZone: String
+        let values: [String: String]
+        let code: Code?
+        let nodes: [Node]
+        let hasNodes: Bool
     }
 
     @Sendable func updateVenue(_ request: Request, context: AppRequestContext) async throws -> Response {

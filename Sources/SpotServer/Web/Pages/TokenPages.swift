@@ -28,16 +28,38 @@ struct TokenPages: Sendable {
         func when(_ date: Date?) -> String { date.map { Formatting.dateTime($0) } ?? "never" }
         return try pages.render(
             "tokens", title: "API tokens",
-            page: [
-                "secret": secret.map { ["name": $0.0, "token": $0.1] } as Any, "problem": problem as Any, "notice": notice as Any,
-                "tokens": tokens.map {
-                    [
-                        "id": $0.id.uuidString.lowercased(), "name": $0.name, "created": when($0.createdAt),
-                        "expires": when($0.expiresAt), "lastUsed": when($0.lastUsedAt), "active": $0.revokedAt == nil,
-                    ] as [String: Any]
+            page: TokensPage(
+                secret: secret.map { .init(name: $0.0, token: $0.1) }, problem: problem, notice: notice,
+                tokens: tokens.map {
+                    .init(
+                        id: $0.id.lowercasedText, name: $0.name, created: when($0.createdAt), expires: when($0.expiresAt),
+                        lastUsed: when($0.lastUsedAt), active: $0.revokedAt == nil)
                 },
-                "hasTokens": !tokens.isEmpty,
-            ] as [String: Any], web: context.web, status: status)
+                hasTokens: !tokens.isEmpty),
+            web: context.web, status: status)
+    }
+
+    /// The caller's system tokens, and a new one's secret the one time it is shown.
+    struct TokensPage {
+        struct Secret {
+            let name: String
+            let token: String
+        }
+
+        struct Token {
+            let id: String
+            let name: String
+            let created: String
+            let expires: String
+            let lastUsed: String
+            let active: Bool
+        }
+
+        let secret: Secret?
+        let problem: String?
+        let notice: String?
+        let tokens: [Token]
+        let hasTokens: Bool
     }
 
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> Response {

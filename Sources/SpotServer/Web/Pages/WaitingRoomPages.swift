@@ -57,6 +57,23 @@ struct WaitingRoomPages: Sendable {
         return try await page(event, user: identity.userID, problem: nil, status: .ok, context: context)
     }
 
+    /// The buyer's place in the line.
+    struct QueuePage {
+        let title: String
+        let eventURL: String
+        let statusURL: String
+        let problem: String?
+        let opensAt: String
+        let isOpen: Bool
+        let notJoined: Bool
+        let waiting: Bool
+        let admitted: Bool
+        let expired: Bool
+        let position: Int?
+        let estimate: String?
+        let until: String?
+    }
+
     private func page(
         _ event: Event, user: UUID, problem: String?, status: HTTPResponse.Status, context: AppRequestContext
     ) async throws -> Response {
@@ -69,15 +86,15 @@ struct WaitingRoomPages: Sendable {
         let zone = event.venue.timeZone
         var response = try pages.render(
             "queue", title: "Waiting room: \(event.title)",
-            page: [
-                "title": event.title, "eventURL": "/events/\(event.id.lowercasedText)",
-                "statusURL": "/events/\(event.id.lowercasedText)/queue/status", "problem": problem as Any,
-                "opensAt": Formatting.dateTime(opensAt, timeZone: zone), "isOpen": opensAt <= now,
-                "notJoined": entry == nil, "waiting": entry?.status == .waiting, "admitted": entry?.status == .admitted,
-                "expired": entry?.status == .expired, "position": entry?.position as Any,
-                "estimate": entry?.estimatedWaitSeconds.map(Self.describeWait) as Any,
-                "until": entry?.passExpiresAt.map { Formatting.dateTime($0, timeZone: zone) } as Any,
-            ] as [String: Any], web: context.web, status: status, refreshSeconds: entry?.status == .waiting ? 10 : nil)
+            page: QueuePage(
+                title: event.title, eventURL: "/events/\(event.id.lowercasedText)",
+                statusURL: "/events/\(event.id.lowercasedText)/queue/status", problem: problem,
+                opensAt: Formatting.dateTime(opensAt, timeZone: zone), isOpen: opensAt <= now,
+                notJoined: entry == nil, waiting: entry?.status == .waiting, admitted: entry?.status == .admitted,
+                expired: entry?.status == .expired, position: entry?.position,
+                estimate: entry?.estimatedWaitSeconds.map(Self.describeWait),
+                until: entry?.passExpiresAt.map { Formatting.dateTime($0, timeZone: zone) }),
+            web: context.web, status: status, refreshSeconds: entry?.status == .waiting ? 10 : nil)
         setPass(entry, event: event.id, on: &response, now: now)
         return response
     }
