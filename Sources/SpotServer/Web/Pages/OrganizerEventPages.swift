@@ -48,20 +48,38 @@ struct OrganizerEventPages: OrganizerPage, Sendable {
         let categories = try await events.categories(logger: context.logger)
         return try pages.render(
             "organizer_event_form", title: event.map { "Edit \($0.title)" } ?? "New event",
-            page: [
-                "heading": event == nil ? "New event" : "Edit event", "submit": event == nil ? "Create draft" : "Save changes",
-                "action": event.map { "/organizer/events/\(Self.id($0.id))" } ?? "/organizer/events",
-                "cancelURL": event.map { "/organizer/events/\(Self.id($0.id))" } ?? "/organizer",
-                "values": values, "reentry": values["reentry_policy"] == ReentryPolicy.reentryAfterExit.rawValue,
-                "problem": problem as Any, "hasVenues": !places.isEmpty,
-                "venues": places.map {
-                    ["id": Self.id($0.id), "name": "\($0.name), \($0.city)", "selected": values["venue_id"] == Self.id($0.id)]
-                        as [String: Any]
+            page: EventFormPage(
+                heading: event == nil ? "New event" : "Edit event", submit: event == nil ? "Create draft" : "Save changes",
+                action: event.map { "/organizer/events/\(Self.id($0.id))" } ?? "/organizer/events",
+                cancelURL: event.map { "/organizer/events/\(Self.id($0.id))" } ?? "/organizer",
+                values: values, reentry: values["reentry_policy"] == ReentryPolicy.reentryAfterExit.rawValue,
+                problem: problem, hasVenues: !places.isEmpty,
+                venues: places.map {
+                    .init(id: Self.id($0.id), name: "\($0.name), \($0.city)", selected: values["venue_id"] == Self.id($0.id))
                 },
-                "categories": categories.map {
-                    ["id": $0.id, "name": $0.name, "selected": values["category"] == $0.id] as [String: Any]
-                },
-            ] as [String: Any], web: context.web, status: status)
+                categories: categories.map { .init(id: $0.id, name: $0.name, selected: values["category"] == $0.id) }),
+            web: context.web, status: status)
+    }
+
+    /// The form that creates or edits an event.
+    struct EventFormPage {
+        /// A `<select>`'s option.
+        struct Option {
+            let id: String
+            let name: String
+            let selected: Bool
+        }
+
+        let heading: String
+        let submit: String
+        let action: String
+        let cancelURL: String
+        let values: [String: String]
+        let reentry: Bool
+        let problem: String?
+        let hasVenues: Bool
+        let venues: [Option]
+        let categories: [Option]
     }
 
     /// The submitted event form as an API request; times are the venue's local time. On an edit,
@@ -182,55 +200,131 @@ struct OrganizerEventPages: OrganizerPage, Sendable {
             unit: "admissions per hour")
         return try pages.render(
             "organizer_event", title: event.title,
-            page: [
-                "notice": notice as Any, "problem": problem as Any, "event": EventCardView(event),
-                "canPublish": event.status == .draft, "canCancel": event.status != .cancelled,
-                "canDelete": event.status == .draft, "canEdit": event.status != .cancelled,
-                "ticketTypes": types.map { type in
+            page: ManagePage(
+                notice: notice, problem: problem, event: EventCardView(event),
+                canPublish: event.status == .draft, canCancel: event.status != .cancelled,
+                canDelete: event.status == .draft, canEdit: event.status != .cancelled,
+                ticketTypes: types.map { type in
                     let stats = sold.first { $0.ticketTypeID == type.id }
-                    return [
-                        "id": Self.id(type.id), "name": type.name, "price": Formatting.money(type.priceMinor, type.currency),
-                        "capacity": type.capacity, "sold": (stats?.sold ?? 0) - (stats?.refunded ?? 0),
-                        "revenue": Formatting.amount((stats?.revenueMinor ?? 0) - (stats?.refundedMinor ?? 0), type.currency)
-                            + " \(type.currency)",
-                    ] as [String: Any]
+                    return .init(
+                        id: Self.id(type.id), name: type.name, price: Formatting.money(type.priceMinor, type.currency),
+                        capacity: type.capacity, sold: (stats?.sold ?? 0) - (stats?.refunded ?? 0),
+                        revenue: Formatting.amount((stats?.revenueMinor ?? 0) - (stats?.refundedMinor ?? 0), type.currency)
+                            + " \(type.currency)")
                 },
-                "hasTicketTypes": !types.isEmpty, "salesChart": chart.view, "hoursChart": hours.view,
-                "downloads": OrganizerRecordsPages.downloads(.event(event.id)),
-                "hasCheckIns": !report.checkIns.byHour.isEmpty,
-                "gates": report.checkIns.byGate.map { ["gate": $0.gate, "admitted": $0.admitted, "refused": $0.refused] },
-                "doorSales": report.doorSales.sales, "doorTickets": report.doorSales.tickets,
-                "doorAmount": Formatting.amount(report.doorSales.amountMinor, types.first?.currency ?? "EUR"),
-                "nodes": venueNodes.filter { $0.status == "active" }.map { node in
-                    [
-                        "id": Self.id(node.id), "name": node.name,
-                        "allotments": types.map { type in
+                hasTicketTypes: !types.isEmpty, salesChart: chart, hoursChart: hours,
+                downloads: OrganizerRecordsPages.downloads(.event(event.id)),
+                hasCheckIns: !report.checkIns.byHour.isEmpty,
+                gates: report.checkIns.byGate.map { .init(gate: $0.gate, admitted: $0.admitted, refused: $0.refused) },
+                doorSales: report.doorSales.sales, doorTickets: report.doorSales.tickets,
+                doorAmount: Formatting.amount(report.doorSales.amountMinor, types.first?.currency ?? "EUR"),
+                nodes: venueNodes.filter { $0.status == "active" }.map { node in
+                    .init(
+                        id: Self.id(node.id), name: node.name,
+                        allotments: types.map { type in
                             let allotment = node.allotments.first { $0.ticketTypeID == type.id }
-                            return [
-                                "ticketTypeID": Self.id(type.id), "name": type.name, "granted": allotment?.granted ?? 0,
-                                "sold": allotment?.sold ?? 0,
-                            ] as [String: Any]
-                        },
-                    ] as [String: Any]
+                            return .init(
+                                ticketTypeID: Self.id(type.id), name: type.name, granted: allotment?.granted ?? 0,
+                                sold: allotment?.sold ?? 0)
+                        })
                 },
-                "hasNodes": venueNodes.contains { $0.status == "active" }, "venueID": Self.id(event.venueID),
-                "conflicts": entries.map { entry in
-                    [
-                        "id": Self.id(entry.conflict.id), "kind": entry.conflict.kind.rawValue.replacingOccurrences(of: "_", with: " "),
-                        "message": entry.conflict.message, "when": Formatting.dateTime(entry.conflict.createdAt, timeZone: zone),
-                        "resolved": entry.resolvedAt != nil, "note": entry.resolutionNote as Any,
-                        "resolvedAt": entry.resolvedAt.map { Formatting.dateTime($0, timeZone: zone) } as Any,
-                    ] as [String: Any]
+                hasNodes: venueNodes.contains { $0.status == "active" }, venueID: Self.id(event.venueID),
+                conflicts: entries.map { entry in
+                    .init(
+                        id: Self.id(entry.conflict.id), kind: entry.conflict.kind.rawValue.replacingOccurrences(of: "_", with: " "),
+                        message: entry.conflict.message, when: Formatting.dateTime(entry.conflict.createdAt, timeZone: zone),
+                        resolved: entry.resolvedAt != nil, note: entry.resolutionNote,
+                        resolvedAt: entry.resolvedAt.map { Formatting.dateTime($0, timeZone: zone) })
                 },
-                "hasConflicts": !entries.isEmpty, "openConflicts": entries.filter { $0.resolvedAt == nil }.count,
-                "waitingRoom": [
-                    "exists": room != nil, "waiting": room?.waiting ?? 0, "admitted": room?.admitted ?? 0, "zone": zone,
-                    "opensAt": Formatting.localInput(room?.opensAt ?? clock.now(), timeZone: zone),
-                    "admitPerMinute": room?.admitPerMinute ?? 100, "passMinutes": room?.passMinutes ?? 10,
-                    "minRate": FieldLimits.admitPerMinute.lowerBound, "maxRate": FieldLimits.admitPerMinute.upperBound,
-                    "minPass": FieldLimits.passMinutes.lowerBound, "maxPass": FieldLimits.passMinutes.upperBound,
-                ] as [String: Any],
-            ] as [String: Any], web: context.web, status: status)
+                hasConflicts: !entries.isEmpty, openConflicts: entries.filter { $0.resolvedAt == nil }.count,
+                waitingRoom: .init(
+                    exists: room != nil, waiting: room?.waiting ?? 0, admitted: room?.admitted ?? 0, zone: zone,
+                    opensAt: Formatting.localInput(room?.opensAt ?? clock.now(), timeZone: zone),
+                    admitPerMinute: room?.admitPerMinute ?? 100, passMinutes: room?.passMinutes ?? 10,
+                    minRate: FieldLimits.admitPerMinute.lowerBound, maxRate: FieldLimits.admitPerMinute.upperBound,
+                    minPass: FieldLimits.passMinutes.lowerBound, maxPass: FieldLimits.passMinutes.upperBound)),
+            web: context.web, status: status)
+    }
+
+    /// An event's page for its organizer: ticket types, sales and check-ins, downloads, door
+    /// allotments, conflicts, the waiting room.
+    struct ManagePage {
+        struct TicketType {
+            let id: String
+            let name: String
+            let price: String
+            let capacity: Int
+            let sold: Int
+            let revenue: String
+        }
+
+        struct Gate {
+            let gate: String
+            let admitted: Int
+            let refused: Int
+        }
+
+        struct Node {
+            struct Allotment {
+                let ticketTypeID: String
+                let name: String
+                let granted: Int
+                let sold: Int
+            }
+
+            let id: String
+            let name: String
+            let allotments: [Allotment]
+        }
+
+        struct Conflict {
+            let id: String
+            let kind: String
+            let message: String
+            let when: String
+            let resolved: Bool
+            let note: String?
+            let resolvedAt: String?
+        }
+
+        struct WaitingRoom {
+            let exists: Bool
+            let waiting: Int
+            let admitted: Int
+            let zone: String
+            let opensAt: String
+            let admitPerMinute: Int
+            let passMinutes: Int
+            let minRate: Int
+            let maxRate: Int
+            let minPass: Int
+            let maxPass: Int
+        }
+
+        let notice: String?
+        let problem: String?
+        let event: EventCardView
+        let canPublish: Bool
+        let canCancel: Bool
+        let canDelete: Bool
+        let canEdit: Bool
+        let ticketTypes: [TicketType]
+        let hasTicketTypes: Bool
+        let salesChart: BarChart
+        let hoursChart: BarChart
+        let downloads: [OrganizerRecordsPages.Download]
+        let hasCheckIns: Bool
+        let gates: [Gate]
+        let doorSales: Int
+        let doorTickets: Int
+        let doorAmount: String
+        let nodes: [Node]
+        let hasNodes: Bool
+        let venueID: String
+        let conflicts: [Conflict]
+        let hasConflicts: Bool
+        let openConflicts: Int
+        let waitingRoom: WaitingRoom
     }
 
     @Sendable func publish(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -351,10 +445,21 @@ struct OrganizerEventPages: OrganizerPage, Sendable {
     ) throws -> Response {
         try pages.render(
             "organizer_ticket_type", title: "Edit \(ticketType.name)",
-            page: [
-                "id": Self.id(ticketType.id), "eventID": Self.id(event.id), "eventTitle": event.title, "values": values,
-                "problem": problem as Any, "canDelete": event.status == .draft, "timeZone": event.venue.timeZone,
-            ] as [String: Any], web: context.web, status: status)
+            page: TicketTypePage(
+                id: Self.id(ticketType.id), eventID: Self.id(event.id), eventTitle: event.title, values: values,
+                problem: problem, canDelete: event.status == .draft, timeZone: event.venue.timeZone),
+            web: context.web, status: status)
+    }
+
+    /// The form that edits a ticket type.
+    struct TicketTypePage {
+        let id: String
+        let eventID: String
+        let eventTitle: String
+        let values: [String: String]
+        let problem: String?
+        let canDelete: Bool
+        let timeZone: String
     }
 
     @Sendable func editTicketType(_ request: Request, context: AppRequestContext) async throws -> Response {

@@ -49,7 +49,7 @@ struct OrganizerLivePages: OrganizerPage, Sendable {
         /// Admitted as a share of sold; nil when more were admitted than are sold now (refunded tickets admitted).
         let share: String?
         let lastMinute: Int
-        let minutes: [String: Any]
+        let minutes: BarChart
         let gates: [Gate]
         let hasGates: Bool
         let doors: [Door]
@@ -68,7 +68,7 @@ struct OrganizerLivePages: OrganizerPage, Sendable {
             lastMinute = dashboard.perMinute.last?.admitted ?? 0
             minutes = BarChart(
                 bars: dashboard.perMinute.map { (String(clock($0.startsAt).prefix(5)), Double($0.admitted), nil) },
-                unit: "admissions a minute, the last \(DoorDashboard.minutes) minutes (the venue's time)").view
+                unit: "admissions a minute, the last \(DoorDashboard.minutes) minutes (the venue's time)")
             gates = dashboard.gates.map { Gate(name: $0.gate, admitted: $0.admitted, refused: $0.refused) }
             hasGates = !gates.isEmpty
             doors = dashboard.doors.map { door in

@@ -34,15 +34,39 @@ struct OrganizerPages: OrganizerPage, Sendable {
             bars: report.byDay.suffix(14).map { ($0.day, Double($0.sold), nil) }, unit: "tickets sold online per day (UTC)")
         return try pages.render(
             "organizer", title: "Organizer",
-            page: [
-                "notice": notice(request) as Any, "name": organizer.name, "verified": organizer.verified,
-                "events": mine.map { EventCardView($0) }, "hasEvents": !mine.isEmpty,
-                "venues": places.map { ["id": Self.id($0.id), "name": $0.name, "city": $0.city, "timeZone": $0.timeZone] },
-                "hasVenues": !places.isEmpty, "salesChart": days.view, "hasSales": !report.byDay.isEmpty,
-                "downloads": OrganizerRecordsPages.downloads(.organizer(organizer.id)),
-                "ticketsSold": report.byTicketType.reduce(0) { $0 + $1.sold - $1.refunded },
-                "doorTickets": report.doorSales.tickets, "openConflicts": report.conflicts.reduce(0) { $0 + $1.count },
-            ] as [String: Any], web: context.web)
+            page: DashboardPage(
+                notice: notice(request), name: organizer.name, verified: organizer.verified,
+                events: mine.map { EventCardView($0) }, hasEvents: !mine.isEmpty,
+                venues: places.map { .init(id: Self.id($0.id), name: $0.name, city: $0.city, timeZone: $0.timeZone) },
+                hasVenues: !places.isEmpty, salesChart: days, hasSales: !report.byDay.isEmpty,
+                downloads: OrganizerRecordsPages.downloads(.organizer(organizer.id)),
+                ticketsSold: report.byTicketType.reduce(0) { $0 + $1.sold - $1.refunded },
+                doorTickets: report.doorSales.tickets, openConflicts: report.conflicts.reduce(0) { $0 + $1.count }),
+            web: context.web)
+    }
+
+    /// The organizer's start page: figures at a glance, events, venues, downloads.
+    struct DashboardPage {
+        struct Venue {
+            let id: String
+            let name: String
+            let city: String
+            let timeZone: String
+        }
+
+        let notice: String?
+        let name: String
+        let verified: Bool
+        let events: [EventCardView]
+        let hasEvents: Bool
+        let venues: [Venue]
+        let hasVenues: Bool
+        let salesChart: BarChart
+        let hasSales: Bool
+        let downloads: [OrganizerRecordsPages.Download]
+        let ticketsSold: Int
+        let doorTickets: Int
+        let openConflicts: Int
     }
 
     // MARK: Profile
@@ -53,10 +77,18 @@ struct OrganizerPages: OrganizerPage, Sendable {
     ) throws -> Response {
         try pages.render(
             "organizer_profile", title: current == nil ? "Become an organizer" : "Organizer profile",
-            page: [
-                "creating": current == nil, "values": values, "problem": problem as Any, "notice": notice as Any,
-                "verified": current?.verified ?? false,
-            ] as [String: Any], web: context.web, status: status)
+            page: ProfilePage(
+                creating: current == nil, values: values, problem: problem, notice: notice, verified: current?.verified ?? false),
+            web: context.web, status: status)
+    }
+
+    /// The organizer profile form (or the form to become one).
+    struct ProfilePage {
+        let creating: Bool
+        let values: [String: String]
+        let problem: String?
+        let notice: String?
+        let verified: Bool
     }
 
     /// An attendee sees the form to become an organizer; an organizer edits their profile.
@@ -124,12 +156,25 @@ struct OrganizerPages: OrganizerPage, Sendable {
         let members = try await staffAccounts.staff(organizer: organizer.id, logger: context.logger)
         return try pages.render(
             "organizer_staff", title: "Door staff",
-            page: [
-                "notice": notice as Any, "problem": problem as Any, "values": values, "hasStaff": !members.isEmpty,
-                "staff": members.map {
-                    ["name": $0.displayName, "email": $0.email, "since": Formatting.dateTime($0.createdAt)]
-                },
-            ] as [String: Any], web: context.web, status: status)
+            page: StaffPage(
+                notice: notice, problem: problem, values: values, hasStaff: !members.isEmpty,
+                staff: members.map { .init(name: $0.displayName, email: $0.email, since: Formatting.dateTime($0.createdAt)) }),
+            web: context.web, status: status)
+    }
+
+    /// The organizer's door staff and the form to add one.
+    struct StaffPage {
+        struct Member {
+            let name: String
+            let email: String
+            let since: String
+        }
+
+        let notice: String?
+        let problem: String?
+        let values: [String: String]
+        let hasStaff: Bool
+        let staff: [Member]
     }
 
     @Sendable func staff(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -166,17 +211,29 @@ struct OrganizerPages: OrganizerPage, Sendable {
         let older: String? = entries.count == limit ? entries.last.map { String($0.id) } : nil
         return try pages.render(
             "organizer_audit", title: "Audit trail",
-            page: [
-                "entries": entries.map { entry in
-                    [
-                        "when": Formatting.dateTime(entry.at), "action": entry.action, "entity": entry.entityType,
-                        "changes": entry.changes.sorted { $0.key < $1.key }.map {
+            page: AuditPage(
+                entries: entries.map { entry in
+                    .init(
+                        when: Formatting.dateTime(entry.at), action: entry.action, entity: entry.entityType,
+                        changes: entry.changes.sorted { $0.key < $1.key }.map {
                             "\($0.key): \($0.value.from ?? "–") → \($0.value.to ?? "–")"
-                        }.joined(separator: "; "),
-                    ]
+                        }.joined(separator: "; "))
                 },
-                "hasEntries": !entries.isEmpty,
-                "older": older as Any,
-            ] as [String: Any], web: context.web)
+                hasEntries: !entries.isEmpty, older: older),
+            web: context.web)
+    }
+
+    /// A page of the organizer's audit trail, newest first.
+    struct AuditPage {
+        struct Entry {
+            let when: String
+            let action: String
+            let entity: String
+            let changes: String
+        }
+
+        let entries: [Entry]
+        let hasEntries: Bool
+        let older: String?
     }
 }
