@@ -44,7 +44,14 @@ struct AccountPages: Sendable {
     @Sendable func signInPage(_ request: Request, context: AppRequestContext) async throws -> Response {
         let next = Self.safeNext(request.uri.queryParameters["next"].map(String.init))
         if context.web.user != nil { return .redirect(to: next) }
-        return try pages.render("signin", title: "Sign in", page: ["next": next, "email": ""], web: context.web)
+        return try pages.render("signin", title: "Sign in", page: SignInPage(next: next, email: "", problem: nil), web: context.web)
+    }
+
+    /// The sign-in form: where to go after, the address as typed, why it was refused.
+    struct SignInPage {
+        let next: String
+        let email: String
+        let problem: String?
     }
 
     @Sendable func signIn(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -58,7 +65,7 @@ struct AccountPages: Sendable {
             return try await signedIn(sessionID: sessionID, redirect: next, context: context)
         } catch let error as DomainError where error.kind == .unauthenticated || error.code == .rateLimited {
             var response = try pages.render(
-                "signin", title: "Sign in", page: ["next": next, "email": email, "problem": error.message],
+                "signin", title: "Sign in", page: SignInPage(next: next, email: email, problem: error.message),
                 web: context.web, status: error.status)
             if case .tooManyAttempts(let seconds) = error.kind { response.headers[.retryAfter] = String(seconds) }
             return response
@@ -85,14 +92,19 @@ struct AccountPages: Sendable {
     @Sendable func signUpPage(_ request: Request, context: AppRequestContext) async throws -> Response {
         if context.web.user != nil { return .redirect(to: "/") }
         return try pages.render(
-            "signup", title: "Sign up", page: ["form": SignUpForm(), "errors": [String: String]()] as [String: Any],
-            web: context.web)
+            "signup", title: "Sign up", page: SignUpPage(form: SignUpForm(), errors: [:]), web: context.web)
     }
 
     struct SignUpForm {
         var displayName = "", email = "", organizer = false, organizerName = ""
         var problem: String?
         var errors: [String: String] = [:]
+    }
+
+    /// The sign-up form as sent, with what was wrong with each field.
+    struct SignUpPage {
+        let form: SignUpForm
+        let errors: [String: String]
     }
 
     @Sendable func signUp(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -112,7 +124,7 @@ struct AccountPages: Sendable {
             page.problem = error.status == .unprocessableContent ? "Please correct the fields marked below." : error.message
             page.errors = error.fields ?? [:]
             return try pages.render(
-                "signup", title: "Sign up", page: ["form": page, "errors": page.errors] as [String: Any], web: context.web,
+                "signup", title: "Sign up", page: SignUpPage(form: page, errors: page.errors), web: context.web,
                 status: error.status)
         }
     }
@@ -146,30 +158,60 @@ struct AccountPages: Sendable {
         let phone = try await contacts.phone(user: identity.userID, logger: context.logger)
         let recent = try await contacts.notifications(user: identity.userID, limit: 20, logger: context.logger)
         let kinds = NotificationKind.allCases.map { kind in
-            [
-                "kind": Self.label(kind),
-                "channels": NotificationChannel.allCases.map { channel in
-                    [
-                        "name": "\(channel.rawValue).\(kind.rawValue)", "label": channel.rawValue,
-                        "checked": current.first { $0.channel == channel && $0.kind == kind }?.enabled ?? true,
-                    ] as [String: Any]
-                },
-            ] as [String: Any]
+            AccountPage.Kind(
+                kind: Self.label(kind),
+                channels: NotificationChannel.allCases.map { channel in
+                    .init(
+                        name: "\(channel.rawValue).\(kind.rawValue)", label: channel.rawValue,
+                        checked: current.first { $0.channel == channel && $0.kind == kind }?.enabled ?? true)
+                })
         }
         return try pages.render(
             "account", title: "Your account",
-            page: [
-                "name": user.displayName, "email": user.email, "role": user.role.rawValue, "kinds": kinds,
-                "channels": NotificationChannel.allCases.map(\.rawValue), "notice": notice as Any,
-                "problem": problem as Any, "values": values ?? ["display_name": user.displayName, "phone": phone ?? ""],
-                "notifications": recent.map {
-                    [
-                        "subject": $0.subject, "channel": $0.channel.rawValue, "to": $0.recipient, "status": $0.status,
-                        "when": Formatting.dateTime($0.createdAt),
-                    ]
+            page: AccountPage(
+                name: user.displayName, email: user.email, role: user.role.rawValue, kinds: kinds,
+                channels: NotificationChannel.allCases.map(\.rawValue), notice: notice, problem: problem,
+                values: values ?? ["display_name": user.displayName, "phone": phone ?? ""],
+                notifications: recent.map {
+                    .init(
+                        subject: $0.subject, channel: $0.channel.rawValue, to: $0.recipient, status: $0.status,
+                        when: Formatting.dateTime($0.createdAt))
                 },
-                "hasNotifications": !recent.isEmpty,
-            ] as [String: Any], web: context.web, status: status)
+                hasNotifications: !recent.isEmpty),
+            web: context.web, status: status)
+    }
+
+    /// The account: details, notification preferences (a kind per row, a channel per column), recent notifications.
+    struct AccountPage {
+        struct Kind {
+            struct Channel {
+                let name: String
+                let label: String
+                let checked: Bool
+            }
+
+            let kind: String
+            let channels: [Channel]
+        }
+
+        struct Sent {
+            let subject: String
+            let channel: String
+            let to: String
+            let status: String
+            let when: String
+        }
+
+        let name: String
+        let email: String
+        let role: String
+        let kinds: [Kind]
+        let channels: [String]
+        let notice: String?
+        let problem: String?
+        let values: [String: String]
+        let notifications: [Sent]
+        let hasNotifications: Bool
     }
 
     static func label(_ kind: NotificationKind) -> String {

@@ -36,28 +36,97 @@ struct BookingPages: Sendable {
         return (booking, identity)
     }
 
-    private func bookingView(_ booking: Booking, eventTitle: String) -> [String: Any] {
-        [
-            "id": booking.id.uuidString.lowercased(), "eventID": booking.eventID.uuidString.lowercased(),
-            "eventTitle": eventTitle, "status": booking.status.rawValue,
-            "items": booking.items.map {
-                ["name": $0.name, "quantity": $0.quantity, "unit": Formatting.money($0.unitPriceMinor, booking.currency)]
-            },
-            "quantity": booking.quantity, "total": Formatting.money(booking.totalMinor, booking.currency),
-            "refunded": (booking.refundedMinor > 0 ? Formatting.money(booking.refundedMinor, booking.currency) : nil) as Any,
-            "created": Formatting.dateTime(booking.createdAt), "isHeld": booking.status == .held,
-            "isPaid": booking.status == .paid,
-            "tickets": booking.tickets.map { ticketView($0) },
-        ]
+    /// A booking as the buyer's pages show it (the booking page, and each row of the list).
+    struct BookingView {
+        struct Item {
+            let name: String
+            let quantity: Int
+            let unit: String
+        }
+
+        let id: String
+        let eventID: String
+        let eventTitle: String
+        let status: String
+        let items: [Item]
+        let quantity: Int
+        let total: String
+        let refunded: String?
+        let created: String
+        let isHeld: Bool
+        let isPaid: Bool
+        let tickets: [TicketView]
+        var notice: String?
+
+        init(_ booking: Booking, eventTitle: String, notice: String? = nil) {
+            id = booking.id.lowercasedText
+            eventID = booking.eventID.lowercasedText
+            self.eventTitle = eventTitle
+            status = booking.status.rawValue
+            items = booking.items.map {
+                Item(name: $0.name, quantity: $0.quantity, unit: Formatting.money($0.unitPriceMinor, booking.currency))
+            }
+            quantity = booking.quantity
+            total = Formatting.money(booking.totalMinor, booking.currency)
+            refunded = booking.refundedMinor > 0 ? Formatting.money(booking.refundedMinor, booking.currency) : nil
+            created = Formatting.dateTime(booking.createdAt)
+            isHeld = booking.status == .held
+            isPaid = booking.status == .paid
+            tickets = booking.tickets.map(TicketView.init)
+            self.notice = notice
+        }
     }
 
-    private func ticketView(_ ticket: Ticket) -> [String: Any] {
-        [
-            "id": ticket.id.uuidString.lowercased(), "eventTitle": ticket.eventTitle, "type": ticket.ticketTypeName,
-            "when": Formatting.dateTime(ticket.startsAt), "venue": ticket.venueName, "status": ticket.status,
-            "valid": ticket.status == "valid", "revokedReason": ticket.revokedReason as Any,
-            "eventID": ticket.eventID.uuidString.lowercased(),
-        ]
+    /// A ticket in the wallet or on its booking.
+    struct TicketView {
+        let id: String
+        let eventTitle: String
+        let type: String
+        let when: String
+        let venue: String
+        let status: String
+        let valid: Bool
+        let revokedReason: String?
+        let eventID: String
+
+        init(_ ticket: Ticket) {
+            id = ticket.id.lowercasedText
+            eventTitle = ticket.eventTitle
+            type = ticket.ticketTypeName
+            when = Formatting.dateTime(ticket.startsAt)
+            venue = ticket.venueName
+            status = ticket.status
+            valid = ticket.status == "valid"
+            revokedReason = ticket.revokedReason
+            eventID = ticket.eventID.lowercasedText
+        }
+    }
+
+    /// The buyer's bookings and payments.
+    struct BookingsPage {
+        struct Payment {
+            let kind: String
+            let event: String
+            let amount: String
+            let when: String
+            let reference: String
+            let bookingID: String
+        }
+
+        let notice: String?
+        let bookings: [BookingView]
+        let hasBookings: Bool
+        let payments: [Payment]
+        let hasPayments: Bool
+    }
+
+    /// The wallet (and its printable copy): valid tickets, then the revoked ones.
+    struct WalletPage {
+        let notice: String?
+        let tickets: [TicketView]
+        let hasTickets: Bool
+        let revoked: [TicketView]
+        let hasRevoked: Bool
     }
 
     private func title(of event: UUID, context: AppRequestContext) async throws -> String {
@@ -74,25 +143,24 @@ struct BookingPages: Sendable {
         let payments = try await bookings.transactions(.user(identity.userID), logger: context.logger).items
         return try pages.render(
             "bookings", title: "Your bookings",
-            page: [
-                "notice": Notice.message(request.uri.queryParameters["notice"].map(String.init)) as Any,
-                "bookings": mine.map { bookingView($0, eventTitle: titles[$0.eventID] ?? "Event") },
-                "hasBookings": !mine.isEmpty,
-                "payments": payments.map {
-                    [
-                        "kind": $0.kind == "refund" ? "Refund" : "Payment", "event": $0.eventTitle,
-                        "amount": Formatting.money($0.amountMinor, $0.currency), "when": Formatting.dateTime($0.createdAt),
-                        "reference": $0.reference, "bookingID": $0.bookingID.uuidString.lowercased(),
-                    ]
+            page: BookingsPage(
+                notice: Notice.message(request.uri.queryParameters["notice"].map(String.init)),
+                bookings: mine.map { BookingView($0, eventTitle: titles[$0.eventID] ?? "Event") }, hasBookings: !mine.isEmpty,
+                payments: payments.map {
+                    .init(
+                        kind: $0.kind == "refund" ? "Refund" : "Payment", event: $0.eventTitle,
+                        amount: Formatting.money($0.amountMinor, $0.currency), when: Formatting.dateTime($0.createdAt),
+                        reference: $0.reference, bookingID: $0.bookingID.lowercasedText)
                 },
-                "hasPayments": !payments.isEmpty,
-            ] as [String: Any], web: context.web)
+                hasPayments: !payments.isEmpty),
+            web: context.web)
     }
 
     @Sendable func show(_ request: Request, context: AppRequestContext) async throws -> Response {
         let (booking, _) = try await ownBooking(context)
-        var view = bookingView(booking, eventTitle: try await title(of: booking.eventID, context: context))
-        view["notice"] = Notice.message(request.uri.queryParameters["notice"].map(String.init))
+        let view = BookingView(
+            booking, eventTitle: try await title(of: booking.eventID, context: context),
+            notice: Notice.message(request.uri.queryParameters["notice"].map(String.init)))
         return try pages.render("booking", title: "Booking", page: view, web: context.web)
     }
 
@@ -134,19 +202,34 @@ struct BookingPages: Sendable {
         _ booking: Booking, key: String, problem: String?, errors: [String: String], declined: Bool = false,
         status: HTTPResponse.Status = .ok, context: AppRequestContext
     ) async throws -> Response {
-        var view = bookingView(booking, eventTitle: try await title(of: booking.eventID, context: context))
-        view["key"] = key
-        view["problem"] = problem
-        view["declined"] = declined
-        view["errors"] = errors
-        view["expiresAt"] = booking.expiresAt.map(Formatting.iso)
-        view["expires"] = booking.expiresAt.map { Formatting.dateTime($0) }
-        view["testCards"] = [
-            ["number": "4242 4242 4242 4242", "outcome": "approved"],
-            ["number": "4000 0000 0000 0002", "outcome": "declined"],
-            ["number": "4000 0000 0000 9995", "outcome": "declined: insufficient funds"],
-        ]
+        let view = CheckoutPage(
+            booking: BookingView(booking, eventTitle: try await title(of: booking.eventID, context: context)), key: key,
+            problem: problem, declined: declined, errors: errors, expiresAt: booking.expiresAt.map(Formatting.iso),
+            expires: booking.expiresAt.map { Formatting.dateTime($0) },
+            testCards: [
+                .init(number: "4242 4242 4242 4242", outcome: "approved"),
+                .init(number: "4000 0000 0000 0002", outcome: "declined"),
+                .init(number: "4000 0000 0000 9995", outcome: "declined: insufficient funds"),
+            ])
         return try pages.render("checkout", title: "Checkout", page: view, web: context.web, status: status)
+    }
+
+    /// The checkout form of a held booking (the template reads the booking's fields inside `{{#booking}}`).
+    struct CheckoutPage {
+        struct TestCard {
+            let number: String
+            let outcome: String
+        }
+
+        let booking: BookingView
+        /// The form's idempotency key, bound to this booking and buyer.
+        let key: String
+        let problem: String?
+        let declined: Bool
+        let errors: [String: String]
+        let expiresAt: String?
+        let expires: String?
+        let testCards: [TestCard]
     }
 
     /// Charges the card. The form's key, issued for this booking and buyer, makes the submit
@@ -219,12 +302,12 @@ struct BookingPages: Sendable {
         let valid = mine.filter { $0.status == "valid" }
         return try pages.render(
             template, title: title,
-            page: [
-                "notice": Notice.message(request.uri.queryParameters["notice"].map(String.init)) as Any,
-                "tickets": valid.map { ticketView($0) }, "hasTickets": !valid.isEmpty,
-                "revoked": mine.filter { $0.status != "valid" }.map { ticketView($0) },
-                "hasRevoked": mine.contains { $0.status != "valid" },
-            ] as [String: Any], web: context.web)
+            page: WalletPage(
+                notice: Notice.message(request.uri.queryParameters["notice"].map(String.init)),
+                tickets: valid.map(TicketView.init), hasTickets: !valid.isEmpty,
+                revoked: mine.filter { $0.status != "valid" }.map(TicketView.init),
+                hasRevoked: mine.contains { $0.status != "valid" }),
+            web: context.web)
     }
 
     /// A new QR code for a ticket whose code was shared or leaked: the old one stops admitting.

@@ -41,12 +41,44 @@ struct EventPages: Sendable {
         let categories = try await events.categories(logger: context.logger)
         return try pages.render(
             "home", title: "Upcoming events",
-            page: [
-                "notice": Notice.message(request.uri.queryParameters["notice"].map(String.init)) as Any,
-                "upcoming": page.items.map { EventCardView($0) }, "hasUpcoming": !page.items.isEmpty,
-                "recommended": recommended, "hasRecommended": !recommended.isEmpty,
-                "categories": categories.map { ["id": $0.id, "name": $0.name] },
-            ] as [String: Any], web: context.web)
+            page: HomePage(
+                notice: Notice.message(request.uri.queryParameters["notice"].map(String.init)),
+                upcoming: page.items.map { EventCardView($0) }, hasUpcoming: !page.items.isEmpty,
+                recommended: recommended, hasRecommended: !recommended.isEmpty,
+                categories: categories.map { .init(id: $0.id, name: $0.name, selected: false) }),
+            web: context.web)
+    }
+
+    /// A category of the search form's `<select>`.
+    struct Category {
+        let id: String
+        let name: String
+        let selected: Bool
+    }
+
+    /// The start page: upcoming events, recommendations, categories.
+    struct HomePage {
+        let notice: String?
+        let upcoming: [EventCardView]
+        let hasUpcoming: Bool
+        let recommended: [EventCardView]
+        let hasRecommended: Bool
+        let categories: [Category]
+    }
+
+    /// The search form as sent, and a page of results (or what was wrong with the filters).
+    struct SearchPage {
+        let form: SearchForm
+        let categories: [Category]
+        let sortDate: Bool
+        var results: [EventCardView] = []
+        var hasResults = false
+        var countText: String?
+        var pageNumber: Int?
+        var pageCount: Int?
+        var previous: String?
+        var next: String?
+        var problem: String?
     }
 
     // MARK: Search
@@ -71,13 +103,9 @@ struct EventPages: Sendable {
         form.sort = value("sort") ?? "relevance"
         let categories = try await events.categories(logger: context.logger)
 
-        var data: [String: Any] = [
-            "form": form,
-            "categories": categories.map {
-                ["id": $0.id, "name": $0.name, "selected": $0.id == form.category] as [String: Any]
-            },
-            "sortDate": form.sort == "date",
-        ]
+        var data = SearchPage(
+            form: form, categories: categories.map { .init(id: $0.id, name: $0.name, selected: $0.id == form.category) },
+            sortDate: form.sort == "date")
         do {
             // The form's dates are days (`2026-12-01`); the search takes instants.
             let query = try EventController.searchQuery { name in
@@ -105,16 +133,16 @@ struct EventPages: Sendable {
                 components.queryItems = items
                 return "/search" + (components.string ?? "")
             }
-            data["results"] = result.items.map { EventCardView($0) }
-            data["hasResults"] = !result.items.isEmpty
-            data["countText"] = "\(result.total) event\(result.total == 1 ? "" : "s") found"
-            data["pageNumber"] = result.page
-            data["pageCount"] = pageCount
-            data["previous"] = (result.page > 1 ? link(result.page - 1) : nil) as Any
-            data["next"] = (result.page < pageCount ? link(result.page + 1) : nil) as Any
+            data.results = result.items.map { EventCardView($0) }
+            data.hasResults = !result.items.isEmpty
+            data.countText = "\(result.total) event\(result.total == 1 ? "" : "s") found"
+            data.pageNumber = result.page
+            data.pageCount = pageCount
+            data.previous = result.page > 1 ? link(result.page - 1) : nil
+            data.next = result.page < pageCount ? link(result.page + 1) : nil
         } catch let error as DomainError where error.kind == .invalid {
             let problems = (error.fields ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
-            data["problem"] = "Check the filters: " + problems.joined(separator: "; ") + "."
+            data.problem = "Check the filters: " + problems.joined(separator: "; ") + "."
             return try pages.render("search", title: "Search", page: data, web: context.web, status: .unprocessableContent)
         }
         return try pages.render("search", title: form.q.isEmpty ? "Search" : "Search: \(form.q)", page: data, web: context.web)
@@ -140,7 +168,7 @@ struct EventPages: Sendable {
             gate.admits(pass, event: event.id, user: user.id, now: now)
         } ?? false
         let onSale = event.status == .published && event.endsAt > now
-        let rows: [[String: Any]] = types.map { type in
+        let rows: [EventPage.TicketType] = types.map { type in
             let left = availability[type.id] ?? .init(available: 0, maxPerOrder: 0)
             var state: String?
             if let start = type.salesStart, start > now {
@@ -151,34 +179,70 @@ struct EventPages: Sendable {
                 state = "Sold out"
             }
             let most = min(left.available, left.maxPerOrder, BookingRepository.maximumTicketsPerBooking)
-            return [
-                "id": type.id.uuidString.lowercased(), "name": type.name,
-                "price": Formatting.money(type.priceMinor, type.currency),
-                "available": left.available, "state": state as Any,
-                "buyable": onSale && state == nil && most > 0,
-                "quantities": (0...max(0, most)).map { ["value": $0] },
-            ]
+            return .init(
+                id: type.id.lowercasedText, name: type.name, price: Formatting.money(type.priceMinor, type.currency),
+                available: left.available, state: state, buyable: onSale && state == nil && most > 0,
+                quantities: (0...max(0, most)).map { .init(value: $0) })
         }
-        let description = event.description.split(separator: "\n", omittingEmptySubsequences: true).map { ["text": String($0)] }
+        let description = event.description.split(separator: "\n", omittingEmptySubsequences: true)
+            .map { EventPage.Paragraph(text: String($0)) }
         return try pages.render(
             "event", title: event.title,
-            page: [
-                "event": EventCardView(event), "description": description,
-                "ends": Formatting.dateTime(event.endsAt, timeZone: event.venue.timeZone),
-                "reentry": event.reentryPolicy == ReentryPolicy.reentryAfterExit.rawValue,
-                "ticketTypes": rows, "hasTicketTypes": !rows.isEmpty,
-                "canBuy": onSale && (opensAt == nil || passAdmits) && rows.contains { $0["buyable"] as? Bool == true },
-                "waitingRoom": (opensAt.map { opensAt in
-                    [
-                        "opensAt": Formatting.dateTime(opensAt, timeZone: event.venue.timeZone), "isOpen": opensAt <= now,
-                        "admitted": passAdmits, "queueURL": "/events/\(event.id.lowercasedText)/queue",
-                    ] as [String: Any]
-                }) as Any,
-                "onSale": onSale,
-                "signedIn": context.web.user != nil,
-                "signInLink": "/signin?next=" + "/events/\(event.id.uuidString.lowercased())",
-                "problem": problem as Any,
-            ] as [String: Any], web: context.web, status: status)
+            page: EventPage(
+                event: EventCardView(event), description: description,
+                ends: Formatting.dateTime(event.endsAt, timeZone: event.venue.timeZone),
+                reentry: event.reentryPolicy == ReentryPolicy.reentryAfterExit.rawValue,
+                ticketTypes: rows, hasTicketTypes: !rows.isEmpty,
+                canBuy: onSale && (opensAt == nil || passAdmits) && rows.contains { $0.buyable },
+                waitingRoom: opensAt.map { opensAt in
+                    .init(
+                        opensAt: Formatting.dateTime(opensAt, timeZone: event.venue.timeZone), isOpen: opensAt <= now,
+                        admitted: passAdmits, queueURL: "/events/\(event.id.lowercasedText)/queue")
+                },
+                onSale: onSale, signedIn: context.web.user != nil,
+                signInLink: "/signin?next=" + "/events/\(event.id.lowercasedText)", problem: problem),
+            web: context.web, status: status)
+    }
+
+    /// An event's public page: what it is, its ticket types and the booking form.
+    struct EventPage {
+        struct Paragraph {
+            let text: String
+        }
+
+        struct TicketType {
+            struct Quantity {
+                let value: Int
+            }
+
+            let id: String
+            let name: String
+            let price: String
+            let available: Int
+            let state: String?
+            let buyable: Bool
+            let quantities: [Quantity]
+        }
+
+        struct WaitingRoom {
+            let opensAt: String
+            let isOpen: Bool
+            let admitted: Bool
+            let queueURL: String
+        }
+
+        let event: EventCardView
+        let description: [Paragraph]
+        let ends: String
+        let reentry: Bool
+        let ticketTypes: [TicketType]
+        let hasTicketTypes: Bool
+        let canBuy: Bool
+        let waitingRoom: WaitingRoom?
+        let onSale: Bool
+        let signedIn: Bool
+        let signInLink: String
+        let problem: String?
     }
 
     /// Takes a hold on the chosen quantities (fields `qty.<ticket type id>`) and goes to checkout.

@@ -25,18 +25,37 @@ struct OrganizerSalesPages: OrganizerPage, Sendable {
         for item in items { totals[item.currency, default: 0] += item.kind == "refund" ? -item.amountMinor : item.amountMinor }
         return try pages.render(
             "organizer_sales", title: "Sales and refunds",
-            page: [
-                "transactions": items.map {
-                    [
-                        "kind": $0.kind == "refund" ? "Refund" : "Payment", "isRefund": $0.kind == "refund",
-                        "event": $0.eventTitle, "amount": Formatting.money($0.amountMinor, $0.currency),
-                        "when": Formatting.dateTime($0.createdAt), "reference": $0.reference,
-                        "bookingID": Self.id($0.bookingID),
-                    ] as [String: Any]
+            page: SalesPage(
+                transactions: items.map {
+                    .init(
+                        kind: $0.kind == "refund" ? "Refund" : "Payment", isRefund: $0.kind == "refund", event: $0.eventTitle,
+                        amount: Formatting.money($0.amountMinor, $0.currency), when: Formatting.dateTime($0.createdAt),
+                        reference: $0.reference, bookingID: Self.id($0.bookingID))
                 },
-                "hasTransactions": !items.isEmpty,
-                "totals": totals.sorted { $0.key < $1.key }.map { ["net": Formatting.money($0.value, $0.key)] },
-            ] as [String: Any], web: context.web)
+                hasTransactions: !items.isEmpty,
+                totals: totals.sorted { $0.key < $1.key }.map { .init(net: Formatting.money($0.value, $0.key)) }),
+            web: context.web)
+    }
+
+    /// Every charge and refund of the organizer's events, with the net per currency.
+    struct SalesPage {
+        struct Transaction {
+            let kind: String
+            let isRefund: Bool
+            let event: String
+            let amount: String
+            let when: String
+            let reference: String
+            let bookingID: String
+        }
+
+        struct Total {
+            let net: String
+        }
+
+        let transactions: [Transaction]
+        let hasTransactions: Bool
+        let totals: [Total]
     }
 
     /// A booking of one of the caller's events (404 for any other, as in the API).
@@ -55,25 +74,55 @@ struct OrganizerSalesPages: OrganizerPage, Sendable {
         let zone = event.venue.timeZone
         return try pages.render(
             "organizer_booking", title: "Booking",
-            page: [
-                "notice": notice as Any, "problem": problem as Any, "id": Self.id(booking.id),
-                "eventID": Self.id(event.id), "eventTitle": event.title, "status": booking.status.rawValue,
-                "created": Formatting.dateTime(booking.createdAt, timeZone: zone),
-                "items": booking.items.map {
-                    ["name": $0.name, "quantity": $0.quantity, "unit": Formatting.money($0.unitPriceMinor, booking.currency)]
+            page: BookingPage(
+                notice: notice, problem: problem, id: Self.id(booking.id), eventID: Self.id(event.id), eventTitle: event.title,
+                status: booking.status.rawValue, created: Formatting.dateTime(booking.createdAt, timeZone: zone),
+                items: booking.items.map {
+                    .init(name: $0.name, quantity: $0.quantity, unit: Formatting.money($0.unitPriceMinor, booking.currency))
                 },
-                "total": Formatting.money(booking.totalMinor, booking.currency),
-                "refunded": (booking.refundedMinor > 0 ? Formatting.money(booking.refundedMinor, booking.currency) : nil) as Any,
-                "canRefund": booking.status == .paid && booking.tickets.contains { $0.status == "valid" },
-                "tickets": booking.tickets.map {
-                    [
-                        "id": Self.id($0.id), "type": $0.ticketTypeName, "price": Formatting.money($0.priceMinor, $0.currency),
-                        "status": $0.status, "valid": $0.status == "valid", "revokedReason": $0.revokedReason as Any,
-                    ] as [String: Any]
+                total: Formatting.money(booking.totalMinor, booking.currency),
+                refunded: booking.refundedMinor > 0 ? Formatting.money(booking.refundedMinor, booking.currency) : nil,
+                canRefund: booking.status == .paid && booking.tickets.contains { $0.status == "valid" },
+                tickets: booking.tickets.map {
+                    .init(
+                        id: Self.id($0.id), type: $0.ticketTypeName, price: Formatting.money($0.priceMinor, $0.currency),
+                        status: $0.status, valid: $0.status == "valid", revokedReason: $0.revokedReason)
                 },
-                "idempotencyKey": formKeys.issue(
-                    .refund, boundTo: FormKeys.binding(booking: booking.id, user: try context.requireIdentity().userID)),
-            ] as [String: Any], web: context.web, status: status)
+                idempotencyKey: formKeys.issue(
+                    .refund, boundTo: FormKeys.binding(booking: booking.id, user: try context.requireIdentity().userID))),
+            web: context.web, status: status)
+    }
+
+    /// One booking of the organizer's event, with the refund form.
+    struct BookingPage {
+        struct Item {
+            let name: String
+            let quantity: Int
+            let unit: String
+        }
+
+        struct Ticket {
+            let id: String
+            let type: String
+            let price: String
+            let status: String
+            let valid: Bool
+            let revokedReason: String?
+        }
+
+        let notice: String?
+        let problem: String?
+        let id: String
+        let eventID: String
+        let eventTitle: String
+        let status: String
+        let created: String
+        let items: [Item]
+        let total: String
+        let refunded: String?
+        let canRefund: Bool
+        let tickets: [Ticket]
+        let idempotencyKey: String
     }
 
     @Sendable func booking(_ request: Request, context: AppRequestContext) async throws -> Response {

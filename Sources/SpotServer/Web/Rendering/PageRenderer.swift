@@ -16,20 +16,43 @@ struct PageRenderer: Sendable {
         return PageRenderer(library: try await MustacheLibrary(directory: folder.path))
     }
 
-    /// The page `template`, rendered with `page` under the key `page` beside `csrf` and `user`,
-    /// inside the layout; `refreshSeconds`: a browser without script reloads it that often.
+    /// What every page's template sees: its typed model under `page`, the form token, the user.
+    struct Frame {
+        let page: Any
+        let csrf: String
+        let user: LayoutUser?
+    }
+
+    /// What the layout sees around a rendered page.
+    struct Layout {
+        let title: String
+        let body: String
+        let csrf: String
+        let user: LayoutUser?
+        /// Without script, the browser reloads the page this often (seconds).
+        let refresh: Int?
+    }
+
+    /// The error page's model.
+    struct ErrorPage {
+        let title: String
+        let message: String
+        let retry: Bool
+        let code: Int
+    }
+
+    /// The page `template`, rendered with its typed model `page` (one struct per page; Mustache
+    /// reads its properties, an optional one absent when nil), inside the layout;
+    /// `refreshSeconds`: a browser without script reloads it that often.
     func render(
-        _ template: String, title: String, page: Any = [String: String](), web: WebState, status: HTTPResponse.Status = .ok,
+        _ template: String, title: String, page: Any, web: WebState, status: HTTPResponse.Status = .ok,
         refreshSeconds: Int? = nil
     ) throws -> Response {
         let user = web.user.map(LayoutUser.init)
-        let frame = Self.withoutNils(["page": page, "csrf": web.csrfToken, "user": user as Any]) ?? [:]
-        guard let body = library.render(frame, withTemplate: template) else {
+        guard let body = library.render(Frame(page: page, csrf: web.csrfToken, user: user), withTemplate: template) else {
             throw WebRendererError.missingTemplate(template)
         }
-        let layout = Self.withoutNils([
-            "title": title, "body": body, "csrf": web.csrfToken, "user": user as Any, "refresh": refreshSeconds as Any,
-        ]) ?? [:]
+        let layout = Layout(title: title, body: body, csrf: web.csrfToken, user: user, refresh: refreshSeconds)
         guard let html = library.render(layout, withTemplate: "layout") else { throw WebRendererError.missingTemplate("layout") }
         return Response(
             status: status, headers: [.contentType: "text/html; charset=utf-8"],
@@ -38,33 +61,15 @@ struct PageRenderer: Sendable {
 
     /// `template` rendered with `model` alone, outside the layout (a piece of a page a script swaps in).
     func fragment(_ template: String, _ model: Any) throws -> String {
-        guard let html = library.render(Self.withoutNils(model) ?? [:], withTemplate: template) else {
+        guard let html = library.render(model, withTemplate: template) else {
             throw WebRendererError.missingTemplate(template)
         }
         return html
     }
 
-    /// `value` with every nil optional inside dictionaries and arrays removed: Mustache
-    /// unwraps optional properties of structs, but a dictionary's `Any` holding `nil` would
-    /// count as present and open its section.
-    static func withoutNils(_ value: Any) -> Any? {
-        let mirror = Mirror(reflecting: value)
-        if mirror.displayStyle == .optional {
-            guard let wrapped = mirror.children.first?.value else { return nil }
-            return withoutNils(wrapped)
-        }
-        if let dictionary = value as? [String: Any] {
-            return dictionary.compactMapValues { withoutNils($0) }
-        }
-        if let array = value as? [Any], !(value is String) {
-            return array.compactMap { withoutNils($0) }
-        }
-        return value
-    }
-
     /// An error page that needs nothing but the error (no database, no session).
     func errorPage(_ error: WebError, retry: Bool) -> Response {
-        let page: [String: Any] = ["title": error.title, "message": error.message, "retry": retry, "code": error.status.code]
+        let page = ErrorPage(title: error.title, message: error.message, retry: retry, code: Int(error.status.code))
         do {
             return try render("error", title: error.title, page: page, web: WebState(), status: error.status)
         } catch {
