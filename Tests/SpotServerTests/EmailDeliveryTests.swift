@@ -22,15 +22,6 @@ struct EmailDeliveryTests {
         }, body)
     }
 
-    /// Waits up to 20 s for `condition`.
-    static func eventually(_ what: String, _ condition: () async throws -> Bool) async throws {
-        for _ in 0..<200 {
-            if try await condition() { return }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        throw TestFailure("timed out waiting for \(what)")
-    }
-
     /// The message as Python's `email` package reads it; its images written to `directory`.
     static func parse(_ message: URL, images directory: URL) async throws -> JSON {
         let python = ProcessInfo.processInfo.environment["SPOT_TEST_PYTHON"] ?? "python3"
@@ -53,7 +44,7 @@ struct EmailDeliveryTests {
                 ticket["id"].string.map { ($0, ticket["payload"].string ?? "") }
             })
             #expect(tickets.count == 2)
-            try await Self.eventually("the confirmation to arrive") { try smtp.messages().count == 1 }
+            try await eventually("the confirmation to arrive") { try smtp.messages().count == 1 }
             let (file, facts) = try #require(try smtp.messages().first)
             #expect(facts["encrypted"].bool == true, "STARTTLS was used")
             #expect(facts["authenticated"].bool == true, "AUTH PLAIN over TLS")
@@ -105,11 +96,11 @@ struct EmailDeliveryTests {
             let sale = try await server.onSale(admin: admin, capacity: 20)
             let (buyer, userID, _) = try await server.register("fan@example.com")
             _ = try await server.buy(token: buyer, event: sale.event, ticketType: sale.ticketType)
-            try await Self.eventually("the third attempt to be accepted") { try busy.messages().count == 1 }
+            try await eventually("the third attempt to be accepted") { try busy.messages().count == 1 }
             #expect(try busy.messages().first?.facts["refused_before"].int == 2)
             #expect(try busy.messages().first?.facts["encrypted"].bool == false, "no STARTTLS offered: plain, without a password")
             let row = "FROM notifications WHERE user_id = '\(userID)' AND channel = 'email'"
-            try await Self.eventually("the notification to be recorded sent") {
+            try await eventually("the notification to be recorded sent") {
                 try await server.text("SELECT status \(row)") == "sent"
             }
             #expect(try await server.count("SELECT attempts \(row)") == 3)
@@ -123,7 +114,7 @@ struct EmailDeliveryTests {
             let (buyer, userID, _) = try await server.register("fan@example.com")
             _ = try await server.buy(token: buyer, event: sale.event, ticketType: sale.ticketType)
             let row = "FROM notifications WHERE user_id = '\(userID)' AND channel = 'email'"
-            try await Self.eventually("the notification to be given up") { try await server.text("SELECT status \(row)") == "dead" }
+            try await eventually("the notification to be given up") { try await server.text("SELECT status \(row)") == "dead" }
             #expect(try await server.count("SELECT attempts \(row)") == 1, "a 5xx is not tried again")
             #expect(try await server.text("SELECT last_error \(row)").contains("550"))
             #expect(try refusing.messages().isEmpty)

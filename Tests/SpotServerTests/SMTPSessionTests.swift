@@ -104,6 +104,22 @@ struct SMTPSessionTests {
         #expect(try modern.receive(Self.reply(250, "relay", "SMTPUTF8")) == .send("MAIL FROM:<tickets@example.com> SMTPUTF8"))
     }
 
+    @Test("A recipient that is not a plain address is refused before any connection")
+    func recipients() async throws {
+        let provider = EmailProvider(
+            client: try SMTPClient(configuration: try SMTPConfiguration(url: "smtp://127.0.0.1:1", from: "t@example.com")),
+            clock: .system, logger: .init(label: "test"))
+        for recipient in ["fan@example.com\r\nRCPT TO:<victim@example.com>", "Fan <fan@example.com>", "not an address"] {
+            do {
+                _ = try await provider.deliver(
+                    OutgoingNotification(id: UUID(), channel: .email, recipient: recipient, subject: "S", body: "B", tickets: []))
+                Issue.record("\(recipient) was sent")
+            } catch let error as SMTPError {
+                #expect(error.isPermanent && error.description.contains("is not an email address"), "\(error)")
+            }
+        }
+    }
+
     @Test("Replies: multi-line ones gathered, anything else refused, a hostile server bounded")
     func replies() throws {
         var reader = SMTPReplyReader()

@@ -150,3 +150,12 @@ struct TestFailure: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
 }
+
+/// Waits up to 20 s for `condition` (background work: a dispatcher's delivery, a retry).
+func eventually(_ what: String, _ condition: () async throws -> Bool) async throws {
+    for _ in 0..<200 {
+        if try await condition() { return }
+        try await Task.sleep(for: .milliseconds(100))
+    }
+    throw TestFailure("timed out waiting for \(what)")
+}

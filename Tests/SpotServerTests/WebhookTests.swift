@@ -8,15 +8,6 @@ import Testing
 
 @Suite("Webhooks")
 struct WebhookTests {
-    /// Waits up to 20 s for `condition`.
-    static func eventually(_ what: String, _ condition: () async throws -> Bool) async throws {
-        for _ in 0..<200 {
-            if try await condition() { return }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        throw TestFailure("timed out waiting for \(what)")
-    }
-
     @Test("Registration: HTTPS to public addresses only in production, known event types, the secret shown once, only the owner's")
     func registration() async throws {
         try await TestServer.run { server in
@@ -117,7 +108,7 @@ struct WebhookTests {
                 .bookingPaid: bookingID, .checkinCreated: try await server.text("SELECT id::text FROM scans WHERE gate = 'North'"),
                 .ticketRefunded: refunded, .doorSaleCreated: saleID.lowercasedText, .eventCancelled: sale.event,
             ]
-            try await Self.eventually("every kind of change to be announced") {
+            try await eventually("every kind of change to be announced") {
                 Set(try receiver.requests().compactMap { $0["body"]["type"].string })
                     .isSuperset(of: WebhookEventType.subscribable.map(\.rawValue))
             }
@@ -145,10 +136,10 @@ struct WebhookTests {
             // "Send test", then the delivery log.
             let test = try await server.api.post("/api/v1/organizers/me/webhooks/\(endpoint)/test", token: sale.token)
             #expect(test.status == 202 && test.json["type"].string == "webhook.test")
-            try await Self.eventually("the test delivery") {
+            try await eventually("the test delivery") {
                 try receiver.requests().contains { $0["body"]["type"].string == "webhook.test" && $0["verified"].bool == true }
             }
-            try await Self.eventually("the log to show every delivery sent") {
+            try await eventually("the log to show every delivery sent") {
                 let log = try await server.api.get("/api/v1/organizers/me/webhooks/\(endpoint)/deliveries", token: sale.token)
                 return log.json["items"].array.allSatisfy { $0["status"].string == "sent" && $0["response_status"].int == 200 }
                     && log.json["items"].array.first?["type"].string == "webhook.test"
@@ -185,10 +176,10 @@ struct WebhookTests {
             func log(_ endpoint: String) async throws -> JSON {
                 try await server.api.get("/api/v1/organizers/me/webhooks/\(endpoint)/deliveries", token: sale.token).json["items"][0]
             }
-            try await Self.eventually("the flaky endpoint to accept") { try await log(endpoints[0])["status"].string == "sent" }
+            try await eventually("the flaky endpoint to accept") { try await log(endpoints[0])["status"].string == "sent" }
             #expect(try await log(endpoints[0])["attempts"].int == 3)
             #expect(try flaky.requests().map { $0["status"].int } == [500, 500, 200])
-            try await Self.eventually("the gone endpoint to be given up") { try await log(endpoints[1])["status"].string == "dead" }
+            try await eventually("the gone endpoint to be given up") { try await log(endpoints[1])["status"].string == "dead" }
             let given = try await log(endpoints[1])
             #expect(given["attempts"].int == 1 && given["response_status"].int == 410)
         }
@@ -206,7 +197,7 @@ struct WebhookTests {
             #expect(created.status == 201, "\(created.text)")
             let endpoint = try #require(created.json["endpoint"]["id"].string)
             #expect(try await server.api.post("/api/v1/organizers/me/webhooks/\(endpoint)/test", token: sale.token).status == 202)
-            try await Self.eventually("the delivery to a private address to be given up") {
+            try await eventually("the delivery to a private address to be given up") {
                 try await server.api.get("/api/v1/organizers/me/webhooks/\(endpoint)/deliveries", token: sale.token)
                     .json["items"][0]["status"].string == "dead"
             }

@@ -5,10 +5,10 @@ import Foundation
 /// openssl) when it offers STARTTLS. Messages it accepts land in ``directory``.
 public final class SMTPTestServer: @unchecked Sendable {
     public let port: Int
-    public let directory: URL
     /// The server's certificate, which is its own CA: what the client must trust.
     public let certificatePath: String?
-    private let child: ChildProcess
+    private let tool: ListeningTool
+    public var directory: URL { tool.directory }
 
     /// Starts the server on `host` (any address of the loopback network): STARTTLS when `tls`;
     /// AUTH required when `user` is given; the first `transient` messages refused with 451;
@@ -34,17 +34,16 @@ public final class SMTPTestServer: @unchecked Sendable {
         if transient > 0 { arguments += ["--transient", String(transient)] }
         if permanent { arguments.append("--permanent") }
         let port = try freePort()
-        let child = try await startListening(
-            arguments + ["--port", String(port), "--host", host], log: directory.appendingPathComponent("server.log").path,
+        let tool = try await ListeningTool.start(
+            arguments + ["--port", String(port), "--host", host], in: directory,
             what: "the SMTP test server (is python3-aiosmtpd installed?)")
-        return SMTPTestServer(port: port, directory: directory, certificatePath: certificate, child: child)
+        return SMTPTestServer(port: port, certificatePath: certificate, tool: tool)
     }
 
-    private init(port: Int, directory: URL, certificatePath: String?, child: ChildProcess) {
+    private init(port: Int, certificatePath: String?, tool: ListeningTool) {
         self.port = port
-        self.directory = directory
         self.certificatePath = certificatePath
-        self.child = child
+        self.tool = tool
     }
 
     /// The messages accepted so far, in order: the raw message and what the server saw
@@ -59,30 +58,9 @@ public final class SMTPTestServer: @unchecked Sendable {
         return found
     }
 
-    public func stop() {
-        if child.isRunning { child.signal(SIGTERM) }
-        try? FileManager.default.removeItem(at: directory)
-    }
-
-    deinit {
-        if child.isRunning { child.signal(SIGKILL) }
-    }
+    public func stop() { tool.stop() }
 
     public struct Failed: Error, CustomStringConvertible {
         public let description: String
     }
-}
-
-/// Starts a test tool of `Tests/Tools` (`arguments` begin with its path) under Debian's
-/// `/usr/bin/python3` and waits until it prints "listening"; `what` names it in the error.
-func startListening(_ arguments: [String], log: String, what: String) async throws -> ChildProcess {
-    let child = try ChildProcess(
-        try resolveExecutable("/usr/bin/python3"), arguments, environment: ProcessInfo.processInfo.environment, outputPath: log)
-    for _ in 0..<100 {
-        if let output = try? String(contentsOfFile: log, encoding: .utf8), output.contains("listening") { return child }
-        guard child.isRunning else { break }
-        try await Task.sleep(for: .milliseconds(100))
-    }
-    if child.isRunning { child.signal(SIGKILL) }
-    throw SMTPTestServer.Failed(description: "\(what) did not start:\n" + ((try? String(contentsOfFile: log, encoding: .utf8)) ?? ""))
 }

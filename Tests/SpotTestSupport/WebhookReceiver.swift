@@ -4,8 +4,8 @@ import Foundation
 /// verifies every request's signature with Python's own hmac against the secrets it is given.
 public final class WebhookReceiver: @unchecked Sendable {
     public let port: Int
-    public let directory: URL
-    private let child: ChildProcess
+    private let tool: ListeningTool
+    public var directory: URL { tool.directory }
 
     /// `fail`: the first verified requests answered 500; `gone`: every one answered 410.
     public static func start(fail: Int = 0, gone: Bool = false) async throws -> WebhookReceiver {
@@ -18,15 +18,12 @@ public final class WebhookReceiver: @unchecked Sendable {
             "--dir", directory.path, "--secrets", secrets.path, "--fail", String(fail),
         ]
         if gone { arguments.append("--gone") }
-        let child = try await startListening(
-            arguments, log: directory.appendingPathComponent("receiver.log").path, what: "the webhook receiver")
-        return WebhookReceiver(port: port, directory: directory, child: child)
+        return WebhookReceiver(port: port, tool: try await ListeningTool.start(arguments, in: directory, what: "the webhook receiver"))
     }
 
-    private init(port: Int, directory: URL, child: ChildProcess) {
+    private init(port: Int, tool: ListeningTool) {
         self.port = port
-        self.directory = directory
-        self.child = child
+        self.tool = tool
     }
 
     public var url: String { "http://127.0.0.1:\(port)" }
@@ -46,12 +43,5 @@ public final class WebhookReceiver: @unchecked Sendable {
         return found
     }
 
-    public func stop() {
-        if child.isRunning { child.signal(SIGTERM) }
-        try? FileManager.default.removeItem(at: directory)
-    }
-
-    deinit {
-        if child.isRunning { child.signal(SIGKILL) }
-    }
+    public func stop() { tool.stop() }
 }

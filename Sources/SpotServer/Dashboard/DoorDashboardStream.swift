@@ -14,7 +14,7 @@ import Synchronization
 /// trigger notifies. A refused scan and a node's contact notify nothing, so the board is also
 /// read again every ``refresh``. A comment every ``keepAlive`` keeps proxies from closing an
 /// idle stream; after ``lifetime`` the stream ends and the browser's `EventSource` reconnects
-/// (after the `retry` it was sent), so a stream never outlives a revoked session for long.
+/// (after the `retry` it was sent), so a stream outlives a revoked session by 5 minutes at most.
 struct DoorDashboardStream: Sendable {
     let repository: DoorDashboardRepository
     let signals: SyncSignals
@@ -24,7 +24,9 @@ struct DoorDashboardStream: Sendable {
     /// After a notification, the stream waits this long for more before reading (a node's push is many commits).
     static let gather: Duration = .milliseconds(200)
     static let keepAlive: Duration = .seconds(15)
-    static let lifetime: Duration = .seconds(30 * 60)
+    /// A stream is authorized when it opens: it ends this soon after, so a signed-out session or
+    /// an expired token stops receiving within it (the browser reconnects, authorized afresh).
+    static let lifetime: Duration = .seconds(5 * 60)
     static let retryMilliseconds = 2_000
 
     /// The stream; `render` turns a dashboard into the event's data.

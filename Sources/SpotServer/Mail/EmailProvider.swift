@@ -13,6 +13,11 @@ struct EmailProvider: NotificationProvider {
     let logger: Logger
 
     func deliver(_ notification: OutgoingNotification) async throws -> String {
+        // The address goes into RCPT TO and a header: one that is not a plain address (a line
+        // break, angle brackets) is refused rather than sent.
+        guard MailAddress(notification.recipient)?.name == nil, MailAddress(notification.recipient) != nil else {
+            throw SMTPError(.permanent, "the recipient \(notification.recipient.debugDescription) is not an email address")
+        }
         let message = try Self.message(for: notification, from: client.configuration.from, date: clock.now())
         let accepted = try await client.send(try message.rendered(), to: notification.recipient)
         logger.info(
