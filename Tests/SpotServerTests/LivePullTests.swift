@@ -111,6 +111,52 @@ struct LivePullTests {
         }
     }
 
+    @Test("A change committed behind an older transaction still running reaches a held pull when that transaction ends, though nothing signals it")
+    func changeBehindAnOlderTransaction() async throws {
+        try await TestServer.run { server in
+            let scene = try await SyncTests.scene(server, tickets: 1)
+            let snapshot = try await scene.node.snapshot()
+            let ticket = scene.tickets[0].id
+            let current = try await scene.node.pull(after: snapshot.cursor)
+            let logger = Logger(label: "spot-test-blocker")
+            try await TestDatabase.withClient(server.database, logger: logger) { client in
+                let (begun, began) = AsyncStream<Void>.makeStream()
+                let (release, releaser) = AsyncStream<Void>.makeStream()
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    // Another transaction, older than the re-issue, holds a transaction id and runs on.
+                    group.addTask {
+                        try await client.withConnection { connection in
+                            try await connection.query("BEGIN", logger: logger)
+                            try await connection.query("SELECT pg_current_xact_id()", logger: logger)
+                            began.finish()
+                            for await _ in release {}
+                            try await connection.query("COMMIT", logger: logger)
+                        }
+                    }
+                    for await _ in begun {}
+                    let reissued = try await server.api.post("/api/v1/tickets/\(ticket.lowercasedText)/reissue", token: scene.buyer)
+                    #expect(reissued.status == 200, "\(reissued.text)")
+                    // Committed and signalled, but not readable yet: the older transaction still runs.
+                    let early = try await scene.node.pull(after: current.cursor, wait: 1, digest: current.stateDigest)
+                    #expect(early.changes.isEmpty && early.cursor == current.cursor)
+                    let clock = ContinuousClock()
+                    async let held = scene.node.pull(after: current.cursor, wait: 20, digest: current.stateDigest)
+                    // Longer than the visibility retries after a signal (1.55 s).
+                    try await Task.sleep(for: .milliseconds(2_500))
+                    releaser.finish()
+                    try await group.waitForAll()
+                    let committed = clock.now
+                    let page = try await held
+                    #expect(page.changes.contains { change in
+                        if case .ticket(let value) = change { return value.id == ticket && value.revokedVersion == 1 }
+                        return false
+                    }, "the re-issue never reached the node: \(page.changes.count) changes")
+                    #expect(clock.now - committed < .milliseconds(1_500), "the change took \(clock.now - committed) after the older transaction ended")
+                }
+            }
+        }
+    }
+
     @Test("A pull is held only while the node's state is current: a state that changed while no pull was held comes at once")
     func staleStateAnswersAtOnce() async throws {
         try await TestServer.run { server in

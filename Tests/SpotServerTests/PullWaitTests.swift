@@ -35,17 +35,40 @@ struct PullWaitTests {
         #expect(plan.decide(.feed, listening: true, at: start) == .reread(answerAnyway: false))
         var now = start
         for delay in PullWait.visibilityRetries {
-            plan.foundNothing(at: now)
+            plan.foundNothing(at: now, heldBack: false)
             #expect(plan.timeout(at: now, listening: true) == delay)
             now += delay
             #expect(plan.decide(.timeout, listening: true, at: now) == .reread(answerAnyway: false))
         }
-        plan.foundNothing(at: now)
+        plan.foundNothing(at: now, heldBack: false)
         #expect(plan.timeout(at: now, listening: true) == start + .seconds(30) - now, "no retry left: sleep to the deadline")
         #expect(plan.decide(.timeout, listening: true, at: now + .milliseconds(100)) == .keepWaiting)
         // Never seen: at the deadline the pull reads once more and answers whatever it finds.
         #expect(plan.decide(.timeout, listening: true, at: start + .seconds(30)) == .reread(answerAnyway: true))
         #expect(plan.decide(.closing, listening: true, at: start + .seconds(1)) == .reread(answerAnyway: true))
+    }
+
+    @Test("A read that left committed changes out is followed up on the backoff, then every half second, until they show")
+    func heldBackIsFollowedUp() {
+        var plan = PullWait(deadline: start + .seconds(30))
+        var now = start
+        // The pull's first read left changes out: no signal will come when the older transaction ends.
+        for delay in PullWait.visibilityRetries {
+            plan.foundNothing(at: now, heldBack: true)
+            #expect(plan.timeout(at: now, listening: true) == delay)
+            now += delay
+            #expect(plan.decide(.timeout, listening: true, at: now) == .reread(answerAnyway: false))
+        }
+        for _ in 1...3 {
+            plan.foundNothing(at: now, heldBack: true)
+            #expect(plan.timeout(at: now, listening: true) == PullWait.heldBackPoll, "still held back: keep polling")
+            now += PullWait.heldBackPoll
+            #expect(plan.decide(.timeout, listening: true, at: now) == .reread(answerAnyway: false))
+        }
+        // Readable now, and nothing for this node: back to sleeping until the deadline, where it reads once more.
+        plan.foundNothing(at: now, heldBack: false)
+        #expect(plan.timeout(at: now, listening: true) == start + .seconds(30) - now)
+        #expect(plan.decide(.timeout, listening: true, at: start + .seconds(30)) == .reread(answerAnyway: true))
     }
 
     @Test("Without notifications a pull re-reads the feed every second")

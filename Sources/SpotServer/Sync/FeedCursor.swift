@@ -1,3 +1,5 @@
+import PostgresNIO
+
 /// A position in a commit-ordered feed (the revocation feed, the sync change feed):
 /// the (transaction id, row id) of the last row read. Opaque to clients: `<txid>.<id>`.
 ///
@@ -13,6 +15,12 @@ struct FeedCursor: Sendable, Hashable, Comparable, CustomStringConvertible {
     init(transaction: UInt64, row: Int64) {
         self.transaction = transaction
         self.row = row
+    }
+
+    /// A feed row's position as PostgreSQL returns it (`txid::text`, `id`); anything else is refused.
+    init(stored transaction: String, row: Int64) throws {
+        guard let transaction = UInt64(transaction), row >= 0 else { throw PostgresDecodingError.Code.failure }
+        self.init(transaction: transaction, row: row)
     }
 
     init?(_ text: String) {

@@ -14,7 +14,8 @@ struct HeldPull: Sendable {
     /// The request's cursor: nothing came after it, so a re-read starts there again.
     let cursor: FeedCursor
     let version: SyncProtocolVersion
-    let page: PullPage
+    /// What the pull read before it was held: nothing new, perhaps with changes left out.
+    let read: FeedRead
     let mark: SyncSignals.Mark
     let wait: Duration
     let reader: WokenPullReader
@@ -45,8 +46,9 @@ struct HeldPull: Sendable {
     private func waitForChange() async throws -> PullPage {
         let time = ContinuousClock()
         var plan = PullWait(deadline: time.now + wait)
+        if read.heldBack { plan.foundNothing(at: time.now, heldBack: true) }
         var mark = mark
-        var page = page
+        var page = read.page
         while true {
             // Shutdown ends the wait too: the listener closes the signals (every held pull answers).
             let now = time.now
@@ -59,19 +61,20 @@ struct HeldPull: Sendable {
                 break
             case .reread(let answerAnyway):
                 mark = signals.mark(of: node.venueID)
-                page = try await reader.page(
+                let reread = try await reader.page(
                     for: SyncService.WokenPull(
                         node: node, cursor: cursor, limit: request.limit ?? SyncService.defaultPageSize, version: version),
                     now: { clock.now() }, logger: context.logger)
+                page = reread.page
                 if PullWait.answers(with: page, asked: request.stateDigest, anyway: answerAnyway || signals.isClosing) {
-                    if !page.hasMore, page.credential == nil {
+                    if !page.hasMore, page.credential == nil, !reread.heldBack {
                         idlePulls.storeAnswer(page, for: node.id, asked: IdlePullCache.Key(
                             cursor: request.cursor, outboxDepth: request.outboxDepth, version: version,
                             stateDigest: request.stateDigest), mark: mark)
                     }
                     return page
                 }
-                plan.foundNothing(at: time.now)
+                plan.foundNothing(at: time.now, heldBack: reread.heldBack)
             }
         }
     }

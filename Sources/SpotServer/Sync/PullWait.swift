@@ -3,8 +3,9 @@ import SpotSync
 /// What a held pull (sync protocol v2) does next, decided without I/O so its rules are tested
 /// on their own: wait for the venue's signal (or, without notifications, re-read the feed
 /// every ``unlistenedPoll``), read the feed again when the venue is signalled, keep
-/// re-reading briefly when a signalled change is not readable yet
-/// (an older transaction still runs), and answer at the deadline or when the server closes.
+/// re-reading briefly when a signalled change is not readable yet, and for as long as a read
+/// says committed changes were left out (``FeedRead/heldBack``: an older transaction still
+/// runs, and its end signals nothing), and answer at the deadline or when the server closes.
 struct PullWait {
     typealias Instant = ContinuousClock.Instant
 
@@ -23,6 +24,10 @@ struct PullWait {
 
     /// How often a pull re-reads the feed while the server hears no notifications.
     static let unlistenedPoll: Duration = .seconds(1)
+
+    /// How often a pull re-reads, after the visibility retries, while its reads leave committed
+    /// changes out.
+    static let heldBackPoll: Duration = .milliseconds(500)
 
     let deadline: Instant
     private var retryAt: Instant?
@@ -72,12 +77,18 @@ struct PullWait {
         anyway || !page.changes.isEmpty || page.hasMore || page.stateDigest != stateDigest
     }
 
-    /// A re-read found no changes: schedule the next visibility retry, if any are left.
-    mutating func foundNothing(at now: Instant) {
+    /// A read (the pull's first, or a re-read) found no changes: schedule the next visibility
+    /// retry, if any are left. A read that left committed changes out counts as a signal not
+    /// seen yet, and is followed up every ``heldBackPoll`` once the retries are spent.
+    mutating func foundNothing(at now: Instant, heldBack: Bool) {
+        if heldBack, !unseenSignal {
+            unseenSignal = true
+            retriesLeft = Self.visibilityRetries[...]
+        }
         if let delay = retriesLeft.popFirst() {
             retryAt = now + delay
         } else {
-            retryAt = nil
+            retryAt = heldBack ? now + Self.heldBackPoll : nil
         }
     }
 }

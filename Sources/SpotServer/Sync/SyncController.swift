@@ -61,17 +61,18 @@ struct SyncController: Sendable {
         let mark = signals.mark(of: node.venueID)
         let key = IdlePullCache.Key(
             cursor: body.cursor, outboxDepth: body.outboxDepth, version: version, stateDigest: body.stateDigest)
-        var page: PullPage
+        var read: FeedRead
         let cached = wait > 0 && signals.isListening ? idlePulls.page(for: node.id, key: key, mark: mark, now: .now) : nil
         if let cached {
             let now = clock.now()
-            page = cached
-            page.serverTime = SyncService.serverTime(now)
+            read = FeedRead(page: cached, heldBack: false)
+            read.page.serverTime = SyncService.serverTime(now)
             contacts.note(
                 sync.contact(clock: body.clock, version: version, outboxDepth: body.outboxDepth, pulled: true, now: now), of: node.id)
         } else {
-            page = try await sync.pull(for: node, request: body, version: version, now: clock.now(), logger: context.logger)
+            read = try await sync.pull(for: node, request: body, version: version, now: clock.now(), logger: context.logger)
         }
+        let page = read.page
         guard wait > 0, page.changes.isEmpty, !page.hasMore, page.credential == nil,
             body.stateDigest != nil, body.stateDigest == page.stateDigest, !signals.isClosing,
             let cursor = FeedCursor(body.cursor)
@@ -79,9 +80,11 @@ struct SyncController: Sendable {
             idlePulls.forget(node.id)
             return try page.response(from: request, context: context)
         }
-        if cached == nil { idlePulls.store(page, for: node.id, key: key, mark: mark, now: .now) }
+        // A read that left committed changes out is not kept: no signal will say when they show.
+        if cached == nil, !read.heldBack { idlePulls.store(page, for: node.id, key: key, mark: mark, now: .now) }
+        if read.heldBack { idlePulls.forget(node.id) }
         let held = HeldPull(
-            node: node, request: body, cursor: cursor, version: version, page: page, mark: mark, wait: .seconds(wait),
+            node: node, request: body, cursor: cursor, version: version, read: read, mark: mark, wait: .seconds(wait),
             reader: wokenPulls, idlePulls: idlePulls,
             signals: signals, heartbeats: heartbeats, clock: clock, context: context)
         return Response(

@@ -62,7 +62,7 @@ public struct SyncFeedPruner: Service {
         let rows = try await connection.query(
             "SELECT txid::text, row_id FROM sync_feed_horizons WHERE venue_id = \(venue)", logger: logger)
         for try await (transaction, row) in rows.decode((String, Int64).self) {
-            return FeedCursor(transaction: UInt64(transaction) ?? 0, row: row)
+            return try FeedCursor(stored: transaction, row: row)
         }
         return nil
     }

@@ -92,7 +92,7 @@ struct SyncService: Sendable {
     /// The next page of the venue's change feed after the request's cursor.
     func pull(
         for node: AuthenticatedNode, request: PullRequest, version: SyncProtocolVersion, now: Date, logger: Logger
-    ) async throws -> PullPage {
+    ) async throws -> FeedRead {
         guard let cursor = FeedCursor(request.cursor) else {
             throw DomainError.badRequest(
                 "The cursor \"\(request.cursor.prefix(64))\" is not one this server handed out: bootstrap from a snapshot.",
@@ -126,18 +126,30 @@ struct SyncService: Sendable {
     private func page(
         for node: AuthenticatedNode, after cursor: FeedCursor, limit: Int, version: SyncProtocolVersion, trust: TrustBundle,
         credential: SyncCredential?, on connection: PostgresConnection, now: Date, logger: Logger
-    ) async throws -> PullPage {
+    ) async throws -> FeedRead {
+        // One statement, one snapshot: what is read and what had to be left out agree.
         let rows = try await connection.query(
             """
-            SELECT txid::text, id, kind, entity_id FROM sync_feed
-            WHERE venue_id = \(node.venueID)
-              AND txid < pg_snapshot_xmin(pg_current_snapshot())
-              AND (txid, id) > (\(String(cursor.transaction))::xid8, \(cursor.row))
-            ORDER BY txid, id LIMIT \(limit + 1)
+            SELECT f.txid::text, f.id, f.kind, f.entity_id, h.held_back
+            FROM (SELECT EXISTS (
+                SELECT 1 FROM sync_feed
+                WHERE venue_id = \(node.venueID) AND txid >= pg_snapshot_xmin(pg_current_snapshot())
+            ) AS held_back) h
+            LEFT JOIN LATERAL (
+                SELECT txid, id, kind, entity_id FROM sync_feed
+                WHERE venue_id = \(node.venueID)
+                  AND txid < pg_snapshot_xmin(pg_current_snapshot())
+                  AND (txid, id) > (\(String(cursor.transaction))::xid8, \(cursor.row))
+                ORDER BY txid, id LIMIT \(limit + 1)
+            ) f ON true
+            ORDER BY f.txid, f.id
             """, logger: logger)
         var entries: [(FeedCursor, String, UUID)] = []
-        for try await (transaction, id, kind, entity) in rows.decode((String, Int64, String, UUID).self) {
-            entries.append((FeedCursor(transaction: UInt64(transaction) ?? 0, row: id), kind, entity))
+        var heldBack = false
+        for try await (transaction, id, kind, entity, held) in rows.decode((String?, Int64?, String?, UUID?, Bool).self) {
+            heldBack = held
+            guard let transaction, let id, let kind, let entity else { continue }
+            entries.append((try FeedCursor(stored: transaction, row: id), kind, entity))
         }
         let hasMore = entries.count > limit
         if hasMore { entries.removeLast() }
@@ -148,7 +160,7 @@ struct SyncService: Sendable {
             serverTime: Self.serverTime(now), changes: changes, trust: trust, allotments: allotments.allotments,
             lastMutationID: allotments.lastMutationID, credential: credential)
         if version >= .livePull { page.stateDigest = page.computedStateDigest() }
-        return page
+        return FeedRead(page: page, heldBack: heldBack)
     }
 
     /// The current state of each entity named in a page, once each, in feed order.

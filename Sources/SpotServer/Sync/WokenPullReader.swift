@@ -10,7 +10,7 @@ import Synchronization
 /// the database a few batches, not thousands of reads.
 final class WokenPullReader: Sendable {
     private enum Turn {
-        case page(Result<PullPage, any Error>)
+        case page(Result<FeedRead, any Error>)
         case lead
     }
 
@@ -31,7 +31,7 @@ final class WokenPullReader: Sendable {
         self.sync = sync
     }
 
-    func page(for pull: SyncService.WokenPull, now: @Sendable () -> Date, logger: Logger) async throws -> PullPage {
+    func page(for pull: SyncService.WokenPull, now: @Sendable () -> Date, logger: Logger) async throws -> FeedRead {
         let turn = await withCheckedContinuation { (continuation: CheckedContinuation<Turn, Never>) in
             let leadNow = state.withLock { state -> Bool in
                 if state.running {
@@ -49,7 +49,7 @@ final class WokenPullReader: Sendable {
             defer { state.queue = [] }
             return state.queue
         }
-        let pages: Result<[PullPage], any Error>
+        let pages: Result<[FeedRead], any Error>
         do {
             pages = .success(try await sync.reread([pull] + others.map(\.pull), now: now(), logger: logger))
         } catch {
