@@ -7,7 +7,7 @@ import PackageDescription
 ///
 ///     SpotCore      pure domain: ticket format, verdicts, key ring, certificates, HLC (no I/O)
 ///     SpotSync      sync protocol wire types shared by server and node
-///     SpotQR        QR rendering (PNG, SVG) over the system libqrencode
+///     SpotQR        QR rendering (PNG, SVG) over the system libqrencode, decoding over libzbar
 ///     SpotServer    central server (PostgreSQL): the JSON API and the server-rendered web site
 ///     SpotNode      venue edge node (SQLite)
 ///     SpotVectors   deterministic test-vector generator for the specs in SyncProtocol/
@@ -70,9 +70,14 @@ let package = Package(
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]
         ),
+        .systemLibrary(
+            name: "CZbar",
+            pkgConfig: "zbar",
+            providers: [.apt(["libzbar-dev"])]
+        ),
         .target(
             name: "SpotQR",
-            dependencies: ["CQRencode", "CZlib"],
+            dependencies: ["CQRencode", "CZlib", "CZbar"],
             swiftSettings: swiftSettings
         ),
 
@@ -154,7 +159,7 @@ let package = Package(
         .target(
             name: "SpotTestSupport",
             dependencies: [
-                "SpotServer", .product(name: "PostgresNIO", package: "postgres-nio"),
+                "SpotServer", "SpotQR", .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -9,6 +9,11 @@ const RECENT_KEPT = 10;
 /** While staff are active, the node is told so at most this often (it keeps the session alive). */
 const KEEP_ALIVE_MS = 30000;
 const SESSION_KEY = "hvflvspot.session";
+/** Camera frames: one looked at every this often, at most this many pixels on the long side. */
+const CAMERA_FRAME_EVERY_MS = 120;
+const CAMERA_FRAME_SIDE = 640;
+/** A code seen again within this long of its last sighting is the same ticket held in view. */
+const CAMERA_SAME_CODE_MS = 1500;
 
 const $ = (id) => document.getElementById(id);
 const counts = { admitted: 0, duplicates: 0, refused: 0 };
@@ -18,6 +23,8 @@ let lastActivity = Date.now();
 let lastKeepAlive = 0;
 let catalogue = [];          // events with ticket types, from the node
 let saleURLs = [];           // object URLs of the shown QR images
+let audio = null;            // the Web Audio context, made at the first sound
+const camera = { stream: null, detector: null, canvas: null, lastCode: null, lastSeen: 0, running: false };
 
 /** An error from the node's API, with its HTTP status and error code. */
 class NodeError extends Error {
@@ -31,7 +38,7 @@ class NodeError extends Error {
 /** Calls the node's API with the staff session; throws a NodeError with the node's message on any failure. */
 async function request(path, options = {}) {
   const headers = { ...(options.headers || {}) };
-  if (options.body) headers["Content-Type"] = "application/json";
+  if (options.body && !headers["Content-Type"]) headers["Content-Type"] = "application/json";
   if (session) headers.Authorization = "Bearer " + session.token;
   let response;
   try {
@@ -125,7 +132,11 @@ function showScreen() {
   $("mode-sale").toggleAttribute("aria-current", mode === "sale");
   if (!signedIn) { $("pin").focus(); return; }
   if (mode === "door") $("payload").focus();
-  else if ($("sale-result").hidden) loadCatalogue();
+  else {
+    stopCamera();
+    if ($("sale-result").hidden) loadCatalogue();
+    loadSalesHistory();
+  }
 }
 
 async function signIn(event) {
@@ -149,6 +160,7 @@ async function signIn(event) {
 
 /** Ends the session here (the node is told when it can be). */
 function signedOut(message) {
+  stopCamera();
   if (session) {
     const token = session.token;
     fetch("/api/v1/session", { method: "DELETE", headers: { Authorization: "Bearer " + token } }).catch(() => {});
@@ -210,15 +222,64 @@ function showVerdict(result) {
   for (const conflict of result.conflicts || []) details.push(conflict.message);
   $("verdict-details").textContent = details.join(" · ");
   box.hidden = false;
+  feedback(result);
   clearTimeout(verdictTimer);
   verdictTimer = setTimeout(hideVerdict, VERDICT_SHOWN_MS);
+}
+
+// MARK: Feedback you can hear and feel (each switchable, remembered by the browser).
+
+/** Tones per verdict: [hertz, seconds, wave]; 0 Hz is a pause. No files to fetch. */
+const TONES = {
+  admit: [[1046, 0.12, "sine"], [0, 0.04], [1318, 0.16, "sine"]],
+  already: [[587, 0.14, "triangle"], [0, 0.08], [587, 0.14, "triangle"]],
+  refuse: [[196, 0.5, "square"]],
+};
+const VIBRATIONS = { admit: [80], already: [120, 80, 120], refuse: [400] };
+
+function feedbackKind(result) {
+  if (result.verdict === "already_admitted") return "already";
+  return result.signal === "green" ? "admit" : "refuse";
+}
+
+function feedback(result) {
+  const kind = feedbackKind(result);
+  const played = [];
+  if ($("feedback-sound").checked && playTones(TONES[kind])) played.push("sound");
+  if ($("feedback-vibrate").checked && navigator.vibrate && navigator.vibrate(VIBRATIONS[kind])) played.push("vibration");
+  // What was played, for the browser tests (a headless browser has no speaker to listen to).
+  $("verdict").dataset.feedback = kind + ":" + (played.join("+") || "none");
+}
+
+function playTones(tones) {
+  const Context = window.AudioContext || window.webkitAudioContext;
+  if (!Context) return false;
+  audio = audio || new Context();
+  if (audio.state === "suspended") audio.resume();
+  let at = audio.currentTime + 0.01;
+  for (const [hertz, seconds, wave] of tones) {
+    if (hertz > 0) {
+      const oscillator = audio.createOscillator();
+      const gain = audio.createGain();
+      oscillator.type = wave;
+      oscillator.frequency.value = hertz;
+      gain.gain.setValueAtTime(0.3, at);
+      gain.gain.exponentialRampToValueAtTime(0.001, at + seconds);
+      oscillator.connect(gain).connect(audio.destination);
+      oscillator.start(at);
+      oscillator.stop(at + seconds);
+    }
+    at += seconds;
+  }
+  return true;
 }
 
 function hideVerdict() {
   clearTimeout(verdictTimer);
   if ($("verdict").hidden) return;
   $("verdict").hidden = true;
-  if (!$("door").hidden) $("payload").focus();
+  // With the camera on (a phone), focusing the field would open the on-screen keyboard.
+  if (!$("door").hidden && !camera.running) $("payload").focus();
 }
 
 function count(result) {
@@ -248,10 +309,15 @@ function remember(result, gate) {
 async function scan(event) {
   event.preventDefault();
   const payload = $("payload").value.trim();
-  const gate = $("gate").value.trim() || "Main";
-  const direction = document.querySelector("input[name=direction]:checked").value;
   if (!payload) return;
   $("payload").value = "";
+  await check(payload);
+}
+
+/** Checks one ticket code, typed, from a handheld scanner or from the camera. */
+async function check(payload) {
+  const gate = $("gate").value.trim() || "Main";
+  const direction = document.querySelector("input[name=direction]:checked").value;
   try {
     const result = await api("/api/v1/scans", { method: "POST", body: JSON.stringify({ payload, gate, direction }) });
     showVerdict(result);
@@ -261,7 +327,177 @@ async function scan(event) {
     if (error.status === 401) return;
     showVerdict({ verdict: "error", signal: "red", message: error.message, direction, conflicts: [] });
   }
-  if (!$("door").hidden) $("payload").focus();
+  if (!$("door").hidden && !camera.running) $("payload").focus();
+}
+
+// MARK: Camera scanning — the browser's barcode detector where it has one, otherwise
+// downscaled greyscale frames decoded by the node (libzbar).
+
+function cameraStatus(text) {
+  $("camera-status").textContent = text;
+}
+
+async function startCamera(deviceId) {
+  if (!window.isSecureContext || !navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
+    cameraStatus("This browser opens the camera only on a secure page: open the kiosk at its https:// address "
+      + "(the node's start page says how to trust the venue's certificate).");
+    return;
+  }
+  stopCamera();
+  const video = deviceId ? { deviceId: { exact: deviceId } } : { facingMode: { ideal: "environment" } };
+  try {
+    camera.stream = await navigator.mediaDevices.getUserMedia({ video, audio: false });
+  } catch (error) {
+    cameraStatus("The camera did not open: " + error.message);
+    return;
+  }
+  const element = $("camera-video");
+  element.srcObject = camera.stream;
+  await element.play().catch(() => {});
+  camera.detector = null;
+  if ("BarcodeDetector" in window) {
+    try {
+      if ((await window.BarcodeDetector.getSupportedFormats()).includes("qr_code")) {
+        camera.detector = new window.BarcodeDetector({ formats: ["qr_code"] });
+      }
+    } catch { /* decode on the node */ }
+  }
+  $("camera").hidden = false;
+  $("camera-start").hidden = true;
+  $("camera-stop").hidden = false;
+  $("camera").dataset.decoder = camera.detector ? "browser" : "node";
+  cameraStatus("Hold a ticket's code in view" + (camera.detector ? "." : " (decoded by the node)."));
+  await showCameraChoices();
+  const track = camera.stream.getVideoTracks()[0];
+  const capabilities = track && track.getCapabilities ? track.getCapabilities() : {};
+  $("camera-torch").hidden = !capabilities.torch;
+  $("camera-torch").setAttribute("aria-pressed", "false");
+  camera.running = true;
+  cameraLoop();
+}
+
+async function showCameraChoices() {
+  const devices = (await navigator.mediaDevices.enumerateDevices()).filter((device) => device.kind === "videoinput");
+  const select = $("camera-choice");
+  const current = camera.stream.getVideoTracks()[0]?.getSettings().deviceId;
+  select.replaceChildren(...devices.map((device, index) => {
+    const option = document.createElement("option");
+    option.value = device.deviceId;
+    option.textContent = device.label || "Camera " + (index + 1);
+    return option;
+  }));
+  if (current) select.value = current;
+  select.hidden = devices.length < 2;
+}
+
+function stopCamera() {
+  camera.running = false;
+  if (camera.stream) for (const track of camera.stream.getTracks()) track.stop();
+  camera.stream = null;
+  $("camera-video").srcObject = null;
+  $("camera").hidden = true;
+  $("camera-start").hidden = false;
+  $("camera-stop").hidden = true;
+  $("camera-torch").hidden = true;
+  $("camera-choice").hidden = true;
+}
+
+async function toggleTorch() {
+  const track = camera.stream && camera.stream.getVideoTracks()[0];
+  if (!track) return;
+  const on = $("camera-torch").getAttribute("aria-pressed") !== "true";
+  try {
+    await track.applyConstraints({ advanced: [{ torch: on }] });
+    $("camera-torch").setAttribute("aria-pressed", String(on));
+  } catch (error) {
+    cameraStatus("The torch did not switch: " + error.message);
+  }
+}
+
+/** One frame after another, each looked at once the previous one is done (no pile-up on a slow link). */
+async function cameraLoop() {
+  while (camera.running) {
+    const started = Date.now();
+    try {
+      for (const code of await codesInView()) {
+        await sighted(code);
+        break;
+      }
+    } catch (error) {
+      if (error.status === 401) return stopCamera();
+      cameraStatus("Camera scanning paused: " + error.message);
+    }
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, CAMERA_FRAME_EVERY_MS - (Date.now() - started))));
+  }
+}
+
+async function codesInView() {
+  const video = $("camera-video");
+  if (video.readyState < 2 || !video.videoWidth) return [];
+  if (camera.detector) return (await camera.detector.detect(video)).map((code) => code.rawValue);
+  const scale = Math.min(1, CAMERA_FRAME_SIDE / Math.max(video.videoWidth, video.videoHeight));
+  const width = Math.max(16, Math.round(video.videoWidth * scale));
+  const height = Math.max(16, Math.round(video.videoHeight * scale));
+  camera.canvas = camera.canvas || document.createElement("canvas");
+  camera.canvas.width = width;
+  camera.canvas.height = height;
+  const context = camera.canvas.getContext("2d", { willReadFrequently: true });
+  context.drawImage(video, 0, 0, width, height);
+  const rgba = context.getImageData(0, 0, width, height).data;
+  const grey = new Uint8Array(width * height);
+  for (let pixel = 0, byte = 0; pixel < grey.length; pixel += 1, byte += 4) {
+    grey[pixel] = (rgba[byte] * 77 + rgba[byte + 1] * 150 + rgba[byte + 2] * 29) >> 8;
+  }
+  const answer = await api("/api/v1/frames?width=" + width + "&height=" + height, {
+    method: "POST", headers: { "Content-Type": "application/octet-stream" }, body: grey,
+  });
+  return answer.codes;
+}
+
+/** A code in view: checked once while it stays in view, again after it has left for a moment. */
+async function sighted(code) {
+  const now = Date.now();
+  const same = code === camera.lastCode && now - camera.lastSeen < CAMERA_SAME_CODE_MS;
+  camera.lastCode = code;
+  camera.lastSeen = now;
+  if (same) return;
+  cameraStatus("Checking a code from the camera…");
+  await check(code.trim());
+  camera.lastSeen = Date.now();
+  cameraStatus("Hold a ticket's code in view.");
+}
+
+// MARK: Looking back: a ticket's scans at every door.
+
+async function lookup(event) {
+  event.preventDefault();
+  const ticket = $("lookup").value.trim();
+  if (!ticket) return;
+  const result = $("lookup-result");
+  const list = $("lookup-scans");
+  list.replaceChildren();
+  try {
+    const answer = await api("/api/v1/scans?ticket=" + encodeURIComponent(ticket));
+    result.textContent = answer.scans.length === 0
+      ? "No scans of ticket …" + answer.ticket_id.slice(-8) + " at this venue yet."
+      : answer.scans.length + " scan" + (answer.scans.length === 1 ? "" : "s") + " of ticket …" + answer.ticket_id.slice(-8) + ", newest first:";
+    for (const scan of answer.scans) {
+      const item = document.createElement("li");
+      item.className = scan.verdict === "ok" ? "green" : scan.verdict === "already_admitted" ? "amber" : "red";
+      const mark = document.createElement("span");
+      mark.className = "mark";
+      mark.textContent = scan.verdict === "ok" ? scan.direction : scan.verdict.replace(/_/g, " ");
+      const text = document.createElement("span");
+      text.textContent = new Date(scan.at).toLocaleString([], { dateStyle: "short", timeStyle: "medium" })
+        + " · gate " + scan.gate + " · " + (scan.here ? "this door" : "door …" + scan.node_id.slice(-8));
+      item.append(mark, text);
+      list.append(item);
+    }
+  } catch (error) {
+    if (error.status === 401) return;
+    result.textContent = "Not found: " + error.message;
+  }
+  result.hidden = false;
 }
 
 // MARK: Sale mode.
@@ -416,6 +652,38 @@ async function showSale(sale) {
   }
   saleState("result");
   $("sale-new").focus();
+  loadSalesHistory();
+}
+
+/** This door's recent sales, each of which can show its tickets' QR codes again. */
+async function loadSalesHistory() {
+  let answer;
+  try {
+    answer = await api("/api/v1/door-sales");
+  } catch (error) {
+    if (error.status === 401) return;
+    $("sales-history-error").textContent = "Recent sales not shown: " + error.message;
+    $("sales-history-error").hidden = false;
+    return;
+  }
+  $("sales-history-error").hidden = true;
+  $("sales-history-empty").hidden = answer.sales.length > 0;
+  const uploads = { pending: "upload pending", uploaded: "uploaded", rejected: "refused by the server" };
+  $("sales-history-list").replaceChildren(...answer.sales.map((sale) => {
+    const item = document.createElement("li");
+    item.dataset.sale = sale.id;
+    item.dataset.upload = sale.upload;
+    const text = document.createElement("span");
+    text.textContent = new Date(sale.sold_at).toLocaleTimeString([], { timeStyle: "short" }) + " · " + sale.quantity + " × "
+      + sale.ticket_type_name + " · " + sale.event_title + " · " + money(sale.amount_minor, sale.currency)
+      + (sale.payment_method === "cash" ? " cash" : " card") + " · " + uploads[sale.upload];
+    const show = document.createElement("button");
+    show.type = "button";
+    show.textContent = "Show tickets";
+    show.addEventListener("click", () => { showSale(sale); window.scrollTo(0, 0); });
+    item.append(text, show);
+    return item;
+  }));
 }
 
 function clearSale() {
@@ -455,6 +723,16 @@ function start() {
   $("sale-retry").addEventListener("click", loadCatalogue);
   $("sale-new").addEventListener("click", newSale);
   $("sale-print").addEventListener("click", () => window.print());
+  $("lookup-form").addEventListener("submit", lookup);
+  $("camera-start").addEventListener("click", () => startCamera());
+  $("camera-stop").addEventListener("click", stopCamera);
+  $("camera-torch").addEventListener("click", toggleTorch);
+  $("camera-choice").addEventListener("change", () => startCamera($("camera-choice").value));
+  for (const name of ["feedback-sound", "feedback-vibrate"]) {
+    const saved = localStorage.getItem("hvflvspot." + name);
+    if (saved !== null) $(name).checked = saved === "on";
+    $(name).addEventListener("change", () => localStorage.setItem("hvflvspot." + name, $(name).checked ? "on" : "off"));
+  }
   window.addEventListener("hashchange", showScreen);
   refreshStatus();
   setInterval(refreshStatus, STATUS_EVERY_MS);

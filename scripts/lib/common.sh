@@ -9,6 +9,7 @@ SPOT_SYSTEM_PACKAGES=(
   libqrencode-dev      # QR code rendering
   zlib1g-dev           # PNG compression
   zbar-tools           # zbarimg: decodes QR images in the tests and the demo's "try it"
+  libzbar-dev          # the node decodes camera frames from phones without a barcode detector
   librsvg2-bin         # rsvg-convert: rasterizes SVG QR codes in the tests
   postgresql-15        # the central server's database (a throwaway cluster for the tests)
   postgresql-contrib   # pg_trgm for fuzzy search

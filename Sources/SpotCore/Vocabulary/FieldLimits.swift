@@ -41,6 +41,8 @@ public enum FieldLimits {
     public static let passMinutes = 1...240
     /// A waiting room's device id, in characters.
     public static let deviceID = 8...128
+    /// Rows per answer of a node's door-sale and scan history (the kiosk's look back).
+    public static let historyPage = 1...200
     /// A three-letter ISO 4217 currency code.
     public static let currencyCodeLength = 3
 

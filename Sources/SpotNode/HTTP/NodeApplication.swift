@@ -57,7 +57,10 @@ public func buildNodeApplication(
     StaffController(database: database, sessions: sessions).addRoutes(to: api)
     let controller = NodeController(database: database, engine: engine, trigger: trigger, now: { Date() })
     controller.addPublicRoutes(to: api)
-    controller.addStaffRoutes(to: api.group().add(middleware: StaffAuthMiddleware(sessions: sessions)))
+    let staff = api.group().add(middleware: StaffAuthMiddleware(sessions: sessions))
+    controller.addStaffRoutes(to: staff)
+    HistoryController(database: database).addRoutes(to: staff)
+    FrameController().addRoutes(to: staff)
     var app = Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "hvflvspot-node"),

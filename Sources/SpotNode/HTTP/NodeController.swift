@@ -86,6 +86,13 @@ struct NodeController: Sendable {
         let payload: String
         let qrPNG: String
         let qrSVG: String
+
+        init(_ ticket: SyncSoldTicket) {
+            id = ticket.id
+            payload = ticket.payload
+            qrPNG = "/api/v1/door-tickets/\(ticket.id.text)/qr.png"
+            qrSVG = "/api/v1/door-tickets/\(ticket.id.text)/qr.svg"
+        }
     }
 
     struct SaleResponse: ResponseEncodable {
@@ -115,11 +122,7 @@ struct NodeController: Sendable {
             saleID: sale.sale.id, eventID: sale.sale.eventID, eventTitle: sale.eventTitle, ticketTypeID: sale.sale.ticketTypeID,
             ticketTypeName: sale.ticketTypeName, quantity: sale.sale.quantity, amountMinor: sale.sale.amountMinor,
             currency: sale.sale.currency, paymentMethod: sale.sale.paymentMethod,
-            tickets: sale.sale.tickets.map {
-                SoldTicket(
-                    id: $0.id, payload: $0.payload, qrPNG: "/api/v1/door-tickets/\($0.id.text)/qr.png",
-                    qrSVG: "/api/v1/door-tickets/\($0.id.text)/qr.svg")
-            }))
+            tickets: sale.sale.tickets.map(SoldTicket.init)))
     }
 
     static func apiError(_ error: DoorSaleError) -> NodeAPIError {

@@ -1,0 +1,106 @@
+import Foundation
+import SpotCore
+import SpotTestSupport
+import Testing
+
+/// The node's routes for door staff on phones, on the real `spot node run`: recent door sales
+/// with their QR codes, a ticket's scans, and camera frames decoded with libzbar.
+@Suite("Door tools on the node: sales history, a ticket's scans, camera frames")
+struct NodeDoorToolsTests {
+    @Test("Door sales listed newest first with their tickets; a ticket's scans by id or code; a camera frame decodes to the ticket; every bad query a typed 4xx")
+    func doorTools() async throws {
+        try await TestDatabase.shared.withDatabase { database in
+            let directory = try makeTemporaryDirectory("spot-door-tools")
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let port = try freePort()
+            let server = try await ServerProcess.launch(
+                ["server", "--port", String(port), "--database-url", ServerProcessTests.url(database), "--password-cost", "4"], port: port)
+            let venue = try await VenueNodeTests.venue(server.api, database: database, tickets: 1)
+            let data = directory.appendingPathComponent("node").path
+            _ = try await VenueNodeTests.enroll(
+                server.api, serverURL: "http://127.0.0.1:\(port)", venue: venue, name: "Door", directory: data, seats: 5)
+            try await VenueNodeTests.sync(data)
+            let nodePort = try freePort()
+            let node = try await ServerProcess.launch(
+                ["node", "run", "--data", data, "--port", String(nodePort), "--sync-interval", "0.5"], port: nodePort)
+            let staff = try await VenueNodeTests.staff(node)
+
+            // Nothing without a staff session.
+            for path in ["/api/v1/door-sales", "/api/v1/scans?ticket=\(venue.tickets[0].id)"] {
+                #expect(try await node.api.get(path).status == 401, "\(path)")
+            }
+            #expect(try await node.api.send(
+                .POST, "/api/v1/frames?width=16&height=16", body: Data(count: 256),
+                headers: [("Content-Type", "application/octet-stream")]).status == 401)
+
+            // Sales, newest first, each with its tickets and where its upload stands.
+            #expect(try await staff.get("/api/v1/door-sales").json["sales"].array.isEmpty)
+            var sold: [String] = []
+            for quantity in [1, 2] {
+                let sale = try await staff.post(
+                    "/api/v1/sales", ["ticket_type_id": venue.ticketType, "quantity": quantity, "payment_method": "cash"])
+                #expect(sale.status == 201, "\(sale.text)")
+                sold.append(try #require(sale.json["sale_id"].string))
+            }
+            let sales = try await staff.get("/api/v1/door-sales").json["sales"].array
+            #expect(sales.map { $0["id"].string } == sold.reversed())
+            #expect(sales[0]["tickets"].array.count == 2 && sales[1]["tickets"].array.count == 1)
+            #expect(sales[0]["ticket_type_name"].string == "Standard" && sales[0]["amount_minor"].int == 5000)
+            let qr = try #require(sales[0]["tickets"][0]["qr_png"].string)
+            #expect(try await staff.get(qr).status == 200, "the listed ticket's QR code is served")
+            #expect(try await staff.get("/api/v1/door-sales?limit=1").json["sales"].array.count == 1)
+            // The node syncs every half second: both sales reach the server and say so.
+            var uploads: [String?] = []
+            for _ in 0..<100 {
+                uploads = try await staff.get("/api/v1/door-sales").json["sales"].array.map { $0["upload"].string }
+                if uploads == ["uploaded", "uploaded"] { break }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(uploads == ["uploaded", "uploaded"])
+            for limit in ["0", "201", "-1", "abc", "9223372036854775808"] {
+                let answer = try await staff.get("/api/v1/door-sales?limit=\(limit)")
+                #expect(answer.status == 422 && answer.errorCode == "validation_failed", "limit=\(limit): \(answer.text)")
+            }
+
+            // A ticket's scans: by its id, or by the code itself (scanned into the search field).
+            let ticket = venue.tickets[0]
+            _ = try await VenueNodeTests.scan(staff, ticket.payload, gate: "North")
+            _ = try await VenueNodeTests.scan(staff, ticket.payload, gate: "South")
+            for query in [ticket.id, ticket.payload] {
+                let answer = try await staff.get("/api/v1/scans?ticket=\(query.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)")
+                #expect(answer.status == 200, "\(answer.text)")
+                #expect(answer.json["ticket_id"].string == ticket.id)
+                #expect(answer.json["scans"].array.map { $0["verdict"].string } == ["already_admitted", "ok"])
+                #expect(answer.json["scans"].array.map { $0["gate"].string } == ["South", "North"])
+                #expect(answer.json["scans"].array.allSatisfy { $0["here"].bool == true })
+            }
+            for query in ["", "not-a-ticket", String(repeating: "A", count: 2_000)] {
+                let answer = try await staff.get("/api/v1/scans?ticket=\(query)")
+                #expect(answer.status == 422 && answer.errorCode == "validation_failed", "ticket=\(query.prefix(20)): \(answer.text)")
+            }
+            #expect(try await staff.get("/api/v1/scans").status == 422)
+
+            // A camera frame: the ticket's code in a 320 × 240 greyscale picture, decoded on the node.
+            let frame = try GreyFrame.qr(ticket.payload, width: 320, height: 240, moduleSize: 3)
+            func post(_ query: String, _ body: Data, type: String = "application/octet-stream") async throws -> APIResponse {
+                try await staff.send(.POST, "/api/v1/frames?\(query)", body: body, headers: [("Content-Type", type)])
+            }
+            let decoded = try await post("width=320&height=240", Data(frame.pixels))
+            #expect(decoded.status == 200, "\(decoded.text)")
+            #expect(decoded.json["codes"].array.map(\.string) == [ticket.payload])
+            let blank = try await post("width=320&height=240", Data(GreyFrame.blank(width: 320, height: 240).pixels))
+            #expect(blank.status == 200 && blank.json["codes"].array.isEmpty)
+            #expect(try await post("width=320&height=240", Data(frame.pixels), type: "application/json").status == 415)
+            for query in ["width=0&height=240", "width=320&height=1025", "width=abc&height=240", "height=240",
+                          "width=9223372036854775807&height=9223372036854775807", "width=-320&height=240"] {
+                let answer = try await post(query, Data(frame.pixels))
+                #expect(answer.status == 422 && answer.errorCode == "validation_failed", "\(query): \(answer.text)")
+            }
+            #expect(try await post("width=320&height=240", Data(frame.pixels.prefix(1000))).status == 422, "too few bytes")
+            let tooMany = try await post("width=320&height=240", Data(frame.pixels + [0]))
+            #expect(tooMany.status == 413 && tooMany.errorCode == "payload_too_large", "\(tooMany.text)")
+            #expect(try await node.api.get("/health").status == 200, "the node lives")
+            for process in [node, server] { #expect(try await process.stop() == 0) }
+        }
+    }
+}
