@@ -9,12 +9,18 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.support.ui import WebDriverWait
 
 
-def browser(width=1280, height=1000):
-    """A fresh headless Chromium; SPOT_CHROMIUM and SPOT_CHROMEDRIVER override the Debian paths."""
+def browser(width=1280, height=1000, camera_video=None):
+    """A fresh headless Chromium; SPOT_CHROMIUM and SPOT_CHROMEDRIVER override the Debian paths.
+    With `camera_video` (a .y4m file) the browser has a camera that films that video in a loop,
+    and grants pages access to it without asking."""
     options = webdriver.ChromeOptions()
     options.binary_location = os.environ.get("SPOT_CHROMIUM", "/usr/bin/chromium")
-    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                     f"--window-size={width},{height}"):
+    arguments = ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", f"--window-size={width},{height}",
+                 "--autoplay-policy=no-user-gesture-required"]
+    if camera_video:
+        arguments += ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+                      f"--use-file-for-fake-video-capture={camera_video}"]
+    for argument in arguments:
         options.add_argument(argument)
     service = Service(os.environ.get("SPOT_CHROMEDRIVER", "/usr/bin/chromedriver"))
     return webdriver.Chrome(service=service, options=options)
