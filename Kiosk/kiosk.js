@@ -702,6 +702,24 @@ function newSale() {
   loadCatalogue();
 }
 
+// MARK: Phones: how to reach this kiosk over HTTPS (shown on the sign-in screen).
+
+async function showPhoneSetup() {
+  let tls;
+  try {
+    tls = await api("/api/v1/tls");
+  } catch {
+    return;  // the status bar already says the node does not answer
+  }
+  $("phones").hidden = false;
+  $("phones-https").hidden = !tls.https;
+  $("phones-plain").hidden = tls.https;
+  if (!tls.https) return;
+  $("trust-qr").src = "/trust/qr.svg";
+  $("trust-fingerprint").textContent = tls.fingerprint_sha256;
+  $("kiosk-https").textContent = "https://" + location.hostname + ":" + tls.https_port + "/kiosk/";
+}
+
 // MARK: Start.
 
 function start() {
@@ -738,6 +756,7 @@ function start() {
   }
   window.addEventListener("hashchange", showScreen);
   refreshStatus();
+  showPhoneSetup();
   setInterval(refreshStatus, STATUS_EVERY_MS);
   setInterval(checkIdle, 1000);
   resumeSession();

@@ -7,6 +7,93 @@ import Testing
 /// with their QR codes, a ticket's scans, and camera frames decoded with libzbar.
 @Suite("Door tools on the node: sales history, a ticket's scans, camera frames")
 struct NodeDoorToolsTests {
+    @Test("spot node tls, then spot node run: the kiosk and API over HTTPS trusted through the venue CA (curl, openssl), plain HTTP redirected, the trust page and the CA served; a second node shares the CA")
+    func https() async throws {
+        try await TestDatabase.shared.withDatabase { database in
+            let directory = try makeTemporaryDirectory("spot-node-https")
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let port = try freePort()
+            let server = try await ServerProcess.launch(
+                ["server", "--port", String(port), "--database-url", ServerProcessTests.url(database), "--password-cost", "4"], port: port)
+            let venue = try await VenueNodeTests.venue(server.api, database: database, tickets: 1)
+            var data: [String] = []
+            for name in ["Door A", "Door B"] {
+                let path = directory.appendingPathComponent(name.replacingOccurrences(of: " ", with: "-")).path
+                _ = try await VenueNodeTests.enroll(
+                    server.api, serverURL: "http://127.0.0.1:\(port)", venue: venue, name: name, directory: path, seats: 2)
+                data.append(path)
+            }
+            let spot = try spotBinary()
+            let made = try await runProcess(spot, ["node", "tls", "--data", data[0], "--name", "localhost", "--address", "127.0.0.1"])
+            #expect(made.status == 0, "\(made.stderr)")
+            #expect(made.stdout.contains("names        localhost") && made.stdout.contains("addresses    127.0.0.1"), "\(made.stdout)")
+            let tlsA = data[0] + "/tls"
+            let fingerprint = try #require(made.stdout.split(separator: "\n").first { $0.contains("SHA-256") }?
+                .split(separator: " ").last.map(String.init))
+            // openssl, independently: the node certificate chains to the venue CA and is for these names.
+            let verified = try await runProcess(
+                "openssl", ["verify", "-CAfile", tlsA + "/venue-ca.pem", "-verify_hostname", "localhost", "-verify_ip", "127.0.0.1",
+                            tlsA + "/node.pem"])
+            #expect(verified.status == 0, "\(verified.stdout)\(verified.stderr)")
+            let wrongName = try await runProcess(
+                "openssl", ["verify", "-CAfile", tlsA + "/venue-ca.pem", "-verify_hostname", "example.com", tlsA + "/node.pem"])
+            #expect(wrongName.status != 0, "a name the certificate is not for fails")
+            // A second node of the venue, given the first one's CA.
+            let shared = try await runProcess(spot, [
+                "node", "tls", "--data", data[1], "--name", "door-b.local",
+                "--ca-certificate", tlsA + "/venue-ca.pem", "--ca-key", tlsA + "/venue-ca.key"])
+            #expect(shared.status == 0 && shared.stdout.contains(fingerprint), "\(shared.stdout)\(shared.stderr)")
+            let sharedVerified = try await runProcess(
+                "openssl", ["verify", "-CAfile", tlsA + "/venue-ca.pem", data[1] + "/tls/node.pem"])
+            #expect(sharedVerified.status == 0, "\(sharedVerified.stderr)")
+            // Usage errors.
+            for arguments in [["--address", "not-an-ip"], ["--name", "bad name"], ["--ca-key", tlsA + "/venue-ca.key"]] {
+                let refused = try await runProcess(spot, ["node", "tls", "--data", data[0]] + arguments)
+                #expect(refused.status == 2, "\(arguments): \(refused.stderr)")
+            }
+
+            let httpPort = try freePort(), httpsPort = try freePort()
+            let node = try await ServerProcess.launch(
+                ["node", "run", "--data", data[0], "--port", String(httpPort), "--https-port", String(httpsPort),
+                 "--kiosk", repositoryRoot.appendingPathComponent("Kiosk").path],
+                port: httpPort)
+            func curl(_ arguments: [String]) async throws -> ProcessResult {
+                try await runProcess("curl", ["-sS", "--max-time", "10"] + arguments)
+            }
+            for host in ["localhost", "127.0.0.1"] {
+                let status = try await curl(["--cacert", tlsA + "/venue-ca.pem", "https://\(host):\(httpsPort)/api/v1/status"])
+                #expect(status.status == 0 && status.stdout.contains("\"venue_name\""), "\(host): \(status.stderr)")
+            }
+            let untrusted = try await curl(["https://localhost:\(httpsPort)/api/v1/status"])
+            #expect(untrusted.status == 60, "without the venue CA the certificate is not trusted (\(untrusted.status))")
+            let kiosk = try await curl(["--cacert", tlsA + "/venue-ca.pem", "https://localhost:\(httpsPort)/kiosk/"])
+            #expect(kiosk.stdout.contains("HVFLVSPOT kiosk"))
+            let info = try await curl(["--cacert", tlsA + "/venue-ca.pem", "https://localhost:\(httpsPort)/api/v1/tls"])
+            #expect(info.stdout.contains("\"https\":true") && info.stdout.contains(fingerprint), "\(info.stdout)")
+            // Plain HTTP: redirected to HTTPS, method, path and query kept; only the trust page and the CA stay.
+            let redirect = try await curl(["-o", "/dev/null", "-w", "%{http_code} %{redirect_url}", "http://localhost:\(httpPort)/kiosk/?x=1"])
+            #expect(redirect.stdout == "307 https://localhost:\(httpsPort)/kiosk/?x=1", "\(redirect.stdout)")
+            let posted = try await curl(["-o", "/dev/null", "-w", "%{http_code}", "-X", "POST", "http://localhost:\(httpPort)/api/v1/scans"])
+            #expect(posted.stdout == "307")
+            let trust = try await curl(["http://localhost:\(httpPort)/trust"])
+            #expect(trust.stdout.contains(fingerprint) && trust.stdout.contains("https://localhost:\(httpsPort)/kiosk/"))
+            #expect(trust.stdout.contains("Android") && trust.stdout.contains("iPhone"))
+            let hostile = try await curl(["-H", "Host: <script>:1", "http://127.0.0.1:\(httpPort)/trust"])
+            #expect(!hostile.stdout.contains("<script>"), "a hostile Host header never reaches the page")
+            let der = directory.appendingPathComponent("ca.der").path
+            #expect(try await curl(["-o", der, "http://localhost:\(httpPort)/venue-ca.crt"]).status == 0)
+            let parsed = try await runProcess("openssl", ["x509", "-inform", "der", "-in", der, "-noout", "-fingerprint", "-sha256"])
+            #expect(parsed.stdout.contains(fingerprint), "the downloaded CA is the venue CA: \(parsed.stdout)")
+            let qr = directory.appendingPathComponent("trust.svg").path
+            #expect(try await curl(["--cacert", tlsA + "/venue-ca.pem", "-o", qr, "https://localhost:\(httpsPort)/trust/qr.svg"]).status == 0)
+            let png = directory.appendingPathComponent("trust.png").path
+            #expect(try await runProcess("rsvg-convert", ["-o", png, qr]).status == 0)
+            let decoded = try await runProcess("zbarimg", ["--raw", "-q", png])
+            #expect(decoded.stdout == "http://localhost:\(httpPort)/trust\n", "the start page's QR code opens the trust page")
+            for process in [node, server] { #expect(try await process.stop() == 0) }
+        }
+    }
+
     @Test("Door sales listed newest first with their tickets; a ticket's scans by id or code; a camera frame decodes to the ticket; every bad query a typed 4xx")
     func doorTools() async throws {
         try await TestDatabase.shared.withDatabase { database in

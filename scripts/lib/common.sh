@@ -17,7 +17,9 @@ SPOT_SYSTEM_PACKAGES=(
   chromium             # the real browser the kiosk tests drive, headless
   chromium-driver      # chromedriver: WebDriver for that browser
   python3-aiosmtpd     # a real SMTP server the email tests send to
-  openssl              # the email tests' self-signed relay certificate
+  openssl              # the email tests' self-signed relay certificate; checks the node's HTTPS chain
+  curl                 # an independent HTTPS client for the node's venue certificates
+  libnss3-tools        # certutil: the browser tests trust the venue CA as a phone would
 )
 
 step() { printf '\n==> %s\n' "$*"; }

@@ -9,7 +9,7 @@ struct NodeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "node",
         abstract: "Run a venue edge node: enroll it, run its local API and background sync, show its status.",
-        subcommands: [Enroll.self, Run.self, Status.self, Sync.self, Pin.self]
+        subcommands: [Enroll.self, Run.self, Status.self, Sync.self, Pin.self, TLS.self]
     )
 
     struct DataOption: ParsableArguments {
@@ -144,8 +144,11 @@ struct NodeCommand: AsyncParsableCommand {
         @Option(help: "Address to listen on (0.0.0.0 for the venue LAN).")
         var host = "127.0.0.1"
 
-        @Option(help: "Port to listen on.")
+        @Option(help: "Port to listen on (with HTTPS set up by 'spot node tls': the trust page for phones, and redirects).")
         var port = 8081
+
+        @Option(help: "Port of the HTTPS listener, once 'spot node tls' has set it up.")
+        var httpsPort = 8443
 
         @Option(help: "Seconds between background syncs with protocol 1, and the first pause after a failure.")
         var syncInterval = 10.0
@@ -174,6 +177,9 @@ struct NodeCommand: AsyncParsableCommand {
                 throw ValidationError("--push-batch-size must be 1 to \(PushRequest.maximumMutations)")
             }
             guard (1...65535).contains(port) else { throw ValidationError("--port must be 1 to 65535") }
+            guard (1...65535).contains(httpsPort), httpsPort != port else {
+                throw ValidationError("--https-port must be 1 to 65535, and not --port")
+            }
             guard syncInterval >= 0.1, syncInterval <= 86_400 else { throw ValidationError("--sync-interval must be 0.1 to 86400") }
             guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level is not a log level") }
             guard (5...86_400).contains(staffIdleTimeout) else { throw ValidationError("--staff-idle-timeout must be 5 to 86400") }
@@ -193,16 +199,31 @@ struct NodeCommand: AsyncParsableCommand {
             guard try database.staffPINHash() != nil else {
                 throw CLIError.usage("no staff PIN is set, so nobody could sign in: run 'spot node pin --data \(data.data)' first")
             }
+            let tls: NodeTLS?
+            do {
+                let loaded = try NodeTLS.load(data: data.data, now: Date())
+                if loaded?.renewed == true {
+                    logger.notice("renewed the node certificate", metadata: ["valid_until": "\(loaded!.tls.expiresAt)"])
+                }
+                tls = loaded?.tls
+            } catch {
+                throw CLIError.failure("HTTPS: \(error)")
+            }
             let app = try buildNodeApplication(
                 database: database,
                 configuration: NodeConfiguration(
                     host: host, port: port, syncInterval: .milliseconds(Int64(syncInterval * 1000)),
                     pushBatchSize: pushBatchSize, kioskDirectory: kioskDirectory,
-                    staffIdleTimeout: .seconds(staffIdleTimeout), protocolVersion: protocolOption.version),
+                    staffIdleTimeout: .seconds(staffIdleTimeout), protocolVersion: protocolOption.version, tls: tls,
+                    httpsPort: httpsPort),
                 logger: logger)
-            logger.info("HVFLVSPOT node \(identity.name) for \(identity.venueName) listening on http://\(host):\(port)")
+            let base = tls == nil ? "http://\(host):\(port)" : "https://\(host):\(httpsPort)"
+            logger.info("HVFLVSPOT node \(identity.name) for \(identity.venueName) listening on \(base)")
+            if tls != nil {
+                logger.info("phones: http://\(host):\(port)/trust says how to trust the venue CA; other plain HTTP goes to HTTPS")
+            }
             if kioskDirectory != nil {
-                logger.info("kiosk: http://\(host):\(port)/kiosk/")
+                logger.info("kiosk: \(base)/kiosk/")
             } else {
                 logger.warning("no kiosk folder found (pass --kiosk DIR): serving the API only")
             }

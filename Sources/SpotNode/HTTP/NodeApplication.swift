@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HummingbirdTLS
 import Logging
 import SpotSync
 
@@ -17,11 +18,15 @@ public struct NodeConfiguration: Sendable {
     public var staffIdleTimeout: Duration
     /// The sync protocol version the node speaks (2 follows the venue live, 1 polls).
     public var protocolVersion: SyncProtocolVersion
+    /// With HTTPS material (`spot node tls`), the kiosk and API are served over HTTPS on
+    /// `httpsPort`, and `port` serves only the trust page and the venue CA, redirecting the rest.
+    public var tls: NodeTLS?
+    public var httpsPort: Int
 
     public init(
         host: String = "127.0.0.1", port: Int = 8081, syncInterval: Duration = .seconds(10), pushBatchSize: Int = 500,
         kioskDirectory: String? = nil, staffIdleTimeout: Duration = .seconds(300),
-        protocolVersion: SyncProtocolVersion = .current
+        protocolVersion: SyncProtocolVersion = .current, tls: NodeTLS? = nil, httpsPort: Int = 8443
     ) {
         self.host = host
         self.port = port
@@ -30,6 +35,8 @@ public struct NodeConfiguration: Sendable {
         self.kioskDirectory = kioskDirectory
         self.staffIdleTimeout = staffIdleTimeout
         self.protocolVersion = protocolVersion
+        self.tls = tls
+        self.httpsPort = httpsPort
     }
 }
 
@@ -61,10 +68,21 @@ public func buildNodeApplication(
     controller.addStaffRoutes(to: staff)
     HistoryController(database: database).addRoutes(to: staff)
     FrameController().addRoutes(to: staff)
+    let tls = TLSController(tls: configuration.tls, httpPort: configuration.port, httpsPort: configuration.httpsPort)
+    tls.addInfoRoutes(to: api, router: router)
     var app = Application(
         router: router,
-        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "hvflvspot-node"),
+        server: try configuration.tls.map { try .tls(.http1(), tlsConfiguration: $0.serverConfiguration()) } ?? .http1(),
+        configuration: .init(
+            address: .hostname(configuration.host, port: configuration.tls == nil ? configuration.port : configuration.httpsPort),
+            serverName: "hvflvspot-node"),
         logger: logger)
+    if configuration.tls != nil {
+        app.addServices(Application(
+            router: tls.plainRouter(),
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "hvflvspot-node"),
+            logger: logger))
+    }
     app.addServices(NodeSyncService(engine: engine, trigger: trigger, interval: configuration.syncInterval, logger: logger))
     app.addServices(WALCheckpointService(database: database, logger: logger))
     return app
