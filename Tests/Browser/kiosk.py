@@ -7,8 +7,8 @@ calls one phase at a time, stopping and restarting the server between them:
     kiosk.py online    --url URL --pin PIN --valid PAYLOAD --forged PAYLOAD --screenshots DIR
     kiosk.py offline   --url URL --pin PIN --valid PAYLOAD --freeze-pid PID --screenshots DIR
     kiosk.py reconnect --url URL --pin PIN --screenshots DIR --idle SECONDS
-    kiosk.py phone     --url URL --pin PIN --valid PAYLOAD --valid-id ID --valid-video Y4M --forged-video Y4M
-                       --screenshots DIR
+    kiosk.py phone     --url HTTPS-URL --pin PIN --valid PAYLOAD --valid-id ID --valid-video Y4M --forged-video Y4M
+                       --ca VENUE-CA.pem --plain-url HTTP-URL --screenshots DIR
 
 Scans are typed into the focused field followed by Enter, as a keyboard-wedge scanner does.
 QR codes are read back from screenshots with zbarimg. Prints one line per check and exits 1
@@ -29,9 +29,9 @@ from chromium import browser, check, wait_until
 
 
 @contextlib.contextmanager
-def kiosk(url, width=1280, height=1000, camera_video=None):
+def kiosk(url, width=1280, height=1000, camera_video=None, trusted_ca=None):
     """A fresh browser (no session yet) on the kiosk, closed afterwards whatever happens."""
-    driver = browser(width, height, camera_video)
+    driver = browser(width, height, camera_video, trusted_ca)
     try:
         if width < 500:  # headless windows are at least 500 px wide: a phone's screen is emulated
             driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
@@ -223,8 +223,11 @@ def reconnect(arguments):
 
 
 def no_sideways_scroll(driver, name):
-    widths = driver.execute_script("return [document.documentElement.scrollWidth, window.innerWidth]")
-    check(widths[0] <= widths[1], f"[{name}] nothing scrolls sideways (page {widths[0]} px, screen {widths[1]} px)")
+    # A phone widens its layout to fit content that overflows: compare with the screen, not the window.
+    widths = driver.execute_script(
+        "return [document.documentElement.scrollWidth, window.innerWidth, window.screen.width]")
+    check(max(widths[0], widths[1]) <= widths[2],
+          f"[{name}] nothing scrolls sideways (page {widths[0]} px, layout {widths[1]} px, screen {widths[2]} px)")
 
 
 def camera_scans(driver, count, what, timeout=20):
@@ -244,10 +247,18 @@ def start_camera(driver):
 
 
 def phone(arguments):
-    # A phone (360 x 740) whose camera films the valid ticket's code, then nothing, in a loop.
-    with kiosk(arguments.url, 360, 740, arguments.valid_video) as driver:
+    # A phone (360 x 740) that trusts the venue CA, whose camera films the valid ticket's code, then nothing, in a loop.
+    # It starts where staff do: the node's plain address, redirected to the kiosk over HTTPS.
+    with kiosk(arguments.plain_url, 360, 740, arguments.valid_video, arguments.ca) as driver:
+        check(driver.current_url.startswith("https://"), f"plain HTTP is redirected to HTTPS ({driver.current_url})")
+        check(driver.execute_script("return window.isSecureContext"), "the kiosk is a secure page, trusted through the venue CA")
         wait_for(driver, lambda d: link_state(d) == "online", "[phone] the status bar says the node is online")
+        wait_for(driver, lambda d: by_id(d, "phones-https").is_displayed()
+                 and d.execute_script("return document.getElementById('trust-qr').naturalWidth") > 0,
+                 "the start page shows the QR code that sets up a phone")
+        check(len(by_id(driver, "trust-fingerprint").text) == 95, "and the venue certificate's fingerprint")
         no_sideways_scroll(driver, "phone, sign-in")
+        driver.save_screenshot(os.path.join(arguments.screenshots, "phone-start.png"))
         sign_in(driver, arguments.pin)
         check(by_id(driver, "link").is_displayed() and by_id(driver, "pending").is_displayed(),
               "[phone] the status bar (online, pending uploads) is visible")
@@ -277,7 +288,7 @@ def phone(arguments):
         by_id(driver, "verdict-close").click()
         WebDriverWait(driver, 5).until(lambda d: not by_id(d, "verdict").is_displayed())
         by_id(driver, "camera-stop").click()
-        check(not by_id(driver, "camera").is_displayed(), "Stop turns the camera off")
+        wait_for(driver, lambda d: not by_id(d, "camera").is_displayed(), "Stop turns the camera off", 5)
         check(driver.execute_script("return document.getElementById('camera-video').srcObject") is None,
               "and releases it")
         by_id(driver, "feedback-sound").click()
@@ -313,7 +324,7 @@ def phone(arguments):
         driver.save_screenshot(os.path.join(arguments.screenshots, "phone-sales.png"))
 
     # Another phone films a forged code.
-    with kiosk(arguments.url, 360, 740, arguments.forged_video) as driver:
+    with kiosk(arguments.url, 360, 740, arguments.forged_video, arguments.ca) as driver:
         sign_in(driver, arguments.pin)
         start_camera(driver)
         scans = camera_scans(driver, 1, "the forged code held to the camera is checked")
@@ -338,6 +349,8 @@ def main():
     parser.add_argument("--valid-id", help="phone: the valid ticket's id")
     parser.add_argument("--valid-video", help="phone: a .y4m video of the valid ticket's code, for the fake camera")
     parser.add_argument("--forged-video", help="phone: a .y4m video of a forged code")
+    parser.add_argument("--ca", help="phone: the venue CA the browser trusts")
+    parser.add_argument("--plain-url", help="phone: the node's plain HTTP address of the kiosk")
     arguments = parser.parse_args()
     {"online": online, "offline": offline, "reconnect": reconnect, "phone": phone}[arguments.phase](arguments)
 

@@ -30,7 +30,7 @@ struct KioskBrowserTests {
             .write(to: file)
     }
 
-    @Test("A phone at 360 px: its camera admits a ticket green, amber when shown again, a forged code red; sounds; a sale listed after a reload; a ticket's scans found; nothing scrolls sideways")
+    @Test("A phone at 360 px over the node's HTTPS, the venue CA trusted: its camera admits a ticket green, amber when shown again, a forged code red; sounds; a sale listed after a reload; a ticket's scans found; nothing scrolls sideways")
     func phone() async throws {
         try await TestDatabase.shared.withDatabase { database in
             let directory = try makeTemporaryDirectory("spot-kiosk-phone")
@@ -44,10 +44,12 @@ struct KioskBrowserTests {
             _ = try await VenueNodeTests.enroll(
                 server.api, serverURL: "http://127.0.0.1:\(port)", venue: venue, name: "Door", directory: data, seats: 5)
             try await VenueNodeTests.sync(data)
-            let nodePort = try freePort()
+            let tls = try await runProcess(try spotBinary(), ["node", "tls", "--data", data, "--name", "localhost"])
+            #expect(tls.status == 0, "\(tls.stderr)")
+            let nodePort = try freePort(), httpsPort = try freePort()
             let node = try await ServerProcess.launch(
-                ["node", "run", "--data", data, "--port", String(nodePort), "--sync-interval", "0.5",
-                 "--kiosk", repositoryRoot.appendingPathComponent("Kiosk").path],
+                ["node", "run", "--data", data, "--port", String(nodePort), "--https-port", String(httpsPort),
+                 "--sync-interval", "0.5", "--kiosk", repositoryRoot.appendingPathComponent("Kiosk").path],
                 port: nodePort)
             var forged = try SignedTicket(text: venue.tickets[0].payload).bytes
             forged[forged.count - 1] ^= 0xFF
@@ -59,8 +61,9 @@ struct KioskBrowserTests {
             let phone = try await browser(
                 "phone",
                 ["--valid", venue.tickets[0].payload, "--valid-id", venue.tickets[0].id, "--valid-video", valid.path,
-                 "--forged-video", forgery.path],
-                url: "http://127.0.0.1:\(nodePort)/kiosk/", screenshots: screenshots)
+                 "--forged-video", forgery.path, "--ca", data + "/tls/venue-ca.pem",
+                 "--plain-url", "http://localhost:\(nodePort)/kiosk/"],
+                url: "https://localhost:\(httpsPort)/kiosk/", screenshots: screenshots)
             #expect(phone.status == 0, "\(phone.stdout)\n\(phone.stderr)\n\(node.log)")
             #expect(phone.stdout.contains("all kiosk phone checks passed"))
             // What the camera saw went through the node: one admission, one duplicate, one forgery, one sale.
@@ -68,7 +71,10 @@ struct KioskBrowserTests {
             #expect(try nodeDatabase.admittedTickets().count == 1)
             #expect(try nodeDatabase.status().scans == 3)
             #expect(try nodeDatabase.status().doorSales == 1)
-            for name in ["phone-camera.png", "phone-camera-green.png", "phone-camera-red.png", "phone-sales-list.png", "phone-sales.png"] {
+            for name in [
+                "phone-start.png", "phone-camera.png", "phone-camera-green.png", "phone-camera-red.png", "phone-sales-list.png",
+                "phone-sales.png",
+            ] {
                 #expect(FileManager.default.fileExists(atPath: screenshots.appendingPathComponent(name).path), "\(name)")
             }
             for process in [node, server] { #expect(try await process.stop() == 0) }
