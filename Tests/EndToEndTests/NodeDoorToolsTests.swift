@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import SpotCore
 import SpotTestSupport
 import Testing
@@ -151,8 +152,23 @@ struct NodeDoorToolsTests {
 
             // A ticket's scans: by its id, or by the code itself (scanned into the search field).
             let ticket = venue.tickets[0]
+            let clock = ContinuousClock()
+            let scanned = clock.now
             _ = try await VenueNodeTests.scan(staff, ticket.payload, gate: "North")
             _ = try await VenueNodeTests.scan(staff, ticket.payload, gate: "South")
+            // Each scan is pushed at once: the node was holding a pull open (25 s), and the scan ends it.
+            var onServer = 0
+            while clock.now - scanned < .seconds(5) {
+                onServer = try await TestDatabase.withClient(database, logger: Logger(label: "e2e")) { client in
+                    let rows = try await client.query("SELECT count(*)::int FROM scans", logger: Logger(label: "e2e"))
+                    for try await count in rows.decode(Int.self) { return count }
+                    return 0
+                }
+                if onServer == 2 { break }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(onServer == 2, "both scans reach the server within 5 s of being made")
+            print("door tools: two scans on the server \(clock.now - scanned) after the first")
             for query in [ticket.id, ticket.payload] {
                 let answer = try await staff.get("/api/v1/scans?ticket=\(query.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)")
                 #expect(answer.status == 200, "\(answer.text)")

@@ -22,6 +22,34 @@ struct SyncTriggerTests {
         #expect(clock.now - started < .seconds(2))
     }
 
+    @Test("A queued scan wakes a held pull at once, but never cuts short a pause after a failure; one queued before is kept for the next follow")
+    func queuedScans() async {
+        let trigger = SyncTrigger()
+        // Following the feed: the scan ends the wait.
+        let clock = ContinuousClock()
+        let started = clock.now
+        let following = Task { await trigger.requested(takingQueued: true) }
+        try? await Task.sleep(for: .milliseconds(50))
+        trigger.queued()
+        await following.value
+        #expect(clock.now - started < .seconds(2))
+        // Pausing after a failure: scans queue and the pause runs to its end.
+        trigger.queued()
+        async let paused = trigger.requested(within: .milliseconds(300))
+        try? await Task.sleep(for: .milliseconds(50))
+        trigger.queued()
+        #expect(await !paused, "a scan cut the pause short")
+        // The scans queued meanwhile are pushed as soon as the node follows the feed again.
+        let next = clock.now
+        await trigger.requested(takingQueued: true)
+        #expect(clock.now - next < .milliseconds(500))
+        // A request (a sale, "sync now") still ends a pause.
+        async let asked = trigger.requested(within: .seconds(10))
+        try? await Task.sleep(for: .milliseconds(50))
+        trigger.fire()
+        #expect(await asked)
+    }
+
     @Test("Without a request the wait ends at its limit; a cancelled wait ends at once and keeps no stale waiter")
     func limits() async {
         let trigger = SyncTrigger()

@@ -60,6 +60,7 @@ struct NodeController: Sendable {
         if let problem = FieldLimits.gateNameProblem(gate) { throw NodeAPIError.validation("gate \(problem)") }
         let direction = body.direction ?? .entry
         let outcome = try await database.recordScan(payload: body.payload, gate: gate, direction: direction, now: now())
+        trigger.queued()
         let verdict = outcome.result.verdict
         var admittedAt: Date?
         var admittedGate: String?

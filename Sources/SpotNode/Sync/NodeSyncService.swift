@@ -7,7 +7,7 @@ import SpotSync
 ///
 /// With protocol 2 it syncs (push, bootstrap, drain), then follows the feed through held
 /// pulls, so a change at the server reaches the node within a second; a request from the API
-/// (a sale to push, "sync now") interrupts the held pull and syncs at once. With protocol 1 it
+/// (a scan or a sale to push, "sync now") interrupts the held pull and syncs at once. With protocol 1 it
 /// syncs every `interval` and at once when asked. After a failure it backs off exponentially
 /// (from ``LivePull/firstRetry`` when live, else from `interval`, up to `maximumBackoff`) with ±20 % jitter, so a flaky link is retried without every node
 /// of a venue hammering the server in step.
@@ -106,7 +106,7 @@ public struct NodeSyncService: Service {
                 }
             }
             group.addTask {
-                await trigger.requested()
+                await trigger.requested(takingQueued: true)
                 return Task.isCancelled ? nil : .asked
             }
             var outcome = FollowOutcome.stopped

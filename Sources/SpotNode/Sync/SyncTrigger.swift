@@ -1,12 +1,18 @@
 import Synchronization
 
 /// Between the node's API and its background sync: the API asks for a sync now (after a
-/// sale, a release, `POST /api/v1/sync`) and may wait, bounded, for the next sync to end;
-/// the sync service waits for a request without polling and reports each sync that ended.
+/// sale, a release, `POST /api/v1/sync`) and may wait, bounded, for the next sync to end, or
+/// says a scan was queued (pushed at once while the server answers, without cutting short
+/// the pause after a failure); the sync service waits for either without polling and reports
+/// each sync that ended.
 public final class SyncTrigger: Sendable {
     private struct State {
         var requested = false
+        /// A scan was queued since a wait that takes scans last ended.
+        var queued = false
         var waiter: CheckedContinuation<Void, Never>?
+        /// Whether the waiting sync service also wakes for a queued scan (it follows the feed).
+        var waiterTakesQueued = false
         /// Syncs that ended so far.
         var rounds: UInt64 = 0
         var roundWaiters: [UInt64: (after: UInt64, continuation: CheckedContinuation<Void, Never>)] = [:]
@@ -27,8 +33,20 @@ public final class SyncTrigger: Sendable {
         waiter?.resume()
     }
 
-    /// Returns once a sync was asked for since the last call (clearing the request), or when the task is cancelled.
-    func requested() async {
+    /// A scan was queued: a held pull ends so the scan is pushed now. A pause after a failure
+    /// is not cut short (with the venue offline, every scan would otherwise be a new attempt).
+    public func queued() {
+        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            if state.waiterTakesQueued, let waiter = state.waiter.take() { return waiter }
+            state.queued = true
+            return nil
+        }
+        waiter?.resume()
+    }
+
+    /// Returns once a sync was asked for since the last call (clearing the request) — or, with
+    /// `takingQueued`, a scan was queued —, or when the task is cancelled.
+    func requested(takingQueued: Bool = false) async {
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                 let now = state.withLock { state -> Bool in
@@ -36,8 +54,13 @@ public final class SyncTrigger: Sendable {
                         state.requested = false
                         return true
                     }
+                    if takingQueued, state.queued {
+                        state.queued = false
+                        return true
+                    }
                     if Task.isCancelled { return true }
                     state.waiter = continuation
+                    state.waiterTakesQueued = takingQueued
                     return false
                 }
                 if now { continuation.resume() }
