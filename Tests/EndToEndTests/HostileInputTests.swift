@@ -689,16 +689,9 @@ extension HostileInputTests {
         try await TestDatabase.shared.withDatabase { database in
             let directory = try makeTemporaryDirectory("spot-hostile-node")
             defer { try? FileManager.default.removeItem(at: directory) }
-            let port = try freePort()
-            let server = try await ServerProcess.launch(
-                ["server", "--port", String(port), "--database-url", ServerProcessTests.url(database), "--password-cost", "4"], port: port)
-            let venue = try await VenueNodeTests.venue(server.api, database: database, tickets: 1)
-            let data = directory.appendingPathComponent("node").path
-            _ = try await VenueNodeTests.enroll(
-                server.api, serverURL: "http://127.0.0.1:\(port)", venue: venue, name: "Door", directory: data, seats: 20)
-            try await VenueNodeTests.sync(data)
-            let nodePort = try freePort()
-            let node = try await ServerProcess.launch(["node", "run", "--data", data, "--port", String(nodePort)], port: nodePort)
+            let scene = try await DoorScene.make(database: database, directory: directory, tickets: 1, seats: 20)
+            let (server, venue) = (scene.server, scene.venue)
+            let (node, _) = try await scene.runNode()
             let staff = try await VenueNodeTests.staff(node)
             let token = try #require(staff.bearerToken)
             func range<T: BinaryInteger>(_ bounds: ClosedRange<T>) -> ClosedRange<Decimal> {

@@ -35,22 +35,14 @@ struct KioskBrowserTests {
         try await TestDatabase.shared.withDatabase { database in
             let directory = try makeTemporaryDirectory("spot-kiosk-phone")
             defer { try? FileManager.default.removeItem(at: directory) }
-            let port = try freePort()
-            let server = try await ServerProcess.launch(
-                ["server", "--port", String(port), "--database-url", ServerProcessTests.url(database), "--password-cost", "4"],
-                port: port)
-            let venue = try await VenueNodeTests.venue(server.api, database: database, tickets: 1)
-            let data = directory.appendingPathComponent("node").path
-            _ = try await VenueNodeTests.enroll(
-                server.api, serverURL: "http://127.0.0.1:\(port)", venue: venue, name: "Door", directory: data, seats: 5)
-            try await VenueNodeTests.sync(data)
+            let scene = try await DoorScene.make(database: database, directory: directory, tickets: 1)
+            let (server, venue, data) = (scene.server, scene.venue, scene.data)
             let tls = try await runProcess(try spotBinary(), ["node", "tls", "--data", data, "--name", "localhost"])
             #expect(tls.status == 0, "\(tls.stderr)")
-            let nodePort = try freePort(), httpsPort = try freePort()
-            let node = try await ServerProcess.launch(
-                ["node", "run", "--data", data, "--port", String(nodePort), "--https-port", String(httpsPort),
-                 "--sync-interval", "0.5", "--kiosk", repositoryRoot.appendingPathComponent("Kiosk").path],
-                port: nodePort)
+            let httpsPort = try freePort()
+            let (node, nodePort) = try await scene.runNode(
+                ["--https-port", String(httpsPort), "--sync-interval", "0.5",
+                 "--kiosk", repositoryRoot.appendingPathComponent("Kiosk").path])
             var forged = try SignedTicket(text: venue.tickets[0].payload).bytes
             forged[forged.count - 1] ^= 0xFF
             let valid = directory.appendingPathComponent("valid.y4m")

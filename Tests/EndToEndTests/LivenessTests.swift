@@ -32,17 +32,9 @@ struct LivenessTests {
         try await TestDatabase.shared.withDatabase { database in
             let directory = try makeTemporaryDirectory("spot-liveness")
             defer { try? FileManager.default.removeItem(at: directory) }
-            let port = try freePort()
-            let server = try await ServerProcess.launch(
-                ["server", "--port", String(port), "--database-url", ServerProcessTests.url(database), "--password-cost", "4"],
-                port: port)
-            let venue = try await VenueNodeTests.venue(server.api, database: database, tickets: 2)
-            let data = directory.appendingPathComponent("node").path
-            _ = try await VenueNodeTests.enroll(
-                server.api, serverURL: "http://127.0.0.1:\(port)", venue: venue, name: "Door", directory: data, seats: 5)
-            try await VenueNodeTests.sync(data)
-            let nodePort = try freePort()
-            var node = try await ServerProcess.launch(["node", "run", "--data", data, "--port", String(nodePort)], port: nodePort)
+            let scene = try await DoorScene.make(database: database, directory: directory, tickets: 2)
+            let (server, venue, data) = (scene.server, scene.venue, scene.data)
+            var (node, nodePort) = try await scene.runNode()
             let staff = try await VenueNodeTests.staff(node)
 
             // A quiet venue: held pulls and their heartbeats keep the node online, longer than the silence limit.

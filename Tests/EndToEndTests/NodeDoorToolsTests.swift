@@ -14,8 +14,7 @@ struct NodeDoorToolsTests {
             let directory = try makeTemporaryDirectory("spot-node-https")
             defer { try? FileManager.default.removeItem(at: directory) }
             let port = try freePort()
-            let server = try await ServerProcess.launch(
-                ["server", "--port", String(port), "--database-url", ServerProcessTests.url(database), "--password-cost", "4"], port: port)
+            let server = try await ServerProcess.launch(DoorScene.serverArguments(database: database, port: port), port: port)
             let venue = try await VenueNodeTests.venue(server.api, database: database, tickets: 1)
             var data: [String] = []
             for name in ["Door A", "Door B"] {
@@ -100,17 +99,9 @@ struct NodeDoorToolsTests {
         try await TestDatabase.shared.withDatabase { database in
             let directory = try makeTemporaryDirectory("spot-door-tools")
             defer { try? FileManager.default.removeItem(at: directory) }
-            let port = try freePort()
-            let server = try await ServerProcess.launch(
-                ["server", "--port", String(port), "--database-url", ServerProcessTests.url(database), "--password-cost", "4"], port: port)
-            let venue = try await VenueNodeTests.venue(server.api, database: database, tickets: 1)
-            let data = directory.appendingPathComponent("node").path
-            _ = try await VenueNodeTests.enroll(
-                server.api, serverURL: "http://127.0.0.1:\(port)", venue: venue, name: "Door", directory: data, seats: 5)
-            try await VenueNodeTests.sync(data)
-            let nodePort = try freePort()
-            let node = try await ServerProcess.launch(
-                ["node", "run", "--data", data, "--port", String(nodePort), "--sync-interval", "0.5"], port: nodePort)
+            let scene = try await DoorScene.make(database: database, directory: directory, tickets: 1)
+            let (server, venue) = (scene.server, scene.venue)
+            let (node, _) = try await scene.runNode(["--sync-interval", "0.5"])
             let staff = try await VenueNodeTests.staff(node)
 
             // Nothing without a staff session.
