@@ -674,7 +674,7 @@ async function loadSalesHistory() {
   const uploads = { pending: "upload pending", uploaded: "uploaded", rejected: "refused by the server" };
   $("sales-history-list").replaceChildren(...answer.sales.map((sale) => {
     const item = document.createElement("li");
-    item.dataset.sale = sale.id;
+    item.dataset.sale = sale.sale_id;
     item.dataset.upload = sale.upload;
     const text = document.createElement("span");
     text.textContent = new Date(sale.sold_at).toLocaleTimeString([], { timeStyle: "short" }) + " · " + sale.quantity + " × "

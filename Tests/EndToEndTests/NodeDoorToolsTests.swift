@@ -122,7 +122,7 @@ struct NodeDoorToolsTests {
                 sold.append(try #require(sale.json["sale_id"].string))
             }
             let sales = try await staff.get("/api/v1/door-sales").json["sales"].array
-            #expect(sales.map { $0["id"].string } == sold.reversed())
+            #expect(sales.map { $0["sale_id"].string } == sold.reversed())
             #expect(sales[0]["tickets"].array.count == 2 && sales[1]["tickets"].array.count == 1)
             #expect(sales[0]["ticket_type_name"].string == "Standard" && sales[0]["amount_minor"].int == 5000)
             let qr = try #require(sales[0]["tickets"][0]["qr_png"].string)

@@ -17,33 +17,18 @@ struct HistoryController: Sendable {
         api.get("scans", use: scans)
     }
 
-    struct SaleSummary: Encodable {
-        @LowercaseUUID var id: UUID
-        @LowercaseUUID var eventID: UUID
-        let eventTitle: String
-        @LowercaseUUID var ticketTypeID: UUID
-        let ticketTypeName: String
-        let quantity: Int
-        let amountMinor: Int64
-        let currency: String
-        let paymentMethod: PaymentMethod
-        let soldAt: Date
-        let upload: NodeDatabase.UploadState
-        let tickets: [NodeController.SoldTicket]
-    }
-
     struct SalesResponse: ResponseEncodable {
-        let sales: [SaleSummary]
+        let sales: [NodeController.SaleResponse]
     }
 
     @Sendable func doorSales(_ request: Request, context: NodeRequestContext) async throws -> SalesResponse {
         let limit = try Self.limit(request, default: Self.defaultSales)
         return SalesResponse(sales: try database.recentDoorSales(limit: limit).map { sale in
-            SaleSummary(
-                id: sale.id, eventID: sale.eventID, eventTitle: sale.eventTitle, ticketTypeID: sale.ticketTypeID,
+            NodeController.SaleResponse(
+                saleID: sale.id, eventID: sale.eventID, eventTitle: sale.eventTitle, ticketTypeID: sale.ticketTypeID,
                 ticketTypeName: sale.ticketTypeName, quantity: sale.quantity, amountMinor: sale.amountMinor,
-                currency: sale.currency, paymentMethod: sale.paymentMethod, soldAt: sale.soldAt, upload: sale.upload,
-                tickets: sale.tickets.map(NodeController.SoldTicket.init))
+                currency: sale.currency, paymentMethod: sale.paymentMethod,
+                tickets: sale.tickets.map(NodeController.SoldTicket.init), soldAt: sale.soldAt, upload: sale.upload)
         })
     }
 

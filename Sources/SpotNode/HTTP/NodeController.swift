@@ -96,6 +96,8 @@ struct NodeController: Sendable {
         }
     }
 
+    /// A door sale with its tickets: the answer to a sale, and each entry of the door's recent
+    /// sales (``HistoryController``), which also say when and how far the upload got.
     struct SaleResponse: ResponseEncodable {
         @LowercaseUUID var saleID: UUID
         @LowercaseUUID var eventID: UUID
@@ -107,6 +109,8 @@ struct NodeController: Sendable {
         let currency: String
         let paymentMethod: PaymentMethod
         let tickets: [SoldTicket]
+        var soldAt: Date?
+        var upload: NodeDatabase.UploadState?
     }
 
     @Sendable func sell(_ request: Request, context: NodeRequestContext) async throws -> EditedResponse<SaleResponse> {
