@@ -67,4 +67,40 @@ extension NodeReplicaTests {
         #expect(try database.scans(ofTicket: id, limit: 1).count == 1)
         #expect(try database.scans(ofTicket: UUID(), limit: 50).isEmpty)
     }
+
+    @Test("A peer's scans: recorded once, the ticket then already admitted here; the cursor never goes back; a scan of a third node refuses the page")
+    func peerScans() throws {
+        let (database, directory) = try database()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let id = UUID()
+        let signed = try ticket(id)
+        try database.applySnapshot(
+            snapshot(tickets: [SyncTicket(id: id, eventID: event, ticketTypeID: ticketType, issueVersion: 1)]), now: now)
+        let peer = UUID()
+        let at = HLCTimestamp(wallMilliseconds: Int64(now.timeIntervalSince1970 * 1000) - 1000)
+        let scan = SyncScan(
+            id: UUID(), ticketID: id, issueVersion: 1, eventID: event, direction: .entry, gate: "North", nodeID: peer, hlc: at,
+            verdict: .ok)
+        let cursor = String(Int64(bitPattern: at.packed))
+        let page = PeerFactsPage(nodeID: peer, nodeName: "Door B", scans: [scan], cursor: cursor, hasMore: false)
+        #expect(try database.applyPeerScans(page, now: now) == 1)
+        #expect(try database.applyPeerScans(page, now: now) == 0, "the same page again records nothing")
+        #expect(try database.peerCursor(peer) == Int64(cursor))
+        let outcome = try database.recordScan(payload: signed.text, gate: "South", direction: .entry, now: now)
+        guard case .alreadyAdmitted(_, let gate, _) = outcome.result.verdict else {
+            Issue.record("admitted again: \(outcome.result.verdict)")
+            return
+        }
+        #expect(gate == "North")
+        // A follower that restarts reads from the start: the cursor stays where it was.
+        _ = try database.applyPeerScans(PeerFactsPage(nodeID: peer, nodeName: "Door B", scans: [], cursor: "0", hasMore: false), now: now)
+        #expect(try database.peerCursor(peer) == Int64(cursor))
+        var foreign = page
+        foreign.scans[0].nodeID = UUID()
+        #expect(throws: PeerError.invalidPage("a scan of another node")) { try database.applyPeerScans(foreign, now: now) }
+        // This node's own scans, as its peers read them: after a cursor, in HLC order.
+        let own = try database.ownScans(after: 0, limit: 10)
+        #expect(own.scans.map(\.gate) == ["South"] && own.scans.allSatisfy { $0.nodeID == nodeID } && !own.hasMore)
+        #expect(try database.ownScans(after: Int64(bitPattern: own.scans[0].hlc.packed), limit: 10).scans.isEmpty)
+    }
 }

@@ -169,6 +169,11 @@ struct NodeCommand: AsyncParsableCommand {
         @Option(help: "Seconds without activity after which a kiosk's staff session ends (5 to 86400).")
         var staffIdleTimeout = 300
 
+        @Option(name: .customLong("peer"), help: ArgumentHelp(
+            "Another node of the venue to follow on the LAN, by its base URL (repeatable; its https:// address once it has HTTPS).",
+            valueName: "URL"))
+        var peers: [String] = []
+
         func validate() throws {
             if let kiosk, !FileManager.default.fileExists(atPath: kiosk + "/index.html") {
                 throw ValidationError("--kiosk \(kiosk) holds no index.html")
@@ -183,6 +188,11 @@ struct NodeCommand: AsyncParsableCommand {
             guard syncInterval >= 0.1, syncInterval <= 86_400 else { throw ValidationError("--sync-interval must be 0.1 to 86400") }
             guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level is not a log level") }
             guard (5...86_400).contains(staffIdleTimeout) else { throw ValidationError("--staff-idle-timeout must be 5 to 86400") }
+            for peer in peers {
+                guard let url = URL(string: peer), ["http", "https"].contains(url.scheme), url.host != nil, url.path.isEmpty || url.path == "/",
+                    url.query == nil
+                else { throw ValidationError("--peer \(peer) is not a node's base URL (http[s]://HOST:PORT)") }
+            }
         }
 
         var kioskDirectory: String? { kioskFolder(explicit: kiosk) }
@@ -215,7 +225,7 @@ struct NodeCommand: AsyncParsableCommand {
                     host: host, port: port, syncInterval: .milliseconds(Int64(syncInterval * 1000)),
                     pushBatchSize: pushBatchSize, kioskDirectory: kioskDirectory,
                     staffIdleTimeout: .seconds(staffIdleTimeout), protocolVersion: protocolOption.version, tls: tls,
-                    httpsPort: httpsPort),
+                    httpsPort: httpsPort, peers: peers.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }),
                 logger: logger)
             let base = tls == nil ? "http://\(host):\(port)" : "https://\(host):\(httpsPort)"
             logger.info("HVFLVSPOT node \(identity.name) for \(identity.venueName) listening on \(base)")

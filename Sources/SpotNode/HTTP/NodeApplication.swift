@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTLS
 import Logging
+import NIOSSL
 import SpotSync
 
 /// Everything `spot node run` is started with.
@@ -22,11 +23,13 @@ public struct NodeConfiguration: Sendable {
     /// `httpsPort`, and `port` serves only the trust page and the venue CA, redirecting the rest.
     public var tls: NodeTLS?
     public var httpsPort: Int
+    /// The other nodes of the venue to follow on the LAN (`--peer URL`).
+    public var peers: [String]
 
     public init(
         host: String = "127.0.0.1", port: Int = 8081, syncInterval: Duration = .seconds(10), pushBatchSize: Int = 500,
         kioskDirectory: String? = nil, staffIdleTimeout: Duration = .seconds(300),
-        protocolVersion: SyncProtocolVersion = .current, tls: NodeTLS? = nil, httpsPort: Int = 8443
+        protocolVersion: SyncProtocolVersion = .current, tls: NodeTLS? = nil, httpsPort: Int = 8443, peers: [String] = []
     ) {
         self.host = host
         self.port = port
@@ -37,6 +40,7 @@ public struct NodeConfiguration: Sendable {
         self.protocolVersion = protocolVersion
         self.tls = tls
         self.httpsPort = httpsPort
+        self.peers = peers
     }
 }
 
@@ -62,7 +66,9 @@ public func buildNodeApplication(
     let sessions = StaffSessions(idleTimeout: configuration.staffIdleTimeout)
     let api = router.group("api/v1")
     StaffController(database: database, sessions: sessions).addRoutes(to: api)
-    let controller = NodeController(database: database, engine: engine, trigger: trigger, now: { Date() })
+    let ownScans = OwnScansSignal()
+    let controller = NodeController(database: database, engine: engine, trigger: trigger, ownScans: ownScans, now: { Date() })
+    PeerController(database: database, signal: ownScans, now: { Date() }).addRoutes(to: router)
     controller.addPublicRoutes(to: api)
     let staff = api.group().add(middleware: StaffAuthMiddleware(sessions: sessions))
     controller.addStaffRoutes(to: staff)
@@ -85,5 +91,9 @@ public func buildNodeApplication(
     }
     app.addServices(NodeSyncService(engine: engine, trigger: trigger, interval: configuration.syncInterval, logger: logger))
     app.addServices(WALCheckpointService(database: database, logger: logger))
+    let authority = try configuration.tls.map { try NIOSSLCertificate(bytes: Array($0.authority.serializeAsPEM().pemString.utf8), format: .pem) }
+    for peer in configuration.peers {
+        app.addServices(PeerFollower(database: database, peer: peer, authority: authority, logger: logger, now: { Date() }))
+    }
     return app
 }

@@ -13,6 +13,7 @@ struct NodeController: Sendable {
     let database: NodeDatabase
     let engine: SyncEngine
     let trigger: SyncTrigger
+    let ownScans: OwnScansSignal
     let now: @Sendable () -> Date
 
     func addPublicRoutes(to api: RouterGroup<NodeRequestContext>) {
@@ -60,7 +61,10 @@ struct NodeController: Sendable {
         if let problem = FieldLimits.gateNameProblem(gate) { throw NodeAPIError.validation("gate \(problem)") }
         let direction = body.direction ?? .entry
         let outcome = try await database.recordScan(payload: body.payload, gate: gate, direction: direction, now: now())
-        trigger.queued()
+        if outcome.scan != nil {
+            trigger.queued()
+            ownScans.recorded()
+        }
         let verdict = outcome.result.verdict
         var admittedAt: Date?
         var admittedGate: String?

@@ -227,6 +227,14 @@ public struct NodeDatabase: Sendable {
                 ALTER TABLE rejected_mutations_checked RENAME TO rejected_mutations;
                 """)
         }
+        migrator.registerMigration("v5: door sales by time, scans by node, peers") { db in
+            try db.execute(sql: """
+                CREATE INDEX door_sales_by_time ON door_sales (sold_at);
+                CREATE INDEX scans_by_node ON scans (node_id, hlc);
+                CREATE TABLE peers (
+                    node_id TEXT PRIMARY KEY, name TEXT NOT NULL, cursor INTEGER NOT NULL, last_contact_at DOUBLE NOT NULL);
+                """)
+        }
         return migrator
     }
 

@@ -63,6 +63,19 @@ struct ScanRow: Codable, FetchableRecord, PersistableRecord {
     }
 }
 
+extension ScanRow {
+    /// The row as the protocols carry it (a peer reads this node's scans so).
+    func syncScan() throws -> SyncScan {
+        let record = try scanRecord()
+        guard let eventID, let event = UUID(text: eventID) else {
+            throw NodeDatabaseError.corruptRow(table: Self.databaseTableName, id: id)
+        }
+        return SyncScan(
+            id: record.scanID, ticketID: record.ticketID, issueVersion: record.issueVersion, eventID: event,
+            direction: direction, gate: gate, nodeID: record.nodeID, hlc: record.at, verdict: verdict)
+    }
+}
+
 /// Why the node's database cannot do what was asked.
 public enum NodeDatabaseError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The database holds something the node cannot interpret.

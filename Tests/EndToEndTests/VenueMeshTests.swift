@@ -1,0 +1,115 @@
+import Crypto
+import Foundation
+import Logging
+import SpotCore
+import SpotSync
+import SpotTestSupport
+import Testing
+
+/// The venue mesh (peer protocol v1) between two real `spot node run` processes with the
+/// server down: a ticket admitted at one door is `already_admitted` at the other within a
+/// second, only certified nodes of the venue are believed, and when the server returns every
+/// scan is on it exactly once.
+@Suite("Venue mesh: two doors with the server down")
+struct VenueMeshTests {
+    /// A peer request signed by `key` in the name of `node`, as peer-v1.md §3 says.
+    static func signedGet(_ api: APIClient, _ target: String, node: UUID, key: Curve25519.Signing.PrivateKey, time: Int64? = nil)
+        async throws -> APIResponse
+    {
+        let time = time ?? Int64(Date().timeIntervalSince1970 * 1000)
+        let signature = try key.signature(for: PeerProtocol.requestMessage(method: "GET", target: target, node: node, time: time))
+        return try await api.send(.GET, target, headers: [
+            (PeerProtocol.Header.node, node.lowercasedText), (PeerProtocol.Header.time, String(time)),
+            (PeerProtocol.Header.signature, signature.base64EncodedString()),
+        ])
+    }
+
+    @Test("With the server down, each of 10 admissions at door A is known at door B within 1 s; B refuses a ticket A admitted, and A one B admitted; strangers and forgeries get nothing; back online, every scan is on the server once and no double admission")
+    func twoDoors() async throws {
+        try await TestDatabase.shared.withDatabase { database in
+            let directory = try makeTemporaryDirectory("spot-mesh")
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let scene = try await DoorScene.make(database: database, directory: directory, tickets: 10, seats: 2)
+            let dataB = directory.appendingPathComponent("node-b").path
+            let nodeB = try #require(UUID(uuidString: try await VenueNodeTests.enroll(
+                scene.server.api, serverURL: "http://127.0.0.1:\(scene.port)", venue: scene.venue, name: "Door B", directory: dataB,
+                seats: 2)))
+            try await VenueNodeTests.sync(dataB)
+            try await VenueNodeTests.sync(scene.data)  // door A learns door B's device certificate
+            #expect(try await scene.server.stop() == 0)
+
+            let portA = try freePort(), portB = try freePort()
+            let a = try await ServerProcess.launch(
+                ["node", "run", "--data", scene.data, "--port", String(portA), "--peer", "http://127.0.0.1:\(portB)"], port: portA)
+            let b = try await ServerProcess.launch(
+                ["node", "run", "--data", dataB, "--port", String(portB), "--peer", "http://127.0.0.1:\(portA)"], port: portB)
+            let (staffA, staffB) = (try await VenueNodeTests.staff(a), try await VenueNodeTests.staff(b))
+
+            // Only a certified node of the venue reads a door's scans, and only with a fresh, valid signature.
+            let target = "\(PeerProtocol.factsPath)?after=0&wait=0"
+            #expect(try await a.api.get(target).status == 401, "unsigned")
+            #expect(try await Self.signedGet(a.api, target, node: nodeB, key: .init()).status == 401, "door B's name, another key")
+            #expect(try await Self.signedGet(a.api, target, node: UUID(), key: .init()).status == 403, "a node this venue does not know")
+            let stale = try await Self.signedGet(a.api, target, node: nodeB, key: .init(), time: 0)
+            #expect(stale.status == 401 && stale.text.contains("60 s"), "\(stale.text)")
+            #expect(try await staffA.get(target).status == 401, "a staff session is not a node")
+
+            // Door A admits; door B knows it.
+            let tickets = scene.venue.tickets
+            let clock = ContinuousClock()
+            var latencies: [Duration] = []
+            for ticket in tickets.prefix(9) {
+                #expect(try await VenueNodeTests.scan(staffA, ticket.payload, gate: "North")["verdict"].string == "ok")
+                let admitted = clock.now
+                var known = false
+                while clock.now - admitted < .seconds(5) {
+                    let scans = try await staffB.get("/api/v1/scans?ticket=\(ticket.id)").json["scans"].array
+                    if scans.contains(where: { $0["here"].bool == false && $0["verdict"].string == "ok" }) {
+                        known = true
+                        break
+                    }
+                    try await Task.sleep(for: .milliseconds(10))
+                }
+                #expect(known, "door B never heard of ticket \(ticket.id)")
+                latencies.append(clock.now - admitted)
+            }
+            let slowest = try #require(latencies.max())
+            print("venue mesh: an admission at door A known at door B after at most \(slowest) (\(latencies.count) tickets)")
+            #expect(slowest <= .seconds(1), "p99 of 9 is the slowest: \(slowest)")
+            let again = try await VenueNodeTests.scan(staffB, tickets[0].payload, gate: "South")
+            #expect(again["verdict"].string == "already_admitted" && again["admitted_gate"].string == "North", "\(again)")
+            // And the other way.
+            #expect(try await VenueNodeTests.scan(staffB, tickets[9].payload, gate: "South")["verdict"].string == "ok")
+            let admittedAtB = clock.now
+            while clock.now - admittedAtB < .seconds(1),
+                try await staffA.get("/api/v1/scans?ticket=\(tickets[9].id)").json["scans"].array.isEmpty
+            {
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            let refusedAtA = try await VenueNodeTests.scan(staffA, tickets[9].payload, gate: "North")
+            #expect(refusedAtA["verdict"].string == "already_admitted" && refusedAtA["admitted_gate"].string == "South")
+
+            // The server returns: each door pushes its own scans, once.
+            let server = try await ServerProcess.launch(DoorScene.serverArguments(database: database, port: scene.port), port: scene.port)
+            for staff in [staffA, staffB] { #expect(try await staff.send(.POST, "/api/v1/sync").status == 202) }
+            var counts = (0, 0, 0)
+            for _ in 0..<100 {
+                counts = try await TestDatabase.withClient(database, logger: Logger(label: "e2e")) { client in
+                    let rows = try await client.query(
+                        """
+                        SELECT (SELECT count(*)::int FROM scans), (SELECT count(*)::int FROM scans WHERE verdict = 'ok'),
+                               (SELECT count(*)::int FROM conflicts)
+                        """, logger: Logger(label: "e2e"))
+                    for try await row in rows.decode((Int, Int, Int).self) { return row }
+                    return (0, 0, 0)
+                }
+                if counts.0 >= 12 { break }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(counts.0 == 12, "9 at A, 1 at B, and each door's refusal of the other's: \(counts)")
+            #expect(counts.1 == 10, "each ticket admitted once")
+            #expect(counts.2 == 0, "no double admission to resolve")
+            for process in [a, b, server] { #expect(try await process.stop() == 0) }
+        }
+    }
+}
