@@ -6,5 +6,6 @@ public enum VectorFiles {
     public static func all() throws -> [(name: String, contents: Data)] {
         [(TicketVectors.fileName, try TicketVectors.make().encoded())]
             + (try SyncVectors.versions.map { (SyncVectors.fileName($0), try SyncVectors.make($0)) })
+            + [(PeerVectors.fileName, try PeerVectors.make())]
     }
 }
