@@ -96,6 +96,13 @@ async function refreshStatus() {
     $("pending").textContent = "uploads pending " + status.outbox_depth;
     $("pending").dataset.count = String(status.outbox_depth);
     $("clock").textContent = status.clock_offset_ms == null ? "clock offset —" : "clock offset " + status.clock_offset_ms + " ms";
+    // The doors this node follows on the LAN: in touch when one answered within its 25 s hold and a margin.
+    const peers = status.peers || [];
+    const inTouch = peers.filter((peer) => Date.now() - Date.parse(peer.last_contact_at) < 35000);
+    $("peers").hidden = peers.length === 0;
+    $("peers").textContent = "peers " + inTouch.length + "/" + peers.length;
+    $("peers").title = peers.map((peer) => peer.name + ": " + ago(peer.last_contact_at)).join(", ");
+    $("peers").dataset.inTouch = String(inTouch.length);
     $("node-error").hidden = true;
     $("retry").hidden = true;
   } catch (error) {

@@ -7,6 +7,7 @@ calls one phase at a time, stopping and restarting the server between them:
     kiosk.py online    --url URL --pin PIN --valid PAYLOAD --forged PAYLOAD --screenshots DIR
     kiosk.py offline   --url URL --pin PIN --valid PAYLOAD --freeze-pid PID --screenshots DIR
     kiosk.py reconnect --url URL --pin PIN --screenshots DIR --idle SECONDS
+    kiosk.py peers     --url URL --pin PIN --screenshots DIR    (a node that follows one peer)
     kiosk.py phone     --url HTTPS-URL --pin PIN --valid PAYLOAD --valid-id ID --valid-video Y4M --forged-video Y4M
                        --ca VENUE-CA.pem --plain-url HTTP-URL --screenshots DIR
 
@@ -336,9 +337,18 @@ def phone(arguments):
     print("all kiosk phone checks passed")
 
 
+def peers(arguments):
+    with kiosk(arguments.url, 360, 740) as driver:
+        wait_for(driver, lambda d: by_id(d, "peers").is_displayed() and by_id(d, "peers").text == "peers 1/1",
+                 "the status bar shows the peer door this node follows, in touch")
+        check("Door" in by_id(driver, "peers").get_attribute("title"), "hovering names it")
+        no_sideways_scroll(driver, "phone, status bar with peers")
+    print("all kiosk peers checks passed")
+
+
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("phase", choices=("online", "offline", "reconnect", "phone"))
+    parser.add_argument("phase", choices=("online", "offline", "reconnect", "phone", "peers"))
     parser.add_argument("--url", required=True)
     parser.add_argument("--pin", required=True)
     parser.add_argument("--valid")
@@ -352,7 +362,7 @@ def main():
     parser.add_argument("--ca", help="phone: the venue CA the browser trusts")
     parser.add_argument("--plain-url", help="phone: the node's plain HTTP address of the kiosk")
     arguments = parser.parse_args()
-    {"online": online, "offline": offline, "reconnect": reconnect, "phone": phone}[arguments.phase](arguments)
+    {"online": online, "offline": offline, "reconnect": reconnect, "phone": phone, "peers": peers}[arguments.phase](arguments)
 
 
 if __name__ == "__main__":

@@ -40,7 +40,8 @@ struct VenueMeshTests {
 
             let portA = try freePort(), portB = try freePort()
             let a = try await ServerProcess.launch(
-                ["node", "run", "--data", scene.data, "--port", String(portA), "--peer", "http://127.0.0.1:\(portB)"], port: portA)
+                ["node", "run", "--data", scene.data, "--port", String(portA), "--peer", "http://127.0.0.1:\(portB)",
+                 "--kiosk", repositoryRoot.appendingPathComponent("Kiosk").path], port: portA)
             let b = try await ServerProcess.launch(
                 ["node", "run", "--data", dataB, "--port", String(portB), "--peer", "http://127.0.0.1:\(portA)"], port: portB)
             let (staffA, staffB) = (try await VenueNodeTests.staff(a), try await VenueNodeTests.staff(b))
@@ -76,6 +77,14 @@ struct VenueMeshTests {
             let slowest = try #require(latencies.max())
             print("venue mesh: an admission at door A known at door B after at most \(slowest) (\(latencies.count) tickets)")
             #expect(slowest <= .seconds(1), "p99 of 9 is the slowest: \(slowest)")
+            // Each door's status (and the kiosk's status bar) names the peer it follows.
+            for (door, peer) in [(a, "Door B"), (b, "Door")] {
+                let peers = try await door.api.get("/api/v1/status").json["peers"].array
+                #expect(peers.map { $0["name"].string } == [peer], "\(peers)")
+            }
+            let kiosk = try await KioskBrowserTests().browser(
+                "peers", [], url: "http://127.0.0.1:\(portA)/kiosk/", screenshots: try artifactDirectory("kiosk"))
+            #expect(kiosk.status == 0 && kiosk.stdout.contains("all kiosk peers checks passed"), "\(kiosk.stdout)\n\(kiosk.stderr)")
             let again = try await VenueNodeTests.scan(staffB, tickets[0].payload, gate: "South")
             #expect(again["verdict"].string == "already_admitted" && again["admitted_gate"].string == "North", "\(again)")
             // And the other way.

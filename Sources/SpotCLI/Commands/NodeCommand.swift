@@ -284,6 +284,9 @@ struct NodeCommand: AsyncParsableCommand {
             for allotment in status.allotments {
                 lines.append("allotment   \(allotment.name): \(allotment.remaining) of \(allotment.granted) left (\(allotment.soldHere) sold here)")
             }
+            for peer in status.peers {
+                lines.append("peer        \(peer.name) (\(peer.nodeID.uuidString.lowercased())), last heard \(when(peer.lastContactAt))")
+            }
             say(lines.joined(separator: "\n"))
         }
     }

@@ -14,6 +14,14 @@ public struct NodeStatus: Codable, Sendable, Equatable {
         public var remaining: Int
     }
 
+    /// A node of the venue this one follows on the LAN (`--peer`), once it has answered.
+    public struct Peer: Codable, Sendable, Equatable {
+        @LowercaseUUID public var nodeID: UUID
+        public var name: String
+        /// When its last answer arrived (an idle peer answers a held request every 25 s).
+        public var lastContactAt: Date
+    }
+
     @LowercaseUUID public var nodeID: UUID
     public var name: String
     @LowercaseUUID public var venueID: UUID
@@ -41,6 +49,7 @@ public struct NodeStatus: Codable, Sendable, Equatable {
     public var doorSales: Int
     public var conflicts: Int
     public var allotments: [Allotment]
+    public var peers: [Peer]
 }
 
 extension NodeDatabase {
@@ -70,7 +79,12 @@ extension NodeDatabase {
                 credentialExpiresAt: state.tokenExpiresAt, events: try EventRow.fetchCount(db),
                 tickets: try TicketRow.fetchCount(db), scans: try ScanRow.fetchCount(db),
                 doorSales: try DoorSaleRow.fetchCount(db), conflicts: try ConflictRow.fetchCount(db),
-                allotments: allotments)
+                allotments: allotments,
+                peers: try Row.fetchAll(db, sql: "SELECT node_id, name, last_contact_at FROM peers ORDER BY name").compactMap { row in
+                    guard let id = UUID(text: row["node_id"]) else { return nil }
+                    return NodeStatus.Peer(
+                        nodeID: id, name: row["name"], lastContactAt: Date(timeIntervalSince1970: row["last_contact_at"]))
+                })
         }
     }
 
