@@ -24,18 +24,9 @@ struct SyncTriggerTests {
 
     /// Whether `operation` ends before `limit` (generous: a loaded test process may not run a task for seconds).
     static func ends(within limit: Duration, _ operation: @escaping @Sendable () async -> Void) async -> Bool {
-        await withTaskGroup(of: Bool.self) { group in
-            group.addTask {
-                await operation()
-                return true
-            }
-            group.addTask {
-                try? await Task.sleep(for: limit)
-                return false
-            }
-            let first = await group.next() ?? false
-            group.cancelAll()
-            return first
+        await first(within: limit) {
+            await operation()
+            return true
         }
     }
 

@@ -13,7 +13,8 @@ struct NodeController: Sendable {
     let database: NodeDatabase
     let engine: SyncEngine
     let trigger: SyncTrigger
-    let ownScans: OwnScansSignal
+    /// Scans this node recorded: held peer requests wait on it.
+    let ownScans: Generations
     let now: @Sendable () -> Date
 
     func addPublicRoutes(to api: RouterGroup<NodeRequestContext>) {
@@ -63,7 +64,7 @@ struct NodeController: Sendable {
         let outcome = try await database.recordScan(payload: body.payload, gate: gate, direction: direction, now: now())
         if outcome.scan != nil {
             trigger.queued()
-            ownScans.recorded()
+            ownScans.advance()
         }
         let verdict = outcome.result.verdict
         var admittedAt: Date?

@@ -10,7 +10,8 @@ import SpotSync
 /// seconds until this node records one; the answer signed with this node's device key.
 struct PeerController: Sendable {
     let database: NodeDatabase
-    let signal: OwnScansSignal
+    /// Scans this node recorded (``NodeController`` advances it).
+    let recorded: Generations
     let now: @Sendable () -> Date
 
     func addRoutes(to router: Router<NodeRequestContext>) {
@@ -39,10 +40,10 @@ struct PeerController: Sendable {
         guard let wait, PeerProtocol.waitSeconds.contains(wait) else {
             throw NodeAPIError.validation("wait must be \(PeerProtocol.waitSeconds.lowerBound) to \(PeerProtocol.waitSeconds.upperBound) seconds")
         }
-        let generation = signal.generation
+        let generation = recorded.current
         var read = try database.ownScans(after: after, limit: PeerProtocol.pageSize)
         if read.scans.isEmpty, wait > 0 {
-            await signal.wait(since: generation, upTo: .seconds(wait))
+            _ = await recorded.wait(after: generation, within: .seconds(wait))
             read = try database.ownScans(after: after, limit: PeerProtocol.pageSize)
         }
         let page = PeerFactsPage(

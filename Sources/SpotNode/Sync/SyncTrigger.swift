@@ -13,13 +13,11 @@ public final class SyncTrigger: Sendable {
         var waiter: CheckedContinuation<Void, Never>?
         /// Whether the waiting sync service also wakes for a queued scan (it follows the feed).
         var waiterTakesQueued = false
-        /// Syncs that ended so far.
-        var rounds: UInt64 = 0
-        var roundWaiters: [UInt64: (after: UInt64, continuation: CheckedContinuation<Void, Never>)] = [:]
-        var nextWaiter: UInt64 = 0
     }
 
     private let state = Mutex(State())
+    /// Syncs that ended so far.
+    private let syncs = Generations()
 
     public init() {}
 
@@ -72,64 +70,22 @@ public final class SyncTrigger: Sendable {
 
     /// Waits for a request, at most `delay`; true when a sync was asked for.
     func requested(within delay: Duration) async -> Bool {
-        await Self.first(within: delay) {
+        await first(within: delay) {
             await self.requested()
             return !Task.isCancelled
         }
     }
 
     /// The number of syncs that ended so far (pass it to ``syncEnded(after:within:)``).
-    public var rounds: UInt64 { state.withLock { $0.rounds } }
+    public var rounds: UInt64 { syncs.current }
 
     /// The sync service reports that a sync ended (well or not).
     func ended() {
-        let waiters = state.withLock { state in
-            state.rounds += 1
-            let rounds = state.rounds
-            let due = state.roundWaiters.filter { $0.value.after < rounds }
-            for key in due.keys { state.roundWaiters[key] = nil }
-            return due.values.map(\.continuation)
-        }
-        for waiter in waiters { waiter.resume() }
+        syncs.advance()
     }
 
     /// Waits, at most `limit`, until a sync that started after `round` ended; true if one did.
     public func syncEnded(after round: UInt64, within limit: Duration) async -> Bool {
-        await Self.first(within: limit) { await self.roundEnded(after: round) }
-    }
-
-    /// What `operation` answers, or false when `limit` passes first (the operation is then cancelled).
-    private static func first(within limit: Duration, _ operation: @escaping @Sendable () async -> Bool) async -> Bool {
-        await withTaskGroup(of: Bool.self) { group in
-            group.addTask { await operation() }
-            group.addTask {
-                try? await Task.sleep(for: limit)
-                return false
-            }
-            let first = await group.next() ?? false
-            group.cancelAll()
-            return first
-        }
-    }
-
-    /// True once round `round + 1` (or a later one) ended; false if cancelled first.
-    private func roundEnded(after round: UInt64) async -> Bool {
-        let id = state.withLock { state in
-            defer { state.nextWaiter += 1 }
-            return state.nextWaiter
-        }
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let now = state.withLock { state -> Bool in
-                    if state.rounds > round || Task.isCancelled { return true }
-                    state.roundWaiters[id] = (round, continuation)
-                    return false
-                }
-                if now { continuation.resume() }
-            }
-        } onCancel: {
-            state.withLock { $0.roundWaiters.removeValue(forKey: id) }?.continuation.resume()
-        }
-        return rounds > round
+        await syncs.wait(after: round, within: limit)
     }
 }
