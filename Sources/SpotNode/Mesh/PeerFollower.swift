@@ -72,6 +72,9 @@ struct PeerFollower: Service {
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         let response = try await client.execute(request, timeout: .seconds(Int64(wait) + 10))
         let body = Data(buffer: try await response.body.collect(upTo: 8 * 1024 * 1024))
+        if (300..<400).contains(response.status.code), let location = response.headers.first(name: "Location") {
+            throw PeerError.invalidPage("the peer serves HTTPS: follow it at its https:// address (it redirects to \(location.prefix(100)))")
+        }
         guard response.status == .ok else {
             throw PeerError.invalidPage("HTTP \(response.status.code): \(String(decoding: body.prefix(200), as: UTF8.self))")
         }
