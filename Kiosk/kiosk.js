@@ -244,9 +244,17 @@ const TONES = {
 };
 const VIBRATIONS = { admit: [80], already: [120, 80, 120], refuse: [400] };
 
+/** The sound of a verdict follows its colour: green admit, amber check (already in), red refuse. */
 function feedbackKind(result) {
-  if (result.verdict === "already_admitted") return "already";
-  return result.signal === "green" ? "admit" : "refuse";
+  return result.signal === "green" ? "admit" : result.signal === "amber" ? "already" : "refuse";
+}
+
+/** Phones play sound only from a context made or resumed during a tap: called on taps. */
+function unlockAudio() {
+  const Context = window.AudioContext || window.webkitAudioContext;
+  if (!Context) return;
+  audio = audio || new Context();
+  if (audio.state === "suspended") audio.resume();
 }
 
 function feedback(result) {
@@ -350,6 +358,7 @@ function cameraStatus(text) {
 }
 
 async function startCamera(deviceId) {
+  unlockAudio();
   if (!window.isSecureContext || !navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
     cameraStatus("This browser opens the camera only on a secure page: open the kiosk at its https:// address "
       + "(the node's start page says how to trust the venue's certificate).");
