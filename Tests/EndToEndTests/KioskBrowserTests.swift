@@ -58,6 +58,7 @@ struct KioskBrowserTests {
                 url: "https://localhost:\(httpsPort)/kiosk/", screenshots: screenshots)
             #expect(phone.status == 0, "\(phone.stdout)\n\(phone.stderr)\n\(node.log)")
             #expect(phone.stdout.contains("all kiosk phone checks passed"))
+            for line in phone.stdout.split(separator: "\n") where line.hasPrefix("kiosk camera") { print(line) }
             // What the camera saw went through the node: one admission, one duplicate, one forgery, one sale.
             let nodeDatabase = try NodeDatabase.open(path: data + "/node.sqlite")
             #expect(try nodeDatabase.admittedTickets().count == 1)
