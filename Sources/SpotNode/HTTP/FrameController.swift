@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import NIOCore
+import NIOPosix
 import SpotQR
 
 /// `POST /api/v1/frames?width=W&height=H` (staff only): a camera frame from a kiosk whose
@@ -33,11 +34,14 @@ struct FrameController: Sendable {
             throw NodeAPIError(
                 .contentTooLarge, code: .payloadTooLarge, message: "A \(width) × \(height) frame has \(width * height) bytes.")
         }
-        do {
-            return FrameResponse(codes: try QRDecoder.decode(
-                greyscale: Array(buffer.readableBytesView), width: width, height: height))
-        } catch {
-            throw NodeAPIError.validation(error.description)
+        // Decoding takes milliseconds of CPU: off the concurrency pool, which scans need.
+        let pixels = Array(buffer.readableBytesView)
+        let decoded = try await NIOThreadPool.singleton.runIfActive {
+            Result { () throws(QRDecodingError) -> [String] in try QRDecoder.decode(greyscale: pixels, width: width, height: height) }
+        }
+        switch decoded {
+        case .success(let codes): return FrameResponse(codes: codes)
+        case .failure(let error): throw NodeAPIError.validation(error.description)
         }
     }
 
