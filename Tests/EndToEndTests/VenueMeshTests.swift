@@ -87,6 +87,8 @@ struct VenueMeshTests {
             #expect(kiosk.status == 0 && kiosk.stdout.contains("all kiosk peers checks passed"), "\(kiosk.stdout)\n\(kiosk.stderr)")
             let again = try await VenueNodeTests.scan(staffB, tickets[0].payload, gate: "South")
             #expect(again["verdict"].string == "already_admitted" && again["admitted_gate"].string == "North", "\(again)")
+            #expect(again["admitted_node"].string == "Door" && again["message"].string?.hasSuffix("at gate North (Door).") == true,
+                    "door B names the door that admitted it: \(again)")
             // And the other way.
             #expect(try await VenueNodeTests.scan(staffB, tickets[9].payload, gate: "South")["verdict"].string == "ok")
             let admittedAtB = clock.now

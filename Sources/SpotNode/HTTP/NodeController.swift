@@ -53,6 +53,8 @@ struct NodeController: Sendable {
         @LowercaseOptionalUUID var ticketTypeID: UUID?
         let admittedAt: Date?
         let admittedGate: String?
+        /// The node that admitted the ticket, when it is this one or a peer it follows.
+        let admittedNode: String?
         let conflicts: [SyncConflict]
     }
 
@@ -69,15 +71,19 @@ struct NodeController: Sendable {
         let verdict = outcome.result.verdict
         var admittedAt: Date?
         var admittedGate: String?
-        if case .alreadyAdmitted(let at, let gate, _) = verdict {
+        var admittedNode: String?
+        var message = outcome.result.message(timeZone: .current)
+        if case .alreadyAdmitted(let at, let gate, let node) = verdict {
             admittedAt = at
             admittedGate = gate
+            admittedNode = try database.nodeName(node)
+            if let admittedNode, message.hasSuffix(".") { message = "\(message.dropLast()) (\(admittedNode))." }
         }
         let claims = outcome.result.ticket?.claims
         return ScanResponse(
-            verdict: verdict.code, signal: verdict.signal, message: outcome.result.message(timeZone: .current),
+            verdict: verdict.code, signal: verdict.signal, message: message,
             direction: direction, scanID: outcome.scan?.id, ticketID: claims?.ticketID, eventID: claims?.eventID,
-            ticketTypeID: claims?.ticketTypeID, admittedAt: admittedAt, admittedGate: admittedGate,
+            ticketTypeID: claims?.ticketTypeID, admittedAt: admittedAt, admittedGate: admittedGate, admittedNode: admittedNode,
             conflicts: outcome.conflicts)
     }
 

@@ -71,6 +71,15 @@ extension NodeDatabase {
         }
     }
 
+    /// The name of `node`: this node's own, or a peer's it has followed; nil for any other.
+    public func nodeName(_ node: UUID) throws -> String? {
+        try writer.read { db in
+            let identity = try identityCache.identity { try Self.identity(db) }
+            if node == identity.nodeID { return identity.name }
+            return try String.fetchOne(db, sql: "SELECT name FROM peers WHERE node_id = ?", arguments: [node.text])
+        }
+    }
+
     /// This node's device key and identity, to sign its peer requests and answers.
     public func peerIdentity() throws -> NodeIdentity {
         try writer.read { db in try identityCache.identity { try Self.identity(db) } }
