@@ -49,7 +49,7 @@ struct KioskBrowserTests {
             let forgery = directory.appendingPathComponent("forged.y4m")
             try Self.cameraVideo(venue.tickets[0].payload, to: valid)
             try Self.cameraVideo(Base45.encode(forged), to: forgery)
-            let screenshots = try artifactDirectory("kiosk")
+            let screenshots = try artifactDirectory("kiosk-phone")
             let phone = try await browser(
                 "phone",
                 ["--valid", venue.tickets[0].payload, "--valid-id", venue.tickets[0].id, "--valid-video", valid.path,

@@ -83,7 +83,7 @@ struct VenueMeshTests {
                 #expect(peers.map { $0["name"].string } == [peer], "\(peers)")
             }
             let kiosk = try await KioskBrowserTests().browser(
-                "peers", [], url: "http://127.0.0.1:\(portA)/kiosk/", screenshots: try artifactDirectory("kiosk"))
+                "peers", [], url: "http://127.0.0.1:\(portA)/kiosk/", screenshots: try artifactDirectory("mesh"))
             #expect(kiosk.status == 0 && kiosk.stdout.contains("all kiosk peers checks passed"), "\(kiosk.stdout)\n\(kiosk.stderr)")
             let again = try await VenueNodeTests.scan(staffB, tickets[0].payload, gate: "South")
             #expect(again["verdict"].string == "already_admitted" && again["admitted_gate"].string == "North", "\(again)")

@@ -25,9 +25,9 @@ struct PullWait {
     /// How often a pull re-reads the feed while the server hears no notifications.
     static let unlistenedPoll: Duration = .seconds(1)
 
-    /// How often a pull re-reads, after the visibility retries, while its reads leave committed
-    /// changes out.
-    static let heldBackPoll: Duration = .milliseconds(500)
+    /// How often a pull re-reads while its reads leave committed changes out: they show as soon as
+    /// the older transaction ends, which nothing signals, so the pull looks again soon.
+    static let heldBackPoll: Duration = .milliseconds(100)
 
     let deadline: Instant
     private var retryAt: Instant?
@@ -79,16 +79,16 @@ struct PullWait {
 
     /// A read (the pull's first, or a re-read) found no changes: schedule the next visibility
     /// retry, if any are left. A read that left committed changes out counts as a signal not
-    /// seen yet, and is followed up every ``heldBackPoll`` once the retries are spent.
+    /// seen yet, and is followed up every ``heldBackPoll`` for as long as that lasts.
     mutating func foundNothing(at now: Instant, heldBack: Bool) {
-        if heldBack, !unseenSignal {
+        if heldBack {
             unseenSignal = true
-            retriesLeft = Self.visibilityRetries[...]
-        }
-        if let delay = retriesLeft.popFirst() {
+            retriesLeft = []
+            retryAt = now + Self.heldBackPoll
+        } else if let delay = retriesLeft.popFirst() {
             retryAt = now + delay
         } else {
-            retryAt = heldBack ? now + Self.heldBackPoll : nil
+            retryAt = nil
         }
     }
 }
