@@ -48,6 +48,11 @@ struct SyncTriggerTests {
         #expect(await Self.ends(within: .seconds(60)) { await trigger.requested(takingQueued: true) })
         // …once: the next follow waits again.
         #expect(await !Self.ends(within: .milliseconds(200)) { await trigger.requested(takingQueued: true) })
+        // The follower learns why it woke: a scan is gathered with others, a request is served at once.
+        trigger.queued()
+        #expect(await trigger.requested(takingQueued: true) == .queued)
+        trigger.fire()
+        #expect(await trigger.requested(takingQueued: true) == .asked)
         // A request (a sale, "sync now") still ends a pause.
         async let asked = trigger.requested(within: .seconds(60))
         try? await Task.sleep(for: .milliseconds(50))

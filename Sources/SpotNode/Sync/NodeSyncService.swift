@@ -96,6 +96,9 @@ public struct NodeSyncService: Service {
     }
 
     /// One held pull, interrupted when the API asks for a sync.
+    /// How long scans queued while following the feed are gathered before they are pushed.
+    static let scanGathering: Duration = .milliseconds(250)
+
     private func followUntilAsked() async -> FollowOutcome {
         await withTaskGroup(of: FollowOutcome?.self) { group in
             group.addTask {
@@ -106,7 +109,11 @@ public struct NodeSyncService: Service {
                 }
             }
             group.addTask {
-                await trigger.requested(takingQueued: true)
+                // Scans are gathered for a moment and pushed together: at a busy door a push per
+                // scan would cost more than the scans (a sale or "sync now" does not wait).
+                if await trigger.requested(takingQueued: true) == .queued {
+                    _ = await trigger.requested(within: Self.scanGathering)
+                }
                 return Task.isCancelled ? nil : .asked
             }
             var outcome = FollowOutcome.stopped
