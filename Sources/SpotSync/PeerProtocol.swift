@@ -12,8 +12,11 @@ public enum PeerProtocol {
     public static let factsPath = "/peer/v1/facts"
     /// The longest a peer holds a request that has nothing new.
     public static let waitSeconds = 0...25
-    /// Scans per page.
+    /// Facts per page.
     public static let pageSize = 500
+    /// How long a node waits, after it received a peer's fact, before it relays it to the
+    /// server unless the peer says the server has it (`peer-v1.md` §6).
+    public static let relayAfterSeconds = 30
     /// How far a request's time may be from the receiver's clock.
     public static let allowedClockSkewMilliseconds: Int64 = 60_000
 
@@ -40,23 +43,106 @@ public enum PeerProtocol {
     }
 }
 
-/// A page of one node's own scans, oldest first, after the request's cursor.
+/// One fact a node made — a scan, a door sale or a release — exactly as it queued it for the
+/// server (`body`, the mutation's JSON text), signed by its device key (`peer-v1.md` §3.1).
+/// Peers keep it as received and a peer may relay it to the server, which verifies it with the
+/// origin's device key and applies it once under the origin's identity (`sync-v2.md` §6.4).
+public struct SignedFact: Codable, Sendable, Equatable {
+    /// The node that made the fact (its origin).
+    @LowercaseUUID public var nodeID: UUID
+    /// The origin's mutation id: increasing, never reused.
+    @InRange<Bounds.MutationID> public var mutationID: Int64
+    public var kind: SyncMutation.Kind
+    /// The mutation's JSON text (a `SyncScan`, `SyncSale` or `SyncRelease`), byte for byte as signed.
+    public var body: String
+    /// Base64 of the Ed25519 signature over ``message(node:mutationID:kind:body:)``.
+    public var signature: String
+
+    public init(nodeID: UUID, mutationID: Int64, kind: SyncMutation.Kind, body: String, signature: String) {
+        self.nodeID = nodeID
+        self.mutationID = mutationID
+        self.kind = kind
+        self.body = body
+        self.signature = signature
+    }
+
+    /// What a fact's signature covers.
+    public static func message(node: UUID, mutationID: Int64, kind: SyncMutation.Kind, body: String) -> [UInt8] {
+        Array("hvflvspot-fact-v1\n\(node.lowercasedText)\n\(mutationID)\n\(kind.rawValue)\n\(body)".utf8)
+    }
+
+    /// Signs `body` as `node`'s fact `mutationID` with its device key.
+    public static func sign(
+        node: UUID, mutationID: Int64, kind: SyncMutation.Kind, body: String, key: Curve25519.Signing.PrivateKey
+    ) throws -> SignedFact {
+        let signature = try key.signature(for: message(node: node, mutationID: mutationID, kind: kind, body: body))
+        return SignedFact(nodeID: node, mutationID: mutationID, kind: kind, body: body, signature: signature.base64EncodedString())
+    }
+
+    /// Whether the signature verifies with the origin's device key `key`.
+    public func isSigned(by key: Curve25519.Signing.PublicKey) -> Bool {
+        guard let bytes = Data(base64Encoded: signature) else { return false }
+        return key.isValidSignature(bytes, for: Self.message(node: nodeID, mutationID: mutationID, kind: kind, body: body))
+    }
+
+    /// The mutation the body holds, read as the server reads a push; a scan or sale naming
+    /// another node than the fact's origin is refused.
+    public func mutation() throws(FactProblem) -> SyncMutation {
+        let data = Data(body.utf8)
+        let decoded: SyncMutation.Body
+        do {
+            switch kind {
+            case .scan: decoded = .scan(try SyncJSON.decoder.decode(SyncScan.self, from: data))
+            case .sale: decoded = .sale(try SyncJSON.decoder.decode(SyncSale.self, from: data))
+            case .release: decoded = .release(try SyncJSON.decoder.decode(SyncRelease.self, from: data))
+            }
+        } catch let error as DecodingError {
+            throw .unreadable("the \(kind.rawValue) cannot be read: \(DecodingProblem(error))")
+        } catch {
+            throw .unreadable("the \(kind.rawValue) cannot be read: \(error)")
+        }
+        switch decoded {
+        case .scan(let scan) where scan.nodeID != nodeID: throw .wrongNode
+        case .sale(let sale) where sale.nodeID != nodeID: throw .wrongNode
+        default: return SyncMutation(mutationID: mutationID, body: decoded)
+        }
+    }
+}
+
+/// Why a ``SignedFact`` cannot be taken.
+public enum FactProblem: Error, Equatable, Sendable, CustomStringConvertible {
+    case unreadable(String)
+    case wrongNode
+
+    public var description: String {
+        switch self {
+        case .unreadable(let what): what
+        case .wrongNode: "the fact names another node than the one that signed it"
+        }
+    }
+}
+
+/// A page of one node's own facts, oldest first, after the request's cursor (`peer-v1.md` §4).
 public struct PeerFactsPage: Codable, Sendable, Equatable {
     @LowercaseUUID public var nodeID: UUID
     /// The node's name, to tell staff where a ticket was admitted.
     public var nodeName: String
-    /// Scans this node made (every one carries its `node_id`).
-    public var scans: [SyncScan]
-    /// Where the next request continues: the HLC of the last scan, packed, in decimal.
-    public var cursor: String
-    /// More scans are ready at once.
+    /// Facts this node made, each signed by it.
+    public var facts: [SignedFact]
+    /// Where the next request continues: the last fact's mutation id (the request's `after` when none).
+    @InRange<Bounds.FactCursor> public var cursor: Int64
+    /// More facts are ready at once.
     public var hasMore: Bool
+    /// Every fact of this node up to this mutation id has been answered by the server: a peer
+    /// need not relay them.
+    @InRange<Bounds.FactCursor> public var acknowledgedThrough: Int64
 
-    public init(nodeID: UUID, nodeName: String, scans: [SyncScan], cursor: String, hasMore: Bool) {
+    public init(nodeID: UUID, nodeName: String, facts: [SignedFact], cursor: Int64, hasMore: Bool, acknowledgedThrough: Int64) {
         self.nodeID = nodeID
         self.nodeName = nodeName
-        self.scans = scans
+        self.facts = facts
         self.cursor = cursor
         self.hasMore = hasMore
+        self.acknowledgedThrough = acknowledgedThrough
     }
 }

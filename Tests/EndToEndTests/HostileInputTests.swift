@@ -506,6 +506,11 @@ struct HostileInputTests {
             ("push", PushRequest(nodeID: node, clock: clock, mutations: [
                 SyncMutation(mutationID: 12, body: .release(SyncRelease(ticketTypeID: type, quantity: 1)))])),
             ("allotments", TopUpRequest(ticketTypeID: type, quantity: 1)),
+            // A fact of a node this venue does not know: rejected on its own, the relay answered.
+            ("relay", RelayRequest(nodeID: node, clock: clock, facts: [
+                try SignedFact.sign(
+                    node: UUID(), mutationID: 1, kind: .scan, body: String(decoding: try SyncJSON.encoder.encode(scan), as: UTF8.self),
+                    key: SigningKey().privateKey)])),
         ]
     }
 

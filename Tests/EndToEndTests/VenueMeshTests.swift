@@ -1,7 +1,9 @@
 import Crypto
 import Foundation
 import Logging
+import PostgresNIO
 import SpotCore
+import SpotServer
 import SpotSync
 import SpotTestSupport
 import Testing
@@ -121,6 +123,121 @@ struct VenueMeshTests {
             #expect(counts.1 == 10, "each ticket admitted once")
             #expect(counts.2 == 0, "no double admission to resolve")
             for process in [a, b, server] { #expect(try await process.stop() == 0) }
+        }
+    }
+
+    /// One row of numbers from the test database.
+    static func numbers(_ database: DatabaseConfiguration, _ sql: String) async throws -> [Int] {
+        try await TestDatabase.withClient(database, logger: Logger(label: "e2e")) { client in
+            let rows = try await client.query(PostgresQuery(unsafeSQL: sql), logger: Logger(label: "e2e"))
+            for try await row in rows {
+                return try row.makeRandomAccess().map { try $0.decode(Int.self) }
+            }
+            return []
+        }
+    }
+
+    @Test("A dead door loses nothing: with the server down, door A admits, refuses, sells and releases; its facts reach door B; A's box dies (kill -9, data removed); back online, B relays every fact of A to the server exactly once; A re-enrolled on a new box continues without doubles")
+    func deadDoor() async throws {
+        try await TestDatabase.shared.withDatabase { database in
+            let directory = try makeTemporaryDirectory("spot-mesh-relay")
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let scene = try await DoorScene.make(database: database, directory: directory, tickets: 6, seats: 3)
+            let status = try await runProcess(try spotBinary(), ["node", "status", "--data", scene.data, "--json"])
+            let nodeA = try #require(UUID(uuidString: JSON(try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)))["node_id"].string ?? ""))
+            let dataB = directory.appendingPathComponent("node-b").path
+            _ = try await VenueNodeTests.enroll(
+                scene.server.api, serverURL: "http://127.0.0.1:\(scene.port)", venue: scene.venue, name: "Door B", directory: dataB,
+                seats: 1)
+            try await VenueNodeTests.sync(dataB)
+            try await VenueNodeTests.sync(scene.data)  // door A learns door B's device certificate
+            #expect(try await scene.server.stop() == 0)
+
+            let portA = try freePort(), portB = try freePort()
+            let a = try await ServerProcess.launch(["node", "run", "--data", scene.data, "--port", String(portA)], port: portA)
+            let b = try await ServerProcess.launch(
+                ["node", "run", "--data", dataB, "--port", String(portB), "--peer", "http://127.0.0.1:\(portA)", "--relay-after", "1"],
+                port: portB)
+            let (staffA, staffB) = (try await VenueNodeTests.staff(a), try await VenueNodeTests.staff(b))
+
+            // Door A, offline: four admissions, a refusal, a sale of one ticket and a release of one seat — seven facts.
+            let tickets = scene.venue.tickets
+            for ticket in tickets.prefix(4) {
+                #expect(try await VenueNodeTests.scan(staffA, ticket.payload, gate: "North")["verdict"].string == "ok")
+            }
+            #expect(try await VenueNodeTests.scan(staffA, tickets[0].payload, gate: "North")["verdict"].string == "already_admitted")
+            let sale = try await staffA.post(
+                "/api/v1/sales", ["ticket_type_id": scene.venue.ticketType, "quantity": 1, "payment_method": "cash"])
+            #expect(sale.status == 201, "\(sale.text)")
+            let soldTicket = try #require(sale.json["tickets"].array.first?["payload"].string)
+            let released = try await staffA.post("/api/v1/allotments/release", ["ticket_type_id": scene.venue.ticketType, "quantity": 1])
+            #expect(released.status == 200, "\(released.text)")
+
+            // Door B holds all seven, signed by A.
+            var held = 0
+            for _ in 0..<100 {
+                held = try await b.api.get("/api/v1/status").json["peers"].array.first?["to_relay"].int ?? 0
+                if held == 7 { break }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            #expect(held == 7, "door B holds door A's facts for the server")
+            let before = try await VenueNodeTests.scan(staffB, tickets[1].payload, gate: "South")
+            #expect(before["verdict"].string == "already_admitted" && before["admitted_gate"].string == "North")
+
+            // Door A's box dies: killed, its data gone.
+            #expect(try await a.stop(signal: SIGKILL) == 128 + SIGKILL)
+            try FileManager.default.removeItem(atPath: scene.data)
+
+            // The server returns; door B relays.
+            let server = try await ServerProcess.launch(DoorScene.serverArguments(database: database, port: scene.port), port: scene.port)
+            #expect(try await staffB.send(.POST, "/api/v1/sync").status == 202)
+            let a_ = nodeA.uuidString.lowercased()
+            let query = """
+                SELECT (SELECT count(*)::int FROM node_mutations WHERE node_id = '\(a_)'),
+                       (SELECT count(DISTINCT mutation_id)::int FROM node_mutations WHERE node_id = '\(a_)'),
+                       (SELECT coalesce(max(mutation_id), 0)::int FROM node_mutations WHERE node_id = '\(a_)'),
+                       (SELECT count(*)::int FROM scans WHERE node_id = '\(a_)'),
+                       (SELECT count(*)::int FROM scans WHERE node_id = '\(a_)' AND verdict = 'ok'),
+                       (SELECT count(*)::int FROM door_sales WHERE node_id = '\(a_)'),
+                       (SELECT count(*)::int FROM door_tickets t JOIN door_sales s ON s.id = t.sale_id WHERE s.node_id = '\(a_)'),
+                       (SELECT count(*)::int FROM conflicts)
+                """
+            var counts: [Int] = []
+            for _ in 0..<300 {
+                counts = try await Self.numbers(database, query)
+                if counts.first == 7 { break }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(counts == [7, 7, 7, 5, 4, 1, 1, 0], "mutations, distinct, last; scans, admissions; sales, their tickets; conflicts: \(counts)")
+            var left = -1
+            for _ in 0..<50 {
+                left = try await b.api.get("/api/v1/status").json["peers"].array.first?["to_relay"].int ?? -1
+                if left == 0 { break }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(left == 0, "door B holds nothing more for the server")
+
+            // Door A again, on a new box: what the old one admitted is known; its door-sold ticket admits once.
+            let dataA2 = directory.appendingPathComponent("node-a2").path
+            _ = try await VenueNodeTests.enroll(
+                server.api, serverURL: "http://127.0.0.1:\(scene.port)", venue: scene.venue, name: "Door A", directory: dataA2, seats: 1)
+            try await VenueNodeTests.sync(dataA2)
+            let portA2 = try freePort()
+            let a2 = try await ServerProcess.launch(["node", "run", "--data", dataA2, "--port", String(portA2)], port: portA2)
+            let staffA2 = try await VenueNodeTests.staff(a2)
+            let known = try await VenueNodeTests.scan(staffA2, tickets[2].payload, gate: "North")
+            #expect(known["verdict"].string == "already_admitted", "\(known)")
+            #expect(try await VenueNodeTests.scan(staffA2, soldTicket, gate: "North")["verdict"].string == "ok")
+            #expect(try await staffA2.send(.POST, "/api/v1/sync").status == 202)
+            var final: [Int] = []
+            for _ in 0..<100 {
+                final = try await Self.numbers(
+                    database, "SELECT (SELECT count(*)::int FROM scans WHERE verdict = 'ok'), (SELECT count(*)::int FROM conflicts)")
+                if final.first == 5 { break }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(final == [5, 0], "four admissions by the old box, the door-sold ticket by the new one, no double: \(final)")
+            for process in [a2, b, server] { #expect(try await process.stop() == 0) }
         }
     }
 }

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import SpotCore
 import SpotSync
@@ -68,8 +69,8 @@ extension NodeReplicaTests {
         #expect(try database.scans(ofTicket: UUID(), limit: 50).isEmpty)
     }
 
-    @Test("A peer's scans: recorded once, the ticket then already admitted here; the cursor never goes back; a scan of a third node refuses the page")
-    func peerScans() throws {
+    @Test("A peer's facts: each checked against its key; its scans recorded once, the ticket then already admitted here; kept for relay until the peer says the server has them or the server answers; the cursor never goes back; forged or foreign facts refuse the page")
+    func peerFacts() throws {
         let (database, directory) = try database()
         defer { try? FileManager.default.removeItem(at: directory) }
         let id = UUID()
@@ -77,30 +78,72 @@ extension NodeReplicaTests {
         try database.applySnapshot(
             snapshot(tickets: [SyncTicket(id: id, eventID: event, ticketTypeID: ticketType, issueVersion: 1)]), now: now)
         let peer = UUID()
+        let peerKey = Curve25519.Signing.PrivateKey()
         let at = HLCTimestamp(wallMilliseconds: Int64(now.timeIntervalSince1970 * 1000) - 1000)
         let scan = SyncScan(
             id: UUID(), ticketID: id, issueVersion: 1, eventID: event, direction: .entry, gate: "North", nodeID: peer, hlc: at,
             verdict: .ok)
-        let cursor = String(Int64(bitPattern: at.packed))
-        let page = PeerFactsPage(nodeID: peer, nodeName: "Door B", scans: [scan], cursor: cursor, hasMore: false)
-        #expect(try database.applyPeerScans(page, now: now) == 1)
-        #expect(try database.applyPeerScans(page, now: now) == 0, "the same page again records nothing")
-        #expect(try database.peerCursor(peer) == Int64(cursor))
+        func fact(_ mutationID: Int64, _ body: SyncMutation.Body, key: Curve25519.Signing.PrivateKey = peerKey) throws -> SignedFact {
+            let text: Data =
+                switch body {
+                case .scan(let value): try SyncJSON.encoder.encode(value)
+                case .sale(let value): try SyncJSON.encoder.encode(value)
+                case .release(let value): try SyncJSON.encoder.encode(value)
+                }
+            return try SignedFact.sign(
+                node: peer, mutationID: mutationID, kind: body.kind, body: String(decoding: text, as: UTF8.self), key: key)
+        }
+        let facts = [try fact(1, .scan(scan)), try fact(2, .release(SyncRelease(ticketTypeID: ticketType, quantity: 1)))]
+        let page = PeerFactsPage(nodeID: peer, nodeName: "Door B", facts: facts, cursor: 2, hasMore: false, acknowledgedThrough: 0)
+        #expect(try database.applyPeerFacts(page, key: peerKey.publicKey, now: now) == 1)
+        #expect(try database.applyPeerFacts(page, key: peerKey.publicKey, now: now) == 0, "the same page again records nothing")
+        #expect(try database.peerCursor(peer) == 2)
+        #expect(try database.status().peers.map(\.toRelay) == [2])
         let outcome = try database.recordScan(payload: signed.text, gate: "South", direction: .entry, now: now)
         guard case .alreadyAdmitted(_, let gate, _) = outcome.result.verdict else {
             Issue.record("admitted again: \(outcome.result.verdict)")
             return
         }
         #expect(gate == "North")
-        // A follower that restarts reads from the start: the cursor stays where it was.
-        _ = try database.applyPeerScans(PeerFactsPage(nodeID: peer, nodeName: "Door B", scans: [], cursor: "0", hasMore: false), now: now)
-        #expect(try database.peerCursor(peer) == Int64(cursor))
-        var foreign = page
-        foreign.scans[0].nodeID = UUID()
-        #expect(throws: PeerError.invalidPage("a scan of another node")) { try database.applyPeerScans(foreign, now: now) }
-        // This node's own scans, as its peers read them: after a cursor, in HLC order.
-        let own = try database.ownScans(after: 0, limit: 10)
-        #expect(own.scans.map(\.gate) == ["South"] && own.scans.allSatisfy { $0.nodeID == nodeID } && !own.hasMore)
-        #expect(try database.ownScans(after: Int64(bitPattern: own.scans[0].hlc.packed), limit: 10).scans.isEmpty)
+
+        // Held for relay only once they are old enough; kept as signed.
+        #expect(try database.factsToRelay(receivedBefore: now.addingTimeInterval(-1), limit: 10).isEmpty)
+        let held = try database.factsToRelay(receivedBefore: now, limit: 10)
+        #expect(held == facts && held.allSatisfy { $0.isSigned(by: peerKey.publicKey) })
+        // The peer says the server answered its first fact: dropped. A restarted follower's cursor stays.
+        let acknowledged = PeerFactsPage(nodeID: peer, nodeName: "Door B", facts: [], cursor: 0, hasMore: false, acknowledgedThrough: 1)
+        _ = try database.applyPeerFacts(acknowledged, key: peerKey.publicKey, now: now)
+        #expect(try database.peerCursor(peer) == 2)
+        #expect(try database.factsToRelay(receivedBefore: now, limit: 10).map(\.mutationID) == [2])
+        // This node relayed the second: the server's answer drops it, whatever it was.
+        let answer = RelayResponse(
+            protocolVersion: 2, serverTime: at, results: [RelayResult(nodeID: peer, mutationID: 2, status: .duplicate)])
+        #expect(try database.relayed(answer) == 1)
+        #expect(try database.factsToRelay(receivedBefore: now, limit: 10).isEmpty)
+
+        // A fact whose body was changed, one signed by another key, and one about a third node refuse the page.
+        var changed = try fact(3, .release(SyncRelease(ticketTypeID: ticketType, quantity: 2)))
+        changed.body = changed.body.replacingOccurrences(of: "2", with: "3")
+        var foreignScan = scan
+        foreignScan.nodeID = UUID()
+        for (bad, why) in [
+            (changed, "fact 3 is not signed by its node"),
+            (try fact(3, .scan(scan), key: .init()), "fact 3 is not signed by its node"),
+            (try fact(3, .scan(foreignScan)), "fact 3: \(FactProblem.wrongNode)"),
+        ] {
+            let forged = PeerFactsPage(nodeID: peer, nodeName: "Door B", facts: [bad], cursor: 3, hasMore: false, acknowledgedThrough: 0)
+            #expect(throws: PeerError.invalidPage(why)) { try database.applyPeerFacts(forged, key: peerKey.publicKey, now: now) }
+        }
+        #expect(try database.peerCursor(peer) == 2, "a refused page moves nothing")
+
+        // This node's own facts, as its peers read them: after a cursor, by mutation id, signed by its device key.
+        let own = try database.ownFacts(after: 0, limit: 10)
+        #expect(own.facts.map(\.kind) == [.scan] && own.facts.allSatisfy { $0.nodeID == nodeID && $0.isSigned(by: device.publicKey) })
+        #expect(own.acknowledgedThrough == own.facts[0].mutationID - 1, "its scan waits in the outbox")
+        #expect(try database.ownFacts(after: own.facts[0].mutationID, limit: 10).facts.isEmpty)
+        try database.acknowledge(PushResponse(
+            protocolVersion: 2, serverTime: at, results: [SyncMutationResult(mutationID: own.facts[0].mutationID, status: .applied)]),
+            now: now)
+        #expect(try database.ownFacts(after: 0, limit: 10).acknowledgedThrough == own.facts[0].mutationID)
     }
 }

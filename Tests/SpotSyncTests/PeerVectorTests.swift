@@ -58,10 +58,32 @@ struct PeerVectorTests {
             answerBytes, for: PeerProtocol.answerMessage(requestSignature: "AAAA", node: doorA, body: body))),
             "answer_other_request")
         let page = try SyncJSON.decoder.decode(PeerFactsPage.self, from: body)
-        #expect(page.nodeID == doorA && page.scans.allSatisfy { $0.nodeID == doorA } && !page.scans.isEmpty)
-        let last = try #require(page.scans.last)
-        #expect(page.cursor == String(Int64(bitPattern: last.hlc.packed)))
+        #expect(page.nodeID == doorA && page.facts.count == 2 && page.cursor == page.facts.last?.mutationID)
+
+        // Each fact verifies, with door A's key, over the documented text; its body reads as a mutation of door A.
+        let factsSigned = try #require(file["facts_signed"] as? [String])
+        #expect(factsSigned.count == page.facts.count)
+        for (fact, signedText) in zip(page.facts, factsSigned) {
+            #expect(signedText == "hvflvspot-fact-v1\n\(doorA.lowercasedText)\n\(fact.mutationID)\n\(fact.kind.rawValue)\n\(fact.body)")
+            let signature = try #require(Data(base64Encoded: fact.signature))
+            #expect(try key("device_door_a").isValidSignature(signature, for: Data(signedText.utf8)))
+            #expect(!(try key("device_door_b").isValidSignature(signature, for: Data(signedText.utf8))))
+            let mutation = try fact.mutation()
+            #expect(mutation.kind == fact.kind && mutation.mutationID == fact.mutationID)
+        }
+        let release = try #require(page.facts.first { $0.kind == .release })
+        let altered = release.body.replacingOccurrences(of: "\"quantity\":2", with: "\"quantity\":3")
+        #expect(altered != release.body)
+        #expect(!(try key("device_door_a").isValidSignature(
+            try #require(Data(base64Encoded: release.signature)),
+            for: SignedFact.message(node: doorA, mutationID: release.mutationID, kind: .release, body: altered))), "fact_other_body")
+
+        // The relay carries the facts exactly as door A signed them.
+        let relayData = try JSONSerialization.data(withJSONObject: try #require(file["relay_request"]))
+        let relay = try SyncJSON.decoder.decode(RelayRequest.self, from: relayData)
+        #expect(relay.nodeID == doorB && relay.facts == page.facts)
+        try relay.check()
         let refusals = try #require(file["refusals"] as? [[String: String]]).compactMap { $0["name"] }
-        #expect(refusals.count == 6)
+        #expect(refusals.count == 7)
     }
 }

@@ -14,7 +14,10 @@ struct SpecVocabularyTests {
     }
 
     /// What protocol 2 added, which the v1 record does not list.
-    static let addedInV2 = (errorCodes: [ErrorCode.unreadableMutation.rawValue], limits: ["pullWaitSeconds"])
+    static let addedInV2 = (
+        errorCodes: [ErrorCode.unreadableMutation.rawValue, ErrorCode.invalidFactSignature.rawValue],
+        limits: ["pullWaitSeconds", "factsPerRelay"]
+    )
 
     /// The rows of §12's tables: first cell's code name → the backticked values of the second cell (or the other cells).
     static func rows(_ version: Int) -> [String: [String]] {
@@ -71,6 +74,7 @@ struct SpecVocabularyTests {
             "pullPageSize": bounds(FieldLimits.pullPageSize),
             "mutationsPerPush": bounds(FieldLimits.mutationsPerPush),
             "pullWaitSeconds": bounds(FieldLimits.pullWaitSeconds),
+            "factsPerRelay": bounds(FieldLimits.factsPerRelay),
         ].filter { version >= 2 || !Self.addedInV2.limits.contains($0.key) }
         #expect(Set(rows.keys).isSuperset(of: expected.keys))
         if version < 2 { #expect(rows["pullWaitSeconds"] == nil) }

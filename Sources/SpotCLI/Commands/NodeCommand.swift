@@ -174,6 +174,11 @@ struct NodeCommand: AsyncParsableCommand {
             valueName: "URL"))
         var peers: [String] = []
 
+        @Option(help: ArgumentHelp(
+            "Seconds a peer's fact is held before this node relays it to the server, unless the peer says the server has it (1 to 86400).",
+            valueName: "SECONDS"))
+        var relayAfter = PeerProtocol.relayAfterSeconds
+
         func validate() throws {
             if let kiosk, !FileManager.default.fileExists(atPath: kiosk + "/index.html") {
                 throw ValidationError("--kiosk \(kiosk) holds no index.html")
@@ -188,6 +193,7 @@ struct NodeCommand: AsyncParsableCommand {
             guard syncInterval >= 0.1, syncInterval <= 86_400 else { throw ValidationError("--sync-interval must be 0.1 to 86400") }
             guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level is not a log level") }
             guard (5...86_400).contains(staffIdleTimeout) else { throw ValidationError("--staff-idle-timeout must be 5 to 86400") }
+            guard (1...86_400).contains(relayAfter) else { throw ValidationError("--relay-after must be 1 to 86400") }
             for peer in peers {
                 guard let url = URL(string: peer), ["http", "https"].contains(url.scheme), url.host != nil, url.path.isEmpty || url.path == "/",
                     url.query == nil
@@ -225,7 +231,8 @@ struct NodeCommand: AsyncParsableCommand {
                     host: host, port: port, syncInterval: .milliseconds(Int64(syncInterval * 1000)),
                     pushBatchSize: pushBatchSize, kioskDirectory: kioskDirectory,
                     staffIdleTimeout: .seconds(staffIdleTimeout), protocolVersion: protocolOption.version, tls: tls,
-                    httpsPort: httpsPort, peers: peers.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }),
+                    httpsPort: httpsPort, peers: peers.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 },
+                    relayAfter: .seconds(relayAfter)),
                 logger: logger)
             let base = tls == nil ? "http://\(host):\(port)" : "https://\(host):\(httpsPort)"
             logger.info("HVFLVSPOT node \(identity.name) for \(identity.venueName) listening on \(base)")
@@ -285,7 +292,9 @@ struct NodeCommand: AsyncParsableCommand {
                 lines.append("allotment   \(allotment.name): \(allotment.remaining) of \(allotment.granted) left (\(allotment.soldHere) sold here)")
             }
             for peer in status.peers {
-                lines.append("peer        \(peer.name) (\(peer.nodeID.uuidString.lowercased())), last heard \(when(peer.lastContactAt))")
+                lines.append(
+                    "peer        \(peer.name) (\(peer.nodeID.uuidString.lowercased())), last heard \(when(peer.lastContactAt))"
+                        + (peer.toRelay > 0 ? ", \(peer.toRelay) of its facts held for the server" : ""))
             }
             say(lines.joined(separator: "\n"))
         }

@@ -117,6 +117,8 @@ public enum ErrorCode: String, Vocabulary {
     /// Protocol 2: the item's `mutation_id` could be read, the rest not (an unknown kind, a
     /// field of the wrong type); `fields` names what. A v1 server refuses such a push whole.
     case unreadableMutation = "unreadable_mutation"
+    /// A relayed fact (sync-v2.md §6.4) whose signature does not verify with its origin's device key.
+    case invalidFactSignature = "invalid_fact_signature"
 
     // MARK: The node's local API
     case signInRequired = "sign_in_required"
@@ -142,6 +144,6 @@ public enum ErrorCode: String, Vocabulary {
     /// The codes a `rejected` push result may carry.
     public static let pushRejections: [ErrorCode] = [
         .wrongVenue, .wrongNode, .invalidScan, .invalidSale, .invalidTicket, .invalidRelease, .releaseExceedsUnsold,
-        .unreadableMutation,
+        .unreadableMutation, .invalidFactSignature,
     ]
 }

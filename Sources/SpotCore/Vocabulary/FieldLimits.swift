@@ -23,6 +23,10 @@ public enum FieldLimits {
     public static let topUpSeats = 1...10_000
     /// A node's mutation ids: positive, strictly increasing per node.
     public static let mutationID: ClosedRange<Int64> = 1...Int64.max
+    /// Where reading a node's facts continues: the last mutation id read, 0 before the first.
+    public static let factCursor: ClosedRange<Int64> = 0...Int64.max
+    /// Facts a node relays for its peers in one request.
+    public static let factsPerRelay = 1...500
     /// A ticket's issue version (1 for the first issue; each re-issue adds one).
     public static let issueVersion: ClosedRange<UInt32> = 1...UInt32.max
     /// A wall clock reading in Unix milliseconds (what an HLC timestamp can carry).
@@ -94,6 +98,7 @@ public enum Bounds {
     public enum AllotmentSeats: FieldBounds { public static let range = FieldLimits.allotmentSeats }
     public enum TopUpSeats: FieldBounds { public static let range = FieldLimits.topUpSeats }
     public enum MutationID: FieldBounds { public static let range = FieldLimits.mutationID }
+    public enum FactCursor: FieldBounds { public static let range = FieldLimits.factCursor }
     public enum IssueVersion: FieldBounds { public static let range = FieldLimits.issueVersion }
     public enum WallMilliseconds: FieldBounds { public static let range = FieldLimits.wallMilliseconds }
     public enum OutboxDepth: FieldBounds { public static let range = FieldLimits.outboxDepth }

@@ -25,11 +25,14 @@ public struct NodeConfiguration: Sendable {
     public var httpsPort: Int
     /// The other nodes of the venue to follow on the LAN (`--peer URL`).
     public var peers: [String]
+    /// How long a peer's fact is held before it is relayed to the server (`--relay-after`).
+    public var relayAfter: Duration
 
     public init(
         host: String = "127.0.0.1", port: Int = 8081, syncInterval: Duration = .seconds(10), pushBatchSize: Int = 500,
         kioskDirectory: String? = nil, staffIdleTimeout: Duration = .seconds(300),
-        protocolVersion: SyncProtocolVersion = .current, tls: NodeTLS? = nil, httpsPort: Int = 8443, peers: [String] = []
+        protocolVersion: SyncProtocolVersion = .current, tls: NodeTLS? = nil, httpsPort: Int = 8443, peers: [String] = [],
+        relayAfter: Duration = .seconds(PeerProtocol.relayAfterSeconds)
     ) {
         self.host = host
         self.port = port
@@ -41,6 +44,7 @@ public struct NodeConfiguration: Sendable {
         self.tls = tls
         self.httpsPort = httpsPort
         self.peers = peers
+        self.relayAfter = relayAfter
     }
 }
 
@@ -53,6 +57,9 @@ public func buildNodeApplication(
     var engine = SyncEngine(
         database: database, client: SyncClient(serverURL: identity.serverURL, protocolVersion: configuration.protocolVersion))
     engine.pushBatchSize = configuration.pushBatchSize
+    engine.relayAfter = TimeInterval(configuration.relayAfter.components.seconds)
+    // Own facts the server has answered are kept two days for peers that were away.
+    try database.pruneOwnFacts(olderThan: 2 * 24 * 3600, now: Date())
     let trigger = SyncTrigger()
     let router = Router(context: NodeRequestContext.self)
     if let kiosk = configuration.kioskDirectory {
@@ -66,9 +73,9 @@ public func buildNodeApplication(
     let sessions = StaffSessions(idleTimeout: configuration.staffIdleTimeout)
     let api = router.group("api/v1")
     StaffController(database: database, sessions: sessions).addRoutes(to: api)
-    let ownScans = Generations()
-    let controller = NodeController(database: database, engine: engine, trigger: trigger, ownScans: ownScans, now: { Date() })
-    PeerController(database: database, recorded: ownScans, now: { Date() }).addRoutes(to: router)
+    let ownFacts = Generations()
+    let controller = NodeController(database: database, engine: engine, trigger: trigger, ownFacts: ownFacts, now: { Date() })
+    PeerController(database: database, recorded: ownFacts, now: { Date() }).addRoutes(to: router)
     controller.addPublicRoutes(to: api)
     let staff = api.group().add(middleware: StaffAuthMiddleware(sessions: sessions))
     controller.addStaffRoutes(to: staff)

@@ -13,8 +13,8 @@ struct NodeController: Sendable {
     let database: NodeDatabase
     let engine: SyncEngine
     let trigger: SyncTrigger
-    /// Scans this node recorded: held peer requests wait on it.
-    let ownScans: Generations
+    /// Facts this node recorded (scans, sales, releases): held peer requests wait on it.
+    let ownFacts: Generations
     let now: @Sendable () -> Date
 
     func addPublicRoutes(to api: RouterGroup<NodeRequestContext>) {
@@ -66,7 +66,7 @@ struct NodeController: Sendable {
         let outcome = try await database.recordScan(payload: body.payload, gate: gate, direction: direction, now: now())
         if outcome.scan != nil {
             trigger.queued()
-            ownScans.advance()
+            ownFacts.advance()
         }
         let verdict = outcome.result.verdict
         var admittedAt: Date?
@@ -134,6 +134,7 @@ struct NodeController: Sendable {
             throw Self.apiError(error)
         }
         trigger.fire()
+        ownFacts.advance()
         return EditedResponse(status: .created, response: SaleResponse(
             saleID: sale.sale.id, eventID: sale.sale.eventID, eventTitle: sale.eventTitle, ticketTypeID: sale.sale.ticketTypeID,
             ticketTypeName: sale.ticketTypeName, quantity: sale.sale.quantity, amountMinor: sale.sale.amountMinor,
@@ -218,6 +219,7 @@ struct NodeController: Sendable {
             throw Self.apiError(error)
         }
         trigger.fire()
+        ownFacts.advance()
         return try database.status()
     }
 

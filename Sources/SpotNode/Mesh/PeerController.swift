@@ -6,11 +6,12 @@ import SpotCore
 import SpotSync
 
 /// `GET /peer/v1/facts?after=CURSOR&wait=SECONDS` (`SyncProtocol/peer-v1.md` §4): this node's
-/// own scans after the cursor, for a certified node of the same venue only; held up to `wait`
-/// seconds until this node records one; the answer signed with this node's device key.
+/// own facts (scans, door sales, releases) after the cursor, each signed, for a certified node
+/// of the same venue only; held up to `wait` seconds until this node records one; the answer
+/// signed with this node's device key.
 struct PeerController: Sendable {
     let database: NodeDatabase
-    /// Scans this node recorded (``NodeController`` advances it).
+    /// Facts this node recorded (``NodeController`` advances it).
     let recorded: Generations
     let now: @Sendable () -> Date
 
@@ -33,7 +34,7 @@ struct PeerController: Sendable {
             }
         }
         let query = request.uri.queryParameters
-        guard let after = query.get("after").flatMap(Int64.init), after >= 0 else {
+        guard let after = query.get("after").flatMap(Int64.init), FieldLimits.factCursor.contains(after) else {
             throw NodeAPIError.validation("after must be a cursor from a page, or 0")
         }
         let wait = query.get("wait").map { Int($0) } ?? 0
@@ -41,14 +42,14 @@ struct PeerController: Sendable {
             throw NodeAPIError.validation("wait must be \(PeerProtocol.waitSeconds.lowerBound) to \(PeerProtocol.waitSeconds.upperBound) seconds")
         }
         let generation = recorded.current
-        var read = try database.ownScans(after: after, limit: PeerProtocol.pageSize)
-        if read.scans.isEmpty, wait > 0 {
+        var read = try database.ownFacts(after: after, limit: PeerProtocol.pageSize)
+        if read.facts.isEmpty, wait > 0 {
             _ = await recorded.wait(after: generation, within: .seconds(wait))
-            read = try database.ownScans(after: after, limit: PeerProtocol.pageSize)
+            read = try database.ownFacts(after: after, limit: PeerProtocol.pageSize)
         }
         let page = PeerFactsPage(
-            nodeID: read.identity.nodeID, nodeName: read.identity.name, scans: read.scans,
-            cursor: read.scans.last.map { String(Int64(bitPattern: $0.hlc.packed)) } ?? String(after), hasMore: read.hasMore)
+            nodeID: read.identity.nodeID, nodeName: read.identity.name, facts: read.facts,
+            cursor: read.facts.last?.mutationID ?? after, hasMore: read.hasMore, acknowledgedThrough: read.acknowledgedThrough)
         let body = try SyncJSON.encoder.encode(page)
         var headers: HTTPFields = [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"]
         headers[HTTPField.Name(PeerProtocol.Header.node)!] = read.identity.nodeID.lowercasedText

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import Crypto
 import Foundation
 import Logging
 import NIOCore
@@ -8,11 +9,12 @@ import ServiceLifecycle
 import SpotCore
 import SpotSync
 
-/// Follows one peer of the venue (`spot node run --peer URL`): reads its scans with held
+/// Follows one peer of the venue (`spot node run --peer URL`): reads its facts with held
 /// requests and records them here, so a ticket admitted at its door is `already_admitted` at
-/// this one within a second — with the server unreachable. Its answers are believed only when
-/// signed by a node certified for this venue. After a failure it retries after 1 s, doubling up
-/// to 10 s.
+/// this one within a second — with the server unreachable — and its facts survive it (this node
+/// relays what the server has not got). Its answers and each of its facts are believed only
+/// when signed by a node certified for this venue. After a failure it retries after 1 s,
+/// doubling up to 10 s.
 struct PeerFollower: Service {
     let database: NodeDatabase
     /// The peer's base URL (`https://door-b.local:8443`).
@@ -41,8 +43,9 @@ struct PeerFollower: Service {
             while !Task.isCancelled {
                 do {
                     let cursor = try node.map { try database.peerCursor($0) } ?? 0
-                    let page = try await read(after: cursor, wait: node == nil ? 0 : PeerProtocol.waitSeconds.upperBound, client: client)
-                    let recorded = try database.applyPeerScans(page, now: now())
+                    let (page, key) = try await read(
+                        after: cursor, wait: node == nil ? 0 : PeerProtocol.waitSeconds.upperBound, client: client)
+                    let recorded = try database.applyPeerFacts(page, key: key, now: now())
                     if node == nil || reported {
                         logger.info("following a peer", metadata: ["peer": "\(peer)", "node": "\(page.nodeName)"])
                     }
@@ -62,8 +65,9 @@ struct PeerFollower: Service {
         try? await client.shutdown()
     }
 
-    /// One signed request for the peer's scans after `cursor`, its answer checked.
-    private func read(after cursor: Int64, wait: Int, client: HTTPClient) async throws -> PeerFactsPage {
+    /// One signed request for the peer's facts after `cursor`, its answer checked; with the
+    /// peer's certified device key, to check each fact.
+    private func read(after cursor: Int64, wait: Int, client: HTTPClient) async throws -> (PeerFactsPage, Curve25519.Signing.PublicKey) {
         let identity = try database.peerIdentity()
         let target = "\(PeerProtocol.factsPath)?after=\(cursor)&wait=\(wait)"
         let headers = try PeerSignature.requestHeaders(
@@ -90,7 +94,9 @@ struct PeerFollower: Service {
         } catch {
             throw PeerError.invalidPage("\(error)")
         }
-        guard page.nodeID == sender else { throw PeerError.invalidPage("signed by one node, about another") }
-        return page
+        guard page.nodeID == sender, let key = try database.peerKey(sender, now: now()) else {
+            throw PeerError.invalidPage("signed by one node, about another")
+        }
+        return (page, key)
     }
 }

@@ -5,7 +5,8 @@ import SpotSync
 
 /// The durable outbox: every scan, sale and release is enqueued in the transaction that
 /// creates it, under a mutation id SQLite never reuses (AUTOINCREMENT), and leaves only
-/// when the server has answered for it.
+/// when the server has answered for it. The same fact is kept in `own_facts` for the node's
+/// peers, who read it by mutation id.
 extension NodeDatabase {
     @discardableResult
     static func enqueue(_ body: SyncMutation.Body, _ db: GRDB.Database, now: Date) throws -> Int64 {
@@ -15,12 +16,13 @@ extension NodeDatabase {
             case .sale(let sale): try SyncJSON.encoder.encode(sale)
             case .release(let release): try SyncJSON.encoder.encode(release)
             }
-        try db.cachedStatement(sql: "INSERT INTO outbox (kind, body, created_at) VALUES (?, ?, ?)")
-            .execute(arguments: [
-                body.kind.rawValue, String(decoding: json, as: UTF8.self),
-                now.timeIntervalSince1970,
-            ])
-        return db.lastInsertedRowID
+        let arguments: StatementArguments = [body.kind.rawValue, String(decoding: json, as: UTF8.self), now.timeIntervalSince1970]
+        try db.cachedStatement(sql: "INSERT INTO outbox (kind, body, created_at) VALUES (?, ?, ?)").execute(arguments: arguments)
+        let mutationID = db.lastInsertedRowID
+        // The same text, kept for the node's peers after the server has it (peer-v1.md §2).
+        try db.cachedStatement(sql: "INSERT INTO own_facts (mutation_id, kind, body, created_at) VALUES (?, ?, ?, ?)")
+            .execute(arguments: [mutationID] + arguments)
+        return mutationID
     }
 
     /// The oldest `limit` mutations waiting to be pushed.

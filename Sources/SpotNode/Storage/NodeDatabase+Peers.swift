@@ -4,57 +4,150 @@ import GRDB
 import SpotCore
 import SpotSync
 
-/// The venue mesh's storage (peer protocol v1): this node's own scans, read by its peers in
-/// HLC order, and the scans of its peers, recorded as the server's feed records them — so a
-/// ticket admitted at a peer's door is `already_admitted` here — with a cursor per peer.
+/// The venue mesh's storage (peer protocol v1): this node's own facts, read by its peers by
+/// mutation id and signed as they are served; the facts of its peers, kept as received until
+/// the server has them (the peer says so, or this node relayed them), their scans recorded as
+/// the server's feed records scans — so a ticket admitted at a peer's door is
+/// `already_admitted` here — with a cursor per peer.
 extension NodeDatabase {
-    /// This node's own scans after the HLC `after` (packed), oldest first, up to `limit`.
-    public func ownScans(after: Int64, limit: Int) throws -> (identity: NodeIdentity, scans: [SyncScan], hasMore: Bool) {
-        try writer.read { db in
-            let identity = try Self.identity(db)
-            let rows = try ScanRow.fetchAll(
-                db.cachedStatement(sql: "SELECT * FROM scans WHERE node_id = ? AND hlc > ? ORDER BY hlc LIMIT ?"),
-                arguments: [identity.nodeID.text, after, limit + 1])
-            let scans = try rows.prefix(limit).map { try $0.syncScan() }
-            return (identity, scans, rows.count > limit)
+    /// A page of this node's own facts after mutation id `after`, oldest first, signed.
+    public struct OwnFacts: Sendable {
+        public var identity: NodeIdentity
+        public var facts: [SignedFact]
+        public var hasMore: Bool
+        /// Every fact up to this mutation id has been answered by the server.
+        public var acknowledgedThrough: Int64
+    }
+
+    /// This node's own facts after the mutation id `after`, oldest first, up to `limit`, each
+    /// signed with its device key (Ed25519 signatures are deterministic: a fact read twice is
+    /// signed the same).
+    public func ownFacts(after: Int64, limit: Int) throws -> OwnFacts {
+        let (identity, rows, acknowledged) = try writer.read { db in
+            let identity = try identityCache.identity { try Self.identity(db) }
+            let rows = try Row.fetchAll(
+                db.cachedStatement(sql: "SELECT mutation_id, kind, body FROM own_facts WHERE mutation_id > ? ORDER BY mutation_id LIMIT ?"),
+                arguments: [after, limit + 1])
+            let oldestWaiting = try Int64.fetchOne(db, sql: "SELECT min(mutation_id) FROM outbox")
+            let lastIssued = try Int64.fetchOne(db, sql: "SELECT seq FROM sqlite_sequence WHERE name = 'outbox'") ?? 0
+            return (identity, rows, oldestWaiting.map { $0 - 1 } ?? lastIssued)
+        }
+        let facts = try rows.prefix(limit).map { row -> SignedFact in
+            guard let kind = SyncMutation.Kind(rawValue: row["kind"]) else { throw PeerError.storage("an own fact of unknown kind") }
+            return try SignedFact.sign(
+                node: identity.nodeID, mutationID: row["mutation_id"], kind: kind, body: row["body"],
+                key: identity.deviceKey.privateKey)
+        }
+        return OwnFacts(identity: identity, facts: facts, hasMore: rows.count > limit, acknowledgedThrough: acknowledged)
+    }
+
+    /// Forgets own facts older than `age` that the server has answered (peers that far behind
+    /// learn them from the server's feed).
+    public func pruneOwnFacts(olderThan age: TimeInterval, now: Date) throws {
+        try writer.write { db in
+            try db.execute(
+                sql: """
+                    DELETE FROM own_facts WHERE created_at < ?
+                        AND mutation_id < coalesce((SELECT min(mutation_id) FROM outbox), 9223372036854775807)
+                    """,
+                arguments: [now.timeIntervalSince1970 - age])
         }
     }
 
-    /// Where reading `peer`'s scans continues (0: from its first).
+    /// Where reading `peer`'s facts continues (0: from its first).
     public func peerCursor(_ peer: UUID) throws -> Int64 {
         try writer.read { db in
             try Int64.fetchOne(db, sql: "SELECT cursor FROM peers WHERE node_id = ?", arguments: [peer.text]) ?? 0
         }
     }
 
-    /// Records a page of `page.nodeID`'s own scans and moves its cursor (never back: a follower
-    /// that restarts reads from the start once), in one transaction. A scan that names another
-    /// node refuses the whole page.
+    /// Records a page of `page.nodeID`'s own facts, each checked against `key` (the peer's
+    /// certified device key), and moves its cursor (never back), in one transaction: scans enter
+    /// the verdict; every fact the server may not have yet is kept for relay, and those the peer
+    /// says the server answered are dropped. A fact that does not verify, cannot be read or
+    /// names another node refuses the whole page. Returns the new scans recorded.
     @discardableResult
-    public func applyPeerScans(_ page: PeerFactsPage, now: Date) throws(PeerError) -> Int {
-        guard let cursor = Int64(page.cursor), cursor >= 0 else { throw .invalidPage("cursor \(page.cursor.prefix(30))") }
-        guard page.scans.allSatisfy({ $0.nodeID == page.nodeID }) else { throw .invalidPage("a scan of another node") }
+    public func applyPeerFacts(_ page: PeerFactsPage, key: Curve25519.Signing.PublicKey, now: Date) throws(PeerError) -> Int {
+        var scans: [SyncScan] = []
+        for fact in page.facts {
+            guard fact.nodeID == page.nodeID else { throw .invalidPage("a fact of another node") }
+            guard fact.isSigned(by: key) else { throw .invalidPage("fact \(fact.mutationID) is not signed by its node") }
+            do {
+                if case .scan(let scan) = try fact.mutation().body { scans.append(scan) }
+            } catch {
+                throw .invalidPage("fact \(fact.mutationID): \(error)")
+            }
+        }
         do {
             return try writer.write { db in
-                let previous = try Int64.fetchOne(db, sql: "SELECT cursor FROM peers WHERE node_id = ?", arguments: [page.nodeID.text]) ?? 0
+                let node = page.nodeID.text
+                let previous = try Row.fetchOne(
+                    db, sql: "SELECT cursor, acknowledged_through FROM peers WHERE node_id = ?", arguments: [node])
+                let acknowledged = max(previous?["acknowledged_through"] ?? 0, page.acknowledgedThrough)
                 var recorded = 0
-                for scan in page.scans {
+                for scan in scans {
                     try ScanRow(scan).insert(db, onConflict: .ignore)
                     recorded += db.changesCount
                 }
+                for fact in page.facts where fact.mutationID > acknowledged {
+                    try db.cachedStatement(
+                        sql: """
+                            INSERT OR IGNORE INTO peer_facts (node_id, mutation_id, kind, body, signature, received_at)
+                            VALUES (?, ?, ?, ?, ?, ?)
+                            """
+                    ).execute(arguments: [node, fact.mutationID, fact.kind.rawValue, fact.body, fact.signature, now.timeIntervalSince1970])
+                }
+                try db.execute(
+                    sql: "DELETE FROM peer_facts WHERE node_id = ? AND mutation_id <= ?", arguments: [node, acknowledged])
                 try db.execute(
                     sql: """
-                        INSERT INTO peers (node_id, name, cursor, last_contact_at) VALUES (?, ?, ?, ?)
+                        INSERT INTO peers (node_id, name, cursor, last_contact_at, acknowledged_through) VALUES (?, ?, ?, ?, ?)
                         ON CONFLICT (node_id) DO UPDATE SET name = excluded.name, cursor = excluded.cursor,
-                            last_contact_at = excluded.last_contact_at
+                            last_contact_at = excluded.last_contact_at, acknowledged_through = excluded.acknowledged_through
                         """,
-                    arguments: [page.nodeID.text, String(page.nodeName.prefix(100)), max(previous, cursor), now.timeIntervalSince1970])
+                    arguments: [
+                        node, String(page.nodeName.prefix(100)), max(previous?["cursor"] ?? 0, page.cursor),
+                        now.timeIntervalSince1970, acknowledged,
+                    ])
                 return recorded
             }
         } catch let error as PeerError {
             throw error
         } catch {
             throw .storage("\(error)")
+        }
+    }
+
+    /// Peers' facts received before `cutoff` that the server may not have, oldest first per
+    /// peer, up to `limit`: what this node relays (sync-v2.md §6.4).
+    public func factsToRelay(receivedBefore cutoff: Date, limit: Int) throws -> [SignedFact] {
+        try writer.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT node_id, mutation_id, kind, body, signature FROM peer_facts WHERE received_at <= ?
+                    ORDER BY node_id, mutation_id LIMIT ?
+                    """,
+                arguments: [cutoff.timeIntervalSince1970, limit]
+            ).compactMap { row in
+                guard let node = UUID(text: row["node_id"]), let kind = SyncMutation.Kind(rawValue: row["kind"]) else { return nil }
+                return SignedFact(nodeID: node, mutationID: row["mutation_id"], kind: kind, body: row["body"], signature: row["signature"])
+            }
+        }
+    }
+
+    /// Drops the relayed facts the server answered for (whatever the answer: applied,
+    /// duplicate, conflict or rejected — none is ever sent again). Returns how many.
+    @discardableResult
+    public func relayed(_ response: RelayResponse) throws -> Int {
+        try writer.write { db in
+            var dropped = 0
+            for result in response.results {
+                try db.cachedStatement(sql: "DELETE FROM peer_facts WHERE node_id = ? AND mutation_id = ?")
+                    .execute(arguments: [result.nodeID.text, result.mutationID])
+                dropped += db.changesCount
+            }
+            return dropped
         }
     }
 

@@ -20,6 +20,8 @@ public struct NodeStatus: Codable, Sendable, Equatable {
         public var name: String
         /// When its last answer arrived (an idle peer answers a held request every 25 s).
         public var lastContactAt: Date
+        /// Its facts held here that the server may not have yet (relayed after a while).
+        public var toRelay: Int
     }
 
     @LowercaseUUID public var nodeID: UUID
@@ -80,10 +82,18 @@ extension NodeDatabase {
                 tickets: try TicketRow.fetchCount(db), scans: try ScanRow.fetchCount(db),
                 doorSales: try DoorSaleRow.fetchCount(db), conflicts: try ConflictRow.fetchCount(db),
                 allotments: allotments,
-                peers: try Row.fetchAll(db, sql: "SELECT node_id, name, last_contact_at FROM peers ORDER BY name").compactMap { row in
+                peers: try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT node_id, name, last_contact_at,
+                               (SELECT count(*) FROM peer_facts f WHERE f.node_id = peers.node_id) AS to_relay
+                        FROM peers ORDER BY name
+                        """
+                ).compactMap { row in
                     guard let id = UUID(text: row["node_id"]) else { return nil }
                     return NodeStatus.Peer(
-                        nodeID: id, name: row["name"], lastContactAt: Date(timeIntervalSince1970: row["last_contact_at"]))
+                        nodeID: id, name: row["name"], lastContactAt: Date(timeIntervalSince1970: row["last_contact_at"]),
+                        toRelay: row["to_relay"])
                 })
         }
     }

@@ -235,6 +235,22 @@ public struct NodeDatabase: Sendable {
                     node_id TEXT PRIMARY KEY, name TEXT NOT NULL, cursor INTEGER NOT NULL, last_contact_at DOUBLE NOT NULL);
                 """)
         }
+        migrator.registerMigration("v6: signed facts for peers and relay") { db in
+            try db.execute(sql: """
+                CREATE TABLE own_facts (
+                    mutation_id INTEGER PRIMARY KEY, kind TEXT NOT NULL CHECK (kind IN ('scan', 'sale', 'release')),
+                    body TEXT NOT NULL, created_at DOUBLE NOT NULL);
+                INSERT INTO own_facts SELECT mutation_id, kind, body, created_at FROM outbox;
+                CREATE TABLE peer_facts (
+                    node_id TEXT NOT NULL, mutation_id INTEGER NOT NULL,
+                    kind TEXT NOT NULL CHECK (kind IN ('scan', 'sale', 'release')), body TEXT NOT NULL,
+                    signature TEXT NOT NULL, received_at DOUBLE NOT NULL, PRIMARY KEY (node_id, mutation_id));
+                CREATE INDEX peer_facts_by_time ON peer_facts (received_at);
+                -- Peers were read by HLC; they are now read by mutation id, from the start.
+                UPDATE peers SET cursor = 0;
+                ALTER TABLE peers ADD COLUMN acknowledged_through INTEGER NOT NULL DEFAULT 0;
+                """)
+        }
         return migrator
     }
 

@@ -66,7 +66,7 @@ public struct NodeSyncService: Service {
                     case .changed(let changes?):
                         if changes > 0 { logger.info("synced", metadata: ["changes": "\(changes)"]) }
                         trigger.ended()
-                        step = (try? engine.database.outboxDepth()) == 0 ? .follow : .sync
+                        step = (try? engine.database.outboxDepth()) == 0 && (try? engine.relayDue()) == false ? .follow : .sync
                     case .changed(nil):
                         step = .sync
                     case .asked:
@@ -124,9 +124,9 @@ public struct NodeSyncService: Service {
     }
 
     private func log(_ report: SyncEngine.Report) {
-        guard report.pushed != .init() || report.changes > 0 || report.bootstrapped else { return }
+        guard report.pushed != .init() || report.relayed > 0 || report.changes > 0 || report.bootstrapped else { return }
         logger.info("synced", metadata: [
-            "pushed": "\(report.pushed.applied + report.pushed.conflicts)",
+            "pushed": "\(report.pushed.applied + report.pushed.conflicts)", "relayed": "\(report.relayed)",
             "conflicts": "\(report.pushed.conflicts)", "changes": "\(report.changes)",
             "bootstrapped": "\(report.bootstrapped)",
         ])

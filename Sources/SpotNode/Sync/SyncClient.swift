@@ -96,6 +96,11 @@ public struct SyncClient: Sendable {
         try await post("/api/v1/sync/push", request, token: token, via: live)
     }
 
+    /// Hands the server facts of this node's peers (protocol 2).
+    public func relay(_ request: RelayRequest, token: String) async throws(SyncClientError) -> RelayResponse {
+        try await post("/api/v1/sync/relay", request, token: token, via: live)
+    }
+
     /// Asks for more seats; `deadline` bounds the whole request (door staff are waiting).
     public func topUp(_ request: TopUpRequest, token: String, deadline: TimeAmount) async throws(SyncClientError) -> SyncAllotment {
         try await post("/api/v1/sync/allotments", request, token: token, via: live, deadline: deadline)

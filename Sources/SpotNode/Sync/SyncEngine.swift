@@ -5,7 +5,7 @@ import SpotSync
 import Synchronization
 
 /// One sync of a node with its server (`SyncProtocol/README.md` §4): push the outbox in
-/// batches, then bootstrap from a snapshot if the node has no cursor (or the server no
+/// batches, relay the peers' facts the server may not have (protocol 2), then bootstrap from a snapshot if the node has no cursor (or the server no
 /// longer knows it), then pull pages until the feed is drained. Each step commits on its
 /// own, so an interruption anywhere is resumed by the next sync.
 public struct SyncEngine: Sendable {
@@ -13,6 +13,9 @@ public struct SyncEngine: Sendable {
     public let client: SyncClient
     public var pushBatchSize = 500
     public var pageSize = 1000
+    /// A peer's fact is relayed once it has been held this long without the peer saying the
+    /// server has it (``PeerProtocol/relayAfterSeconds``).
+    public var relayAfter: TimeInterval = TimeInterval(PeerProtocol.relayAfterSeconds)
     let now: @Sendable () -> Date
     /// The `state_digest` of the last page applied: a v2 server holds a pull only while it is current.
     private let stateDigest = LastStateDigest()
@@ -26,6 +29,8 @@ public struct SyncEngine: Sendable {
     /// What one sync did.
     public struct Report: Sendable, Equatable {
         public var pushed = NodeDatabase.Acknowledgement()
+        /// Peers' facts the server answered for.
+        public var relayed = 0
         public var bootstrapped = false
         public var snapshotTickets = 0
         public var pages = 0
@@ -138,6 +143,31 @@ public struct SyncEngine: Sendable {
         }
     }
 
+    /// Whether peers' facts wait to be relayed.
+    public func relayDue() throws -> Bool {
+        guard client.protocolVersion >= .livePull else { return false }
+        return !(try database.factsToRelay(receivedBefore: relayCutoff, limit: 1).isEmpty)
+    }
+
+    private var relayCutoff: Date { now().addingTimeInterval(-relayAfter) }
+
+    /// Relays the peers' facts held longer than ``relayAfter`` in batches; each answered fact
+    /// is dropped, whatever the answer (sync-v2.md §6.4).
+    private func relay(_ identity: NodeIdentity) async throws -> Int {
+        var answered = 0
+        while true {
+            let facts = try database.factsToRelay(receivedBefore: relayCutoff, limit: FieldLimits.factsPerRelay.upperBound)
+            guard !facts.isEmpty else { return answered }
+            let state = try database.syncState(now: now())
+            let response = try await client.relay(
+                RelayRequest(protocolVersion: client.protocolVersion.rawValue, nodeID: identity.nodeID, clock: state.clock, facts: facts),
+                token: state.token)
+            let dropped = try database.relayed(response)
+            answered += dropped
+            guard dropped > 0 else { return answered }
+        }
+    }
+
     private func run(progress: @Sendable (Progress) -> Void) async throws -> Report {
         var report = Report()
         let identity = try database.identity()
@@ -176,6 +206,7 @@ public struct SyncEngine: Sendable {
             progress(.pushing(done: min(done, max(total, done)), total: max(total, done)))
             guard tally.applied + tally.duplicates + tally.conflicts + tally.rejected > 0 else { break }
         }
+        if client.protocolVersion >= .livePull { report.relayed = try await relay(identity) }
         // Bootstrap when needed, then follow the feed.
         while true {
             let state = try database.syncState(now: now())

@@ -242,10 +242,11 @@ func buildRouter(_ services: ServerServices, site: WebSite?) -> Router<AppReques
         .add(middleware: NodeAuthenticator(
             database: services.database, clock: services.clock, signals: services.syncSignals, credentials: NodeCredentialCache()))
     let syncService = SyncService(database: services.database, skewBoundMilliseconds: services.clockSkewBoundMilliseconds)
+    let pushes = PushApplier(database: services.database, skewBoundMilliseconds: services.clockSkewBoundMilliseconds)
     SyncController(
         nodes: NodeRepository(database: services.database),
         sync: syncService, wokenPulls: WokenPullReader(sync: syncService),
-        pushes: PushApplier(database: services.database, skewBoundMilliseconds: services.clockSkewBoundMilliseconds),
+        pushes: pushes, relays: RelayApplier(database: services.database, pushes: pushes),
         signals: services.syncSignals, idlePulls: IdlePullCache(), heartbeats: HeartbeatPacer(), contacts: services.nodeContacts,
         served: services.syncProtocols, clock: services.clock
     ).addRoutes(to: sync)

@@ -15,14 +15,33 @@ struct PushApplier: Sendable {
     let database: Database
     let skewBoundMilliseconds: Int64
 
+    /// The node whose facts are applied: the one pushing, or the origin of relayed facts.
+    struct Origin: Sendable {
+        let id: UUID
+        let venueID: UUID
+
+        init(id: UUID, venueID: UUID) {
+            self.id = id
+            self.venueID = venueID
+        }
+
+        init(_ node: AuthenticatedNode) {
+            self.init(id: node.id, venueID: node.venueID)
+        }
+    }
+
     /// A mutation the node must drop: why, in the error shape.
     struct Rejection: Error {
         let code: ErrorCode
         let message: String
     }
 
+    /// Applies `request` as `node`'s. With `relayed`, another node of the venue brought the
+    /// facts (``RelayApplier``): they count as the origin's, but say nothing of its contact,
+    /// clock or protocol, and `clock` is the relayer's.
     func apply(
-        _ request: PushRequest, node: AuthenticatedNode, version: SyncProtocolVersion, now: Date, logger: Logger
+        _ request: PushRequest, node: Origin, version: SyncProtocolVersion, now: Date, relayed: Bool = false,
+        logger: Logger
     ) async throws -> PushResponse {
         guard request.nodeID == node.id else {
             throw DomainError.forbidden("This push names node \(request.nodeID.uuidString.lowercased()), not the node whose credential sent it.")
@@ -114,6 +133,12 @@ struct PushApplier: Sendable {
                          AS m(id, kind, entity, status, code, message)
                     """, logger: logger)
             }
+            if relayed {
+                try await connection.query(
+                    "UPDATE nodes SET last_mutation_id = greatest(last_mutation_id, \(lastMutationID)) WHERE id = \(node.id)",
+                    logger: logger)
+                return ids.compactMap { results[$0] }
+            }
             try await connection.query(
                 """
                 UPDATE nodes SET last_mutation_id = greatest(last_mutation_id, \(lastMutationID)), last_push_at = \(now),
@@ -140,7 +165,7 @@ struct PushApplier: Sendable {
         return events
     }
 
-    private static func check(_ scan: SyncScan, node: AuthenticatedNode, venue: [UUID: VenueEvent]) throws {
+    private static func check(_ scan: SyncScan, node: Origin, venue: [UUID: VenueEvent]) throws {
         guard scan.nodeID == node.id else {
             throw Rejection(code: .wrongNode, message: "The scan names another node; a node pushes only its own scans.")
         }
@@ -236,7 +261,7 @@ struct PushApplier: Sendable {
     /// node's device key — and records it against the node's allotment. The sale is kept
     /// whatever central state says (money was taken); contradictions become conflicts.
     private func applySale(
-        _ sale: SyncSale, node: AuthenticatedNode, venue: [UUID: VenueEvent], on connection: PostgresConnection, now: Date,
+        _ sale: SyncSale, node: Origin, venue: [UUID: VenueEvent], on connection: PostgresConnection, now: Date,
         logger: Logger
     ) async throws -> (status: SyncMutationResult.Status, conflicts: [SyncConflict]) {
         guard sale.nodeID == node.id else {
@@ -300,7 +325,7 @@ struct PushApplier: Sendable {
 
     /// Gives unsold seats back to the online pool; never below what the server knows was sold.
     private static func applyRelease(
-        _ release: SyncRelease, node: AuthenticatedNode, on connection: PostgresConnection, now: Date, logger: Logger
+        _ release: SyncRelease, node: Origin, on connection: PostgresConnection, now: Date, logger: Logger
     ) async throws {
         guard release.quantity > 0 else {
             throw Rejection(code: .invalidRelease, message: "quantity must be positive.")

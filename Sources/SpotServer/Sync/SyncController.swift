@@ -11,6 +11,7 @@ struct SyncController: Sendable {
     let sync: SyncService
     let wokenPulls: WokenPullReader
     let pushes: PushApplier
+    let relays: RelayApplier
     let signals: SyncSignals
     let idlePulls: IdlePullCache
     let heartbeats: HeartbeatPacer
@@ -27,6 +28,7 @@ struct SyncController: Sendable {
         group.post("snapshot", use: snapshot)
         group.post("pull", use: pull)
         group.post("push", use: push)
+        group.post("relay", use: relay)
         group.post("allotments", use: topUp)
     }
 
@@ -97,7 +99,19 @@ struct SyncController: Sendable {
         var context = context
         context.uploadLimit = Self.pushUploadLimit
         let (body, version) = try await decode(PushRequest.self, request, context)
-        return try await pushes.apply(body, node: node, version: version, now: clock.now(), logger: context.logger)
+        return try await pushes.apply(body, node: .init(node), version: version, now: clock.now(), logger: context.logger)
+    }
+
+    /// Facts of the venue's other nodes, relayed by this one (protocol 2 only).
+    @Sendable func relay(_ request: Request, context: AppRequestContext) async throws -> RelayResponse {
+        let node = try context.requireNode()
+        var context = context
+        context.uploadLimit = Self.pushUploadLimit
+        let (body, version) = try await decode(RelayRequest.self, request, context)
+        guard version >= .livePull else {
+            throw APIError(.badRequest, .unsupportedProtocolVersion, "relay is part of sync protocol v2: state protocol_version 2")
+        }
+        return try await relays.apply(body, relayer: node, version: version, now: clock.now(), logger: context.logger)
     }
 
     @Sendable func topUp(_ request: Request, context: AppRequestContext) async throws -> SyncAllotment {
@@ -156,4 +170,5 @@ extension EnrollResponse: ResponseEncodable {}
 extension Snapshot: ResponseEncodable {}
 extension PullPage: ResponseEncodable {}
 extension PushResponse: ResponseEncodable {}
+extension RelayResponse: ResponseEncodable {}
 extension SyncAllotment: ResponseEncodable {}
