@@ -240,4 +240,102 @@ struct VenueMeshTests {
             for process in [a2, b, server] { #expect(try await process.stop() == 0) }
         }
     }
+
+    /// Polls `door`'s ticket look-up until it shows a scan another door made; the time it took, or nil after `limit`.
+    static func known(_ ticket: String, at door: APIClient, within limit: Duration) async throws -> Duration? {
+        let clock = ContinuousClock()
+        let start = clock.now
+        while clock.now - start < limit {
+            let scans = try await door.get("/api/v1/scans?ticket=\(ticket)").json["scans"].array
+            if scans.contains(where: { $0["here"].bool == false && $0["verdict"].string == "ok" }) { return clock.now - start }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        return nil
+    }
+
+    @Test("Three doors find each other through the server (no --peer); with the server down each of 6 tickets admitted at one door is refused at the next; a door stopped (SIGSTOP) while another admits catches up when it resumes; back online, every scan once and no conflict")
+    func threeDoors() async throws {
+        try await TestDatabase.shared.withDatabase { database in
+            let directory = try makeTemporaryDirectory("spot-mesh-three")
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let scene = try await DoorScene.make(database: database, directory: directory, tickets: 7, seats: 1)
+            let serverURL = "http://127.0.0.1:\(scene.port)"
+            var data = [scene.data]
+            for name in ["Door B", "Door C"] {
+                let folder = directory.appendingPathComponent(name.replacingOccurrences(of: " ", with: "-")).path
+                _ = try await VenueNodeTests.enroll(
+                    scene.server.api, serverURL: serverURL, venue: scene.venue, name: name, directory: folder, seats: 1)
+                data.append(folder)
+            }
+            for folder in data { try await VenueNodeTests.sync(folder) }  // each learns the others' certificates
+
+            var doors: [(process: ServerProcess, staff: APIClient)] = []
+            for folder in data {
+                let port = try freePort()
+                let process = try await ServerProcess.launch(["node", "run", "--data", folder, "--port", String(port)], port: port)
+                doors.append((process, try await VenueNodeTests.staff(process)))
+            }
+            // Each finds the other two through the server.
+            let clock = ContinuousClock()
+            let started = clock.now
+            var following: [Int] = []
+            while clock.now - started < .seconds(30) {
+                following = []
+                for door in doors { following.append(try await door.process.api.get("/api/v1/status").json["peers"].array.count) }
+                if following == [2, 2, 2] { break }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(following == [2, 2, 2], "peers each door follows: \(following)")
+            print("venue mesh: three doors found each other through the server in \(clock.now - started)")
+            #expect(try await scene.server.stop() == 0)
+
+            let tickets = scene.venue.tickets
+            var latencies: [Duration] = []
+            for (index, ticket) in tickets.prefix(6).enumerated() {
+                let (first, second, third) = (doors[index % 3], doors[(index + 1) % 3], doors[(index + 2) % 3])
+                #expect(try await VenueNodeTests.scan(first.staff, ticket.payload, gate: "Gate \(index % 3)")["verdict"].string == "ok")
+                for other in [second, third] {
+                    let took = try await Self.known(ticket.id, at: other.staff, within: .seconds(5))
+                    #expect(took != nil && took! <= .seconds(1), "ticket \(index) at another door after \(String(describing: took))")
+                    if let took { latencies.append(took) }
+                }
+                let refused = try await VenueNodeTests.scan(second.staff, ticket.payload, gate: "Gate \((index + 1) % 3)")
+                #expect(refused["verdict"].string == "already_admitted" && refused["admitted_gate"].string == "Gate \(index % 3)", "\(refused)")
+            }
+            print("venue mesh: 3 doors, an admission known at each other door after at most \(latencies.max() ?? .zero)")
+
+            // Door C is cut off (stopped) while door A admits; resumed, it catches up.
+            doors[2].process.freeze()
+            #expect(try await VenueNodeTests.scan(doors[0].staff, tickets[6].payload, gate: "Gate 0")["verdict"].string == "ok")
+            #expect(try await Self.known(tickets[6].id, at: doors[1].staff, within: .seconds(5)) != nil)
+            try await Task.sleep(for: .seconds(1))
+            doors[2].process.thaw()
+            let caughtUp = try await Self.known(tickets[6].id, at: doors[2].staff, within: .seconds(15))
+            #expect(caughtUp != nil, "door C never learnt what door A admitted while it was stopped")
+            print("venue mesh: a door stopped for a second learnt the admission \(caughtUp ?? .zero) after it resumed")
+            #expect(try await VenueNodeTests.scan(doors[2].staff, tickets[6].payload, gate: "Gate 2")["verdict"].string == "already_admitted")
+
+            // Back online: each door pushes its own scans, once.
+            let server = try await ServerProcess.launch(DoorScene.serverArguments(database: database, port: scene.port), port: scene.port)
+            for door in doors { #expect(try await door.staff.send(.POST, "/api/v1/sync").status == 202) }
+            var counts: [Int] = []
+            for _ in 0..<100 {
+                counts = try await Self.numbers(
+                    database,
+                    """
+                    SELECT (SELECT count(*)::int FROM scans), (SELECT count(*)::int FROM scans WHERE verdict = 'ok'),
+                           (SELECT count(*)::int FROM conflicts)
+                    """)
+                if counts.first == 14 { break }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(counts == [14, 7, 0], "7 admissions and 7 refusals, no double admission: \(counts)")
+            // Each stops at once, though peers and held pulls are waiting on it.
+            for process in doors.map(\.process) + [server] {
+                let stopping = clock.now
+                #expect(try await process.stop() == 0)
+                #expect(clock.now - stopping < .seconds(5), "SIGTERM took \(clock.now - stopping)")
+            }
+        }
+    }
 }

@@ -167,4 +167,32 @@ struct NodeReplicaTests {
         #expect(try database.scanCount() == ownScans, "the node's own scan stays, to be pushed")
         #expect(try database.recordScan(payload: good.text, gate: "A", direction: .entry, now: now).result.verdict.code == .wrongEvent)
     }
+
+    @Test("A page that changes only the trust (a new peer's certificate, a rotated issuer key) is in the very next verdict and peer check")
+    func trustOnlyPage() throws {
+        let (database, directory) = try database()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let initial = try snapshot(tickets: [])
+        try database.applySnapshot(initial, now: now)
+        // The verdict's trust is cached by the first scan.
+        let rotated = SigningKey()
+        let signed = try SignedTicket.sign(TicketClaims(ticketID: UUID(), eventID: event, ticketTypeID: ticketType), with: rotated)
+        #expect(try database.recordScan(payload: signed.text, gate: "A", direction: .entry, now: now).result.verdict.code == .unknownKey)
+        let peer = UUID(), peerKey = SigningKey()
+        #expect(try database.peerKey(peer, now: now) == nil)
+        // The server rotates the issuer key and certifies a peer: no change in the feed.
+        let peerCertificate = try DeviceCertificate.issue(
+            .init(devicePublicKey: peerKey.publicKey, nodeID: peer, venueID: venueID, eventIDs: [event],
+                  issuedAt: now.addingTimeInterval(-60), notAfter: now.addingTimeInterval(86_400)),
+            by: issuer)
+        let ownCertificate = try #require(try initial.trust.trustStore().certificates.first)
+        let trust = TrustBundle(
+            issuerKeys: [IssuerKey(publicKey: issuer.publicKey), IssuerKey(publicKey: rotated.publicKey)],
+            certificates: [ownCertificate, peerCertificate])
+        try database.applyPage(PullPage(
+            protocolVersion: 2, cursor: "10.0", hasMore: false, serverTime: initial.serverTime, changes: [], trust: trust,
+            allotments: initial.allotments, lastMutationID: 0, credential: nil), expectedCursor: "10.0", now: now)
+        #expect(try database.recordScan(payload: signed.text, gate: "A", direction: .entry, now: now).result.verdict == .ok)
+        #expect(try database.peerKey(peer, now: now)?.rawRepresentation == peerKey.publicKey.rawRepresentation)
+    }
 }

@@ -99,4 +99,47 @@ struct RelayTests {
             #expect(try await server.count("SELECT count(*)::int FROM scans") == 4)
         }
     }
+
+    static func peers(_ node: TestNode, _ advertise: [String], version: Int = 2) async throws -> APIResponse {
+        try await node.server.sync("peers", PeersRequest(protocolVersion: version, advertise: advertise), token: node.token)
+    }
+
+    @Test("The venue's nodes: each node says where it is reached on the LAN and gets the other active nodes of its venue with theirs; not itself, not a revoked node, not another venue's; bad addresses and protocol 1 change nothing")
+    func venuePeers() async throws {
+        try await TestServer.run { server in
+            let scene = try await SyncTests.scene(server, tickets: 1)
+            let doorA = scene.node
+            let doorB = try await TestNode.enroll(server, organizerToken: scene.organizer, venue: scene.venue, name: "Door B")
+            let doorC = try await TestNode.enroll(server, organizerToken: scene.organizer, venue: scene.venue, name: "Door C")
+            let otherVenue = try await server.createVenue(token: scene.organizer, name: "Other Hall")
+            let stranger = try await TestNode.enroll(server, organizerToken: scene.organizer, venue: otherVenue, name: "Elsewhere")
+            #expect(try await Self.peers(stranger, ["https://10.9.9.9:8443"]).status == 200)
+
+            let first = try await Self.peers(doorA, ["https://10.0.0.11:8443", "https://door-a.local:8443"])
+            #expect(first.status == 200, "\(first.text)")
+            let seenByB = try SyncJSON.decoder.decode(PeersResponse.self, from: try await Self.peers(doorB, ["http://[fd00::12]:8081"]).body)
+            #expect(seenByB.nodes.map(\.nodeID) == [doorA.info.id, doorC.info.id], "the venue's other nodes, by name")
+            #expect(seenByB.nodes[0].urls == ["https://10.0.0.11:8443", "https://door-a.local:8443"])
+            #expect(seenByB.nodes[0].devicePublicKey == Data(doorA.deviceKey.publicKey.rawRepresentation).base64EncodedString())
+            #expect(seenByB.nodes[1].urls.isEmpty, "door C has not said where it is")
+            let seenByA = try SyncJSON.decoder.decode(PeersResponse.self, from: try await Self.peers(doorA, []).body)
+            #expect(seenByA.nodes.first { $0.nodeID == doorB.info.id }?.urls == ["http://[fd00::12]:8081"])
+            #expect(try await server.count("SELECT cardinality(lan_urls) FROM nodes WHERE id = '\(doorA.info.id)'") == 0, "A now says none")
+
+            // Not a base URL, too many, too long, protocol 1: refused, nothing stored.
+            for bad in [["ftp://10.0.0.1"], ["https://10.0.0.1:8443/kiosk"], ["https://user@10.0.0.1"], ["https://10.0.0.1?x=1"], [""],
+                        Array(repeating: "https://10.0.0.1:8443", count: 9), ["https://" + String(repeating: "a", count: 200)]] {
+                let refused = try await Self.peers(doorC, bad)
+                #expect(refused.status == 422 && refused.errorCode == "validation_failed", "\(bad.first ?? ""): \(refused.text)")
+            }
+            let v1 = try await Self.peers(doorC, ["https://10.0.0.13:8443"], version: 1)
+            #expect(v1.status == 400 && v1.errorCode == "unsupported_protocol_version")
+            #expect(try await server.count("SELECT cardinality(lan_urls) FROM nodes WHERE id = '\(doorC.info.id)'") == 0)
+
+            // Revoked: no longer listed.
+            #expect(try await server.api.post("/api/v1/nodes/\(doorC.info.id.uuidString.lowercased())/revoke", token: scene.organizer).status == 204)
+            let after = try SyncJSON.decoder.decode(PeersResponse.self, from: try await Self.peers(doorB, []).body)
+            #expect(after.nodes.map(\.nodeID) == [doorA.info.id])
+        }
+    }
 }

@@ -16,7 +16,7 @@ struct SpecVocabularyTests {
     /// What protocol 2 added, which the v1 record does not list.
     static let addedInV2 = (
         errorCodes: [ErrorCode.unreadableMutation.rawValue, ErrorCode.invalidFactSignature.rawValue],
-        limits: ["pullWaitSeconds", "factsPerRelay"]
+        limits: ["pullWaitSeconds", "factsPerRelay", "advertisedURLs", "advertisedURLLength"]
     )
 
     /// The rows of §12's tables: first cell's code name → the backticked values of the second cell (or the other cells).
@@ -75,6 +75,8 @@ struct SpecVocabularyTests {
             "mutationsPerPush": bounds(FieldLimits.mutationsPerPush),
             "pullWaitSeconds": bounds(FieldLimits.pullWaitSeconds),
             "factsPerRelay": bounds(FieldLimits.factsPerRelay),
+            "advertisedURLs": bounds(FieldLimits.advertisedURLs),
+            "advertisedURLLength": bounds(FieldLimits.advertisedURLLength),
         ].filter { version >= 2 || !Self.addedInV2.limits.contains($0.key) }
         #expect(Set(rows.keys).isSuperset(of: expected.keys))
         if version < 2 { #expect(rows["pullWaitSeconds"] == nil) }

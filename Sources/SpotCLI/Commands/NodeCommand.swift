@@ -174,6 +174,11 @@ struct NodeCommand: AsyncParsableCommand {
             valueName: "URL"))
         var peers: [String] = []
 
+        @Option(name: .customLong("advertise"), help: ArgumentHelp(
+            "A base URL the venue's other nodes reach this node at, told to the server for them (repeatable; default: its address and HTTPS port, or HTTP port without HTTPS, each LAN address when --host is 0.0.0.0).",
+            valueName: "URL"))
+        var advertise: [String] = []
+
         @Option(help: ArgumentHelp(
             "Seconds a peer's fact is held before this node relays it to the server, unless the peer says the server has it (1 to 86400).",
             valueName: "SECONDS"))
@@ -194,6 +199,12 @@ struct NodeCommand: AsyncParsableCommand {
             guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level is not a log level") }
             guard (5...86_400).contains(staffIdleTimeout) else { throw ValidationError("--staff-idle-timeout must be 5 to 86400") }
             guard (1...86_400).contains(relayAfter) else { throw ValidationError("--relay-after must be 1 to 86400") }
+            guard advertise.count <= FieldLimits.advertisedURLs.upperBound else {
+                throw ValidationError("--advertise may be given at most \(FieldLimits.advertisedURLs.upperBound) times")
+            }
+            for url in advertise {
+                if let problem = PeersRequest.urlProblem(url) { throw ValidationError("--advertise \(url): \(problem)") }
+            }
             for peer in peers {
                 guard let url = URL(string: peer), ["http", "https"].contains(url.scheme), url.host != nil, url.path.isEmpty || url.path == "/",
                     url.query == nil
@@ -232,7 +243,7 @@ struct NodeCommand: AsyncParsableCommand {
                     pushBatchSize: pushBatchSize, kioskDirectory: kioskDirectory,
                     staffIdleTimeout: .seconds(staffIdleTimeout), protocolVersion: protocolOption.version, tls: tls,
                     httpsPort: httpsPort, peers: peers.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 },
-                    relayAfter: .seconds(relayAfter)),
+                    relayAfter: .seconds(relayAfter), advertise: advertise.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }),
                 logger: logger)
             let base = tls == nil ? "http://\(host):\(port)" : "https://\(host):\(httpsPort)"
             logger.info("HVFLVSPOT node \(identity.name) for \(identity.venueName) listening on \(base)")

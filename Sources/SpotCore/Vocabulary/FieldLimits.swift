@@ -27,6 +27,10 @@ public enum FieldLimits {
     public static let factCursor: ClosedRange<Int64> = 0...Int64.max
     /// Facts a node relays for its peers in one request.
     public static let factsPerRelay = 1...500
+    /// LAN addresses (base URLs) a node advertises to its venue's other nodes.
+    public static let advertisedURLs = 0...8
+    /// Characters of one advertised base URL.
+    public static let advertisedURLLength = 1...200
     /// A ticket's issue version (1 for the first issue; each re-issue adds one).
     public static let issueVersion: ClosedRange<UInt32> = 1...UInt32.max
     /// A wall clock reading in Unix milliseconds (what an HLC timestamp can carry).

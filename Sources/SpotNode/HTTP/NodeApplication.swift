@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdTLS
 import Logging
 import NIOSSL
+import SpotCore
 import SpotSync
 
 /// Everything `spot node run` is started with.
@@ -27,12 +28,15 @@ public struct NodeConfiguration: Sendable {
     public var peers: [String]
     /// How long a peer's fact is held before it is relayed to the server (`--relay-after`).
     public var relayAfter: Duration
+    /// This node's base URLs on the LAN, told to the server for its peers (`--advertise`);
+    /// empty: worked out from the address and port it listens on.
+    public var advertise: [String]
 
     public init(
         host: String = "127.0.0.1", port: Int = 8081, syncInterval: Duration = .seconds(10), pushBatchSize: Int = 500,
         kioskDirectory: String? = nil, staffIdleTimeout: Duration = .seconds(300),
         protocolVersion: SyncProtocolVersion = .current, tls: NodeTLS? = nil, httpsPort: Int = 8443, peers: [String] = [],
-        relayAfter: Duration = .seconds(PeerProtocol.relayAfterSeconds)
+        relayAfter: Duration = .seconds(PeerProtocol.relayAfterSeconds), advertise: [String] = []
     ) {
         self.host = host
         self.port = port
@@ -45,7 +49,22 @@ public struct NodeConfiguration: Sendable {
         self.httpsPort = httpsPort
         self.peers = peers
         self.relayAfter = relayAfter
+        self.advertise = advertise
     }
+
+    /// The base URLs peers reach this node at: `advertise` when given; else its HTTPS (or HTTP)
+    /// port at the address it listens on — each address of the machine a LAN can use when it
+    /// listens on all of them.
+    public var advertisedURLs: [String] {
+        if !advertise.isEmpty { return advertise }
+        let (scheme, port) = tls == nil ? ("http", port) : ("https", httpsPort)
+        let hosts: [String] =
+            ["0.0.0.0", "::", "*"].contains(host)
+            ? LANAddress.ofThisMachine().filter { !$0.isLocalOnly }.map(\.urlHost)
+            : [LANAddress(host)?.urlHost ?? host]
+        return hosts.prefix(FieldLimits.advertisedURLs.upperBound).map { "\(scheme)://\($0):\(port)" }
+    }
+
 }
 
 /// Builds the node: its local API, the background sync service and the WAL checkpointer, in one service group
@@ -74,8 +93,9 @@ public func buildNodeApplication(
     let api = router.group("api/v1")
     StaffController(database: database, sessions: sessions).addRoutes(to: api)
     let ownFacts = Generations()
+    let followed = FollowedPeers()
     let controller = NodeController(database: database, engine: engine, trigger: trigger, ownFacts: ownFacts, now: { Date() })
-    PeerController(database: database, recorded: ownFacts, now: { Date() }).addRoutes(to: router)
+    PeerController(database: database, recorded: ownFacts, followed: followed, now: { Date() }).addRoutes(to: router)
     controller.addPublicRoutes(to: api)
     let staff = api.group().add(middleware: StaffAuthMiddleware(sessions: sessions))
     controller.addStaffRoutes(to: staff)
@@ -99,8 +119,8 @@ public func buildNodeApplication(
     app.addServices(NodeSyncService(engine: engine, trigger: trigger, interval: configuration.syncInterval, logger: logger))
     app.addServices(WALCheckpointService(database: database, logger: logger))
     let authority = try configuration.tls.map { try NIOSSLCertificate(bytes: Array($0.authority.serializeAsPEM().pemString.utf8), format: .pem) }
-    for peer in configuration.peers {
-        app.addServices(PeerFollower(database: database, peer: peer, authority: authority, logger: logger, now: { Date() }))
-    }
+    app.addServices(PeerDirectory(
+        database: database, client: engine.client, staticPeers: configuration.peers, advertise: configuration.advertisedURLs,
+        authority: authority, followed: followed, logger: logger, now: { Date() }))
     return app
 }

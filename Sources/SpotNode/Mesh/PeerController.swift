@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import ServiceLifecycle
 import SpotCore
 import SpotSync
 
@@ -13,6 +14,8 @@ struct PeerController: Sendable {
     let database: NodeDatabase
     /// Facts this node recorded (``NodeController`` advances it).
     let recorded: Generations
+    /// Told of each certified node that reads this one, so the mesh is followed both ways.
+    let followed: FollowedPeers
     let now: @Sendable () -> Date
 
     func addRoutes(to router: Router<NodeRequestContext>) {
@@ -22,11 +25,12 @@ struct PeerController: Sendable {
     @Sendable func facts(_ request: Request, context: NodeRequestContext) async throws -> Response {
         let signature = request.headers[HTTPField.Name(PeerProtocol.Header.signature)!]
         do {
-            _ = try PeerSignature.checkRequest(
+            let sender = try PeerSignature.checkRequest(
                 method: "GET", target: request.uri.description, node: request.headers[HTTPField.Name(PeerProtocol.Header.node)!],
                 time: request.headers[HTTPField.Name(PeerProtocol.Header.time)!], signature: signature,
                 now: Int64((now().timeIntervalSince1970 * 1000).rounded(.down)),
                 key: { try database.peerKey($0, now: now()) })
+            followed.heard(from: sender)
         } catch let error as PeerError {
             switch error {
             case .unknownPeer: throw NodeAPIError(.forbidden, code: .forbidden, message: error.description)
@@ -44,7 +48,8 @@ struct PeerController: Sendable {
         let generation = recorded.current
         var read = try database.ownFacts(after: after, limit: PeerProtocol.pageSize)
         if read.facts.isEmpty, wait > 0 {
-            _ = await recorded.wait(after: generation, within: .seconds(wait))
+            // A node that is stopping answers at once rather than hold its shutdown up to `wait`.
+            _ = await cancelWhenGracefulShutdown { await recorded.wait(after: generation, within: .seconds(wait)) }
             read = try database.ownFacts(after: after, limit: PeerProtocol.pageSize)
         }
         let page = PeerFactsPage(

@@ -9,7 +9,8 @@ import ServiceLifecycle
 import SpotCore
 import SpotSync
 
-/// Follows one peer of the venue (`spot node run --peer URL`): reads its facts with held
+/// Follows one peer of the venue (`spot node run --peer URL`, or found through the server by
+/// ``PeerDirectory``): reads its facts with held
 /// requests and records them here, so a ticket admitted at its door is `already_admitted` at
 /// this one within a second — with the server unreachable — and its facts survive it (this node
 /// relays what the server has not got). Its answers and each of its facts are believed only
@@ -17,8 +18,8 @@ import SpotSync
 /// doubling up to 10 s.
 struct PeerFollower: Service {
     let database: NodeDatabase
-    /// The peer's base URL (`https://door-b.local:8443`).
-    let peer: String
+    /// The peer's base URLs (`https://door-b.local:8443`): the first, and after a failure the next.
+    let urls: [String]
     /// Trusted for a peer's HTTPS: the venue CA (nil: the system's).
     let authority: NIOSSLCertificate?
     let logger: Logger
@@ -40,11 +41,13 @@ struct PeerFollower: Service {
             var backoff: Duration = .seconds(1)
             var node: UUID?
             var reported = false
+            var attempt = 0
             while !Task.isCancelled {
+                let peer = urls[attempt % urls.count]
                 do {
                     let cursor = try node.map { try database.peerCursor($0) } ?? 0
                     let (page, key) = try await read(
-                        after: cursor, wait: node == nil ? 0 : PeerProtocol.waitSeconds.upperBound, client: client)
+                        peer, after: cursor, wait: node == nil ? 0 : PeerProtocol.waitSeconds.upperBound, client: client)
                     let recorded = try database.applyPeerFacts(page, key: key, now: now())
                     if node == nil || reported {
                         logger.info("following a peer", metadata: ["peer": "\(peer)", "node": "\(page.nodeName)"])
@@ -57,6 +60,7 @@ struct PeerFollower: Service {
                     if Task.isCancelled { return }
                     if !reported { logger.warning("peer unreachable or refused", metadata: ["peer": "\(peer)", "error": "\(error)"]) }
                     reported = true
+                    attempt &+= 1
                     try? await Task.sleep(for: backoff)
                     backoff = min(backoff * 2, Self.maximumBackoff)
                 }
@@ -67,7 +71,7 @@ struct PeerFollower: Service {
 
     /// One signed request for the peer's facts after `cursor`, its answer checked; with the
     /// peer's certified device key, to check each fact.
-    private func read(after cursor: Int64, wait: Int, client: HTTPClient) async throws -> (PeerFactsPage, Curve25519.Signing.PublicKey) {
+    private func read(_ peer: String, after cursor: Int64, wait: Int, client: HTTPClient) async throws -> (PeerFactsPage, Curve25519.Signing.PublicKey) {
         let identity = try database.peerIdentity()
         let target = "\(PeerProtocol.factsPath)?after=\(cursor)&wait=\(wait)"
         let headers = try PeerSignature.requestHeaders(

@@ -95,12 +95,12 @@ extension NodeDatabase {
                 case .conflict(let conflict): try Self.upsert(conflict, db)
                 }
             }
-            try Self.replaceTrust(trust, db)
+            let trustChanged = try Self.replaceTrust(trust, db)
             try Self.replaceAllotments(page.allotments, lastMutationID: page.lastMutationID, db)
             state.cursor = page.cursor
             state.lastPullAt = now
             state.protocolVersion = page.protocolVersion
-            if !page.changes.isEmpty { state.replicaVersion += 1 }
+            if !page.changes.isEmpty || trustChanged { state.replicaVersion += 1 }
             Self.advanceClock(&state, serverTime: page.serverTime, now: now)
             if let credential = page.credential {
                 state.token = credential.token
@@ -170,21 +170,33 @@ extension NodeDatabase {
         try ConflictRow(id: conflict.id, ticketID: conflict.ticketID, body: body).save(db)
     }
 
-    static func replaceTrust(_ trust: TrustStore, _ db: GRDB.Database) throws {
-        try db.execute(sql: "DELETE FROM issuer_keys; DELETE FROM device_certificates")
-        for key in trust.issuerKeys {
+    /// Replaces the issuer keys and device certificates; true when they differ from those held
+    /// (the verdict's cached trust must then be rebuilt: a new peer, a rotated or retired key).
+    @discardableResult
+    static func replaceTrust(_ trust: TrustStore, _ db: GRDB.Database) throws -> Bool {
+        let keys = trust.issuerKeys.map { key -> IssuerKeyRow in
             let until: Date? = if case .retired(let until) = key.status { until } else { nil }
-            try IssuerKeyRow(
+            return IssuerKeyRow(
                 keyID: key.keyID.hex, publicKey: key.publicKey.rawRepresentation, status: until == nil ? "active" : "retired",
-                verifiesUntil: until
-            ).insert(db)
+                verifiesUntil: until)
         }
+        var certificates: [String: DeviceCertificateRow] = [:]
         for certificate in trust.certificates {
-            try DeviceCertificateRow(
+            certificates[certificate.deviceKeyID.hex] = DeviceCertificateRow(
                 deviceKeyID: certificate.deviceKeyID.hex, nodeID: certificate.claims.nodeID,
-                notAfter: certificate.claims.notAfter, certificate: Data(certificate.bytes)
-            ).save(db)
+                notAfter: certificate.claims.notAfter, certificate: Data(certificate.bytes))
         }
+        let heldKeys = try IssuerKeyRow.fetchAll(db)
+        let heldCertificates = try DeviceCertificateRow.fetchAll(db)
+        let changed =
+            Set(heldKeys.map { "\($0.keyID) \($0.status) \($0.verifiesUntil?.timeIntervalSince1970 ?? -1)" })
+                != Set(keys.map { "\($0.keyID) \($0.status) \($0.verifiesUntil?.timeIntervalSince1970 ?? -1)" })
+            || Set(heldCertificates.map(\.certificate)) != Set(certificates.values.map(\.certificate))
+        guard changed else { return false }
+        try db.execute(sql: "DELETE FROM issuer_keys; DELETE FROM device_certificates")
+        for key in keys { try key.insert(db) }
+        for certificate in certificates.values { try certificate.save(db) }
+        return true
     }
 
     static func replaceAllotments(_ allotments: [SyncAllotment], lastMutationID: Int64, _ db: GRDB.Database) throws {

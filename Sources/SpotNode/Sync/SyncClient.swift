@@ -101,6 +101,11 @@ public struct SyncClient: Sendable {
         try await post("/api/v1/sync/relay", request, token: token, via: live)
     }
 
+    /// Says where this node is reached on the LAN; answers the venue's other nodes (protocol 2).
+    public func peers(_ request: PeersRequest, token: String) async throws(SyncClientError) -> PeersResponse {
+        try await post("/api/v1/sync/peers", request, token: token, via: live)
+    }
+
     /// Asks for more seats; `deadline` bounds the whole request (door staff are waiting).
     public func topUp(_ request: TopUpRequest, token: String, deadline: TimeAmount) async throws(SyncClientError) -> SyncAllotment {
         try await post("/api/v1/sync/allotments", request, token: token, via: live, deadline: deadline)

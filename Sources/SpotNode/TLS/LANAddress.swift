@@ -59,4 +59,13 @@ public struct LANAddress: Sendable, Hashable, CustomStringConvertible {
         }
         return found
     }
+
+    /// A loopback (127.0.0.0/8, ::1) or IPv6 link-local (fe80::/10) address: no use to another machine.
+    public var isLocalOnly: Bool {
+        bytes.count == 4 ? bytes[0] == 127
+            : bytes == [UInt8](repeating: 0, count: 15) + [1] || (bytes[0] == 0xFE && bytes[1] & 0xC0 == 0x80)
+    }
+
+    /// The address as the host of a URL (IPv6 in brackets).
+    public var urlHost: String { bytes.count == 16 ? "[\(description)]" : description }
 }

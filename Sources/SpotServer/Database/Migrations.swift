@@ -18,5 +18,6 @@ public enum Migrations {
         exportOrder,
         notificationBookings,
         webhooks,
+        nodeLANAddresses,
     ]
 }

@@ -421,6 +421,26 @@ package struct NodeRepository: Sendable {
         }
     }
 
+    /// Stores where `node` is reached on its venue's LAN (written only when it changed) and
+    /// lists the venue's other active nodes with theirs (sync-v2.md §6.5).
+    func venuePeers(of node: AuthenticatedNode, advertise: [String], logger: Logger) async throws -> [VenuePeer] {
+        try await database.query(
+            "UPDATE nodes SET lan_urls = \(advertise) WHERE id = \(node.id) AND lan_urls IS DISTINCT FROM \(advertise)",
+            logger: logger)
+        let rows = try await database.query(
+            """
+            SELECT id, name, device_public_key, lan_urls, last_seen_at FROM nodes
+            WHERE venue_id = \(node.venueID) AND status = 'active' AND id <> \(node.id)
+            ORDER BY name, id
+            """, logger: logger)
+        var peers: [VenuePeer] = []
+        for try await (id, name, key, urls, lastSeen) in rows.decode((UUID, String, ByteBuffer, [String], Date?).self) {
+            peers.append(VenuePeer(
+                nodeID: id, name: name, devicePublicKey: Data(buffer: key).base64EncodedString(), urls: urls, lastSeenAt: lastSeen))
+        }
+        return peers
+    }
+
     /// Revokes a node: its credentials stop working at once and its device certificate
     /// leaves every trust bundle. Its allotments stay until the organizer takes them back.
     func revoke(node: UUID, organizer: UUID, actor: UUID, now: Date, logger: Logger) async throws {

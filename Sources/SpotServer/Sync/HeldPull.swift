@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import ServiceLifecycle
 import SpotSync
 
 /// A v2 pull held open (`SyncProtocol/sync-v2.md` §5.1): its status line is already out, so
@@ -29,7 +30,13 @@ struct HeldPull: Sendable {
         heartbeats.start(context.channel)
         let body: Data
         do {
-            var page = try await waitForChange()
+            // A server that is stopping answers every held pull at once rather than wait for them
+            // (a node that hung up is otherwise noticed only when its wait ends).
+            var page = try await withGracefulShutdownHandler {
+                try await waitForChange()
+            } onGracefulShutdown: {
+                signals.close()
+            }
             // The answer's time, not the time the pull arrived: the node measures its clock against it.
             page.serverTime = SyncService.serverTime(clock.now())
             body = try SyncJSON.encoder.encode(page)

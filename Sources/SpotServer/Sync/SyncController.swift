@@ -29,6 +29,7 @@ struct SyncController: Sendable {
         group.post("pull", use: pull)
         group.post("push", use: push)
         group.post("relay", use: relay)
+        group.post("peers", use: peers)
         group.post("allotments", use: topUp)
     }
 
@@ -108,10 +109,18 @@ struct SyncController: Sendable {
         var context = context
         context.uploadLimit = Self.pushUploadLimit
         let (body, version) = try await decode(RelayRequest.self, request, context)
-        guard version >= .livePull else {
-            throw APIError(.badRequest, .unsupportedProtocolVersion, "relay is part of sync protocol v2: state protocol_version 2")
-        }
+        try Self.require(.livePull, for: "relay", stated: version)
         return try await relays.apply(body, relayer: node, version: version, now: clock.now(), logger: context.logger)
+    }
+
+    /// Where this node is reached on the LAN, and the venue's other nodes (protocol 2 only).
+    @Sendable func peers(_ request: Request, context: AppRequestContext) async throws -> PeersResponse {
+        let node = try context.requireNode()
+        let (body, version) = try await decode(PeersRequest.self, request, context)
+        try Self.require(.livePull, for: "peers", stated: version)
+        if let problem = body.problem() { throw APIError.validation(problem.field, problem.message) }
+        let nodes = try await self.nodes.venuePeers(of: node, advertise: body.advertise, logger: context.logger)
+        return PeersResponse(protocolVersion: version.rawValue, nodes: nodes)
     }
 
     @Sendable func topUp(_ request: Request, context: AppRequestContext) async throws -> SyncAllotment {
@@ -120,6 +129,15 @@ struct SyncController: Sendable {
         guard (1...10_000).contains(body.quantity) else { throw APIError.validation("quantity", "must be 1 to 10000") }
         return try await nodes.topUp(
             node: node, ticketType: body.ticketTypeID, quantity: body.quantity, now: clock.now(), logger: context.logger)
+    }
+
+    /// Refuses a route the stated protocol version does not have.
+    private static func require(_ version: SyncProtocolVersion, for route: String, stated: SyncProtocolVersion) throws {
+        guard stated >= version else {
+            throw APIError(
+                .badRequest, .unsupportedProtocolVersion,
+                "\(route) is part of sync protocol \(version): state protocol_version \(version.rawValue)")
+        }
     }
 
     private struct VersionProbe: Decodable {
@@ -171,4 +189,5 @@ extension Snapshot: ResponseEncodable {}
 extension PullPage: ResponseEncodable {}
 extension PushResponse: ResponseEncodable {}
 extension RelayResponse: ResponseEncodable {}
+extension PeersResponse: ResponseEncodable {}
 extension SyncAllotment: ResponseEncodable {}
