@@ -83,7 +83,7 @@ extension BenchCommand {
 
             // 1. Bootstrap.
             let client = SyncClient(serverURL: serverURL)
-            let (node, _) = try await enroll(client, venue: venue, database: database, path: directory.appendingPathComponent("node.sqlite").path, logger: logger)
+            let (node, _) = try await Self.enroll(client, venue: venue, database: database, path: directory.appendingPathComponent("node.sqlite").path, logger: logger)
             let engine = SyncEngine(database: node, client: client)
             let started = ContinuousClock.now
             let report = try await engine.sync()
@@ -98,7 +98,7 @@ extension BenchCommand {
             let ids = try await venue.ticketIDs(limit: min(scans, venue.ticketCount), database: database, logger: logger)
             var pushers: [(UUID, String)] = []
             for index in 0..<nodes {
-                let (nodeDatabase, _) = try await enroll(
+                let (nodeDatabase, _) = try await Self.enroll(
                     client, venue: venue, database: database,
                     path: directory.appendingPathComponent("merge-\(index).sqlite").path, logger: logger)
                 let state = try nodeDatabase.syncState()
@@ -190,7 +190,7 @@ extension BenchCommand {
                        sorted.count, elapsed, Double(sorted.count) / elapsed, ms(0.5), ms(0.9), ms(0.99), ms(1), rawVerifies))
         }
 
-        private func enroll(
+        static func enroll(
             _ client: SyncClient, venue: SyncBenchmarkVenue, database: Database, path: String, logger: Logger
         ) async throws -> (NodeDatabase, SigningKey) {
             let key = SigningKey()
@@ -203,7 +203,7 @@ extension BenchCommand {
         }
 
         /// Gives the benchmark node a staff PIN and signs in, as door staff do: the scan API needs a session.
-        private static func signIn(port: Int, node: NodeDatabase, client: HTTPClient) async throws -> String {
+        static func signIn(port: Int, node: NodeDatabase, client: HTTPClient) async throws -> String {
             let pin = "13579"
             try node.setStaffPIN(hash: try StaffPIN.hash(pin), now: Date())
             var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/api/v1/session")

@@ -10,7 +10,7 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks, each printed beside the physical limit measured in the same run.",
-        subcommands: [VerifyBench.self, SearchBench.self, SyncBench.self, FleetBench.self, CommerceBench.self, ExportBench.self]
+        subcommands: [VerifyBench.self, SearchBench.self, SyncBench.self, FleetBench.self, CommerceBench.self, ExportBench.self, MeshBench.self]
     )
 
     struct VerifyBench: ParsableCommand {
