@@ -9,6 +9,10 @@ const RECENT_KEPT = 10;
 /** While staff are active, the node is told so at most this often (it keeps the session alive). */
 const KEEP_ALIVE_MS = 30000;
 const SESSION_KEY = "hvflvspot.session";
+/** After this long without an answer from its node, the kiosk offers (or makes) the switch to a peer in touch. */
+const FAILOVER_AFTER_MS = 2500;
+/** A status request that takes longer counts as no answer (a hung node). */
+const STATUS_TIMEOUT_MS = 2000;
 /** Camera frames: one looked at every this often, at most this many pixels on the long side. */
 const CAMERA_FRAME_EVERY_MS = 120;
 const CAMERA_FRAME_SIDE = 640;
@@ -18,7 +22,9 @@ const CAMERA_SAME_CODE_MS = 1500;
 const $ = (id) => document.getElementById(id);
 const counts = { admitted: 0, duplicates: 0, refused: 0 };
 let verdictTimer = null;
-let session = null;          // { token, idleMs }
+let session = null;          // { token, idleMs, pass } — pass: the staff pass the venue's other nodes accept
+let lastStatus = null;       // the node's last answer: its peers and failover setting
+let lastAnswerAt = Date.now(); // when the node last answered
 let lastActivity = Date.now();
 let lastKeepAlive = 0;
 let catalogue = [];          // events with ticket types, from the node
@@ -89,7 +95,10 @@ function showLink(state, label, detail) {
 
 async function refreshStatus() {
   try {
-    const status = await api("/api/v1/status");
+    const status = await api("/api/v1/status", { signal: AbortSignal.timeout(STATUS_TIMEOUT_MS) });
+    lastStatus = status;
+    lastAnswerAt = Date.now();
+    $("failover").hidden = true;
     $("node-name").textContent = status.name + " · " + status.venue_name;
     showLink(status.online ? "online" : "offline", status.online ? "online" : "offline", status.last_error);
     $("last-sync").textContent = "last sync " + ago(status.last_success_at);
@@ -98,7 +107,7 @@ async function refreshStatus() {
     $("clock").textContent = status.clock_offset_ms == null ? "clock offset —" : "clock offset " + status.clock_offset_ms + " ms";
     // The doors this node follows on the LAN: in touch when one answered within its 25 s hold and a margin.
     const peers = status.peers || [];
-    const inTouch = peers.filter((peer) => Date.now() - Date.parse(peer.last_contact_at) < 35000);
+    const inTouch = peers.filter((peer) => peer.in_touch);
     $("peers").hidden = peers.length === 0;
     $("peers").textContent = "peers " + inTouch.length + "/" + peers.length;
     $("peers").title = peers.map((peer) => peer.name + ": " + ago(peer.last_contact_at)).join(", ");
@@ -110,7 +119,71 @@ async function refreshStatus() {
     $("node-error").textContent = "This kiosk cannot reach its node: " + error.message + " Scanning resumes when it answers.";
     $("node-error").hidden = false;
     $("retry").hidden = false;
+    if (Date.now() - lastAnswerAt >= FAILOVER_AFTER_MS) offerFailover();
   }
+}
+
+// MARK: Failover — the node stopped answering: carry on at a peer door, signed in with the staff pass.
+
+/** The peers the node was in touch with when it last answered, that a browser can reach. */
+function failoverPeers() {
+  return ((lastStatus && lastStatus.peers) || []).filter((peer) => peer.in_touch && peer.url);
+}
+
+function offerFailover() {
+  const peers = failoverPeers();
+  if (!session || !session.pass || peers.length === 0) return;
+  if (lastStatus.kiosk_failover === "switch") return switchTo(peers[0]);
+  if (!$("failover").hidden) return;
+  $("failover-text").textContent = "This door's node is not answering. Carry on at another door's node:";
+  const buttons = peers.map((peer) => {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.textContent = "Switch to " + peer.name;
+    button.dataset.url = peer.url;
+    button.addEventListener("click", () => switchTo(peer));
+    return button;
+  });
+  $("failover-peers").replaceChildren(...buttons);
+  $("failover").hidden = false;
+}
+
+/** Opens the peer's kiosk with the staff pass, the gate, the direction and the mode (in the fragment: never sent to a server). */
+function switchTo(peer) {
+  const handover = {
+    pass: session.pass, gate: $("gate").value.trim(), direction: $("exit").checked ? "exit" : "entry",
+    mode: location.hash === "#sale" ? "sale" : "door",
+  };
+  location.assign(peer.url + "/kiosk/#handover=" + encodeURIComponent(JSON.stringify(handover)));
+}
+
+/** A kiosk opened by a switch: signs in with the pass and keeps the gate, direction and mode. */
+async function takeHandover() {
+  let handover;
+  try {
+    handover = JSON.parse(decodeURIComponent(location.hash.slice("#handover=".length)));
+  } catch {
+    handover = {};
+  }
+  history.replaceState(null, "", location.pathname + (handover.mode === "sale" ? "#sale" : ""));
+  if (typeof handover.gate === "string" && handover.gate) {
+    $("gate").value = handover.gate;
+    localStorage.setItem("hvflvspot.gate", handover.gate);
+  }
+  $(handover.direction === "exit" ? "exit" : "entry").checked = true;
+  try {
+    const opened = await api("/api/v1/session/pass", { method: "POST", body: JSON.stringify({ pass: String(handover.pass) }) });
+    session = { token: opened.token, idleMs: opened.idle_timeout_seconds * 1000, pass: handover.pass };
+    sessionStorage.setItem(SESSION_KEY, JSON.stringify(session));
+    lastActivity = Date.now();
+    lastKeepAlive = lastActivity;
+    $("signin-message").hidden = true;
+  } catch (error) {
+    $("signin-message").textContent = "This node did not take your sign-in from the other door (" + error.message
+      + ") Sign in with the PIN.";
+    $("signin-message").hidden = false;
+  }
+  showScreen();
 }
 
 /** Asks the node to sync now (it answers at once; the status bar shows the result). */
@@ -152,7 +225,7 @@ async function signIn(event) {
   $("pin").value = "";
   try {
     const opened = await api("/api/v1/session", { method: "POST", body: JSON.stringify({ pin }) });
-    session = { token: opened.token, idleMs: opened.idle_timeout_seconds * 1000 };
+    session = { token: opened.token, idleMs: opened.idle_timeout_seconds * 1000, pass: opened.staff_pass };
     sessionStorage.setItem(SESSION_KEY, JSON.stringify(session));
     lastActivity = Date.now();
     lastKeepAlive = lastActivity;
@@ -775,7 +848,8 @@ function start() {
   showPhoneSetup();
   setInterval(refreshStatus, STATUS_EVERY_MS);
   setInterval(checkIdle, 1000);
-  resumeSession();
+  if (location.hash.startsWith("#handover=")) takeHandover();
+  else resumeSession();
 }
 
 document.addEventListener("DOMContentLoaded", start);

@@ -146,3 +146,74 @@ public struct PeerFactsPage: Codable, Sendable, Equatable {
         self.acknowledgedThrough = acknowledgedThrough
     }
 }
+
+/// A staff member's pass for the venue's doors (`peer-v1.md` §7): issued by the node they
+/// signed in at with its PIN, signed by that node's device key, and accepted by any node that
+/// believes the issuer — so staff sign in once per shift, and a kiosk whose node died carries
+/// on at a peer. Text: `base64url(claims JSON) "." base64url(signature)`, the signature over
+/// `hvflvspot-staff-pass-v1\n` followed by the claims' base64url text.
+public struct StaffPass: Sendable, Equatable {
+    public struct Claims: Codable, Sendable, Equatable {
+        /// The node that checked the PIN.
+        @LowercaseUUID public var nodeID: UUID
+        /// Unix seconds.
+        public var issuedAt: Int64
+        public var expiresAt: Int64
+    }
+
+    /// The longest a pass is valid: a shift, as a session's longest life.
+    public static let maximumLifetimeSeconds: Int64 = 12 * 3600
+    /// The most text a pass may be (claims and signature are far smaller).
+    public static let maximumLength = 1024
+
+    public let claims: Claims
+    public let text: String
+
+    static func message(_ encodedClaims: Substring) -> [UInt8] { Array("hvflvspot-staff-pass-v1\n\(encodedClaims)".utf8) }
+
+    /// A pass from `node`, valid from `issuedAt` for a shift.
+    public static func issue(node: UUID, issuedAt: Int64, key: Curve25519.Signing.PrivateKey) throws -> StaffPass {
+        let claims = Claims(nodeID: node, issuedAt: issuedAt, expiresAt: issuedAt + maximumLifetimeSeconds)
+        let encoded = Data(try SyncJSON.encoder.encode(claims)).base64URLText
+        let signature = try key.signature(for: message(Substring(encoded)))
+        return StaffPass(claims: claims, text: encoded + "." + Data(signature).base64URLText)
+    }
+
+    /// Why a pass is not accepted.
+    public enum Problem: Error, Equatable, Sendable, CustomStringConvertible {
+        case unreadable
+        case unknownIssuer(UUID)
+        case badSignature
+        case expired
+        case notYetValid
+
+        public var description: String {
+            switch self {
+            case .unreadable: "the staff pass cannot be read"
+            case .unknownIssuer: "the staff pass is from a node this one does not believe (not a certified node of this venue)"
+            case .badSignature: "the staff pass's signature does not verify"
+            case .expired: "the staff pass has expired: sign in with the PIN"
+            case .notYetValid: "the staff pass is not valid yet (is this node's clock right?)"
+            }
+        }
+    }
+
+    /// Reads and checks a pass: `key` finds the issuer's certified device key (nil: not believed),
+    /// `now` in Unix seconds; a pass may be issued up to `PeerProtocol.allowedClockSkewMilliseconds` ahead.
+    public static func verify(
+        _ text: String, now: Int64, key: (UUID) throws -> Curve25519.Signing.PublicKey?
+    ) throws -> StaffPass {
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        guard text.utf8.count <= maximumLength, parts.count == 2, let claimsData = Data(base64URLText: parts[0]),
+            let signature = Data(base64URLText: parts[1]),
+            let claims = try? SyncJSON.decoder.decode(Claims.self, from: claimsData)
+        else { throw Problem.unreadable }
+        guard let publicKey = try key(claims.nodeID) else { throw Problem.unknownIssuer(claims.nodeID) }
+        guard publicKey.isValidSignature(signature, for: message(parts[0])) else { throw Problem.badSignature }
+        let skew = PeerProtocol.allowedClockSkewMilliseconds / 1000
+        guard claims.issuedAt <= now.addingReportingOverflow(skew).partialValue else { throw Problem.notYetValid }
+        let (lifetime, overflow) = claims.expiresAt.subtractingReportingOverflow(claims.issuedAt)
+        guard claims.expiresAt > now, !overflow, lifetime <= maximumLifetimeSeconds else { throw Problem.expired }
+        return StaffPass(claims: claims, text: text)
+    }
+}

@@ -36,6 +36,9 @@ public enum PeerVectors {
         let factsSigned: [String]
         /// Door B relaying door A's facts: the body of `POST /api/v1/sync/relay`.
         let relayRequest: RelayRequest
+        /// A staff pass door A issued at `now` (peer-v1.md §7), and the text its signature covers.
+        let staffPass: String
+        let staffPassSigned: String
         let refusals: [Refusal]
     }
 
@@ -63,6 +66,7 @@ public enum PeerVectors {
         let page = PeerFactsPage(
             nodeID: SyncVectors.nodeA, nodeName: "Door A", facts: facts, cursor: 2, hasMore: false, acknowledgedThrough: 0)
         let body = try SyncJSON.encoder.encode(page)
+        let pass = try StaffPass.issue(node: SyncVectors.nodeA, issuedAt: time / 1000, key: doorA.privateKey)
         let answerBytes = PeerProtocol.answerMessage(requestSignature: requestSignature, node: SyncVectors.nodeA, body: body)
         let answerSignature = try doorA.privateKey.signature(for: answerBytes).base64EncodedString()
         let file = File(
@@ -88,6 +92,8 @@ public enum PeerVectors {
                 String(decoding: SignedFact.message(node: $0.nodeID, mutationID: $0.mutationID, kind: $0.kind, body: $0.body), as: UTF8.self)
             },
             relayRequest: RelayRequest(nodeID: SyncVectors.nodeB, clock: SyncVectors.clock, facts: facts),
+            staffPass: pass.text,
+            staffPassSigned: "hvflvspot-staff-pass-v1\n" + (pass.text.split(separator: ".").first.map(String.init) ?? ""),
             refusals: [
                 .init(name: "request_other_target", why: "the request's signature checked against target `\(PeerProtocol.factsPath)?after=1&wait=25`"),
                 .init(name: "request_stale", why: "the request checked at now + 60001 ms"),
@@ -95,6 +101,7 @@ public enum PeerVectors {
                 .init(name: "answer_other_body", why: "the answer's signature checked against the body with `Door A` changed to `Door X`"),
                 .init(name: "answer_other_request", why: "the answer's signature checked against another request signature"),
                 .init(name: "answer_fact_of_another_node", why: "an answer with a fact whose node_id, or whose scan's or sale's node_id, is not the answering node's"),
+                .init(name: "staff_pass_expired", why: "the staff pass checked at now + 12 h"),
                 .init(name: "fact_other_body", why: "a fact's signature checked against its body with `\"quantity\":2` changed to `\"quantity\":3`"),
             ])
         return try SyncJSON.prettyEncoder.encode(file) + Data("\n".utf8)

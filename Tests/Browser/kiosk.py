@@ -8,6 +8,9 @@ calls one phase at a time, stopping and restarting the server between them:
     kiosk.py offline   --url URL --pin PIN --valid PAYLOAD --freeze-pid PID --screenshots DIR
     kiosk.py reconnect --url URL --pin PIN --screenshots DIR --idle SECONDS
     kiosk.py peers     --url URL --pin PIN --screenshots DIR    (a node that follows one peer)
+    kiosk.py failover  --url URL --pin PIN --valid PAYLOAD --second PAYLOAD --kill-pids PID,PID
+                       --peer-urls URL,URL --screenshots DIR
+                       (node A switches its kiosk to B by itself; B offers C; each is killed in turn)
     kiosk.py phone     --url HTTPS-URL --pin PIN --valid PAYLOAD --valid-id ID --valid-video Y4M --forged-video Y4M
                        --ca VENUE-CA.pem --plain-url HTTP-URL --screenshots DIR
 
@@ -349,9 +352,54 @@ def peers(arguments):
     print("all kiosk peers checks passed")
 
 
+def fail_over(driver, pid, peer_url, automatic, screenshots, name):
+    """Kills the kiosk's node; the kiosk carries on at `peer_url` within 5 s, signed in, same gate."""
+    gate = by_id(driver, "gate").get_attribute("value")
+    wait_for(driver, lambda d: by_id(d, "peers").get_attribute("data-in-touch") not in (None, "0"),
+             "the status bar shows a peer in touch before the node dies")
+    os.kill(pid, signal.SIGKILL)
+    killed = time.monotonic()
+    if not automatic:
+        wait_for(driver, lambda d: by_id(d, "failover").is_displayed(), "the kiosk offers the switch", timeout=5)
+        offered = [b.text for b in driver.find_elements(By.CSS_SELECTOR, "#failover-peers button")]
+        check(len(offered) == 1, f"only the peer still in touch is offered: {offered}")
+        driver.save_screenshot(os.path.join(screenshots, name + "-banner.png"))
+        driver.find_element(By.CSS_SELECTOR, "#failover-peers button").click()
+    wait_for(driver, lambda d: d.current_url.startswith(peer_url) and by_id(d, "door").is_displayed(),
+             "the kiosk is at the peer's node, signed in without the PIN", timeout=10)
+    took = time.monotonic() - killed
+    check(took <= 5, f"the door was scanning again {took:.1f} s after its node died (at most 5 s)")
+    check(by_id(driver, "gate").get_attribute("value") == gate, f"the gate is kept ({gate!r})")
+    check("#handover" not in driver.current_url, "the pass left the address bar")
+    driver.save_screenshot(os.path.join(screenshots, name + ".png"))
+
+
+def failover(arguments):
+    pids = [int(pid) for pid in arguments.kill_pids.split(",")]
+    peer_urls = arguments.peer_urls.split(",")
+    with kiosk(arguments.url) as driver:
+        sign_in(driver, arguments.pin)
+        gate = by_id(driver, "gate")
+        gate.clear()
+        gate.send_keys("North Gate" + Keys.TAB)
+        by_id(driver, "payload").click()
+        check(scan(driver, arguments.valid)[1] == "green", "door A admits the ticket")
+        dismiss(driver)
+        fail_over(driver, pids[0], peer_urls[0], True, arguments.screenshots, "failover-switch")
+        by_id(driver, "payload").click()
+        check(scan(driver, arguments.valid)[1] == "amber", "door B refuses the ticket door A admitted")
+        dismiss(driver)
+        check(scan(driver, arguments.second)[1] == "green", "door B admits another")
+        dismiss(driver)
+        fail_over(driver, pids[1], peer_urls[1], False, arguments.screenshots, "failover-offer")
+        by_id(driver, "payload").click()
+        check(scan(driver, arguments.second)[1] == "amber", "door C refuses the ticket door B admitted")
+    print("all kiosk failover checks passed")
+
+
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("phase", choices=("online", "offline", "reconnect", "phone", "peers"))
+    parser.add_argument("phase", choices=("online", "offline", "reconnect", "phone", "peers", "failover"))
     parser.add_argument("--url", required=True)
     parser.add_argument("--pin", required=True)
     parser.add_argument("--valid")
@@ -364,8 +412,12 @@ def main():
     parser.add_argument("--forged-video", help="phone: a .y4m video of a forged code")
     parser.add_argument("--ca", help="phone: the venue CA the browser trusts")
     parser.add_argument("--plain-url", help="phone: the node's plain HTTP address of the kiosk")
+    parser.add_argument("--second", help="failover: a second valid ticket")
+    parser.add_argument("--kill-pids", help="failover: the nodes to kill in turn, the kiosk's first")
+    parser.add_argument("--peer-urls", help="failover: where the kiosk must land after each")
     arguments = parser.parse_args()
-    {"online": online, "offline": offline, "reconnect": reconnect, "phone": phone, "peers": peers}[arguments.phase](arguments)
+    {"online": online, "offline": offline, "reconnect": reconnect, "phone": phone, "peers": peers,
+     "failover": failover}[arguments.phase](arguments)
 
 
 if __name__ == "__main__":

@@ -338,4 +338,86 @@ struct VenueMeshTests {
             }
         }
     }
+
+    @Test("Kiosk failover in headless Chromium: door A's node dies and its kiosk carries on at door B by itself (A's setting) within 5 s, signed in with the staff pass and the same gate; door B's node dies and its kiosk offers door C, the only peer still in touch")
+    func kioskFailover() async throws {
+        try await TestDatabase.shared.withDatabase { database in
+            let directory = try makeTemporaryDirectory("spot-mesh-failover")
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let scene = try await DoorScene.make(database: database, directory: directory, tickets: 2, seats: 1)
+            var data = [scene.data]
+            for name in ["Door B", "Door C"] {
+                let folder = directory.appendingPathComponent(name.replacingOccurrences(of: " ", with: "-")).path
+                _ = try await VenueNodeTests.enroll(
+                    scene.server.api, serverURL: "http://127.0.0.1:\(scene.port)", venue: scene.venue, name: name,
+                    directory: folder, seats: 1)
+                data.append(folder)
+            }
+            // A node is certified at its first sync: a second round gives each the others' certificates.
+            for folder in data + data { try await VenueNodeTests.sync(folder) }
+            #expect(try await scene.server.stop() == 0)  // the mesh is set up by hand: A follows B, B follows A and C, C follows B
+
+            let ports = [try freePort(), try freePort(), try freePort()]
+            let kiosk = repositoryRoot.appendingPathComponent("Kiosk").path
+            func url(_ index: Int) -> String { "http://127.0.0.1:\(ports[index])" }
+            let follows = [[1], [0, 2], [1]]
+            var doors: [ServerProcess] = []
+            for index in 0..<3 {
+                let peers = follows[index].flatMap { ["--peer", url($0)] }
+                let failover = index == 0 ? ["--kiosk-failover", "switch"] : []
+                doors.append(try await ServerProcess.launch(
+                    ["node", "run", "--data", data[index], "--port", String(ports[index]), "--kiosk", kiosk] + peers + failover,
+                    port: ports[index]))
+            }
+            let tickets = scene.venue.tickets
+            let run = try await KioskBrowserTests().browser(
+                "failover",
+                ["--valid", tickets[0].payload, "--second", tickets[1].payload,
+                 "--kill-pids", "\(doors[0].pid),\(doors[1].pid)", "--peer-urls", "\(url(1)),\(url(2))"],
+                url: url(0) + "/kiosk/", screenshots: try artifactDirectory("failover"))
+            #expect(run.status == 0 && run.stdout.contains("all kiosk failover checks passed"), "\(run.stdout)\n\(run.stderr)")
+            print(run.stdout.split(separator: "\n").filter { $0.contains("scanning again") }.joined(separator: "\n"))
+            #expect(try await doors[2].stop() == 0)
+            for door in doors.prefix(2) { _ = try? await door.stop(signal: SIGKILL) }
+        }
+    }
+
+    @Test("A staff pass: issued at sign-in by a node, taken by a certified peer and by the node itself instead of the PIN; forged, expired or a stranger's passes are refused")
+    func staffPass() async throws {
+        try await TestDatabase.shared.withDatabase { database in
+            let directory = try makeTemporaryDirectory("spot-mesh-pass")
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let scene = try await DoorScene.make(database: database, directory: directory, tickets: 1, seats: 1)
+            let dataB = directory.appendingPathComponent("node-b").path
+            _ = try await VenueNodeTests.enroll(
+                scene.server.api, serverURL: "http://127.0.0.1:\(scene.port)", venue: scene.venue, name: "Door B", directory: dataB,
+                seats: 1)
+            try await VenueNodeTests.sync(dataB)
+            try await VenueNodeTests.sync(scene.data)
+            let (a, _) = try await scene.runNode()
+            let portB = try freePort()
+            let b = try await ServerProcess.launch(["node", "run", "--data", dataB, "--port", String(portB)], port: portB)
+            let signIn = try await a.api.post("/api/v1/session", ["pin": VenueNodeTests.staffPIN])
+            let pass = try #require(signIn.json["staff_pass"].string)
+            for door in [b, a] {
+                let opened = try await door.api.post("/api/v1/session/pass", ["pass": pass])
+                #expect(opened.status == 201, "\(opened.text)")
+                let token = try #require(opened.json["token"].string)
+                #expect(try await door.api.authorized(token).get("/api/v1/catalogue").status == 200, "the session works")
+            }
+            // Refused: changed, a stranger's key, too long a life, garbage.
+            let parts = pass.split(separator: ".").map(String.init)
+            let stranger = try StaffPass.issue(node: UUID(), issuedAt: Int64(Date().timeIntervalSince1970), key: .init())
+            let claimsData = try #require(Data(base64URLText: Substring(parts[0])))
+            var claims = try #require(try JSONSerialization.jsonObject(with: claimsData) as? [String: Any])
+            claims["expires_at"] = (claims["expires_at"] as? Int ?? 0) + 3600
+            let stretched = Data(try JSONSerialization.data(withJSONObject: claims)).base64URLText + "." + parts[1]
+            for (bad, why) in [(stranger.text, "does not believe"), (stretched, "signature"), (parts[0], "cannot be read"),
+                               (String(repeating: "A", count: 2000), "cannot be read")] {
+                let refused = try await b.api.post("/api/v1/session/pass", ["pass": bad])
+                #expect(refused.status == 401 && refused.errorCode == "sign_in_required" && refused.text.contains(why), "\(refused.text)")
+            }
+            for door in [a, b] { #expect(try await door.stop() == 0) }
+        }
+    }
 }

@@ -92,7 +92,7 @@ struct EventRecordsTests {
             // Refusals: a cursor it never handed out, a value outside a vocabulary, someone else's event.
             #expect(try await list("check-ins", "?cursor=bm90LWEtY3Vyc29y").errorCode == "cursor_invalid")
             // A cursor forged far past the year 9999 is refused before it reaches the database.
-            let forged = FormKeys.base64URL(Data("9223372036854775807.\(UUID().uuidString.lowercased())".utf8))
+            let forged = Data("9223372036854775807.\(UUID().uuidString.lowercased())".utf8).base64URLText
             #expect(try await list("check-ins", "?cursor=\(forged)").errorCode == "cursor_invalid")
             #expect(try await list("door-sales", "?cursor=\(forged)").errorCode == "cursor_invalid")
             let bad = try await list("check-ins", "?verdict=fine&limit=0&from=yesterday")

@@ -84,6 +84,19 @@ struct PeerVectorTests {
         #expect(relay.nodeID == doorB && relay.facts == page.facts)
         try relay.check()
         let refusals = try #require(file["refusals"] as? [[String: String]]).compactMap { $0["name"] }
-        #expect(refusals.count == 7)
+        #expect(refusals.count == 8)
+
+        // The staff pass verifies with door A's key over the documented text, and expires 12 h later.
+        let passText = try #require(file["staff_pass"] as? String)
+        let passSigned = try #require(file["staff_pass_signed"] as? String)
+        #expect(passSigned == "hvflvspot-staff-pass-v1\n" + (passText.split(separator: ".").first.map(String.init) ?? ""))
+        let pass = try StaffPass.verify(passText, now: now / 1000) { $0 == doorA ? try key("device_door_a") : nil }
+        #expect(pass.claims.nodeID == doorA && pass.claims.expiresAt - pass.claims.issuedAt == 12 * 3600)
+        #expect(throws: StaffPass.Problem.expired) {
+            try StaffPass.verify(passText, now: now / 1000 + 12 * 3600) { _ in try key("device_door_a") }
+        }
+        #expect(throws: StaffPass.Problem.badSignature) {
+            try StaffPass.verify(passText, now: now / 1000) { _ in try key("device_door_b") }
+        }
     }
 }

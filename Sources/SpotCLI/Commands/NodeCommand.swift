@@ -180,6 +180,11 @@ struct NodeCommand: AsyncParsableCommand {
         var advertise: [String] = []
 
         @Option(help: ArgumentHelp(
+            "When this node stops answering, its kiosks offer staff the switch to a peer in touch (offer), or make it (switch).",
+            valueName: "offer|switch"))
+        var kioskFailover: KioskFailover = .offer
+
+        @Option(help: ArgumentHelp(
             "Seconds a peer's fact is held before this node relays it to the server, unless the peer says the server has it (1 to 86400).",
             valueName: "SECONDS"))
         var relayAfter = PeerProtocol.relayAfterSeconds
@@ -243,7 +248,8 @@ struct NodeCommand: AsyncParsableCommand {
                     pushBatchSize: pushBatchSize, kioskDirectory: kioskDirectory,
                     staffIdleTimeout: .seconds(staffIdleTimeout), protocolVersion: protocolOption.version, tls: tls,
                     httpsPort: httpsPort, peers: peers.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 },
-                    relayAfter: .seconds(relayAfter), advertise: advertise.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }),
+                    relayAfter: .seconds(relayAfter), advertise: advertise.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 },
+                    kioskFailover: kioskFailover),
                 logger: logger)
             let base = tls == nil ? "http://\(host):\(port)" : "https://\(host):\(httpsPort)"
             logger.info("HVFLVSPOT node \(identity.name) for \(identity.venueName) listening on \(base)")
@@ -403,3 +409,5 @@ struct NodeCommand: AsyncParsableCommand {
         }
     }
 }
+
+extension KioskFailover: ExpressibleByArgument {}

@@ -31,12 +31,15 @@ public struct NodeConfiguration: Sendable {
     /// This node's base URLs on the LAN, told to the server for its peers (`--advertise`);
     /// empty: worked out from the address and port it listens on.
     public var advertise: [String]
+    /// What its kiosks do when it stops answering (`--kiosk-failover`).
+    public var kioskFailover: KioskFailover
 
     public init(
         host: String = "127.0.0.1", port: Int = 8081, syncInterval: Duration = .seconds(10), pushBatchSize: Int = 500,
         kioskDirectory: String? = nil, staffIdleTimeout: Duration = .seconds(300),
         protocolVersion: SyncProtocolVersion = .current, tls: NodeTLS? = nil, httpsPort: Int = 8443, peers: [String] = [],
-        relayAfter: Duration = .seconds(PeerProtocol.relayAfterSeconds), advertise: [String] = []
+        relayAfter: Duration = .seconds(PeerProtocol.relayAfterSeconds), advertise: [String] = [],
+        kioskFailover: KioskFailover = .offer
     ) {
         self.host = host
         self.port = port
@@ -50,6 +53,7 @@ public struct NodeConfiguration: Sendable {
         self.peers = peers
         self.relayAfter = relayAfter
         self.advertise = advertise
+        self.kioskFailover = kioskFailover
     }
 
     /// The base URLs peers reach this node at: `advertise` when given; else its HTTPS (or HTTP)
@@ -91,10 +95,12 @@ public func buildNodeApplication(
     router.get("/health") { _, _ in "ok" }
     let sessions = StaffSessions(idleTimeout: configuration.staffIdleTimeout)
     let api = router.group("api/v1")
-    StaffController(database: database, sessions: sessions).addRoutes(to: api)
+    StaffController(database: database, sessions: sessions, now: { Date() }).addRoutes(to: api)
     let ownFacts = Generations()
     let followed = FollowedPeers()
-    let controller = NodeController(database: database, engine: engine, trigger: trigger, ownFacts: ownFacts, now: { Date() })
+    let controller = NodeController(
+        database: database, engine: engine, trigger: trigger, ownFacts: ownFacts, kioskFailover: configuration.kioskFailover,
+        now: { Date() })
     PeerController(database: database, recorded: ownFacts, followed: followed, now: { Date() }).addRoutes(to: router)
     controller.addPublicRoutes(to: api)
     let staff = api.group().add(middleware: StaffAuthMiddleware(sessions: sessions))

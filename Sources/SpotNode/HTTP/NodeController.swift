@@ -15,6 +15,7 @@ struct NodeController: Sendable {
     let trigger: SyncTrigger
     /// Facts this node recorded (scans, sales, releases): held peer requests wait on it.
     let ownFacts: Generations
+    let kioskFailover: KioskFailover
     let now: @Sendable () -> Date
 
     func addPublicRoutes(to api: RouterGroup<NodeRequestContext>) {
@@ -33,7 +34,9 @@ struct NodeController: Sendable {
     }
 
     @Sendable func status(_ request: Request, context: NodeRequestContext) async throws -> NodeStatus {
-        try database.status()
+        var status = try database.status(now: now())
+        status.kioskFailover = kioskFailover
+        return status
     }
 
     struct ScanRequest: Decodable {

@@ -1,15 +1,20 @@
 import Foundation
 import Hummingbird
 import SpotCore
+import SpotSync
 
-/// Staff sign-in with the node's PIN: `POST /api/v1/session` opens a session, `GET` checks
-/// it and keeps it alive, `DELETE` signs out. Scans, sales and the rest of the staff API need its token.
+/// Staff sign-in with the node's PIN: `POST /api/v1/session` opens a session and hands out a
+/// staff pass the venue's other nodes accept (`POST /api/v1/session/pass` opens one there
+/// without the PIN), `GET` checks it and keeps it alive, `DELETE` signs out. Scans, sales and
+/// the rest of the staff API need its token.
 struct StaffController: Sendable {
     let database: NodeDatabase
     let sessions: StaffSessions
+    let now: @Sendable () -> Date
 
     func addRoutes(to api: RouterGroup<NodeRequestContext>) {
         api.post("session", use: signIn)
+        api.post("session/pass", use: signInWithPass)
         api.get("session", use: current)
         api.delete("session", use: signOut)
     }
@@ -22,6 +27,12 @@ struct StaffController: Sendable {
         let token: String?
         let idleTimeoutSeconds: Int64
         let expiresAt: Date
+        /// A staff pass (`peer-v1.md` §7), on sign-in with the PIN: the venue's other nodes take it instead.
+        var staffPass: String?
+    }
+
+    struct PassRequest: Decodable {
+        let pass: String
     }
 
     @Sendable func signIn(_ request: Request, context: NodeRequestContext) async throws -> EditedResponse<SessionResponse> {
@@ -46,7 +57,27 @@ struct StaffController: Sendable {
                 .tooManyRequests, code: .tooManyAttempts,
                 message: "Too many wrong PINs: try again in \(seconds) s.", headers: [.retryAfter: String(seconds)])
         }
-        return EditedResponse(status: .created, response: Self.response(session, includingToken: true))
+        let identity = try database.peerIdentity()
+        var response = Self.response(session, includingToken: true)
+        response.staffPass = try StaffPass.issue(
+            node: identity.nodeID, issuedAt: Int64(now().timeIntervalSince1970), key: identity.deviceKey.privateKey
+        ).text
+        return EditedResponse(status: .created, response: response)
+    }
+
+    /// A session for staff who signed in at another node of the venue (or at this one before it
+    /// restarted): their staff pass instead of the PIN.
+    @Sendable func signInWithPass(_ request: Request, context: NodeRequestContext) async throws -> EditedResponse<SessionResponse> {
+        let body = try await request.decodeNodeJSON(as: PassRequest.self, context: context)
+        let identity = try database.peerIdentity()
+        do {
+            _ = try StaffPass.verify(body.pass, now: Int64(now().timeIntervalSince1970)) { node in
+                node == identity.nodeID ? identity.deviceKey.publicKey : try database.peerKey(node, now: now())
+            }
+        } catch let problem as StaffPass.Problem {
+            throw NodeAPIError(.unauthorized, code: .signInRequired, message: problem.description + ".")
+        }
+        return EditedResponse(status: .created, response: Self.response(sessions.open(), includingToken: true))
     }
 
     /// Checks the session and keeps it alive: the kiosk calls this while staff are active

@@ -48,7 +48,7 @@ struct PeerFollower: Service {
                     let cursor = try node.map { try database.peerCursor($0) } ?? 0
                     let (page, key) = try await read(
                         peer, after: cursor, wait: node == nil ? 0 : PeerProtocol.waitSeconds.upperBound, client: client)
-                    let recorded = try database.applyPeerFacts(page, key: key, now: now())
+                    let recorded = try database.applyPeerFacts(page, key: key, from: peer, now: now())
                     if node == nil || reported {
                         logger.info("following a peer", metadata: ["peer": "\(peer)", "node": "\(page.nodeName)"])
                     }
@@ -58,6 +58,7 @@ struct PeerFollower: Service {
                     if recorded > 0 { logger.debug("peer scans", metadata: ["peer": "\(page.nodeName)", "recorded": "\(recorded)"]) }
                 } catch {
                     if Task.isCancelled { return }
+                    if let node { try? database.peerFailing(node, now: now()) }
                     if !reported { logger.warning("peer unreachable or refused", metadata: ["peer": "\(peer)", "error": "\(error)"]) }
                     reported = true
                     attempt &+= 1

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import SpotCore
 import Synchronization
 
 /// Signed-in kiosk sessions, held in memory (a node restart signs everyone out), with a
@@ -66,8 +67,7 @@ public final class StaffSessions: Sendable {
     @Sendable public static func randomToken() -> String {
         var generator = SystemRandomNumberGenerator()
         let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
-        return Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-")
-            .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        return Data(bytes).base64URLText
     }
 
     private var idleSeconds: TimeInterval { Double(idleTimeout.components.seconds) }
@@ -106,16 +106,27 @@ public final class StaffSessions: Sendable {
             }
             state.failures = 0
             state.lockedUntil = nil
-            state.sessions = state.sessions.filter { isLive($0.value, at: time) }
-            if state.sessions.count >= Self.maximumSessions,
-                let oldest = state.sessions.min(by: { $0.value.lastSeen < $1.value.lastSeen })
-            {
-                state.sessions[oldest.key] = nil
-            }
-            let token = makeToken()
-            state.sessions[Self.key(token)] = Entry(lastSeen: time, createdAt: time)
-            return Session(token: token, idleTimeout: idleTimeout, expiresAt: time.addingTimeInterval(idleSeconds))
+            return open(&state, at: time)
         }
+    }
+
+    /// Opens a session for staff who proved themselves elsewhere: a staff pass from a node of
+    /// the venue (`peer-v1.md` §7), checked by the caller.
+    public func open() -> Session {
+        let time = now()
+        return state.withLock { open(&$0, at: time) }
+    }
+
+    private func open(_ state: inout State, at time: Date) -> Session {
+        state.sessions = state.sessions.filter { isLive($0.value, at: time) }
+        if state.sessions.count >= Self.maximumSessions,
+            let oldest = state.sessions.min(by: { $0.value.lastSeen < $1.value.lastSeen })
+        {
+            state.sessions[oldest.key] = nil
+        }
+        let token = makeToken()
+        state.sessions[Self.key(token)] = Entry(lastSeen: time, createdAt: time)
+        return Session(token: token, idleTimeout: idleTimeout, expiresAt: time.addingTimeInterval(idleSeconds))
     }
 
     private func isLive(_ entry: Entry, at time: Date) -> Bool {

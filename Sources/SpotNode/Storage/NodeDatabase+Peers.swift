@@ -67,7 +67,9 @@ extension NodeDatabase {
     /// says the server answered are dropped. A fact that does not verify, cannot be read or
     /// names another node refuses the whole page. Returns the new scans recorded.
     @discardableResult
-    public func applyPeerFacts(_ page: PeerFactsPage, key: Curve25519.Signing.PublicKey, now: Date) throws(PeerError) -> Int {
+    public func applyPeerFacts(
+        _ page: PeerFactsPage, key: Curve25519.Signing.PublicKey, from url: String? = nil, now: Date
+    ) throws(PeerError) -> Int {
         var scans: [SyncScan] = []
         for fact in page.facts {
             guard fact.nodeID == page.nodeID else { throw .invalidPage("a fact of another node") }
@@ -101,13 +103,15 @@ extension NodeDatabase {
                     sql: "DELETE FROM peer_facts WHERE node_id = ? AND mutation_id <= ?", arguments: [node, acknowledged])
                 try db.execute(
                     sql: """
-                        INSERT INTO peers (node_id, name, cursor, last_contact_at, acknowledged_through) VALUES (?, ?, ?, ?, ?)
+                        INSERT INTO peers (node_id, name, cursor, last_contact_at, acknowledged_through, url, failing_since)
+                        VALUES (?, ?, ?, ?, ?, ?, NULL)
                         ON CONFLICT (node_id) DO UPDATE SET name = excluded.name, cursor = excluded.cursor,
-                            last_contact_at = excluded.last_contact_at, acknowledged_through = excluded.acknowledged_through
+                            last_contact_at = excluded.last_contact_at, acknowledged_through = excluded.acknowledged_through,
+                            url = coalesce(excluded.url, peers.url), failing_since = NULL
                         """,
                     arguments: [
                         node, String(page.nodeName.prefix(100)), max(previous?["cursor"] ?? 0, page.cursor),
-                        now.timeIntervalSince1970, acknowledged,
+                        now.timeIntervalSince1970, acknowledged, url,
                     ])
                 return recorded
             }
@@ -115,6 +119,15 @@ extension NodeDatabase {
             throw error
         } catch {
             throw .storage("\(error)")
+        }
+    }
+
+    /// Notes that `peer` stopped answering (kept from the first failure until it answers again).
+    public func peerFailing(_ peer: UUID, now: Date) throws {
+        try writer.write { db in
+            try db.execute(
+                sql: "UPDATE peers SET failing_since = ? WHERE node_id = ? AND failing_since IS NULL",
+                arguments: [now.timeIntervalSince1970, peer.text])
         }
     }
 

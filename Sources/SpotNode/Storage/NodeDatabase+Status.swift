@@ -22,6 +22,10 @@ public struct NodeStatus: Codable, Sendable, Equatable {
         public var lastContactAt: Date
         /// Its facts held here that the server may not have yet (relayed after a while).
         public var toRelay: Int
+        /// The base URL it last answered at (where a kiosk can switch to).
+        public var url: String?
+        /// It answered its last request and within the last 35 s (a hold is 25 s).
+        public var inTouch: Bool
     }
 
     @LowercaseUUID public var nodeID: UUID
@@ -52,10 +56,22 @@ public struct NodeStatus: Codable, Sendable, Equatable {
     public var conflicts: Int
     public var allotments: [Allotment]
     public var peers: [Peer]
+    /// What a kiosk does when this node stops answering (``KioskFailover``); set by the running node.
+    public var kioskFailover: KioskFailover?
+}
+
+/// What the kiosk does when its node stops answering and a peer is in touch: offer staff the
+/// switch, or make it (`spot node run --kiosk-failover`).
+public enum KioskFailover: String, Codable, Sendable, CaseIterable {
+    case offer
+    case `switch`
 }
 
 extension NodeDatabase {
-    public func status() throws -> NodeStatus {
+    /// A peer that has not answered for this long is out of touch (its held requests last 25 s).
+    static let peerSilenceLimit: TimeInterval = 35
+
+    public func status(now: Date = Date()) throws -> NodeStatus {
         try writer.read { db in
             let identity = try Self.identity(db)
             let state = try Self.state(db)
@@ -85,15 +101,17 @@ extension NodeDatabase {
                 peers: try Row.fetchAll(
                     db,
                     sql: """
-                        SELECT node_id, name, last_contact_at,
+                        SELECT node_id, name, last_contact_at, url, failing_since,
                                (SELECT count(*) FROM peer_facts f WHERE f.node_id = peers.node_id) AS to_relay
                         FROM peers ORDER BY name
                         """
                 ).compactMap { row in
                     guard let id = UUID(text: row["node_id"]) else { return nil }
+                    let contact = Date(timeIntervalSince1970: row["last_contact_at"])
+                    let failing: Double? = row["failing_since"]
                     return NodeStatus.Peer(
-                        nodeID: id, name: row["name"], lastContactAt: Date(timeIntervalSince1970: row["last_contact_at"]),
-                        toRelay: row["to_relay"])
+                        nodeID: id, name: row["name"], lastContactAt: contact, toRelay: row["to_relay"], url: row["url"],
+                        inTouch: failing == nil && now.timeIntervalSince(contact) < Self.peerSilenceLimit)
                 })
         }
     }

@@ -251,6 +251,12 @@ public struct NodeDatabase: Sendable {
                 ALTER TABLE peers ADD COLUMN acknowledged_through INTEGER NOT NULL DEFAULT 0;
                 """)
         }
+        migrator.registerMigration("v7: where each peer answers, and since when it does not") { db in
+            try db.execute(sql: """
+                ALTER TABLE peers ADD COLUMN url TEXT;
+                ALTER TABLE peers ADD COLUMN failing_since DOUBLE;
+                """)
+        }
         return migrator
     }
 

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import JWTKit
+import SpotCore
 
 /// Short-lived JWT access tokens (HS256). The signing secret lives in PostgreSQL
 /// (`server_secrets`), so every server replica signs and verifies alike; it is never logged.
@@ -66,9 +67,7 @@ enum OpaqueToken {
     static func make(prefix: String) -> String {
         var generator = SystemRandomNumberGenerator()
         let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
-        return prefix + Data(bytes).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+        return prefix + Data(bytes).base64URLText
     }
 
     /// The stored form: SHA-256 of the token text (bytea).

@@ -1,4 +1,5 @@
 import Foundation
+import SpotCore
 
 /// Where a list read newest first stopped: the last row's time (microseconds since 1970, as
 /// PostgreSQL keeps it) and id. Rows are ordered by both, so a page never repeats or skips a row
@@ -14,9 +15,7 @@ struct ListCursor: Equatable, Sendable {
 
     /// The cursor a client sent, or 400 `cursor_invalid`.
     init(text: String) throws {
-        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
-        guard text.utf8.count <= 100, let data = Data(base64Encoded: base64), let plain = String(data: data, encoding: .utf8)
+        guard text.utf8.count <= 100, let data = Data(base64URLText: Substring(text)), let plain = String(data: data, encoding: .utf8)
         else { throw Self.invalid }
         let parts = plain.split(separator: ".", maxSplits: 1)
         guard parts.count == 2, let micros = Int64(parts[0]), Self.micros.contains(micros),
@@ -26,7 +25,7 @@ struct ListCursor: Equatable, Sendable {
     }
 
     var text: String {
-        FormKeys.base64URL(Data("\(micros).\(id.lowercasedText)".utf8))
+        Data("\(micros).\(id.lowercasedText)".utf8).base64URLText
     }
 
     /// From 1970 to the end of year 9999: what a row's time can be, and what PostgreSQL can add to its epoch.

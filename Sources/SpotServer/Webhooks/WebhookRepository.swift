@@ -1,4 +1,5 @@
 import Foundation
+import SpotCore
 import Logging
 import PostgresNIO
 
@@ -16,7 +17,7 @@ struct WebhookRepository: Sendable {
         organizer: UUID, target: WebhookTarget, eventTypes: Set<WebhookEventType>, now: Date, logger: Logger
     ) async throws -> CreatedWebhookEndpoint {
         var generator = SystemRandomNumberGenerator()
-        let secret = "whsec_" + FormKeys.base64URL(Data((0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }))
+        let secret = "whsec_" + Data((0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }).base64URLText
         let id = UUID.now(now)
         let types = WebhookEventType.subscribable.filter(eventTypes.contains)
         let url = target.url.absoluteString

@@ -34,7 +34,7 @@ final class FormKeys: Sendable {
     /// A new key for `purpose`, bound to `binding`.
     func issue(_ purpose: Purpose, boundTo binding: String) -> String {
         var generator = SystemRandomNumberGenerator()
-        let nonce = Self.base64URL(Data((0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) }))
+        let nonce = Data((0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) }).base64URLText
         return nonce + "." + mac(purpose, binding, nonce)
     }
 
@@ -52,12 +52,7 @@ final class FormKeys: Sendable {
             return ""
         }
         let message = Data([purpose.rawValue, binding, nonce].joined(separator: "\u{1F}").utf8)
-        return Self.base64URL(Data(HMAC<SHA256>.authenticationCode(for: message, using: key)))
-    }
-
-    static func base64URL(_ data: Data) -> String {
-        data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+        return Data(HMAC<SHA256>.authenticationCode(for: message, using: key)).base64URLText
     }
 
     static func constantTimeEqual(_ lhs: String, _ rhs: String) -> Bool {
