@@ -39,14 +39,18 @@ public struct PeersRequest: SyncRequestMessage, Sendable, Equatable {
     }
 }
 
-/// The venue's other active nodes, each with the base URLs it last advertised.
+/// The venue's other active nodes, each with the base URLs it last advertised, and the
+/// organizer's settings for the venue's doors.
 public struct PeersResponse: Codable, Sendable, Equatable {
     public var protocolVersion: Int
     public var nodes: [VenuePeer]
+    /// What a kiosk does when its node stops answering.
+    public var kioskFailover: KioskFailover
 
-    public init(protocolVersion: Int, nodes: [VenuePeer]) {
+    public init(protocolVersion: Int, nodes: [VenuePeer], kioskFailover: KioskFailover) {
         self.protocolVersion = protocolVersion
         self.nodes = nodes
+        self.kioskFailover = kioskFailover
     }
 }
 

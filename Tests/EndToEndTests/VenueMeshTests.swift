@@ -339,12 +339,15 @@ struct VenueMeshTests {
         }
     }
 
-    @Test("Kiosk failover in headless Chromium: door A's node dies and its kiosk carries on at door B by itself (A's setting) within 5 s, signed in with the staff pass and the same gate; door B's node dies and its kiosk offers door C, the only peer still in touch")
+    @Test("Kiosk failover in headless Chromium: the organizer sets the venue's kiosks to switch by themselves; door A's node dies and its kiosk carries on at door B within 5 s, signed in with the staff pass and the same gate; door B's node (set by its operator to offer) dies and its kiosk offers door C, the only peer still in touch")
     func kioskFailover() async throws {
         try await TestDatabase.shared.withDatabase { database in
             let directory = try makeTemporaryDirectory("spot-mesh-failover")
             defer { try? FileManager.default.removeItem(at: directory) }
             let scene = try await DoorScene.make(database: database, directory: directory, tickets: 2, seats: 1)
+            let setting = try await scene.server.api.send(
+                .PATCH, "/api/v1/venues/\(scene.venue.venue)", json: ["kiosk_failover": "switch"], token: scene.venue.organizer)
+            #expect(setting.status == 200 && setting.json["kiosk_failover"].string == "switch", "\(setting.text)")
             var data = [scene.data]
             for name in ["Door B", "Door C"] {
                 let folder = directory.appendingPathComponent(name.replacingOccurrences(of: " ", with: "-")).path
@@ -355,20 +358,31 @@ struct VenueMeshTests {
             }
             // A node is certified at its first sync: a second round gives each the others' certificates.
             for folder in data + data { try await VenueNodeTests.sync(folder) }
-            #expect(try await scene.server.stop() == 0)  // the mesh is set up by hand: A follows B, B follows A and C, C follows B
 
+            // The three find each other through the server, and learn the venue's setting; door B's operator overrides it.
             let ports = [try freePort(), try freePort(), try freePort()]
             let kiosk = repositoryRoot.appendingPathComponent("Kiosk").path
             func url(_ index: Int) -> String { "http://127.0.0.1:\(ports[index])" }
-            let follows = [[1], [0, 2], [1]]
             var doors: [ServerProcess] = []
             for index in 0..<3 {
-                let peers = follows[index].flatMap { ["--peer", url($0)] }
-                let failover = index == 0 ? ["--kiosk-failover", "switch"] : []
                 doors.append(try await ServerProcess.launch(
-                    ["node", "run", "--data", data[index], "--port", String(ports[index]), "--kiosk", kiosk] + peers + failover,
+                    ["node", "run", "--data", data[index], "--port", String(ports[index]), "--kiosk", kiosk]
+                        + (index == 1 ? ["--kiosk-failover", "offer"] : []),
                     port: ports[index]))
             }
+            var seen: [String] = []
+            for _ in 0..<100 {
+                seen = []
+                for door in doors {
+                    let status = try await door.api.get("/api/v1/status").json
+                    seen.append("\(status["peers"].array.count) \(status["kiosk_failover"].string ?? "?")")
+                }
+                if seen == ["2 switch", "2 offer", "2 switch"] { break }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(seen == ["2 switch", "2 offer", "2 switch"], "peers followed and failover setting per door: \(seen)")
+            #expect(try await scene.server.stop() == 0)
+
             let tickets = scene.venue.tickets
             let run = try await KioskBrowserTests().browser(
                 "failover",

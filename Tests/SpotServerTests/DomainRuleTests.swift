@@ -119,7 +119,7 @@ struct DomainRuleTests {
         func venue(_ zone: String?, name: String? = "Hall") -> DomainError? {
             refusal {
                 _ = try VenueController.fields(
-                    .init(name: name, city: "Hamburg", address: "Kai 1", timeZone: zone), current: nil, timeZones: zones)
+                    .init(name: name, city: "Hamburg", address: "Kai 1", timeZone: zone, kioskFailover: nil), current: nil, timeZones: zones)
             }
         }
         #expect(venue("Europe/Berlin") == nil)

@@ -122,6 +122,15 @@ struct RelayTests {
             #expect(seenByB.nodes[0].urls == ["https://10.0.0.11:8443", "https://door-a.local:8443"])
             #expect(seenByB.nodes[0].devicePublicKey == Data(doorA.deviceKey.publicKey.rawRepresentation).base64EncodedString())
             #expect(seenByB.nodes[1].urls.isEmpty, "door C has not said where it is")
+            #expect(seenByB.kioskFailover == .offer, "kiosks offer the switch unless the organizer says otherwise")
+            let switching = try await server.api.send(
+                .PATCH, "/api/v1/venues/\(scene.venue)", json: ["kiosk_failover": "switch"], token: scene.organizer)
+            #expect(switching.status == 200 && switching.json["kiosk_failover"].string == "switch", "\(switching.text)")
+            let unknown = try await server.api.send(
+                .PATCH, "/api/v1/venues/\(scene.venue)", json: ["kiosk_failover": "sometimes"], token: scene.organizer)
+            #expect(unknown.status == 422 && unknown.text.contains("kiosk_failover"), "\(unknown.text)")
+            let switched = try SyncJSON.decoder.decode(PeersResponse.self, from: try await Self.peers(doorB, ["http://[fd00::12]:8081"]).body)
+            #expect(switched.kioskFailover == .switch)
             let seenByA = try SyncJSON.decoder.decode(PeersResponse.self, from: try await Self.peers(doorA, []).body)
             #expect(seenByA.nodes.first { $0.nodeID == doorB.info.id }?.urls == ["http://[fd00::12]:8081"])
             #expect(try await server.count("SELECT cardinality(lan_urls) FROM nodes WHERE id = '\(doorA.info.id)'") == 0, "A now says none")

@@ -180,9 +180,9 @@ struct NodeCommand: AsyncParsableCommand {
         var advertise: [String] = []
 
         @Option(help: ArgumentHelp(
-            "When this node stops answering, its kiosks offer staff the switch to a peer in touch (offer), or make it (switch).",
+            "When this node stops answering, its kiosks offer staff the switch to a peer in touch (offer), or make it (switch); default: the venue's setting.",
             valueName: "offer|switch"))
-        var kioskFailover: KioskFailover = .offer
+        var kioskFailover: KioskFailover?
 
         @Option(help: ArgumentHelp(
             "Seconds a peer's fact is held before this node relays it to the server, unless the peer says the server has it (1 to 86400).",

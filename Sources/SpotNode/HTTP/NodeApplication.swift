@@ -31,15 +31,15 @@ public struct NodeConfiguration: Sendable {
     /// This node's base URLs on the LAN, told to the server for its peers (`--advertise`);
     /// empty: worked out from the address and port it listens on.
     public var advertise: [String]
-    /// What its kiosks do when it stops answering (`--kiosk-failover`).
-    public var kioskFailover: KioskFailover
+    /// What its kiosks do when it stops answering (`--kiosk-failover`); nil: the venue's setting.
+    public var kioskFailover: KioskFailover?
 
     public init(
         host: String = "127.0.0.1", port: Int = 8081, syncInterval: Duration = .seconds(10), pushBatchSize: Int = 500,
         kioskDirectory: String? = nil, staffIdleTimeout: Duration = .seconds(300),
         protocolVersion: SyncProtocolVersion = .current, tls: NodeTLS? = nil, httpsPort: Int = 8443, peers: [String] = [],
         relayAfter: Duration = .seconds(PeerProtocol.relayAfterSeconds), advertise: [String] = [],
-        kioskFailover: KioskFailover = .offer
+        kioskFailover: KioskFailover? = nil
     ) {
         self.host = host
         self.port = port

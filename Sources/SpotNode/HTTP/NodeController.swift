@@ -15,7 +15,8 @@ struct NodeController: Sendable {
     let trigger: SyncTrigger
     /// Facts this node recorded (scans, sales, releases): held peer requests wait on it.
     let ownFacts: Generations
-    let kioskFailover: KioskFailover
+    /// The operator's override of the venue's kiosk failover setting (`--kiosk-failover`).
+    let kioskFailover: KioskFailover?
     let now: @Sendable () -> Date
 
     func addPublicRoutes(to api: RouterGroup<NodeRequestContext>) {
@@ -35,7 +36,7 @@ struct NodeController: Sendable {
 
     @Sendable func status(_ request: Request, context: NodeRequestContext) async throws -> NodeStatus {
         var status = try database.status(now: now())
-        status.kioskFailover = kioskFailover
+        if let kioskFailover { status.kioskFailover = kioskFailover }
         return status
     }
 

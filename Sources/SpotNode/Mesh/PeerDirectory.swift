@@ -6,8 +6,8 @@ import SpotSync
 import Synchronization
 
 /// The venue mesh's membership: follows every peer given with `--peer`, and — with protocol 2
-/// — tells the server where this node is reached on the LAN and follows each other active node
-/// of the venue the server lists (`POST /api/v1/sync/peers`), asking again every minute, or at
+/// — tells the server where this node is reached on the LAN, keeps the venue's kiosk failover
+/// setting, and follows each other active node of the venue the server lists (`POST /api/v1/sync/peers`), asking again every minute, or at
 /// once when a node it does not follow yet reads its facts. Works with no server at all for the
 /// peers given by hand.
 struct PeerDirectory: Service {
@@ -39,6 +39,7 @@ struct PeerDirectory: Service {
                     do {
                         let state = try database.syncState(now: now())
                         let answer = try await client.peers(PeersRequest(advertise: advertise), token: state.token)
+                        try database.setVenueKioskFailover(answer.kioskFailover)
                         reported = false
                         for peer in answer.nodes where !peer.urls.isEmpty && !known.contains(peer.nodeID) {
                             // A peer given by hand is already followed at that address.

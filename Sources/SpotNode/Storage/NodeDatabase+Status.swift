@@ -56,15 +56,9 @@ public struct NodeStatus: Codable, Sendable, Equatable {
     public var conflicts: Int
     public var allotments: [Allotment]
     public var peers: [Peer]
-    /// What a kiosk does when this node stops answering (``KioskFailover``); set by the running node.
-    public var kioskFailover: KioskFailover?
-}
-
-/// What the kiosk does when its node stops answering and a peer is in touch: offer staff the
-/// switch, or make it (`spot node run --kiosk-failover`).
-public enum KioskFailover: String, Codable, Sendable, CaseIterable {
-    case offer
-    case `switch`
+    /// What a kiosk does when this node stops answering: the node's override, else the venue's
+    /// setting as the server last said it, else `offer`.
+    public var kioskFailover: KioskFailover
 }
 
 extension NodeDatabase {
@@ -112,7 +106,16 @@ extension NodeDatabase {
                     return NodeStatus.Peer(
                         nodeID: id, name: row["name"], lastContactAt: contact, toRelay: row["to_relay"], url: row["url"],
                         inTouch: failing == nil && now.timeIntervalSince(contact) < Self.peerSilenceLimit)
-                })
+                },
+                kioskFailover: try String.fetchOne(db, sql: "SELECT venue_kiosk_failover FROM sync_state WHERE id = 1")
+                    .flatMap(KioskFailover.init(rawValue:)) ?? .offer)
+        }
+    }
+
+    /// Keeps the venue's kiosk failover setting as the server last said it (``PeerDirectory``).
+    public func setVenueKioskFailover(_ setting: KioskFailover) throws {
+        try writer.write { db in
+            try db.execute(sql: "UPDATE sync_state SET venue_kiosk_failover = ? WHERE id = 1", arguments: [setting.rawValue])
         }
     }
 

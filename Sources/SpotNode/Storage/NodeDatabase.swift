@@ -251,10 +251,11 @@ public struct NodeDatabase: Sendable {
                 ALTER TABLE peers ADD COLUMN acknowledged_through INTEGER NOT NULL DEFAULT 0;
                 """)
         }
-        migrator.registerMigration("v7: where each peer answers, and since when it does not") { db in
+        migrator.registerMigration("v7: where each peer answers, since when it does not; the venue's kiosk failover") { db in
             try db.execute(sql: """
                 ALTER TABLE peers ADD COLUMN url TEXT;
                 ALTER TABLE peers ADD COLUMN failing_since DOUBLE;
+                ALTER TABLE sync_state ADD COLUMN venue_kiosk_failover TEXT;
                 """)
         }
         return migrator

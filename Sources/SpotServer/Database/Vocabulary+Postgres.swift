@@ -33,6 +33,7 @@ extension ScanDirection: PostgresText {}
 extension VerdictCode: PostgresText {}
 extension ConflictKind: PostgresText {}
 extension PaymentMethod: PostgresText {}
+extension KioskFailover: PostgresText {}
 extension RevocationReason: PostgresText {}
 extension ReentryPolicy: PostgresText {}
 extension SyncMutation.Kind: PostgresText {}

@@ -423,7 +423,9 @@ package struct NodeRepository: Sendable {
 
     /// Stores where `node` is reached on its venue's LAN (written only when it changed) and
     /// lists the venue's other active nodes with theirs (sync-v2.md §6.5).
-    func venuePeers(of node: AuthenticatedNode, advertise: [String], logger: Logger) async throws -> [VenuePeer] {
+    func venuePeers(of node: AuthenticatedNode, advertise: [String], logger: Logger) async throws
+        -> (nodes: [VenuePeer], kioskFailover: KioskFailover)
+    {
         try await database.query(
             "UPDATE nodes SET lan_urls = \(advertise) WHERE id = \(node.id) AND lan_urls IS DISTINCT FROM \(advertise)",
             logger: logger)
@@ -438,7 +440,12 @@ package struct NodeRepository: Sendable {
             peers.append(VenuePeer(
                 nodeID: id, name: name, devicePublicKey: Data(buffer: key).base64EncodedString(), urls: urls, lastSeenAt: lastSeen))
         }
-        return peers
+        let setting = try await database.query(
+            "SELECT kiosk_failover FROM venues WHERE id = \(node.venueID)", logger: logger)
+        var kioskFailover: KioskFailover?
+        for try await value in setting.decode(KioskFailover.self) { kioskFailover = value }
+        guard let kioskFailover else { throw DomainError.notFound("Venue") }
+        return (peers, kioskFailover)
     }
 
     /// Revokes a node: its credentials stop working at once and its device certificate

@@ -522,6 +522,8 @@ enum OpenAPIDocument {
             "/api/v1/sync/pull": ["post": syncOperation("syncPull", "The next page of the venue's commit-ordered change feed")],
             "/api/v1/sync/push": ["post": syncOperation("syncPush", "A batch of the node's outbox, applied exactly once")],
             "/api/v1/sync/allotments": ["post": syncOperation("syncTopUp", "More seats for the node's allotment, if the pool has them")],
+            "/api/v1/sync/relay": ["post": syncOperation("syncRelay", "Facts of the venue's other nodes, each signed by its origin, applied once as the origin's (v2)")],
+            "/api/v1/sync/peers": ["post": syncOperation("syncPeers", "Where this node is reached on the LAN; the venue's other nodes and theirs (v2)")],
             "/api/v1/organizers/me/statistics": ["get": operation(
                 "statistics", "Statistics", "Sales, revenue, refunds by ticket type and day; check-ins by gate and hour",
                 auth: "required",
@@ -559,9 +561,14 @@ enum OpenAPIDocument {
             "website": nullable("string"), "verified": boolean, "verified_at": nullable("string", format: "date-time"),
             "created_at": dateTime, "updated_at": dateTime,
         ])
+        let kioskFailover: JSONValue = [
+            "type": "string", "enum": .array(KioskFailover.wireValues.map { .string($0) }),
+            "description": "What a door kiosk does when its node stops answering: offer the switch to a peer door, or make it.",
+        ]
         let venueFields: [String: JSONValue] = [
             "name": string, "city": string, "address": string,
             "time_zone": ["type": "string", "description": "IANA time zone, e.g. Europe/Berlin"],
+            "kiosk_failover": kioskFailover,
         ]
         let venue = object(venueFields.merging([
             "id": uuid, "organizer_id": uuid, "created_at": dateTime, "updated_at": dateTime,
@@ -588,6 +595,7 @@ enum OpenAPIDocument {
         ]
         let venueRequestFields: [String: JSONValue] = [
             "name": text(200), "city": text(100), "address": text(500), "time_zone": timeZoneField,
+            "kiosk_failover": kioskFailover,
         ]
         let eventRequestFields: [String: JSONValue] = [
             "venue_id": uuid, "category": string, "title": text(200), "description": optionalText(10_000),

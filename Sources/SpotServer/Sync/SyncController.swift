@@ -119,8 +119,8 @@ struct SyncController: Sendable {
         let (body, version) = try await decode(PeersRequest.self, request, context)
         try Self.require(.livePull, for: "peers", stated: version)
         if let problem = body.problem() { throw APIError.validation(problem.field, problem.message) }
-        let nodes = try await self.nodes.venuePeers(of: node, advertise: body.advertise, logger: context.logger)
-        return PeersResponse(protocolVersion: version.rawValue, nodes: nodes)
+        let venue = try await self.nodes.venuePeers(of: node, advertise: body.advertise, logger: context.logger)
+        return PeersResponse(protocolVersion: version.rawValue, nodes: venue.nodes, kioskFailover: venue.kioskFailover)
     }
 
     @Sendable func topUp(_ request: Request, context: AppRequestContext) async throws -> SyncAllotment {

@@ -1,4 +1,5 @@
 import Foundation
+import SpotCore
 import SpotSync
 
 /// A place events happen; owned by one organizer.
@@ -10,6 +11,8 @@ struct Venue: Codable, Sendable, Equatable {
     let address: String
     /// An IANA time zone, e.g. `Europe/Berlin`.
     let timeZone: String
+    /// What the venue's door kiosks do when their node stops answering.
+    let kioskFailover: KioskFailover
     let createdAt: Date
     let updatedAt: Date
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import SpotCore
 
 /// `/api/v1/venues`: an organizer's venues. Every route acts only on the caller's own.
 struct VenueController: Sendable {
@@ -21,6 +22,7 @@ struct VenueController: Sendable {
         let city: String?
         let address: String?
         let timeZone: String?
+        let kioskFailover: String?
     }
 
     /// The venue fields `body` asks for over `current`, or 422 with every bad field.
@@ -31,8 +33,10 @@ struct VenueController: Sendable {
         let address = validator.text(body.address ?? current?.address, "address", maxLength: 500)
         let zone = validator.text(body.timeZone ?? current?.timeZone, "time_zone", maxLength: 64)
         if let zone, !zone.isEmpty, let problem = timeZones.problem(zone) { validator.check(false, "time_zone", problem) }
+        let failover = body.kioskFailover.map { validator.vocabulary(Substring($0), "kiosk_failover", KioskFailover.self) }
+            ?? current?.kioskFailover ?? .offer
         try validator.throwIfInvalid()
-        return .init(name: name!, city: city!, address: address!, timeZone: zone!)
+        return .init(name: name!, city: city!, address: address!, timeZone: zone!, kioskFailover: failover ?? .offer)
     }
 
     struct VenueList: ResponseEncodable {

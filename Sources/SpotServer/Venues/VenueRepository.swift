@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PostgresNIO
+import SpotCore
 
 /// Venues, always scoped to their owning organizer.
 struct VenueRepository: Sendable {
@@ -11,18 +12,19 @@ struct VenueRepository: Sendable {
         var city: String
         var address: String
         var timeZone: String
+        var kioskFailover: KioskFailover
     }
 
-    private static let columns = "id, organizer_id, name, city, address, time_zone, created_at, updated_at"
+    private static let columns = "id, organizer_id, name, city, address, time_zone, kiosk_failover, created_at, updated_at"
 
     private static func decode(_ rows: PostgresRowSequence) async throws -> [Venue] {
         var venues: [Venue] = []
-        for try await (id, organizer, name, city, address, zone, created, updated) in rows.decode(
-            (UUID, UUID, String, String, String, String, Date, Date).self)
+        for try await (id, organizer, name, city, address, zone, failover, created, updated) in rows.decode(
+            (UUID, UUID, String, String, String, String, KioskFailover, Date, Date).self)
         {
             venues.append(.init(
                 id: id, organizerID: organizer, name: name, city: city, address: address, timeZone: zone,
-                createdAt: created, updatedAt: updated))
+                kioskFailover: failover, createdAt: created, updatedAt: updated))
         }
         return venues
     }
@@ -49,8 +51,9 @@ struct VenueRepository: Sendable {
         try await database.withTransaction(logger: logger) { connection in
             try await connection.query(
                 """
-                INSERT INTO venues (id, organizer_id, name, city, address, time_zone, created_at, updated_at)
-                VALUES (\(id), \(organizer), \(fields.name), \(fields.city), \(fields.address), \(fields.timeZone), \(now), \(now))
+                INSERT INTO venues (id, organizer_id, name, city, address, time_zone, kiosk_failover, created_at, updated_at)
+                VALUES (\(id), \(organizer), \(fields.name), \(fields.city), \(fields.address), \(fields.timeZone),
+                        \(fields.kioskFailover), \(now), \(now))
                 """, logger: logger)
             try await AuditLog.record(
                 on: connection, actor: actor, organizer: organizer, action: "venue.create", entityType: "venue",
@@ -64,6 +67,7 @@ struct VenueRepository: Sendable {
         for (field, old, new) in [
             ("name", current.name, fields.name), ("city", current.city, fields.city),
             ("address", current.address, fields.address), ("time_zone", current.timeZone, fields.timeZone),
+            ("kiosk_failover", current.kioskFailover.rawValue, fields.kioskFailover.rawValue),
         ] where old != new {
             changes[field] = .init(from: old, to: new)
         }
@@ -72,7 +76,7 @@ struct VenueRepository: Sendable {
             try await connection.query(
                 """
                 UPDATE venues SET name = \(fields.name), city = \(fields.city), address = \(fields.address),
-                    time_zone = \(fields.timeZone), updated_at = \(now)
+                    time_zone = \(fields.timeZone), kiosk_failover = \(fields.kioskFailover), updated_at = \(now)
                 WHERE id = \(current.id) AND organizer_id = \(current.organizerID)
                 """, logger: logger)
             try await AuditLog.record(

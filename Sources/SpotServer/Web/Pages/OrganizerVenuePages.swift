@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import SpotCore
 
 /// The organizer's venues (add, edit, delete) and their nodes: enrollment codes, sync health,
 /// revocation.
@@ -21,7 +22,9 @@ struct OrganizerVenuePages: OrganizerPage, Sendable {
     }
 
     private func venueRequest(_ form: FormData) -> VenueController.VenueRequest {
-        .init(name: form["name"], city: form["city"], address: form["address"], timeZone: form["time_zone"])
+        .init(
+            name: form["name"], city: form["city"], address: form["address"], timeZone: form["time_zone"],
+            kioskFailover: form["kiosk_failover"])
     }
 
     @Sendable func createVenue(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -50,12 +53,16 @@ struct OrganizerVenuePages: OrganizerPage, Sendable {
         let list = try await nodes.nodes(venue: place.id, organizer: organizer.id, logger: context.logger)
         let zone = place.timeZone
         func when(_ date: Date?) -> String { date.map { Formatting.dateTime($0, timeZone: zone) } ?? "never" }
+        let values = values ?? [
+            "name": place.name, "city": place.city, "address": place.address, "time_zone": zone,
+            "kiosk_failover": place.kioskFailover.rawValue,
+        ]
         return try pages.render(
             "organizer_venue", title: place.name,
             page: VenuePage(
                 notice: notice, problem: problem, id: Self.id(place.id), name: place.name, city: place.city,
                 address: place.address, timeZone: zone,
-                values: values ?? ["name": place.name, "city": place.city, "address": place.address, "time_zone": zone],
+                values: values, failoverSwitch: values["kiosk_failover"] == KioskFailover.switch.rawValue,
                 code: code.map { .init(code: $0.0, expires: Formatting.dateTime($0.1, timeZone: zone)) },
                 nodes: list.map { node in
                     .init(
@@ -97,6 +104,8 @@ struct OrganizerVenuePages: OrganizerPage, Sendable {
         let address: String
         let timeZone: String
         let values: [String: String]
+        /// The door kiosks switch to a peer by themselves (else they offer it).
+        let failoverSwitch: Bool
         let code: Code?
         let nodes: [Node]
         let hasNodes: Bool
@@ -113,7 +122,8 @@ struct OrganizerVenuePages: OrganizerPage, Sendable {
                 now: clock.now(), logger: context.logger)
         } catch let error as DomainError where error.isFormProblem {
             let values = Dictionary(
-                ["name", "city", "address", "time_zone"].map { ($0, form[$0] ?? "") }, uniquingKeysWith: { first, _ in first })
+                ["name", "city", "address", "time_zone", "kiosk_failover"].map { ($0, form[$0] ?? "") },
+                uniquingKeysWith: { first, _ in first })
             return try await venuePage(
                 id, notice: nil, problem: error.formProblem, values: values, status: error.status, context: context)
         }
