@@ -1,6 +1,7 @@
 import Foundation
 import SpotServer
 import SpotTestSupport
+import Testing
 
 /// What most door tests start from: the real `spot server` on a test database, a venue with an
 /// event on sale and a buyer's tickets, and one node enrolled and synced (not running yet).
@@ -26,6 +27,15 @@ struct DoorScene {
 
     static func serverArguments(database: DatabaseConfiguration, port: Int) -> [String] {
         ["server", "--port", String(port), "--database-url", ServerProcessTests.url(database), "--password-cost", "4"]
+    }
+
+    /// Enrolls another door of the venue (through the CLI, into `directory/<name>`), not synced yet:
+    /// its node id and data directory.
+    func enrollDoor(_ name: String, in directory: URL, seats: Int = 1, api: APIClient? = nil) async throws -> (node: UUID, data: String) {
+        let data = directory.appendingPathComponent(name.lowercased().replacingOccurrences(of: " ", with: "-")).path
+        let node = try await VenueNodeTests.enroll(
+            api ?? server.api, serverURL: "http://127.0.0.1:\(port)", venue: venue, name: name, directory: data, seats: seats)
+        return (try #require(UUID(uuidString: node)), data)
     }
 
     /// `spot node run` on a free port (its plain-HTTP one), with `arguments` added.

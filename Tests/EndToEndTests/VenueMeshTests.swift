@@ -32,10 +32,7 @@ struct VenueMeshTests {
             let directory = try makeTemporaryDirectory("spot-mesh")
             defer { try? FileManager.default.removeItem(at: directory) }
             let scene = try await DoorScene.make(database: database, directory: directory, tickets: 10, seats: 2)
-            let dataB = directory.appendingPathComponent("node-b").path
-            let nodeB = try #require(UUID(uuidString: try await VenueNodeTests.enroll(
-                scene.server.api, serverURL: "http://127.0.0.1:\(scene.port)", venue: scene.venue, name: "Door B", directory: dataB,
-                seats: 2)))
+            let (nodeB, dataB) = try await scene.enrollDoor("Door B", in: directory, seats: 2)
             try await VenueNodeTests.sync(dataB)
             try await VenueNodeTests.sync(scene.data)  // door A learns door B's device certificate
             #expect(try await scene.server.stop() == 0)
@@ -145,10 +142,7 @@ struct VenueMeshTests {
             let scene = try await DoorScene.make(database: database, directory: directory, tickets: 6, seats: 3)
             let status = try await runProcess(try spotBinary(), ["node", "status", "--data", scene.data, "--json"])
             let nodeA = try #require(UUID(uuidString: JSON(try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)))["node_id"].string ?? ""))
-            let dataB = directory.appendingPathComponent("node-b").path
-            _ = try await VenueNodeTests.enroll(
-                scene.server.api, serverURL: "http://127.0.0.1:\(scene.port)", venue: scene.venue, name: "Door B", directory: dataB,
-                seats: 1)
+            let dataB = try await scene.enrollDoor("Door B", in: directory).data
             try await VenueNodeTests.sync(dataB)
             try await VenueNodeTests.sync(scene.data)  // door A learns door B's device certificate
             #expect(try await scene.server.stop() == 0)
@@ -218,9 +212,7 @@ struct VenueMeshTests {
             #expect(left == 0, "door B holds nothing more for the server")
 
             // Door A again, on a new box: what the old one admitted is known; its door-sold ticket admits once.
-            let dataA2 = directory.appendingPathComponent("node-a2").path
-            _ = try await VenueNodeTests.enroll(
-                server.api, serverURL: "http://127.0.0.1:\(scene.port)", venue: scene.venue, name: "Door A", directory: dataA2, seats: 1)
+            let dataA2 = try await scene.enrollDoor("Door A", in: directory.appendingPathComponent("new-box"), api: server.api).data
             try await VenueNodeTests.sync(dataA2)
             let portA2 = try freePort()
             let a2 = try await ServerProcess.launch(["node", "run", "--data", dataA2, "--port", String(portA2)], port: portA2)
@@ -259,14 +251,8 @@ struct VenueMeshTests {
             let directory = try makeTemporaryDirectory("spot-mesh-three")
             defer { try? FileManager.default.removeItem(at: directory) }
             let scene = try await DoorScene.make(database: database, directory: directory, tickets: 7, seats: 1)
-            let serverURL = "http://127.0.0.1:\(scene.port)"
             var data = [scene.data]
-            for name in ["Door B", "Door C"] {
-                let folder = directory.appendingPathComponent(name.replacingOccurrences(of: " ", with: "-")).path
-                _ = try await VenueNodeTests.enroll(
-                    scene.server.api, serverURL: serverURL, venue: scene.venue, name: name, directory: folder, seats: 1)
-                data.append(folder)
-            }
+            for name in ["Door B", "Door C"] { data.append(try await scene.enrollDoor(name, in: directory).data) }
             for folder in data { try await VenueNodeTests.sync(folder) }  // each learns the others' certificates
 
             var doors: [(process: ServerProcess, staff: APIClient)] = []
@@ -349,13 +335,7 @@ struct VenueMeshTests {
                 .PATCH, "/api/v1/venues/\(scene.venue.venue)", json: ["kiosk_failover": "switch"], token: scene.venue.organizer)
             #expect(setting.status == 200 && setting.json["kiosk_failover"].string == "switch", "\(setting.text)")
             var data = [scene.data]
-            for name in ["Door B", "Door C"] {
-                let folder = directory.appendingPathComponent(name.replacingOccurrences(of: " ", with: "-")).path
-                _ = try await VenueNodeTests.enroll(
-                    scene.server.api, serverURL: "http://127.0.0.1:\(scene.port)", venue: scene.venue, name: name,
-                    directory: folder, seats: 1)
-                data.append(folder)
-            }
+            for name in ["Door B", "Door C"] { data.append(try await scene.enrollDoor(name, in: directory).data) }
             // A node is certified at its first sync: a second round gives each the others' certificates.
             for folder in data + data { try await VenueNodeTests.sync(folder) }
 
@@ -402,10 +382,7 @@ struct VenueMeshTests {
             let directory = try makeTemporaryDirectory("spot-mesh-pass")
             defer { try? FileManager.default.removeItem(at: directory) }
             let scene = try await DoorScene.make(database: database, directory: directory, tickets: 1, seats: 1)
-            let dataB = directory.appendingPathComponent("node-b").path
-            _ = try await VenueNodeTests.enroll(
-                scene.server.api, serverURL: "http://127.0.0.1:\(scene.port)", venue: scene.venue, name: "Door B", directory: dataB,
-                seats: 1)
+            let dataB = try await scene.enrollDoor("Door B", in: directory).data
             try await VenueNodeTests.sync(dataB)
             try await VenueNodeTests.sync(scene.data)
             let (a, _) = try await scene.runNode()

@@ -31,7 +31,11 @@ struct PeerDirectory: Service {
                 for url in staticPeers {
                     group.addTask { try? await follower([url]).run() }
                 }
-                guard client.protocolVersion >= .livePull else { return }
+                guard client.protocolVersion >= .livePull else {
+                    // A service that returns ends the node: without discovery, it waits to be stopped.
+                    try? await gracefulShutdown()
+                    return
+                }
                 var known = Set<UUID>()
                 var reported = false
                 while !Task.isCancelled {
