@@ -5,8 +5,9 @@ import SpotSync
 import Synchronization
 
 /// One sync of a node with its server (`SyncProtocol/README.md` §4): push the outbox in
-/// batches, relay the peers' facts the server may not have (protocol 2), then bootstrap from a snapshot if the node has no cursor (or the server no
-/// longer knows it), then pull pages until the feed is drained. Each step commits on its
+/// batches, relay the peers' facts the server may not have (protocol 2), then bootstrap from a
+/// snapshot if the node has no cursor (or the server no longer knows it), then pull pages until
+/// the feed is drained. Each step commits on its
 /// own, so an interruption anywhere is resumed by the next sync.
 public struct SyncEngine: Sendable {
     public let database: NodeDatabase
@@ -115,27 +116,29 @@ public struct SyncEngine: Sendable {
         return request
     }
 
-    /// What to do when a push is refused whole because of what it carries, so that one bad
-    /// mutation never stalls the outbox (sync-v2.md §6.2).
+    /// What to do when a push or a relay is refused whole because of what it carries, so that one
+    /// bad item never stalls the outbox or the relay (sync-v2.md §6.2, §6.4).
     enum Refusal: Equatable {
-        /// Too large: push fewer at a time.
+        /// Too large: send fewer at a time.
         case split
-        /// The server named this mutation (or it alone is too large): set it aside.
-        case setAside(Int64, SyncErrorDetail)
+        /// The server named the item at this index (or it alone is too large): set it aside.
+        case setAside(Int, SyncErrorDetail)
     }
 
-    static func refusal(_ error: SyncClientError, of batch: [SyncMutation]) -> Refusal? {
+    /// `count` items were sent under `field` (`mutations`, `facts`).
+    static func refusal(_ error: SyncClientError, items count: Int, field: String) -> Refusal? {
         guard case .server(let status, let detail) = error else { return nil }
         switch detail.knownCode {
         case .payloadTooLarge where status == 413:
-            return batch.count > 1 ? .split : batch.first.map { .setAside($0.mutationID, detail) }
+            return count > 1 ? .split : count == 1 ? .setAside(0, detail) : nil
         case .validationFailed where status == 422:
             // The field names its item: `mutations[3].scan.gate`.
-            for field in (detail.fields ?? [:]).keys.sorted() {
-                guard field.hasPrefix("mutations["), let close = field.firstIndex(of: "]"),
-                      let index = Int(field[field.index(field.startIndex, offsetBy: 10)..<close]), batch.indices.contains(index)
+            let prefix = field + "["
+            for name in (detail.fields ?? [:]).keys.sorted() {
+                guard name.hasPrefix(prefix), let close = name.firstIndex(of: "]"),
+                    let index = Int(name[name.index(name.startIndex, offsetBy: prefix.count)..<close]), (0..<count).contains(index)
                 else { continue }
-                return .setAside(batch[index].mutationID, detail)
+                return .setAside(index, detail)
             }
             return nil
         default:
@@ -153,15 +156,36 @@ public struct SyncEngine: Sendable {
 
     /// Relays the peers' facts held longer than ``relayAfter`` in batches; each answered fact
     /// is dropped, whatever the answer (sync-v2.md §6.4).
+    /// A batch the server finds too large (413) is halved; a fact it alone refuses (413, or a 422
+    /// naming it) is dropped, as it could never be relayed.
     private func relay(_ identity: NodeIdentity) async throws -> Int {
         var answered = 0
+        var limit = FieldLimits.factsPerRelay.upperBound
         while true {
-            let facts = try database.factsToRelay(receivedBefore: relayCutoff, limit: FieldLimits.factsPerRelay.upperBound)
+            let facts = try database.factsToRelay(receivedBefore: relayCutoff, limit: limit)
             guard !facts.isEmpty else { return answered }
             let state = try database.syncState(now: now())
-            let response = try await client.relay(
-                RelayRequest(protocolVersion: client.protocolVersion.rawValue, nodeID: identity.nodeID, clock: state.clock, facts: facts),
-                token: state.token)
+            let response: RelayResponse
+            do {
+                response = try await client.relay(
+                    RelayRequest(
+                        protocolVersion: client.protocolVersion.rawValue, nodeID: identity.nodeID, clock: state.clock, facts: facts),
+                    token: state.token)
+            } catch {
+                switch Self.refusal(error, items: facts.count, field: "facts") {
+                case .split:
+                    limit = max(1, facts.count / 2)
+                    continue
+                case .setAside(let index, let detail):
+                    // It could never be relayed: dropped, as a rejected fact is.
+                    let fact = facts[index]
+                    response = RelayResponse(
+                        protocolVersion: client.protocolVersion.rawValue, serverTime: state.clock.hlc,
+                        results: [RelayResult(nodeID: fact.nodeID, mutationID: fact.mutationID, status: .rejected, error: detail)])
+                case nil:
+                    throw error
+                }
+            }
             let dropped = try database.relayed(response)
             answered += dropped
             guard dropped > 0 else { return answered }
@@ -186,11 +210,11 @@ public struct SyncEngine: Sendable {
                     PushRequest(protocolVersion: version, nodeID: identity.nodeID, clock: state.clock, mutations: batch),
                     token: state.token)
             } catch {
-                switch Self.refusal(error, of: batch) {
+                switch Self.refusal(error, items: batch.count, field: "mutations") {
                 case .split:
                     batchSize = max(1, batch.count / 2)
-                case .setAside(let mutationID, let detail):
-                    try database.setAside(mutationID: mutationID, error: detail, now: now())
+                case .setAside(let index, let detail):
+                    try database.setAside(mutationID: batch[index].mutationID, error: detail, now: now())
                     report.pushed.rejected += 1
                 case nil:
                     throw error
