@@ -353,8 +353,9 @@ def peers(arguments):
 
 
 def fail_over(driver, pid, peer_url, automatic, screenshots, name):
-    """Kills the kiosk's node; the kiosk carries on at `peer_url` within 5 s, signed in, same gate."""
+    """Kills the kiosk's node; the kiosk carries on at `peer_url` within 5 s, signed in, same gate and direction."""
     gate = by_id(driver, "gate").get_attribute("value")
+    exit_selected = by_id(driver, "exit").is_selected()
     wait_for(driver, lambda d: by_id(d, "peers").get_attribute("data-in-touch") not in (None, "0"),
              "the status bar shows a peer in touch before the node dies")
     os.kill(pid, signal.SIGKILL)
@@ -370,6 +371,7 @@ def fail_over(driver, pid, peer_url, automatic, screenshots, name):
     took = time.monotonic() - killed
     check(took <= 5, f"the door was scanning again {took:.1f} s after its node died (at most 5 s)")
     check(by_id(driver, "gate").get_attribute("value") == gate, f"the gate is kept ({gate!r})")
+    check(by_id(driver, "exit").is_selected() == exit_selected, f"the direction is kept ({'exit' if exit_selected else 'entry'})")
     check("#handover" not in driver.current_url, "the pass left the address bar")
     driver.save_screenshot(os.path.join(screenshots, name + ".png"))
 
@@ -391,7 +393,9 @@ def failover(arguments):
         dismiss(driver)
         check(scan(driver, arguments.second)[1] == "green", "door B admits another")
         dismiss(driver)
+        driver.find_element(By.CSS_SELECTOR, "label[for=exit]").click()
         fail_over(driver, pids[1], peer_urls[1], False, arguments.screenshots, "failover-offer")
+        driver.find_element(By.CSS_SELECTOR, "label[for=entry]").click()
         by_id(driver, "payload").click()
         check(scan(driver, arguments.second)[1] == "amber", "door C refuses the ticket door B admitted")
     print("all kiosk failover checks passed")
