@@ -106,6 +106,16 @@ extension NodeReplicaTests {
         }
         #expect(gate == "North")
 
+        // A snapshot rebuild keeps the peer's scan the server may not have: still already admitted.
+        try database.applySnapshot(
+            snapshot(tickets: [SyncTicket(id: id, eventID: event, ticketTypeID: ticketType, issueVersion: 1)]), now: now)
+        guard case .alreadyAdmitted = try database.recordScan(payload: signed.text, gate: "South", direction: .entry, now: now)
+            .result.verdict
+        else {
+            Issue.record("a rebuild forgot the peer's admission")
+            return
+        }
+
         // Held for relay only once they are old enough; kept as signed.
         #expect(try database.factsToRelay(receivedBefore: now.addingTimeInterval(-1), limit: 10).isEmpty)
         let held = try database.factsToRelay(receivedBefore: now, limit: 10)
@@ -138,9 +148,9 @@ extension NodeReplicaTests {
 
         // This node's own facts, as its peers read them: after a cursor, by mutation id, signed by its device key.
         let own = try database.ownFacts(after: 0, limit: 10)
-        #expect(own.facts.map(\.kind) == [.scan] && own.facts.allSatisfy { $0.nodeID == nodeID && $0.isSigned(by: device.publicKey) })
+        #expect(own.facts.map(\.kind) == [.scan, .scan] && own.facts.allSatisfy { $0.nodeID == nodeID && $0.isSigned(by: device.publicKey) })
         #expect(own.acknowledgedThrough == own.facts[0].mutationID - 1, "its scan waits in the outbox")
-        #expect(try database.ownFacts(after: own.facts[0].mutationID, limit: 10).facts.isEmpty)
+        #expect(try database.ownFacts(after: own.facts[0].mutationID, limit: 10).facts.map(\.mutationID) == [own.facts[1].mutationID])
         try database.acknowledge(PushResponse(
             protocolVersion: 2, serverTime: at, results: [SyncMutationResult(mutationID: own.facts[0].mutationID, status: .applied)]),
             now: now)

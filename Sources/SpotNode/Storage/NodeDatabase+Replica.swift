@@ -15,7 +15,8 @@ extension NodeDatabase {
     }
 
     /// Replaces the replica with `snapshot`: events, ticket types, tickets, revocations,
-    /// accepted scans (this node's own are kept), conflicts, trust, allotments, cursor.
+    /// accepted scans (this node's own are kept, and its peers' that the server may not have),
+    /// conflicts, trust, allotments, cursor.
     @discardableResult
     public func applySnapshot(_ snapshot: Snapshot, now: Date) throws -> ApplyOutcome {
         let tickets = try snapshot.tickets.decoded()
@@ -26,6 +27,10 @@ extension NodeDatabase {
                 try db.execute(sql: "DELETE FROM \(table)")
             }
             try db.execute(sql: "DELETE FROM scans WHERE node_id <> ?", arguments: [identity.nodeID.text])
+            // Peers' scans the server may not have yet stay in the verdict (their facts are kept for relay).
+            for body in try String.fetchAll(db, sql: "SELECT body FROM peer_facts WHERE kind = 'scan'") {
+                if let scan = try? SyncJSON.decoder.decode(SyncScan.self, from: Data(body.utf8)) { try Self.insert(scan, db) }
+            }
             for event in snapshot.events { try Self.upsert(event, db) }
             for type in snapshot.ticketTypes { try Self.upsert(type, db) }
             let insertTicket = try db.makeStatement(
