@@ -301,6 +301,21 @@ struct VenueMeshTests {
             print("venue mesh: a door stopped for a second learnt the admission \(caughtUp ?? .zero) after it resumed")
             #expect(try await VenueNodeTests.scan(doors[2].staff, tickets[6].payload, gate: "Gate 2")["verdict"].string == "already_admitted")
 
+            // Door C restarts with the server still away: it follows the peers it had, and they follow it back.
+            #expect(try await doors[2].process.stop() == 0)
+            let restarted = try await ServerProcess.launch(
+                ["node", "run", "--data", data[2], "--port", String(doors[2].process.port)], port: doors[2].process.port)
+            doors[2] = (restarted, try await VenueNodeTests.staff(restarted))
+            var again: [String] = []
+            for _ in 0..<100 {
+                again = try await restarted.api.get("/api/v1/status").json["peers"].array.map {
+                    "\($0["name"].string ?? "?") \($0["in_touch"].bool == true)"
+                }
+                if again == ["Door true", "Door B true"] { break }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(again == ["Door true", "Door B true"], "after a restart without the server: \(again)")
+
             // Back online: each door pushes its own scans, once.
             let server = try await ServerProcess.launch(DoorScene.serverArguments(database: database, port: scene.port), port: scene.port)
             for door in doors { #expect(try await door.staff.send(.POST, "/api/v1/sync").status == 202) }

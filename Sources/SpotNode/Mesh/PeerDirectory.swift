@@ -5,11 +5,12 @@ import ServiceLifecycle
 import SpotSync
 import Synchronization
 
-/// The venue mesh's membership: follows every peer given with `--peer`, and — with protocol 2
-/// — tells the server where this node is reached on the LAN, keeps the venue's kiosk failover
-/// setting, and follows each other active node of the venue the server lists (`POST /api/v1/sync/peers`), asking again every minute, or at
-/// once when a node it does not follow yet reads its facts. Works with no server at all for the
-/// peers given by hand.
+/// The venue mesh's membership: follows every peer given with `--peer` and every peer it
+/// followed before a restart (where it last answered), and — with protocol 2 — tells the server
+/// where this node is reached on the LAN, keeps the venue's kiosk failover setting, and follows
+/// each other active node of the venue the server lists (`POST /api/v1/sync/peers`), asking
+/// again every minute, or at once when a node it does not follow yet reads its facts. Works
+/// with no server at all.
 struct PeerDirectory: Service {
     let database: NodeDatabase
     let client: SyncClient
@@ -31,12 +32,18 @@ struct PeerDirectory: Service {
                 for url in staticPeers {
                     group.addTask { try? await follower([url]).run() }
                 }
+                // A node restarted while the server is away still finds the peers it had.
+                var known = Set<UUID>()
+                for (node, url) in (try? database.followedPeers()) ?? [] where !staticPeers.contains(url) {
+                    known.insert(node)
+                    group.addTask { try? await follower([url]).run() }
+                }
+                followed.add(known)
                 guard client.protocolVersion >= .livePull else {
                     // A service that returns ends the node: without discovery, it waits to be stopped.
                     try? await gracefulShutdown()
                     return
                 }
-                var known = Set<UUID>()
                 var reported = false
                 while !Task.isCancelled {
                     let generation = followed.current

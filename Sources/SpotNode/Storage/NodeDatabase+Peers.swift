@@ -122,6 +122,15 @@ extension NodeDatabase {
         }
     }
 
+    /// The peers this node has followed, each with the base URL it last answered at.
+    public func followedPeers() throws -> [(node: UUID, url: String)] {
+        try writer.read { db in
+            try Row.fetchAll(db, sql: "SELECT node_id, url FROM peers WHERE url IS NOT NULL ORDER BY name").compactMap { row in
+                UUID(text: row["node_id"]).map { ($0, row["url"]) }
+            }
+        }
+    }
+
     /// Notes that `peer` stopped answering (kept from the first failure until it answers again).
     public func peerFailing(_ peer: UUID, now: Date) throws {
         try writer.write { db in
