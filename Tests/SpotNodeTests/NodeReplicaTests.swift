@@ -195,4 +195,16 @@ struct NodeReplicaTests {
         #expect(try database.recordScan(payload: signed.text, gate: "A", direction: .entry, now: now).result.verdict == .ok)
         #expect(try database.peerKey(peer, now: now)?.rawRepresentation == peerKey.publicKey.rawRepresentation)
     }
+
+    @Test("The venue's kiosk failover: offer until the server says, then what it said; a value this build does not know is refused")
+    func kioskFailoverSetting() throws {
+        let (database, directory) = try database()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try database.applySnapshot(try snapshot(tickets: []), now: now)
+        #expect(try database.status(now: now).kioskFailover == .offer)
+        try database.setVenueKioskFailover(.switch)
+        #expect(try database.status(now: now).kioskFailover == .switch)
+        try database.writer.write { db in try db.execute(sql: "UPDATE sync_state SET venue_kiosk_failover = 'sometimes'") }
+        #expect(throws: (any Error).self) { try database.status(now: now) }
+    }
 }

@@ -107,9 +107,20 @@ extension NodeDatabase {
                         nodeID: id, name: row["name"], lastContactAt: contact, toRelay: row["to_relay"], url: row["url"],
                         inTouch: failing == nil && now.timeIntervalSince(contact) < Self.peerSilenceLimit)
                 },
-                kioskFailover: try String.fetchOne(db, sql: "SELECT venue_kiosk_failover FROM sync_state WHERE id = 1")
-                    .flatMap(KioskFailover.init(rawValue:)) ?? .offer)
+                kioskFailover: try Self.venueKioskFailover(db))
         }
+    }
+
+    /// The venue's setting as the server last said it; `offer` until it has said. A value this
+    /// build does not know is refused, not defaulted.
+    static func venueKioskFailover(_ db: GRDB.Database) throws -> KioskFailover {
+        guard let text = try String.fetchOne(db, sql: "SELECT venue_kiosk_failover FROM sync_state WHERE id = 1") else {
+            return .offer
+        }
+        guard let setting = KioskFailover(rawValue: text) else {
+            throw DatabaseError(message: "sync_state.venue_kiosk_failover holds \(text.prefix(20)), not \(KioskFailover.sentenceList)")
+        }
+        return setting
     }
 
     /// Keeps the venue's kiosk failover setting as the server last said it (``PeerDirectory``).
