@@ -70,20 +70,34 @@ struct SMTPClient: Sendable {
                 credentials: configuration.credentials, encrypted: configuration.security == .implicitTLS,
                 mayAuthenticateInClear: configuration.isLoopback)
             var reader = SMTPReplyReader()
-            for try await line in inbound {
-                guard let reply = try reader.read(String(buffer: line)) else { continue }
-                var action = try session.receive(reply)
-                if action == .startTLS {
-                    try await channel.channel.pipeline.addHandler(
-                        try NIOSSLClientHandler(context: tls, serverHostname: serverName(configuration.host)), position: .first)
-                    action = session.tlsStarted()
+            // Between STARTTLS and the first reply over TLS, any failure is the handshake's: the
+            // channel may report itself closed before the handshake's own error arrives.
+            var handshaking = false
+            do {
+                for try await line in inbound {
+                    handshaking = false
+                    guard let reply = try reader.read(String(buffer: line)) else { continue }
+                    var action = try session.receive(reply)
+                    if action == .startTLS {
+                        try await channel.channel.pipeline.addHandler(
+                            try NIOSSLClientHandler(context: tls, serverHostname: serverName(configuration.host)), position: .first)
+                        action = session.tlsStarted()
+                        handshaking = true
+                    }
+                    switch action {
+                    case .send(let command): try await outbound.write(ByteBuffer(string: command + "\r\n"))
+                    case .sendMessage: try await outbound.write(dotStuffed(message))
+                    case .close(let accepted): return accepted
+                    case .startTLS: throw SMTPError(.transient, "STARTTLS was asked twice")
+                    }
                 }
-                switch action {
-                case .send(let command): try await outbound.write(ByteBuffer(string: command + "\r\n"))
-                case .sendMessage: try await outbound.write(dotStuffed(message))
-                case .close(let accepted): return accepted
-                case .startTLS: throw SMTPError(.transient, "STARTTLS was asked twice")
-                }
+            } catch let error where handshaking {
+                throw SMTPError(
+                    .transient,
+                    "the TLS handshake with the SMTP server failed — is its certificate trusted (--smtp-ca-file)? (\(error))")
+            }
+            if handshaking {
+                throw SMTPError(.transient, "the TLS handshake with the SMTP server failed: it closed the connection")
             }
             throw SMTPError(.transient, "the SMTP server closed the connection mid-conversation")
         }
