@@ -40,10 +40,13 @@ class Handler:
         base = os.path.join(self.directory, str(self.count))
         with open(base + ".eml", "wb") as message:
             message.write(envelope.original_content)
-        with open(base + ".json", "w") as facts:
+        # The facts appear last and whole (written aside, then renamed): a reader that sees them
+        # never reads half a file.
+        with open(base + ".json.part", "w") as facts:
             json.dump({"mail_from": envelope.mail_from, "rcpt_tos": envelope.rcpt_tos,
                        "encrypted": session.ssl is not None, "authenticated": bool(session.authenticated),
                        "refused_before": self.refused}, facts)
+        os.replace(base + ".json.part", base + ".json")
         return f"250 2.0.0 Ok: queued as test-{self.count}"
 
 

@@ -59,9 +59,12 @@ def main():
                     status = 500
                 else:
                     status = 200
-            with open(os.path.join(arguments.dir, f"{number}.json"), "w") as record:
+            # Written aside, then renamed: a reader never sees half a record.
+            path = os.path.join(arguments.dir, f"{number}.json")
+            with open(path + ".part", "w") as record:
                 json.dump({"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()},
                            "body": json.loads(body or b"null"), "verified": verified, "status": status}, record)
+            os.replace(path + ".part", path)
             self.send_response(status)
             self.send_header("Content-Length", "0")
             self.end_headers()
