@@ -87,11 +87,16 @@ struct PeerFollower: Service {
         guard response.status == .ok else {
             throw PeerError.invalidPage("HTTP \(response.status.code): \(String(decoding: body.prefix(200), as: UTF8.self))")
         }
+        // The key the answer verified with is the one each fact must verify with too.
+        var senderKey: Curve25519.Signing.PublicKey?
         let sender = try PeerSignature.checkAnswer(
             requestSignature: headers.first { $0.0 == PeerProtocol.Header.signature }?.1 ?? "",
             node: response.headers.first(name: PeerProtocol.Header.node),
             signature: response.headers.first(name: PeerProtocol.Header.signature), body: body,
-            key: { try database.peerKey($0, now: now()) })
+            key: { node in
+                senderKey = try database.peerKey(node, now: now())
+                return senderKey
+            })
         guard sender != identity.nodeID else { throw PeerError.invalidPage("the peer URL is this node itself") }
         let page: PeerFactsPage
         do {
@@ -99,9 +104,7 @@ struct PeerFollower: Service {
         } catch {
             throw PeerError.invalidPage("\(error)")
         }
-        guard page.nodeID == sender, let key = try database.peerKey(sender, now: now()) else {
-            throw PeerError.invalidPage("signed by one node, about another")
-        }
+        guard page.nodeID == sender, let key = senderKey else { throw PeerError.invalidPage("signed by one node, about another") }
         return (page, key)
     }
 }

@@ -256,6 +256,8 @@ public struct NodeDatabase: Sendable {
                 ALTER TABLE peers ADD COLUMN url TEXT;
                 ALTER TABLE peers ADD COLUMN failing_since DOUBLE;
                 ALTER TABLE sync_state ADD COLUMN venue_kiosk_failover TEXT;
+                -- Peers read facts by mutation id now; the scans' node index only slowed each scan down.
+                DROP INDEX scans_by_node;
                 """)
         }
         return migrator
