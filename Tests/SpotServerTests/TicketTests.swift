@@ -96,6 +96,43 @@ struct TicketTests {
         }
     }
 
+    @Test("Check-ins that arrive together are decided together: one admission per ticket however many doors scan it, every scan recorded")
+    func checkInsTogether() async throws {
+        try await TestServer.run { server in
+            let admin = try await server.admin()
+            let sale = try await server.onSale(admin: admin)
+            let (buyer, _, _) = try await server.register("buyer@example.com")
+            let payloads = try #require(
+                try await server.buy(token: buyer, event: sale.event, ticketType: sale.ticketType, quantity: 4)["tickets"].array
+                    .compactMap { $0["payload"].string })
+            let (staff, _) = try await Self.staff(server, organizer: sale.token)
+            // 48 scans at once: each of the 4 tickets at 12 doors, interleaved, so batches hold the
+            // same ticket several times and two batches hold the same ticket at once.
+            let scans = (0..<48).map { (payloads[$0 % 4], "Door \($0 / 4)") }
+            let verdicts = try await withThrowingTaskGroup(of: (String, String?).self) { group in
+                for (payload, gate) in scans {
+                    group.addTask {
+                        let response = try await server.api.post("/api/v1/check-ins", ["payload": payload, "gate": gate], token: staff)
+                        return (payload, response.json["verdict"].string)
+                    }
+                }
+                return try await group.reduce(into: [String: [String?]]()) { $0[$1.0, default: []].append($1.1) }
+            }
+            for payload in payloads {
+                let seen = verdicts[payload] ?? []
+                #expect(seen.filter { $0 == "ok" }.count == 1, "\(seen)")
+                #expect(seen.filter { $0 == "already_admitted" }.count == 11, "\(seen)")
+            }
+            #expect(try await server.count("SELECT count(*)::int FROM scans WHERE verdict = 'ok'") == 4)
+            #expect(try await server.count("SELECT count(*)::int FROM scans WHERE verdict = 'already_admitted'") == 44)
+            #expect(try await server.count("SELECT count(DISTINCT ticket_id)::int FROM scans WHERE verdict = 'ok'") == 4)
+            // A ticket checked out and in again within one moment: exit, then entry — both decided in order.
+            let out = try await server.api.post(
+                "/api/v1/check-ins", ["payload": payloads[0], "gate": "Door 0", "direction": "exit"], token: staff)
+            #expect(out.json["verdict"].string == "ok")
+        }
+    }
+
     /// A staff account of the organizer whose token is `organizer`; returns its token and id.
     static func staff(_ server: TestServer, organizer: String, email: String = "door@example.com") async throws -> (String, String) {
         let created = try await server.api.post(

@@ -334,7 +334,7 @@ struct DatabaseOptions: ParsableArguments {
 
 /// A logger writing structured lines to standard error.
 func makeLogger(level: Logger.Level) -> Logger {
-    var logger = Logger(label: "hvflvspot")
+    var logger = Logger(label: "hvflvspot") { LineLogHandler(label: $0) }
     logger.logLevel = level
     return logger
 }

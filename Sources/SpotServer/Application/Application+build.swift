@@ -117,8 +117,10 @@ struct ServerServices: Sendable {
     let syncProtocols: [SyncProtocolVersion]
     let waitingRooms: WaitingRoomRepository
     let waitingRoomGate: WaitingRoomGate
-    /// Events and issuer keys online check-ins keep (fed by ``CheckInFactsListener``).
+    /// Events, issuer keys and scopes online check-ins keep (fed by ``CheckInFactsListener``).
     let checkInFacts = CheckInFacts()
+    /// Online check-in, shared by the API and the web pages so their check-ins are batched together.
+    let checkIns: CheckInService
 
     /// `paymentProcessor`: the simulation gateway's own connections (see ``buildApplication(_:logger:)``).
     init(
@@ -152,6 +154,7 @@ struct ServerServices: Sendable {
         syncProtocols = configuration.syncProtocols
         waitingRooms = WaitingRoomRepository(database: database)
         waitingRoomGate = WaitingRoomGate(passes: WaitingRoomPasses(keys: formKeys))
+        checkIns = CheckInService(database: database, facts: checkInFacts)
     }
 }
 
@@ -226,7 +229,7 @@ func buildRouter(_ services: ServerServices, site: WebSite?) -> Router<AppReques
     ).addRoutes(to: api)
     TicketController(
         tickets: TicketRepository(database: services.database),
-        checkIns: CheckInService(database: services.database, facts: services.checkInFacts),
+        checkIns: services.checkIns,
         keys: IssuerKeyRepository(database: services.database), organizers: services.organizers,
         staffAccounts: StaffRepository(database: services.database, hasher: services.hasher), clock: services.clock
     ).addRoutes(to: api)

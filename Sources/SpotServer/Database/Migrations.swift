@@ -19,5 +19,6 @@ public enum Migrations {
         notificationBookings,
         webhooks,
         nodeLANAddresses,
+        checkInScopeSignals,
     ]
 }

@@ -6,8 +6,9 @@ import SpotCore
 import Synchronization
 
 /// What an online check-in reads that rarely changes — an event's organizer, status and
-/// re-entry policy, an organizer's issuer keys — kept in the process while PostgreSQL's
-/// notifications say what changed (migration 14), so a check-in does not read them each time.
+/// re-entry policy, an organizer's issuer keys, whose events a user checks in for — kept in the
+/// process while PostgreSQL's notifications say what changed (migrations 14 and 19), so a
+/// check-in does not read them each time.
 ///
 /// Kept only while the listener is listening: when its connection is lost everything is
 /// dropped and read from the database until it is back. A value read from the database is
@@ -16,7 +17,7 @@ import Synchronization
 final class CheckInFacts: Sendable {
     static let channel = "hvflvspot_check_in"
 
-    /// At most this many events (and as many organizers' keys) are kept; past it, all are dropped.
+    /// At most this many events (and as many organizers' keys, and users' scopes) are kept; past it, all are dropped.
     static let capacity = 50_000
 
     struct Event: Sendable, Equatable {
@@ -30,6 +31,20 @@ final class CheckInFacts: Sendable {
         var generation: UInt64 = 0
         var events: [UUID: Event] = [:]
         var keys: [UUID: [IssuerKey]] = [:]
+        /// The organizers a user checks in for, by user and role (an organizer's own profile, a
+        /// member of staff's employer); empty when there is none.
+        var scopes: [ScopeKey: Set<UUID>] = [:]
+
+        mutating func dropAll() {
+            events.removeAll()
+            keys.removeAll()
+            scopes.removeAll()
+        }
+    }
+
+    private struct ScopeKey: Hashable {
+        let user: UUID
+        let role: Role
     }
 
     private let state = Mutex(State())
@@ -40,6 +55,10 @@ final class CheckInFacts: Sendable {
     func event(_ id: UUID) -> Event? { state.withLock { $0.listening ? $0.events[id] : nil } }
 
     func keys(of organizer: UUID) -> [IssuerKey]? { state.withLock { $0.listening ? $0.keys[organizer] : nil } }
+
+    func scope(of user: UUID, as role: Role) -> Set<UUID>? {
+        state.withLock { $0.listening ? $0.scopes[ScopeKey(user: user, role: role)] : nil }
+    }
 
     /// Keeps `event` if nothing changed since `generation` was read.
     func keep(_ event: Event, for id: UUID, readAt generation: UInt64?) {
@@ -59,7 +78,16 @@ final class CheckInFacts: Sendable {
         }
     }
 
-    /// A notification: `event:<id>` or `keys:<organizer>`; anything else drops everything.
+    /// Keeps `scope` if nothing changed since `generation` was read.
+    func keep(_ scope: Set<UUID>, of user: UUID, as role: Role, readAt generation: UInt64?) {
+        state.withLock { state in
+            guard state.listening, state.generation == generation else { return }
+            if state.scopes.count >= Self.capacity { state.scopes.removeAll(keepingCapacity: true) }
+            state.scopes[ScopeKey(user: user, role: role)] = scope
+        }
+    }
+
+    /// A notification: `event:<id>`, `keys:<organizer>` or `scope:<user>`; anything else drops everything.
     func changed(_ payload: String) {
         let parts = payload.split(separator: ":", maxSplits: 1)
         let id = parts.count == 2 ? UUID(uuidString: String(parts[1])) : nil
@@ -68,9 +96,9 @@ final class CheckInFacts: Sendable {
             switch (parts.first, id) {
             case ("event", let id?): state.events[id] = nil
             case ("keys", let id?): state.keys[id] = nil
-            default:
-                state.events.removeAll()
-                state.keys.removeAll()
+            case ("scope", let id?):
+                for role in Role.allCases { state.scopes[ScopeKey(user: id, role: role)] = nil }
+            default: state.dropAll()
             }
         }
     }
@@ -80,8 +108,7 @@ final class CheckInFacts: Sendable {
         state.withLock { state in
             state.listening = listening
             state.generation &+= 1
-            state.events.removeAll()
-            state.keys.removeAll()
+            state.dropAll()
         }
     }
 }

@@ -4,22 +4,34 @@ import SpotCore
 
 extension CheckInService {
     /// Whose events a user may check tickets in for: any organizer's (nil, admins), their own
-    /// (organizers), their employer's (door staff); attendees none (403).
-    static func scope(
+    /// (organizers), their employer's (door staff); attendees none (403). Kept in ``CheckInFacts``.
+    func scope(
         of identity: Identity, organizers: OrganizerRepository, staff: StaffRepository, logger: Logger
     ) async throws -> Set<UUID>? {
         switch identity.role {
         case .admin:
             return nil
-        case .organizer:
-            return [try await organizers.requireOwnProfile(identity, logger: logger).id]
-        case .staff:
-            let assigned = try await staff.organizers(ofStaff: identity.userID, logger: logger)
-            guard !assigned.isEmpty else { throw DomainError.forbidden("This staff account is not assigned to an organizer.") }
-            return assigned
         case .attendee:
             throw DomainError.forbidden("Only door staff, organizers and admins check tickets in.")
+        case .organizer, .staff:
+            break
         }
+        var scope = facts.scope(of: identity.userID, as: identity.role)
+        if scope == nil {
+            let generation = facts.generation
+            let read = identity.role == .organizer
+                ? Set([try await organizers.organizer(userID: identity.userID, logger: logger)?.id].compactMap { $0 })
+                : try await staff.organizers(ofStaff: identity.userID, logger: logger)
+            facts.keep(read, of: identity.userID, as: identity.role, readAt: generation)
+            scope = read
+        }
+        guard let scope, !scope.isEmpty else {
+            throw DomainError.forbidden(
+                identity.role == .organizer
+                    ? "Create your organizer profile first (POST /api/v1/organizers)."
+                    : "This staff account is not assigned to an organizer.")
+        }
+        return scope
     }
 
     /// A check-in request's fields, checked: a gate name as at the nodes (``FieldLimits/gateName``),

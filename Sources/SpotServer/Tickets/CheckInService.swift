@@ -8,16 +8,46 @@ import SpotCore
 /// so two doors checking one ticket at the same moment admit it once — and from
 /// ``CheckInFacts`` — the event and the organizer's key ring, kept in the process while
 /// PostgreSQL's notifications say what changed. Every decodable scan is recorded, admitted or not.
+///
+/// Check-ins that arrive together are decided together (``Batcher``): one transaction locks
+/// their tickets, reads their histories in one statement and records their scans in another,
+/// in arrival order — a ticket checked twice in one batch is decided twice, the second time
+/// knowing the first.
 package struct CheckInService: Sendable {
     /// The node id online check-ins are recorded under (the server itself).
     package static let serverNodeID = UUID(uuidString: "00000000-0000-0000-0000-000000000000")!
 
+    /// At most this many check-ins are decided in one transaction.
+    static let batchCapacity = 64
+    /// One such transaction at a time (per server process): while it runs the next batch gathers.
+    /// Measured with `spot bench commerce` (8 door connections): two at once cost about 2.2 ms of
+    /// the machine's CPU per check-in, four 2.8 ms, one 1.7 ms, and one admitted the most a second.
+    static let concurrentBatches = 1
+
     let database: Database
     let facts: CheckInFacts
+    let batcher: Batcher<CheckIn, Outcome>
 
     struct Outcome: Sendable {
         let result: VerificationResult
         let scanID: UUID?
+    }
+
+    /// One decodable check-in waiting for its batch.
+    struct CheckIn: Sendable {
+        let payload: String
+        let claims: TicketClaims
+        let gate: String
+        let direction: ScanDirection
+        let organizers: Set<UUID>?
+        let recordedBy: UUID
+        let now: Date
+    }
+
+    init(database: Database, facts: CheckInFacts) {
+        self.database = database
+        self.facts = facts
+        batcher = Batcher(capacity: Self.batchCapacity, concurrency: Self.concurrentBatches)
     }
 
     /// Checks `payload` at `gate` for a caller who may check in the events of `organizers`
@@ -26,57 +56,95 @@ package struct CheckInService: Sendable {
         payload: String, gate: String, direction: ScanDirection, organizers: Set<UUID>?, recordedBy: UUID, now: Date,
         logger: Logger
     ) async throws -> Outcome {
-        let decoded = try? SignedTicket(text: payload)
-        return try await database.withTransaction(logger: logger) { connection in
-            guard let claims = decoded?.claims else {
-                // Not decodable: the verdict needs no database state, and there is nothing to record.
-                let verifier = TicketVerifier(trust: try TrustStore(issuerKeys: []), gate: GatePolicy(gate: gate, events: []))
-                return Outcome(
-                    result: verifier.verify(payload, direction: direction, at: now, revocations: RevocationList(), scans: ScanLedger()),
-                    scanID: nil)
-            }
-            try await connection.query(
-                "SELECT pg_advisory_xact_lock(hashtextextended('ticket:' || \(claims.ticketID.uuidString), 0))", logger: logger)
-            var admissions: [EventAdmission] = []
-            var trusted: [IssuerKey] = []
-            let event = try await event(claims.eventID, on: connection, logger: logger)
-            if let event {
-                // The server trusts every organizer's keys, so a genuine ticket of another
-                // organizer's event is reported as wrong_event, not unknown_key.
-                trusted = try await keys(of: event.organizer, on: connection, logger: logger)
-                if event.status != "draft", organizers.map({ $0.contains(event.organizer) }) ?? true {
-                    admissions.append(EventAdmission(
-                        eventID: claims.eventID, isCancelled: event.status == "cancelled",
-                        reentryPolicy: ReentryPolicy(wireValue: event.reentry)))
-                }
-            }
-            let (revocations, scans) = try await Self.history(of: claims.ticketID, on: connection, logger: logger)
-            func verify(_ trusted: [IssuerKey]) throws -> VerificationResult {
-                try TicketVerifier(trust: TrustStore(issuerKeys: trusted), gate: GatePolicy(gate: gate, events: admissions))
-                    .verify(payload, direction: direction, at: now, revocations: revocations, scans: scans)
-            }
-            var result = try verify(trusted)
-            if result.verdict.code == .unknownKey, let event {
-                // A key made a moment ago may not have reached what this replica keeps yet: ask the database.
-                result = try verify(try await IssuerKeyRepository.publicKeys(organizers: [event.organizer], on: connection, logger: logger))
-            }
-            // Scans are recorded for published and cancelled events the caller checks in for only: a
-            // draft has no genuine tickets and may still be deleted (scans carry no foreign key;
-            // migration 8), and another organizer's event is none of this door's business.
-            guard admissions.contains(where: { $0.eventID == claims.eventID }) else {
-                return Outcome(result: result, scanID: nil)
-            }
-            let scanID = UUID.now(now)
+        guard let claims = (try? SignedTicket(text: payload))?.claims else {
+            // Not decodable: the verdict needs no database state, and there is nothing to record.
+            let verifier = TicketVerifier(trust: try TrustStore(issuerKeys: []), gate: GatePolicy(gate: gate, events: []))
+            return Outcome(
+                result: verifier.verify(payload, direction: direction, at: now, revocations: RevocationList(), scans: ScanLedger()),
+                scanID: nil)
+        }
+        let checkIn = CheckIn(
+            payload: payload, claims: claims, gate: gate, direction: direction, organizers: organizers, recordedBy: recordedBy,
+            now: now)
+        return try await batcher.submit(checkIn) { batch in try await decide(batch, logger: logger) }
+    }
+
+    /// Decides `batch` in one transaction: the tickets locked (in a fixed order, as pushes lock
+    /// them), their histories read, each check-in verified in turn, the scans recorded.
+    private func decide(_ batch: [CheckIn], logger: Logger) async throws -> [Outcome] {
+        try await database.withTransaction(logger: logger) { connection in
+            let tickets = Array(Set(batch.map(\.claims.ticketID)))
             try await connection.query(
                 """
-                INSERT INTO scans (id, ticket_id, issue_version, event_id, direction, gate, node_id, hlc, scanned_at, verdict,
-                                   recorded_by)
-                VALUES (\(scanID), \(claims.ticketID), \(Int(claims.issueVersion)), \(claims.eventID), \(direction.rawValue),
-                        \(gate), \(Self.serverNodeID),
-                        \(Int64(bitPattern: HLCTimestamp(wallMilliseconds: Int64(now.timeIntervalSince1970 * 1000)).packed)),
-                        \(now), \(result.verdict.code.rawValue), \(recordedBy))
+                SELECT pg_advisory_xact_lock(k) FROM (
+                    SELECT DISTINCT hashtextextended('ticket:' || upper(t::text), 0) AS k FROM unnest(\(tickets)) t
+                    ORDER BY k) keys
                 """, logger: logger)
-            return Outcome(result: result, scanID: scanID)
+            let (revocations, history) = try await Self.history(of: tickets, on: connection, logger: logger)
+            var scans = history
+            var outcomes: [Outcome] = []
+            // The scans to record, with their events, verdicts and recorders.
+            var recorded: [ScanRecord] = []
+            var events: [UUID] = []
+            var verdicts: [String] = []
+            var recorders: [UUID] = []
+            for checkIn in batch {
+                let claims = checkIn.claims
+                var admissions: [EventAdmission] = []
+                var trusted: [IssuerKey] = []
+                let event = try await event(claims.eventID, on: connection, logger: logger)
+                if let event {
+                    // The server trusts every organizer's keys, so a genuine ticket of another
+                    // organizer's event is reported as wrong_event, not unknown_key.
+                    trusted = try await keys(of: event.organizer, on: connection, logger: logger)
+                    if event.status != "draft", checkIn.organizers.map({ $0.contains(event.organizer) }) ?? true {
+                        admissions.append(EventAdmission(
+                            eventID: claims.eventID, isCancelled: event.status == "cancelled",
+                            reentryPolicy: ReentryPolicy(wireValue: event.reentry)))
+                    }
+                }
+                func verify(_ trusted: [IssuerKey]) throws -> VerificationResult {
+                    try TicketVerifier(trust: TrustStore(issuerKeys: trusted), gate: GatePolicy(gate: checkIn.gate, events: admissions))
+                        .verify(checkIn.payload, direction: checkIn.direction, at: checkIn.now, revocations: revocations, scans: scans)
+                }
+                var result = try verify(trusted)
+                if result.verdict.code == .unknownKey, let event {
+                    // A key made a moment ago may not have reached what this replica keeps yet: ask the database.
+                    result = try verify(
+                        try await IssuerKeyRepository.publicKeys(organizers: [event.organizer], on: connection, logger: logger))
+                }
+                // Scans are recorded for published and cancelled events the caller checks in for only: a
+                // draft has no genuine tickets and may still be deleted (scans carry no foreign key;
+                // migration 8), and another organizer's event is none of this door's business.
+                guard admissions.contains(where: { $0.eventID == claims.eventID }) else {
+                    outcomes.append(Outcome(result: result, scanID: nil))
+                    continue
+                }
+                let scan = ScanRecord(
+                    scanID: UUID.now(checkIn.now), ticketID: claims.ticketID, issueVersion: claims.issueVersion,
+                    direction: checkIn.direction, gate: checkIn.gate, nodeID: Self.serverNodeID,
+                    at: HLCTimestamp(wallMilliseconds: Int64(checkIn.now.timeIntervalSince1970 * 1000)))
+                if result.verdict.code == .ok { scans.record(scan) }
+                recorded.append(scan)
+                events.append(claims.eventID)
+                verdicts.append(result.verdict.code.rawValue)
+                recorders.append(checkIn.recordedBy)
+                outcomes.append(Outcome(result: result, scanID: scan.scanID))
+            }
+            if !recorded.isEmpty {
+                try await connection.query(
+                    """
+                    INSERT INTO scans (id, ticket_id, issue_version, event_id, direction, gate, node_id, hlc, scanned_at, verdict,
+                                       recorded_by)
+                    SELECT s.id, s.ticket, s.version, s.event, s.direction, s.gate, \(Self.serverNodeID), s.hlc,
+                           to_timestamp((s.hlc >> 16) / 1000.0), s.verdict, s.recorder
+                    FROM unnest(\(recorded.map(\.scanID)), \(recorded.map(\.ticketID)),
+                                \(recorded.map { Int32(clamping: $0.issueVersion) }), \(events), \(recorded.map(\.direction.rawValue)),
+                                \(recorded.map(\.gate)), \(recorded.map { Int64(bitPattern: $0.at.packed) }), \(verdicts), \(recorders))
+                         AS s(id, ticket, version, event, direction, gate, hlc, verdict, recorder)
+                    """, logger: logger)
+            }
+            return outcomes
         }
     }
 
@@ -103,21 +171,22 @@ package struct CheckInService: Sendable {
         return keys
     }
 
-    /// The ticket's revocations and accepted scans, in one read.
+    /// The tickets' revocations and accepted scans, in one read.
     static func history(
-        of ticket: UUID, on connection: PostgresConnection, logger: Logger
+        of tickets: [UUID], on connection: PostgresConnection, logger: Logger
     ) async throws -> (RevocationList, ScanLedger) {
         let rows = try await connection.query(
             """
-            SELECT issue_version, reason, NULL::uuid, NULL::text, NULL::text, NULL::uuid, NULL::bigint
-            FROM revocations WHERE ticket_id = \(ticket)
+            SELECT ticket_id, issue_version, reason, NULL::uuid, NULL::text, NULL::text, NULL::uuid, NULL::bigint
+            FROM revocations WHERE ticket_id = ANY(\(tickets))
             UNION ALL
-            SELECT issue_version, NULL, id, direction, gate, node_id, hlc FROM scans WHERE ticket_id = \(ticket) AND verdict = 'ok'
+            SELECT ticket_id, issue_version, NULL, id, direction, gate, node_id, hlc FROM scans
+            WHERE ticket_id = ANY(\(tickets)) AND verdict = 'ok'
             """, logger: logger)
         var revocations = RevocationList()
         var ledger = ScanLedger()
-        for try await (version, reason, id, direction, gate, node, hlc) in rows.decode(
-            (Int, String?, UUID?, ScanDirection?, String?, UUID?, Int64?).self)
+        for try await (ticket, version, reason, id, direction, gate, node, hlc) in rows.decode(
+            (UUID, Int, String?, UUID?, ScanDirection?, String?, UUID?, Int64?).self)
         {
             if let reason {
                 // A version that does not fit a ticket revokes every version; an unknown reason still revokes.

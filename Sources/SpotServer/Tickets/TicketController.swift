@@ -91,7 +91,7 @@ struct TicketController: Sendable {
     /// Door staff, the event's organizer and admins check tickets in online.
     @Sendable func checkIn(_ request: Request, context: AppRequestContext) async throws -> CheckInResponse {
         let identity = try context.requireIdentity()
-        let scope = try await CheckInService.scope(
+        let scope = try await checkIns.scope(
             of: identity, organizers: organizers, staff: staffAccounts, logger: context.logger)
         let body = try await request.decodeJSON(as: CheckInRequest.self, context: context)
         let (gate, direction) = try CheckInService.validated(payload: body.payload, gate: body.gate, direction: body.direction)

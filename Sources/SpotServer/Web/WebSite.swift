@@ -95,7 +95,7 @@ struct WebSite: Sendable {
             formKeys: services.formKeys, clock: services.clock
         ).addRoutes(to: site)
         CheckInPages(
-            pages: pages, checkIns: CheckInService(database: database, facts: services.checkInFacts), organizers: services.organizers,
+            pages: pages, checkIns: services.checkIns, organizers: services.organizers,
             staffAccounts: staffAccounts, clock: services.clock
         ).addRoutes(to: site)
         AdminPages(pages: pages, organizers: services.organizers, clock: services.clock).addRoutes(to: site)

@@ -43,13 +43,13 @@ struct CheckInPages: Sendable {
 
     @Sendable func form(_ request: Request, context: AppRequestContext) async throws -> Response {
         let identity = try context.requireIdentity()
-        _ = try await CheckInService.scope(of: identity, organizers: organizers, staff: staffAccounts, logger: context.logger)
+        _ = try await checkIns.scope(of: identity, organizers: organizers, staff: staffAccounts, logger: context.logger)
         return try page(gate: "Main", direction: ScanDirection.entry.rawValue, result: nil, problem: nil, status: .ok, context: context)
     }
 
     @Sendable func checkIn(_ request: Request, context: AppRequestContext) async throws -> Response {
         let identity = try context.requireIdentity()
-        let scope = try await CheckInService.scope(
+        let scope = try await checkIns.scope(
             of: identity, organizers: organizers, staff: staffAccounts, logger: context.logger)
         let form = context.web.form
         let payload = (form["payload"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
