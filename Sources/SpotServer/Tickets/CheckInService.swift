@@ -9,10 +9,10 @@ import SpotCore
 /// ``CheckInFacts`` — the event and the organizer's key ring, kept in the process while
 /// PostgreSQL's notifications say what changed. Every decodable scan is recorded, admitted or not.
 ///
-/// Check-ins that arrive together are decided together (``Batcher``): one transaction locks
-/// their tickets, reads their histories in one statement and records their scans in another,
-/// in arrival order — a ticket checked twice in one batch is decided twice, the second time
-/// knowing the first.
+/// Each request checks its ticket's signature itself; check-ins that arrive together are then
+/// decided together (``Batcher``): one transaction locks their tickets, reads their histories in
+/// one statement and records their scans in another, in arrival order — a ticket checked twice
+/// in one batch is decided twice, the second time knowing the first.
 package struct CheckInService: Sendable {
     /// The node id online check-ins are recorded under (the server itself).
     package static let serverNodeID = UUID(uuidString: "00000000-0000-0000-0000-000000000000")!
@@ -33,10 +33,14 @@ package struct CheckInService: Sendable {
         let scanID: UUID?
     }
 
-    /// One decodable check-in waiting for its batch.
+    /// One decodable check-in waiting for its batch, its signature already checked.
     struct CheckIn: Sendable {
-        let payload: String
+        let prepared: PreparedTicket
         let claims: TicketClaims
+        /// The ticket's event, if it exists, as ``CheckInFacts`` keeps it.
+        let event: CheckInFacts.Event?
+        /// The keys the signature was checked against: the event's organizer's.
+        let trust: TrustStore
         let gate: String
         let direction: ScanDirection
         let organizers: Set<UUID>?
@@ -63,8 +67,17 @@ package struct CheckInService: Sendable {
                 result: verifier.verify(payload, direction: direction, at: now, revocations: RevocationList(), scans: ScanLedger()),
                 scanID: nil)
         }
+        // The state-free part of the verdict — the signature, one Ed25519 verification — is
+        // checked here, concurrently with other requests, not in the batch that holds the locks.
+        let event = try await event(claims.eventID, logger: logger)
+        // The server trusts every organizer's keys, so a genuine ticket of another organizer's
+        // event is reported as wrong_event, not unknown_key.
+        var trusted: [IssuerKey] = []
+        if let event { trusted = try await keys(of: event.organizer, logger: logger) }
+        let trust = try TrustStore(issuerKeys: trusted)
         let checkIn = CheckIn(
-            payload: payload, claims: claims, gate: gate, direction: direction, organizers: organizers, recordedBy: recordedBy,
+            prepared: TicketVerifier(trust: trust, gate: GatePolicy(gate: gate, events: [])).prepare(payload), claims: claims,
+            event: event, trust: trust, gate: gate, direction: direction, organizers: organizers, recordedBy: recordedBy,
             now: now)
         return try await batcher.submit(checkIn) { batch in try await decide(batch, logger: logger) }
     }
@@ -91,27 +104,22 @@ package struct CheckInService: Sendable {
             for checkIn in batch {
                 let claims = checkIn.claims
                 var admissions: [EventAdmission] = []
-                var trusted: [IssuerKey] = []
-                let event = try await event(claims.eventID, on: connection, logger: logger)
-                if let event {
-                    // The server trusts every organizer's keys, so a genuine ticket of another
-                    // organizer's event is reported as wrong_event, not unknown_key.
-                    trusted = try await keys(of: event.organizer, on: connection, logger: logger)
-                    if event.status != "draft", checkIn.organizers.map({ $0.contains(event.organizer) }) ?? true {
-                        admissions.append(EventAdmission(
-                            eventID: claims.eventID, isCancelled: event.status == "cancelled",
-                            reentryPolicy: ReentryPolicy(wireValue: event.reentry)))
-                    }
+                if let event = checkIn.event, event.status != "draft",
+                    checkIn.organizers.map({ $0.contains(event.organizer) }) ?? true
+                {
+                    admissions.append(EventAdmission(
+                        eventID: claims.eventID, isCancelled: event.status == "cancelled",
+                        reentryPolicy: ReentryPolicy(wireValue: event.reentry)))
                 }
-                func verify(_ trusted: [IssuerKey]) throws -> VerificationResult {
-                    try TicketVerifier(trust: TrustStore(issuerKeys: trusted), gate: GatePolicy(gate: checkIn.gate, events: admissions))
-                        .verify(checkIn.payload, direction: checkIn.direction, at: checkIn.now, revocations: revocations, scans: scans)
+                func verify(_ trust: TrustStore) -> VerificationResult {
+                    TicketVerifier(trust: trust, gate: GatePolicy(gate: checkIn.gate, events: admissions))
+                        .verify(checkIn.prepared, direction: checkIn.direction, at: checkIn.now, revocations: revocations, scans: scans)
                 }
-                var result = try verify(trusted)
-                if result.verdict.code == .unknownKey, let event {
+                var result = verify(checkIn.trust)
+                if result.verdict.code == .unknownKey, let event = checkIn.event {
                     // A key made a moment ago may not have reached what this replica keeps yet: ask the database.
-                    result = try verify(
-                        try await IssuerKeyRepository.publicKeys(organizers: [event.organizer], on: connection, logger: logger))
+                    result = verify(try TrustStore(
+                        issuerKeys: try await IssuerKeyRepository.publicKeys(organizers: [event.organizer], on: connection, logger: logger)))
                 }
                 // Scans are recorded for published and cancelled events the caller checks in for only: a
                 // draft has no genuine tickets and may still be deleted (scans carry no foreign key;
@@ -149,10 +157,10 @@ package struct CheckInService: Sendable {
     }
 
     /// The event as ``CheckInFacts`` keeps it, else read (and kept).
-    private func event(_ id: UUID, on connection: PostgresConnection, logger: Logger) async throws -> CheckInFacts.Event? {
+    private func event(_ id: UUID, logger: Logger) async throws -> CheckInFacts.Event? {
         if let kept = facts.event(id) { return kept }
         let generation = facts.generation
-        let rows = try await connection.query(
+        let rows = try await database.query(
             "SELECT organizer_id, status, reentry_policy FROM events WHERE id = \(id)", logger: logger)
         for try await (organizer, status, reentry) in rows.decode((UUID, String, String).self) {
             let event = CheckInFacts.Event(organizer: organizer, status: status, reentry: reentry)
@@ -163,10 +171,10 @@ package struct CheckInService: Sendable {
     }
 
     /// The organizer's key ring as ``CheckInFacts`` keeps it, else read (and kept).
-    private func keys(of organizer: UUID, on connection: PostgresConnection, logger: Logger) async throws -> [IssuerKey] {
+    private func keys(of organizer: UUID, logger: Logger) async throws -> [IssuerKey] {
         if let kept = facts.keys(of: organizer) { return kept }
         let generation = facts.generation
-        let keys = try await IssuerKeyRepository.publicKeys(organizers: [organizer], on: connection, logger: logger)
+        let keys = try await IssuerKeyRepository(database: database).publicKeys(organizer: organizer, logger: logger)
         facts.keep(keys, of: organizer, readAt: generation)
         return keys
     }
