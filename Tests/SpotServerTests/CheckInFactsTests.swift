@@ -61,9 +61,7 @@ struct CheckInFactsTests {
             let admin = try await server.admin()
             let sale = try await server.onSale(admin: admin)
             let (buyer, _, _) = try await server.register("buyer@example.com")
-            let payloads = try #require(
-                try await server.buy(token: buyer, event: sale.event, ticketType: sale.ticketType, quantity: 3)["tickets"].array
-                    .compactMap { $0["payload"].string })
+            let payloads = try await server.ticketPayloads(token: buyer, event: sale.event, ticketType: sale.ticketType, quantity: 3)
             func checkIn(_ payload: String) async throws -> String? {
                 try await server.api.post("/api/v1/check-ins", ["payload": payload, "gate": "A"], token: sale.token)
                     .json["verdict"].string
@@ -93,9 +91,7 @@ struct CheckInFactsTests {
             let admin = try await server.admin()
             let sale = try await server.onSale(admin: admin)
             let (buyer, _, _) = try await server.register("buyer@example.com")
-            let payloads = try #require(
-                try await server.buy(token: buyer, event: sale.event, ticketType: sale.ticketType, quantity: 3)["tickets"].array
-                    .compactMap { $0["payload"].string })
+            let payloads = try await server.ticketPayloads(token: buyer, event: sale.event, ticketType: sale.ticketType, quantity: 3)
             let (staff, staffID) = try await TicketTests.staff(server, organizer: sale.token)
             func checkIn(_ payload: String) async throws -> (Int, String?) {
                 let response = try await server.api.post("/api/v1/check-ins", ["payload": payload, "gate": "A"], token: staff)

@@ -30,6 +30,14 @@ extension TestServer {
         return paid.json
     }
 
+    /// The QR payloads of `quantity` tickets of `ticketType` bought by `token`'s account.
+    func ticketPayloads(token: String, event: String, ticketType: String, quantity: Int) async throws -> [String] {
+        let payloads = try await buy(token: token, event: event, ticketType: ticketType, quantity: quantity)["tickets"].array
+            .compactMap { $0["payload"].string }
+        guard payloads.count == quantity else { throw TestFailure("bought \(payloads.count) tickets, not \(quantity)") }
+        return payloads
+    }
+
     /// A verified organizer with a published event and one ticket type of `capacity` at `price`.
     func onSale(
         organizer email: String = "org@example.com", admin: String, capacity: Int = 100, price: Int = 2500
