@@ -1,7 +1,7 @@
 import Foundation
 import Logging
 
-/// Log lines on standard output in swift-log's `StreamLogHandler` format
+/// Log lines on standard error in swift-log's `StreamLogHandler` format
 /// (`<time> <level> <label>: <metadata> [<source>] <message>`), with one difference that
 /// matters on a busy server: metadata is formatted when a line is written, not each time a
 /// request's logger gains a key (the stream handler formats all of it on every change, which
@@ -32,7 +32,7 @@ struct LineLogHandler: LogHandler {
         }
         let pretty = all.isEmpty ? "" : " " + all.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
         let line = "\(Self.timestamp()) \(event.level) \(label):\(pretty) [\(event.source)] \(event.message)\n"
-        FileHandle.standardOutput.write(Data(line.utf8))
+        FileHandle.standardError.write(Data(line.utf8))
     }
 
     private static func timestamp() -> String {
