@@ -7,7 +7,8 @@ import Synchronization
 /// alone or with whatever is waiting; one that does not waits, and when a batch ends, the
 /// request that has waited longest leads the next batch with up to `capacity` of those waiting.
 /// Each batch runs on the task of the request that leads it (no task of its own); its outcome,
-/// or its error, goes to every request of the batch.
+/// or its error, goes to every request of the batch — so were the leader's task cancelled, the
+/// whole batch would see it (the server does not cancel a request whose client goes away).
 final class Batcher<Item: Sendable, Output: Sendable>: Sendable {
     /// What a waiting request is told: its output, or to lead the next batch.
     private enum Wake {
