@@ -193,16 +193,32 @@ package struct AuthRepository: Sendable {
 
     /// The identity behind a session's access token, if the session is live.
     func sessionIdentity(sessionID: UUID, userID: UUID, now: Date, logger: Logger) async throws -> Identity? {
-        let rows = try await database.query(
-            """
+        let roles = try await database.execute(SessionRole(session: sessionID, user: userID, at: now), logger: logger)
+        guard let role = roles.first.flatMap(Role.init(rawValue:)) else { return nil }
+        return Identity(userID: userID, role: role, credential: .session(sessionID))
+    }
+
+    /// The role of a live session's user (every request with an access token reads it: prepared once per connection).
+    private struct SessionRole: PostgresPreparedStatement {
+        static let sql = """
             SELECT u.role FROM sessions s JOIN users u ON u.id = s.user_id
-            WHERE s.id = \(sessionID) AND s.user_id = \(userID) AND s.revoked_at IS NULL AND s.expires_at > \(now)
-            """, logger: logger)
-        for try await role in rows.decode(String.self) {
-            guard let role = Role(rawValue: role) else { return nil }
-            return Identity(userID: userID, role: role, credential: .session(sessionID))
+            WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL AND s.expires_at > $3
+            """
+        typealias Row = String
+
+        let session: UUID
+        let user: UUID
+        let at: Date
+
+        func makeBindings() throws -> PostgresBindings {
+            var bindings = PostgresBindings()
+            bindings.append(session)
+            bindings.append(user)
+            bindings.append(at)
+            return bindings
         }
-        return nil
+
+        func decodeRow(_ row: PostgresRow) throws -> String { try row.decode(String.self) }
     }
 
     // MARK: System tokens

@@ -65,6 +65,26 @@ public struct Database: Sendable {
     }
 }
 
+extension Database {
+    /// Runs a prepared statement outside an explicit transaction (each connection prepares it once).
+    func execute<Statement: PostgresPreparedStatement>(
+        _ statement: Statement, logger: Logger
+    ) async throws -> [Statement.Row] where Statement.Row: Sendable {
+        usage.leased()
+        defer { usage.returned() }
+        do {
+            return try await withTimeout(deadline) { [client] in
+                var rows: [Statement.Row] = []
+                for try await row in try await client.execute(statement, logger: logger) { rows.append(row) }
+                return rows
+            }
+        } catch is DeadlineExceeded {
+            logger.error("database operation timed out", metadata: ["deadline": "\(deadline)"])
+            throw APIError.databaseUnavailable
+        }
+    }
+}
+
 extension PostgresConnection {
     /// Runs `query` and tells whether it returned any row (e.g. an `UPDATE … RETURNING`
     /// that matched, or an existence check).
