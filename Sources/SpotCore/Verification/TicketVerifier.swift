@@ -27,7 +27,13 @@ public struct TicketVerifier: Sendable {
     /// costly, state-free part of a verdict (one Ed25519 verification), which a caller may run
     /// concurrently before taking the lock that serializes the rest.
     public func prepare(_ payload: String) -> PreparedTicket {
-        let decoded = Result { () throws(TicketDecodingError) in try SignedTicket(text: payload) }
+        prepare(Result { () throws(TicketDecodingError) in try SignedTicket(text: payload) })
+    }
+
+    /// ``prepare(_:)-(String)`` for a payload the caller has already decoded.
+    public func prepare(_ ticket: SignedTicket) -> PreparedTicket { prepare(.success(ticket)) }
+
+    private func prepare(_ decoded: Result<SignedTicket, TicketDecodingError>) -> PreparedTicket {
         var verifiedKey: Data?
         if case .success(let ticket) = decoded, let signer = trust.signer(for: ticket.keyID),
             ticket.isSigned(by: signer.publicKey)

@@ -26,14 +26,7 @@ public struct Database: Sendable {
     func withConnection<Result: Sendable>(
         logger: Logger, _ body: @escaping @Sendable (PostgresConnection) async throws -> Result
     ) async throws -> Result {
-        usage.leased()
-        defer { usage.returned() }
-        do {
-            return try await withTimeout(deadline) { [client] in try await client.withConnection { try await body($0) } }
-        } catch is DeadlineExceeded {
-            logger.error("database operation timed out", metadata: ["deadline": "\(deadline)"])
-            throw APIError.databaseUnavailable
-        }
+        try await withinDeadline(logger: logger) { [client] in try await client.withConnection { try await body($0) } }
     }
 
     /// Runs `body` in one transaction: committed if it returns, rolled back if it throws.
@@ -54,10 +47,17 @@ public struct Database: Sendable {
     /// Runs one statement outside an explicit transaction.
     @discardableResult
     package func query(_ query: PostgresQuery, logger: Logger) async throws -> PostgresRowSequence {
+        try await withinDeadline(logger: logger) { [client] in try await client.query(query, logger: logger) }
+    }
+
+    /// Runs `body` counted as a leased connection, and answers 503 `database_unavailable` once the deadline passes.
+    private func withinDeadline<Result: Sendable>(
+        logger: Logger, _ body: @escaping @Sendable () async throws -> Result
+    ) async throws -> Result {
         usage.leased()
         defer { usage.returned() }
         do {
-            return try await withTimeout(deadline) { [client] in try await client.query(query, logger: logger) }
+            return try await withTimeout(deadline, body)
         } catch is DeadlineExceeded {
             logger.error("database operation timed out", metadata: ["deadline": "\(deadline)"])
             throw APIError.databaseUnavailable
@@ -70,17 +70,10 @@ extension Database {
     func execute<Statement: PostgresPreparedStatement>(
         _ statement: Statement, logger: Logger
     ) async throws -> [Statement.Row] where Statement.Row: Sendable {
-        usage.leased()
-        defer { usage.returned() }
-        do {
-            return try await withTimeout(deadline) { [client] in
-                var rows: [Statement.Row] = []
-                for try await row in try await client.execute(statement, logger: logger) { rows.append(row) }
-                return rows
-            }
-        } catch is DeadlineExceeded {
-            logger.error("database operation timed out", metadata: ["deadline": "\(deadline)"])
-            throw APIError.databaseUnavailable
+        try await withinDeadline(logger: logger) { [client] in
+            var rows: [Statement.Row] = []
+            for try await row in try await client.execute(statement, logger: logger) { rows.append(row) }
+            return rows
         }
     }
 }

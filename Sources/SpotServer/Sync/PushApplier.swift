@@ -185,12 +185,7 @@ struct PushApplier: Sendable {
         let values = scans.map(\.1)
         // The same lock online check-in takes, in a fixed order: two pushes (or a push and
         // a door) deciding about one ticket see each other's scans.
-        try await connection.query(
-            """
-            SELECT pg_advisory_xact_lock(k) FROM (
-                SELECT DISTINCT hashtextextended('ticket:' || upper(t::text), 0) AS k FROM unnest(\(values.map(\.ticketID))) t
-                ORDER BY k) keys
-            """, logger: logger)
+        try await CheckInService.lock(values.map(\.ticketID), on: connection, logger: logger)
         let inserted = try await connection.query(
             """
             INSERT INTO scans (id, ticket_id, issue_version, event_id, direction, gate, node_id, hlc, scanned_at, verdict,

@@ -60,7 +60,7 @@ package struct CheckInService: Sendable {
         payload: String, gate: String, direction: ScanDirection, organizers: Set<UUID>?, recordedBy: UUID, now: Date,
         logger: Logger
     ) async throws -> Outcome {
-        guard let claims = (try? SignedTicket(text: payload))?.claims else {
+        guard let ticket = try? SignedTicket(text: payload) else {
             // Not decodable: the verdict needs no database state, and there is nothing to record.
             let verifier = TicketVerifier(trust: try TrustStore(issuerKeys: []), gate: GatePolicy(gate: gate, events: []))
             return Outcome(
@@ -69,6 +69,7 @@ package struct CheckInService: Sendable {
         }
         // The state-free part of the verdict — the signature, one Ed25519 verification — is
         // checked here, concurrently with other requests, not in the batch that holds the locks.
+        let claims = ticket.claims
         let event = try await event(claims.eventID, logger: logger)
         // The server trusts every organizer's keys, so a genuine ticket of another organizer's
         // event is reported as wrong_event, not unknown_key.
@@ -76,7 +77,7 @@ package struct CheckInService: Sendable {
         if let event { trusted = try await keys(of: event.organizer, logger: logger) }
         let trust = try TrustStore(issuerKeys: trusted)
         let checkIn = CheckIn(
-            prepared: TicketVerifier(trust: trust, gate: GatePolicy(gate: gate, events: [])).prepare(payload), claims: claims,
+            prepared: TicketVerifier(trust: trust, gate: GatePolicy(gate: gate, events: [])).prepare(ticket), claims: claims,
             event: event, trust: trust, gate: gate, direction: direction, organizers: organizers, recordedBy: recordedBy,
             now: now)
         return try await batcher.submit(checkIn) { batch in try await decide(batch, logger: logger) }
@@ -87,12 +88,7 @@ package struct CheckInService: Sendable {
     private func decide(_ batch: [CheckIn], logger: Logger) async throws -> [Outcome] {
         try await database.withTransaction(logger: logger) { connection in
             let tickets = Array(Set(batch.map(\.claims.ticketID)))
-            try await connection.query(
-                """
-                SELECT pg_advisory_xact_lock(k) FROM (
-                    SELECT DISTINCT hashtextextended('ticket:' || upper(t::text), 0) AS k FROM unnest(\(tickets)) t
-                    ORDER BY k) keys
-                """, logger: logger)
+            try await Self.lock(tickets, on: connection, logger: logger)
             let (revocations, history) = try await Self.history(of: tickets, on: connection, logger: logger)
             var scans = history
             var outcomes: [Outcome] = []
@@ -177,6 +173,17 @@ package struct CheckInService: Sendable {
         let keys = try await IssuerKeyRepository(database: database).publicKeys(organizer: organizer, logger: logger)
         facts.keep(keys, of: organizer, readAt: generation)
         return keys
+    }
+
+    /// Takes the per-ticket lock that online check-in and nodes' pushes both take before deciding
+    /// about a ticket, for every ticket in `tickets`, in one fixed order (so two holders never deadlock).
+    static func lock(_ tickets: [UUID], on connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.query(
+            """
+            SELECT pg_advisory_xact_lock(k) FROM (
+                SELECT DISTINCT hashtextextended('ticket:' || upper(t::text), 0) AS k FROM unnest(\(tickets)) t
+                ORDER BY k) keys
+            """, logger: logger)
     }
 
     /// The tickets' revocations and accepted scans, in one read.
