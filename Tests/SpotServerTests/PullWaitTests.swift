@@ -120,11 +120,12 @@ struct PullWaitTests {
         #expect(PullWait.answers(with: page, asked: held, anyway: false))
     }
 
-    @Test("Notification payloads: feed and state of a venue; anything else is ignored")
+    @Test("Notification payloads: feed, state and nodes of a venue; anything else is ignored")
     func payloads() {
         let venue = UUID()
         #expect(SyncSignal(payload: "feed:\(venue.lowercasedText)") == .feed(venue: venue))
         #expect(SyncSignal(payload: "state:\(venue.uuidString)") == .state(venue: venue))
+        #expect(SyncSignal(payload: "nodes:\(venue.lowercasedText)") == .nodes(venue: venue))
         for bad in ["", "feed", "feed:", "feed:x", "other:\(venue.lowercasedText)", ":\(venue.lowercasedText)"] {
             #expect(SyncSignal(payload: bad) == nil, "\(bad)")
         }
@@ -158,6 +159,14 @@ struct PullWaitTests {
         try? await Task.sleep(for: .milliseconds(50))
         signals.signal(.state(venue: venue))
         #expect(await woken == .state)
+        // A change of the venue's nodes' credentials moves its mark but wakes no pull, before or during a wait.
+        let beforeNodes = signals.mark(of: venue)
+        signals.signal(.nodes(venue: venue))
+        #expect(signals.mark(of: venue) != beforeNodes && signals.mark(of: venue).nodes > beforeNodes.nodes)
+        async let unmoved = signals.wait(for: venue, since: beforeNodes, timeout: .milliseconds(300))
+        try? await Task.sleep(for: .milliseconds(50))
+        signals.signal(.nodes(venue: venue))
+        #expect(await unmoved == .timeout)
     }
 
     @Test("Losing or regaining notifications wakes every waiter to re-read; closing answers them all")

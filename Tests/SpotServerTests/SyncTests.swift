@@ -127,6 +127,39 @@ struct SyncTests {
         }
     }
 
+    @Test("A node's credential is kept across its organizer's key rotation, and dropped when its venue's nodes change")
+    func credentialKeptUntilItsNodesChange() async throws {
+        try await TestServer.run { server in
+            let scene = try await Self.scene(server, tickets: 1)
+            let node = scene.node.info.id.lowercasedText
+            let current = try await scene.node.pull(after: try await scene.node.snapshot().cursor)
+            // The credential changes in the database without a signal: only what the replica keeps still admits the node.
+            try await server.sql(
+                "ALTER TABLE node_credentials DISABLE TRIGGER node_credentials_sync_signal",
+                "UPDATE node_credentials SET token_hash = sha256(token_hash) WHERE node_id = '\(node)'",
+                "ALTER TABLE node_credentials ENABLE TRIGGER node_credentials_sync_signal")
+            // A key rotation signals the venue's state: the held pull wakes with the new key, so the signal has arrived.
+            async let held = scene.node.pull(after: current.cursor, wait: 20, digest: current.stateDigest)
+            try await Task.sleep(for: .milliseconds(300))
+            let rotated = try await TestDatabase.withClient(server.database, logger: Logger(label: "test")) { client in
+                let database = Database(client: client, maximumConnections: 2, registry: .init())
+                return try await ServerMaintenance.rotateKeys(organizer: nil, database: database, logger: Logger(label: "test"))
+            }
+            let woken = try await held
+            #expect(woken.trust.issuerKeys.contains { $0.keyID == rotated.first?.active && $0.status == "active" })
+            let kept = try await server.sync("pull", PullRequest(cursor: woken.cursor, clock: scene.node.clock, outboxDepth: 0), token: scene.node.token)
+            #expect(kept.status == 200, "a state signal dropped the kept credential: \(kept.text)")
+            // Any change to the node's credentials signals `nodes:<venue>`: the next request reads the database and is refused.
+            try await server.sql("UPDATE node_credentials SET expires_at = expires_at WHERE node_id = '\(node)'")
+            var refused = kept
+            for _ in 0..<50 where refused.status == 200 {
+                try await Task.sleep(for: .milliseconds(100))
+                refused = try await server.sync("pull", PullRequest(cursor: woken.cursor, clock: scene.node.clock, outboxDepth: 0), token: scene.node.token)
+            }
+            #expect(refused.status == 401 && refused.errorCode == "token_invalid", "\(refused.status) \(refused.text)")
+        }
+    }
+
     @Test("Push is exactly-once: a replay byte for byte is a duplicate; garbage and truncated bodies change nothing")
     func exactlyOnce() async throws {
         try await TestServer.run { server in

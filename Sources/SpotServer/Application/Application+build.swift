@@ -251,6 +251,7 @@ func buildRouter(_ services: ServerServices, site: WebSite?) -> Router<AppReques
         sync: syncService, wokenPulls: WokenPullReader(sync: syncService),
         pushes: pushes, relays: RelayApplier(database: services.database, pushes: pushes),
         signals: services.syncSignals, idlePulls: IdlePullCache(), heartbeats: HeartbeatPacer(), contacts: services.nodeContacts,
+        answers: PullAnswerEncoder(),
         served: services.syncProtocols, clock: services.clock
     ).addRoutes(to: sync)
     site?.addRoutes(to: router, services: services)

@@ -20,5 +20,6 @@ public enum Migrations {
         webhooks,
         nodeLANAddresses,
         checkInScopeSignals,
+        nodeCredentialSignals,
     ]
 }

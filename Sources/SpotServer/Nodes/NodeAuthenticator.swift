@@ -63,6 +63,7 @@ struct NodeAuthenticator: RouterMiddleware {
         if let node = credentials.node(for: hash, signals: signals, now: .now), node.credentialExpiresAt > now {
             return try await next(request, Self.context(context, node: node))
         }
+        let readAt = signals.position
         let rows = try await database.query(
             """
             SELECT c.id, c.expires_at, n.id, n.venue_id, n.organizer_id, n.status
@@ -87,7 +88,7 @@ struct NodeAuthenticator: RouterMiddleware {
         let node = AuthenticatedNode(
             id: nodeID, venueID: venueID, organizerID: organizerID, credentialID: credentialID,
             credentialExpiresAt: expiresAt)
-        credentials.store(node, for: hash, mark: signals.mark(of: venueID), listening: signals.isListening, now: .now)
+        credentials.store(node, for: hash, readAt: readAt, signals: signals, now: .now)
         return try await next(request, Self.context(context, node: node))
     }
 
@@ -99,28 +100,39 @@ struct NodeAuthenticator: RouterMiddleware {
     }
 }
 
-/// Device credentials a replica checked lately, so a node's idle re-polls do not each look
-/// theirs up. An entry holds while its venue's state has not been signalled (revoking a node
-/// signals its venue) and for at most a minute; only while notifications arrive.
+/// Device credentials a replica checked lately, so a node's re-polls — every 25 s while it is
+/// idle, and all at once after a revocation answered every held pull — do not each look theirs
+/// up. An entry holds while no notification says its venue's nodes changed (migration 20:
+/// `nodes:<venue>` when a node's status or a device credential of one changes, so revoking a
+/// node takes effect at once on every replica), only while notifications arrive, and for five
+/// to ten minutes (drawn at random, so nodes that caught up together do not all look theirs up
+/// again together). A credential's expiry is checked on every request against what was read.
 final class NodeCredentialCache: Sendable {
     private struct Entry {
         let node: AuthenticatedNode
         let mark: SyncSignals.Mark
-        let storedAt: ContinuousClock.Instant
+        let expiresAt: ContinuousClock.Instant
     }
 
-    static let lifetime: Duration = .seconds(60)
+    /// The shortest life of an entry; the longest is twice this.
+    static let lifetime: Duration = .seconds(300)
     /// Bounded, so a flood of distinct tokens cannot grow it without end.
     static let capacity = 100_000
 
     private let entries = Mutex<[Data: Entry]>([:])
+    /// A fraction in 0..<1 spreading each entry's life over ``lifetime`` … 2 × ``lifetime``.
+    private let spread: @Sendable () -> Double
+
+    init(spread: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }) {
+        self.spread = spread
+    }
 
     func node(for hash: Data, signals: SyncSignals, now: ContinuousClock.Instant) -> AuthenticatedNode? {
         guard signals.isListening else { return nil }
         return entries.withLock { entries in
             guard let entry = entries[hash] else { return nil }
             let mark = signals.mark(of: entry.node.venueID)
-            guard now - entry.storedAt < Self.lifetime, mark.state == entry.mark.state, mark.epoch == entry.mark.epoch else {
+            guard now < entry.expiresAt, mark.nodes == entry.mark.nodes, mark.epoch == entry.mark.epoch else {
                 entries[hash] = nil
                 return nil
             }
@@ -128,11 +140,17 @@ final class NodeCredentialCache: Sendable {
         }
     }
 
-    func store(_ node: AuthenticatedNode, for hash: Data, mark: SyncSignals.Mark, listening: Bool, now: ContinuousClock.Instant) {
-        guard listening else { return }
+    /// Keeps what a read begun at `readAt` found, unless a signal since says it may be stale.
+    func store(
+        _ node: AuthenticatedNode, for hash: Data, readAt: SyncSignals.Position, signals: SyncSignals,
+        now: ContinuousClock.Instant
+    ) {
+        let mark = signals.mark(of: node.venueID)
+        guard signals.isListening, mark.epoch == readAt.epoch, mark.nodes <= readAt.counter else { return }
+        let expiresAt = now + Self.lifetime * (1 + min(max(spread(), 0), 1))
         entries.withLock { entries in
             if entries.count >= Self.capacity { entries.removeAll(keepingCapacity: true) }
-            entries[hash] = Entry(node: node, mark: mark, storedAt: now)
+            entries[hash] = Entry(node: node, mark: mark, expiresAt: expiresAt)
         }
     }
 }

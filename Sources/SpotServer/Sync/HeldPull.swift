@@ -21,6 +21,7 @@ struct HeldPull: Sendable {
     let wait: Duration
     let reader: WokenPullReader
     let idlePulls: IdlePullCache
+    let answers: PullAnswerEncoder
     let signals: SyncSignals
     let heartbeats: HeartbeatPacer
     let clock: ServerClock
@@ -39,7 +40,7 @@ struct HeldPull: Sendable {
             }
             // The answer's time, not the time the pull arrived: the node measures its clock against it.
             page.serverTime = SyncService.serverTime(clock.now())
-            body = try SyncJSON.encoder.encode(page)
+            body = try answers.body(of: page, venue: node.venueID)
         } catch {
             let api = ErrorMiddleware<AppRequestContext>.apiError(for: error, context: context)
             context.logger.warning("held pull failed", metadata: ["code": "\(api.code)"])

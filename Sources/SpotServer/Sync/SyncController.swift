@@ -16,6 +16,7 @@ struct SyncController: Sendable {
     let idlePulls: IdlePullCache
     let heartbeats: HeartbeatPacer
     let contacts: NodeContacts
+    let answers: PullAnswerEncoder
     /// The protocol versions this server serves (``ServerConfiguration/syncProtocols``).
     let served: [SyncProtocolVersion]
     let clock: ServerClock
@@ -81,14 +82,14 @@ struct SyncController: Sendable {
             let cursor = FeedCursor(body.cursor)
         else {
             idlePulls.forget(node.id)
-            return try page.response(from: request, context: context)
+            return try answers.response(to: page, venue: node.venueID)
         }
         // A read that left committed changes out is not kept: no signal will say when they show.
         if cached == nil, !read.heldBack { idlePulls.store(page, for: node.id, key: key, mark: mark, now: .now) }
         if read.heldBack { idlePulls.forget(node.id) }
         let held = HeldPull(
             node: node, request: body, cursor: cursor, version: version, read: read, mark: mark, wait: .seconds(wait),
-            reader: wokenPulls, idlePulls: idlePulls,
+            reader: wokenPulls, idlePulls: idlePulls, answers: answers,
             signals: signals, heartbeats: heartbeats, clock: clock, context: context)
         return Response(
             status: .ok, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
@@ -186,7 +187,6 @@ struct SyncController: Sendable {
 
 extension EnrollResponse: ResponseEncodable {}
 extension Snapshot: ResponseEncodable {}
-extension PullPage: ResponseEncodable {}
 extension PushResponse: ResponseEncodable {}
 extension RelayResponse: ResponseEncodable {}
 extension PeersResponse: ResponseEncodable {}

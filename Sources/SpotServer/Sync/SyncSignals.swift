@@ -16,6 +16,13 @@ final class SyncSignals: Sendable {
         var epoch: UInt64 = 0
         var feed: UInt64 = 0
         var state: UInt64 = 0
+        var nodes: UInt64 = 0
+
+        /// Whether a pull waiting since `earlier` has something to wake for: new feed rows, a
+        /// changed state, or notifications that may have been missed (not a node's credentials).
+        func wakesPulls(since earlier: Mark) -> Bool {
+            epoch != earlier.epoch || feed != earlier.feed || state != earlier.state
+        }
     }
 
     /// Why a wait ended.
@@ -66,6 +73,15 @@ final class SyncSignals: Sendable {
         state.withLock { $0.mark(of: venue) }
     }
 
+    /// Where the signal stream is: every signal after it moves a mark past `counter` (or the
+    /// epoch past `epoch`). Taken before a read, it tells whether a signal came during the read.
+    struct Position: Equatable, Sendable {
+        let counter: UInt64
+        let epoch: UInt64
+    }
+
+    var position: Position { state.withLock { Position(counter: $0.counter, epoch: $0.epoch) } }
+
     /// Whether notifications are arriving (the listener is connected). When they are not, a
     /// waiting pull re-reads the feed at each heartbeat instead.
     var isListening: Bool { state.withLock { $0.listening } }
@@ -85,7 +101,7 @@ final class SyncSignals: Sendable {
         await withCheckedContinuation { continuation in
             let now = self.state.withLock { state -> Bool in
                 if case .done = state.slots[id] { return true }
-                if state.closing || state.mark(of: venue) != mark || deadline <= .now { return true }
+                if state.closing || state.mark(of: venue).wakesPulls(since: mark) || deadline <= .now { return true }
                 state.slots[id] = .waiting(continuation)
                 return false
             }
@@ -124,7 +140,8 @@ final class SyncSignals: Sendable {
         }
     }
 
-    /// A notification: moves the venue's mark and wakes its waiting pulls.
+    /// A notification: moves the venue's mark and wakes its waiting pulls (a change of its
+    /// nodes' credentials wakes none: their pages do not carry them).
     func signal(_ signal: SyncSignal) {
         let woken = state.withLock { state -> [CheckedContinuation<Void, Never>] in
             state.counter += 1
@@ -132,6 +149,10 @@ final class SyncSignals: Sendable {
             switch signal {
             case .feed: mark.feed = state.counter
             case .state: mark.state = state.counter
+            case .nodes:
+                mark.nodes = state.counter
+                state.marks[signal.venue] = mark
+                return []
             }
             state.marks[signal.venue] = mark
             return (state.waiters[signal.venue] ?? []).compactMap { Self.take($0, &state) }
