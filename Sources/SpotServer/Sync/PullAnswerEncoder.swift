@@ -7,8 +7,10 @@ import Synchronization
 /// unchanged: a venue's nodes share it, and it is most of a page's JSON. A revocation answers
 /// every held pull of an organizer's venues at once, and idle re-polls answer with the same
 /// bundle for hours; both encode the rest of the page only (``PullPage/encoded(trust:)``).
-/// Holds one bundle per venue that has pulled since the server started.
+/// Holds one bundle per venue that has pulled since the server started (at most ``capacity``).
 final class PullAnswerEncoder: Sendable {
+    static let capacity = 100_000
+
     private struct Encoded {
         let trust: TrustBundle
         let json: Data
@@ -21,7 +23,10 @@ final class PullAnswerEncoder: Sendable {
         let kept = trustByVenue.withLock { $0[venue] }
         if let kept, kept.trust == page.trust { return try page.encoded(trust: kept.json) }
         let json = try PullPage.encodedTrust(page.trust)
-        trustByVenue.withLock { $0[venue] = Encoded(trust: page.trust, json: json) }
+        trustByVenue.withLock { kept in
+            if kept.count >= Self.capacity { kept.removeAll(keepingCapacity: true) }
+            kept[venue] = Encoded(trust: page.trust, json: json)
+        }
         return try page.encoded(trust: json)
     }
 
