@@ -97,6 +97,42 @@ struct PullWaitTests {
         #expect(shortest.page(for: node, key: other, mark: mark, now: start) == nil, "another cursor")
     }
 
+    @Test("A kept device credential lives five to ten minutes, survives state signals, and is dropped by its venue's nodes signal")
+    func credentialCache() throws {
+        let signals = SyncSignals()
+        signals.listening(true)
+        let venue = UUID()
+        let node = AuthenticatedNode(
+            id: UUID(), venueID: venue, organizerID: UUID(), credentialID: UUID(), credentialExpiresAt: .distantFuture)
+        let hash = Data(repeating: 7, count: 32)
+        let shortest = NodeCredentialCache(spread: { 0 })
+        shortest.store(node, for: hash, readAt: signals.position, signals: signals, now: start)
+        signals.signal(.state(venue: venue))
+        signals.signal(.feed(venue: venue))
+        #expect(shortest.node(for: hash, signals: signals, now: start + .seconds(299)) == node, "a state or feed signal dropped it")
+        #expect(shortest.node(for: hash, signals: signals, now: start + .seconds(300)) == nil, "its life is over")
+        let longest = NodeCredentialCache(spread: { 0.999 })
+        longest.store(node, for: hash, readAt: signals.position, signals: signals, now: start)
+        #expect(longest.node(for: hash, signals: signals, now: start + .seconds(599)) == node)
+        signals.signal(.nodes(venue: UUID()))
+        #expect(longest.node(for: hash, signals: signals, now: start) == node, "another venue's nodes changed")
+        signals.signal(.nodes(venue: venue))
+        #expect(longest.node(for: hash, signals: signals, now: start) == nil, "the venue's nodes changed")
+        // A read during which the venue's nodes changed is not kept; nor one across lost notifications.
+        let readAt = signals.position
+        signals.signal(.nodes(venue: venue))
+        longest.store(node, for: hash, readAt: readAt, signals: signals, now: start)
+        #expect(longest.node(for: hash, signals: signals, now: start) == nil, "kept what a signal made stale")
+        let beforeReconnect = signals.position
+        signals.listening(false)
+        signals.listening(true)
+        longest.store(node, for: hash, readAt: beforeReconnect, signals: signals, now: start)
+        #expect(longest.node(for: hash, signals: signals, now: start) == nil, "kept a read from before notifications were lost")
+        longest.store(node, for: hash, readAt: signals.position, signals: signals, now: start)
+        signals.listening(false)
+        #expect(longest.node(for: hash, signals: signals, now: start) == nil, "used while notifications are not arriving")
+    }
+
     static func page() -> PullPage {
         PullPage(
             protocolVersion: 2, cursor: "5.1", hasMore: false, serverTime: HLCTimestamp(wallMilliseconds: 1), changes: [],
