@@ -1,7 +1,8 @@
 import Synchronization
 
-/// Runs requests that arrive together as one piece of work — one transaction, one commit —
-/// instead of one each: the database's cost per commit is paid once for the batch.
+/// Runs requests that arrive together as one piece of work — one transaction, one read —
+/// instead of one each: the database's cost per statement and per commit is paid once for the
+/// batch (online check-ins, the re-reads of held pulls woken together).
 ///
 /// At most `concurrency` batches run at once. A request that finds a slot free runs at once,
 /// alone or with whatever is waiting; one that does not waits, and when a batch ends, the
