@@ -88,3 +88,18 @@ extension TestServer {
         return venue
     }
 }
+
+extension TestServer {
+    /// Waits until every change in the sync feed can be read. Transaction ids are cluster-wide, so
+    /// a transaction another suite keeps open holds this test's changes back for a moment; a test
+    /// that expects its scene's changes in the snapshot, not on a later pull, waits for this first.
+    func waitUntilFeedReadable() async throws {
+        for _ in 0..<200 {
+            let heldBack = try await count(
+                "SELECT count(*)::int FROM sync_feed WHERE txid >= pg_snapshot_xmin(pg_current_snapshot())")
+            if heldBack == 0 { return }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw TestFailure("the sync feed was still held back after 10 s")
+    }
+}

@@ -29,6 +29,7 @@ struct SyncTests {
         let wallet = try await server.api.get("/api/v1/wallet", token: buyer).json["items"].array
         let venue = try await server.venue(ofEvent: sale.event, token: sale.token)
         let node = try await TestNode.enroll(server, organizerToken: sale.token, venue: venue)
+        try await server.waitUntilFeedReadable()
         return Scene(
             organizer: sale.token, event: UUID(uuidString: sale.event)!, ticketType: UUID(uuidString: sale.ticketType)!,
             venue: venue, tickets: wallet.map { (UUID(uuidString: $0["id"].string!)!, $0["payload"].string!) }, node: node,
