@@ -21,5 +21,6 @@ public enum Migrations {
         nodeLANAddresses,
         checkInScopeSignals,
         nodeCredentialSignals,
+        webhookEnqueuePlanned,
     ]
 }

@@ -124,11 +124,8 @@ struct CheckoutService: Sendable {
             UPDATE payment_attempts SET status = 'succeeded', gateway_reference = \(chargeReference), updated_at = \(now)
             WHERE gateway_key = \(gatewayKey)
             """, logger: logger)
-        let payloads = try await connection.query(
-            "SELECT id, payload FROM tickets WHERE booking_id = \(booking) ORDER BY id", logger: logger)
-        var lines: [String] = []
-        for try await (id, payload) in payloads.decode((UUID, String).self) {
-            lines.append("Ticket \(id.uuidString.lowercased()):\n\(payload)")
+        let lines = tickets.sorted { $0.id.uuidString < $1.id.uuidString }.map { ticket in
+            "Ticket \(ticket.id.lowercasedText):\n\(ticket.payload)"
         }
         try await NotificationOutbox.enqueue(
             .bookingConfirmed, users: [user], subject: "Your tickets for \(title)",

@@ -32,10 +32,11 @@ struct TicketRepository: Sendable {
         return tickets
     }
 
-    /// Signs and stores one ticket per seat of the booking, with the organizer's active key.
+    /// Signs and stores one ticket per seat of the booking, with the organizer's active key;
+    /// returns each ticket's id and text.
     static func issue(
         booking: UUID, on connection: PostgresConnection, now: Date, logger: Logger
-    ) async throws -> [UUID] {
+    ) async throws -> [(id: UUID, payload: String)] {
         let rows = try await connection.query(
             """
             SELECT b.user_id, b.event_id, e.organizer_id, e.ends_at, i.ticket_type_id, i.quantity, i.unit_price_minor
@@ -50,7 +51,7 @@ struct TicketRepository: Sendable {
         }
         guard let first = seats.first else { return [] }
         let key = try await IssuerKeyRepository.activeKey(organizer: first.organizer, on: connection, now: now, logger: logger)
-        var ids: [UUID] = []
+        var issued: [(id: UUID, payload: String)] = []
         for seat in seats {
             let id = UUID.now(now)
             let signed = try SignedTicket.sign(
@@ -65,9 +66,9 @@ struct TicketRepository: Sendable {
                 VALUES (\(id), \(booking), \(seat.event), \(seat.type), \(seat.user), \(seat.price), 1, \(key.keyID.hex),
                         \(signed.text), 'valid', \(now))
                 """, logger: logger)
-            ids.append(id)
+            issued.append((id, signed.text))
         }
-        return ids
+        return issued
     }
 
     /// Revokes valid tickets and appends their revocations to the feed.
