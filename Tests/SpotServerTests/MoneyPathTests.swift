@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Logging
 @testable import SpotServer
@@ -100,6 +101,71 @@ struct MoneyPathTests {
                 }
             }
             #expect(try await server.count("SELECT count(*)::int FROM simulated_gateway_operations") == 2)
+        }
+    }
+
+    @Test("One key sent by many at once: a single charge, and each answer is that charge (the API and the gateway)")
+    func keyRacedAtOnce() async throws {
+        try await TestServer.run { server in
+            let admin = try await server.admin()
+            let sale = try await server.onSale(admin: admin)
+            let (buyer, _, _) = try await server.register("buyer@example.com")
+            let booking = try #require(
+                try await server.hold(token: buyer, event: sale.event, ticketType: sale.ticketType, quantity: 2).json["id"].string)
+            let answers = try await withThrowingTaskGroup(of: APIResponse.self) { group in
+                for _ in 0..<8 { group.addTask { try await server.checkout(token: buyer, booking: booking, key: "raced") } }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(answers.map(\.status) == Array(repeating: 200, count: 8), "\(answers.map(\.text))")
+            #expect(Set(answers.map { $0.json["tickets"].array.compactMap { $0["id"].string }.sorted() }).count == 1)
+            #expect(try await server.count("SELECT count(*)::int FROM simulated_gateway_operations WHERE kind = 'charge'") == 1)
+            #expect(try await server.count("SELECT count(*)::int FROM payment_transactions") == 1)
+            #expect(try await server.count("SELECT count(*)::int FROM tickets") == 2)
+            #expect(try await server.count("SELECT count(*)::int FROM idempotency_keys WHERE key = 'raced'") == 1)
+
+            try await TestDatabase.withClient(server.database, logger: Logger(label: "t")) { client in
+                let gateway = SimulationGateway(
+                    database: Database(client: client, maximumConnections: 8, registry: .init()), logger: Logger(label: "t"))
+                let card = try PaymentCard.parse(number: "4242424242424242", expiry: "12/39", cvc: "123", now: Date()).get()
+                let request = ChargeRequest(idempotencyKey: "k", reference: "booking:a", amountMinor: 100, currency: "EUR", card: card)
+                let results = try await withThrowingTaskGroup(of: ChargeResult.self) { group in
+                    for _ in 0..<8 { group.addTask { try await gateway.charge(request) } }
+                    return try await group.reduce(into: []) { $0.append($1) }
+                }
+                #expect(results.count == 8 && Set(results.map { "\($0)" }).count == 1, "\(results)")
+            }
+            #expect(try await server.count("SELECT count(*)::int FROM simulated_gateway_operations WHERE idempotency_key = 'k'") == 1)
+        }
+    }
+
+    @Test("A key claimed by a request still running: the next one waits for it and replays its answer")
+    func keyClaimedMeanwhile() async throws {
+        try await TestServer.run { server in
+            let (_, user, _) = try await server.register("buyer@example.com")
+            let userID = try #require(UUID(uuidString: user))
+            let logger = Logger(label: "t")
+            let hash = Data(SHA256.hash(data: Data("fingerprint".utf8))).hexString
+            try await TestDatabase.withClient(server.database, logger: logger) { client in
+                let store = IdempotencyStore(database: Database(client: client, maximumConnections: 2, registry: .init()))
+                try await client.withConnection { holder in
+                    // Another request has claimed the key and answered, but not committed yet.
+                    try await holder.query("BEGIN", logger: logger)
+                    try await holder.query(
+                        """
+                        INSERT INTO idempotency_keys (user_id, key, request_hash, status_code, response, created_at)
+                        VALUES (\(userID), 'k', \(hash), 200, '{"first":true}', now())
+                        """, logger: logger)
+                    async let started = store.start(user: userID, key: "k", fingerprint: "fingerprint", now: Date(), logger: logger)
+                    try await Task.sleep(for: .milliseconds(300))
+                    try await holder.query("COMMIT", logger: logger)
+                    // Its claim, made before that commit, found the key taken but no row in its snapshot.
+                    guard case .replay(let status, let body) = try await started else {
+                        Issue.record("the second request ran again instead of replaying the first's answer")
+                        return
+                    }
+                    #expect(status == 200 && body == #"{"first":true}"#)
+                }
+            }
         }
     }
 

@@ -30,22 +30,33 @@ struct IdempotencyStore: Sendable {
 
     func start(user: UUID, key: String, fingerprint: String, now: Date, logger: Logger) async throws -> Start {
         let hash = Data(SHA256.hash(data: Data(fingerprint.utf8))).hexString
-        return try await database.withTransaction(logger: logger) { connection in
-            try await connection.query(
+        // One statement claims the key or reads the answer stored for it. A request with the same
+        // key committing meanwhile leaves neither (its row is not in this statement's snapshot):
+        // the next statement sees it.
+        for _ in 1...3 {
+            let rows = try await database.query(
                 """
-                INSERT INTO idempotency_keys (user_id, key, request_hash, created_at)
-                VALUES (\(user), \(key), \(hash), \(now)) ON CONFLICT DO NOTHING
+                WITH claimed AS (
+                    INSERT INTO idempotency_keys (user_id, key, request_hash, created_at)
+                    VALUES (\(user), \(key), \(hash), \(now)) ON CONFLICT DO NOTHING
+                    RETURNING request_hash, status_code, response
+                )
+                SELECT request_hash, status_code, response FROM claimed
+                UNION ALL
+                SELECT request_hash, status_code, response FROM idempotency_keys
+                WHERE user_id = \(user) AND key = \(key) AND NOT EXISTS (SELECT 1 FROM claimed)
                 """, logger: logger)
-            let rows = try await connection.query(
-                "SELECT request_hash, status_code, response FROM idempotency_keys WHERE user_id = \(user) AND key = \(key)",
-                logger: logger)
             for try await (storedHash, status, body) in rows.decode((String, Int?, String?).self) {
                 guard storedHash == hash else { throw DomainError.idempotencyKeyReused }
                 if let status, let body { return .replay(status: status, body: body) }
+                return .proceed
             }
-            return .proceed
         }
+        // Only a key deleted between each claim and read gets here: an error of the server's.
+        throw KeyNotClaimed()
     }
+
+    struct KeyNotClaimed: Error {}
 
     func finish(user: UUID, key: String, status: Int, body: String, logger: Logger) async throws {
         try await database.query(

@@ -31,27 +31,33 @@ public struct SimulationGateway: PaymentGateway {
     let logger: Logger
 
     public func charge(_ request: ChargeRequest) async throws -> ChargeResult {
-        if let earlier = try await earlierCharge(request) { return earlier }
         let outcome: String
         switch request.card.number {
         case Self.declinedCard: outcome = "card_declined"
         case Self.insufficientFundsCard: outcome = "insufficient_funds"
-        case Self.processorErrorCard: throw GatewayError.processorError
+        case Self.processorErrorCard:
+            if let earlier = try await earlierCharge(request) { return earlier }
+            throw GatewayError.processorError
         default: outcome = "succeeded"
         }
         let reference = "ch_sim_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(24)
-        try await database.query(
+        // The first request with a key records its answer; any other (a retry, a concurrent one)
+        // finds no row inserted and reads that answer.
+        let inserted = try await database.query(
             """
             INSERT INTO simulated_gateway_operations
                 (idempotency_key, kind, reference, amount_minor, currency, outcome, request_fingerprint, created_at)
             VALUES (\(request.idempotencyKey), 'charge', \(String(reference)), \(request.amountMinor), \(request.currency),
                     \(outcome), \(request.fingerprint), now())
             ON CONFLICT (idempotency_key) DO NOTHING
+            RETURNING 1
             """, logger: logger)
+        var recorded = false
+        for try await _ in inserted { recorded = true }
+        guard recorded else { return try await earlierCharge(request) ?? .declined(code: "card_declined") }
         logger.info("simulated charge", metadata: ["outcome": "\(outcome)", "amount": "\(request.amountMinor)"])
         if request.card.number == Self.timeoutCard { throw GatewayError.timeout }
-        // Re-read: a concurrent request with the same key may have recorded first.
-        return try await earlierCharge(request) ?? .declined(code: "card_declined")
+        return outcome == "succeeded" ? .succeeded(reference: String(reference)) : .declined(code: outcome)
     }
 
     /// The answer already given for this request's key: the same answer for the same request,
