@@ -16,12 +16,14 @@ struct CheckoutService: Sendable {
     ) async throws {
         // 1. Record the attempt before calling out, so its key survives any crash that follows.
         let amount: (Int64, String) = try await database.withTransaction(logger: logger) { connection in
-            let status = try await BookingRepository.lock(booking, user: user, on: connection, logger: logger)
             let rows = try await connection.query(
-                "SELECT total_minor, currency, expires_at FROM bookings WHERE id = \(booking)", logger: logger)
-            var found: (Int64, String, Date?)?
-            for try await row in rows.decode((Int64, String, Date?).self) { found = row }
-            guard let (total, currency, expires) = found else { throw DomainError.notFound("Booking") }
+                """
+                SELECT status, total_minor, currency, expires_at FROM bookings
+                WHERE id = \(booking) AND user_id = \(user) FOR UPDATE
+                """, logger: logger)
+            var found: (Booking.Status, Int64, String, Date?)?
+            for try await row in rows.decode((Booking.Status, Int64, String, Date?).self) { found = row }
+            guard let (status, total, currency, expires) = found else { throw DomainError.notFound("Booking") }
             if status == .paid { return (total, currency) }
             guard status == .held else {
                 throw DomainError.conflict("This booking is \(status.rawValue); start a new one.", code: .bookingNotHeld)
