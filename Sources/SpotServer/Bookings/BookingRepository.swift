@@ -158,33 +158,37 @@ struct BookingRepository: Sendable {
     }
 
     func booking(id: UUID, logger: Logger) async throws -> Booking? {
-        try await bookings(where: "b.id = $1", id, logger: logger).first
+        try await bookings(Prepared<BookingByID>("\(id)"), logger: logger).first
     }
 
     func bookings(user: UUID, logger: Logger) async throws -> [Booking] {
-        try await bookings(where: "b.user_id = $1", user, logger: logger)
+        try await bookings(Prepared<BookingsOfUser>("\(user)"), logger: logger)
     }
 
-    private func bookings(where condition: String, _ value: UUID, logger: Logger) async throws -> [Booking] {
-        var binds = PostgresBindings()
-        binds.append(value)
-        let rows = try await database.query(
-            PostgresQuery(
-                unsafeSQL: """
-                    SELECT b.id, b.user_id, b.event_id, b.status, b.quantity, b.total_minor, b.refunded_minor, b.currency,
-                           b.expires_at, b.paid_at, b.created_at,
-                           coalesce(json_agg(json_build_object('ticket_type_id', i.ticket_type_id, 'name', tt.name,
-                                                               'quantity', i.quantity, 'unit_price_minor', i.unit_price_minor)
-                                             ORDER BY tt.name) FILTER (WHERE i.booking_id IS NOT NULL), '[]')::text
-                    FROM bookings b
-                    LEFT JOIN booking_items i ON i.booking_id = b.id LEFT JOIN ticket_types tt ON tt.id = i.ticket_type_id
-                    WHERE \(condition)
-                    GROUP BY b.id ORDER BY b.created_at DESC
-                    """, binds: binds), logger: logger)
+    /// A booking with its items, by `$1`.
+    private enum BookingByID: PreparedSQL { static let text = bookingRows(where: "b.id = $1") }
+    /// A buyer's bookings with their items, newest first, by `$1`.
+    private enum BookingsOfUser: PreparedSQL { static let text = bookingRows(where: "b.user_id = $1") }
+
+    private static func bookingRows(where condition: String) -> String {
+        """
+        SELECT b.id, b.user_id, b.event_id, b.status, b.quantity, b.total_minor, b.refunded_minor, b.currency,
+               b.expires_at, b.paid_at, b.created_at,
+               coalesce(json_agg(json_build_object('ticket_type_id', i.ticket_type_id, 'name', tt.name,
+                                                   'quantity', i.quantity, 'unit_price_minor', i.unit_price_minor)
+                                 ORDER BY tt.name) FILTER (WHERE i.booking_id IS NOT NULL), '[]')::text
+        FROM bookings b
+        LEFT JOIN booking_items i ON i.booking_id = b.id LEFT JOIN ticket_types tt ON tt.id = i.ticket_type_id
+        WHERE \(condition)
+        GROUP BY b.id ORDER BY b.created_at DESC
+        """
+    }
+
+    private func bookings<SQL>(_ statement: Prepared<SQL>, logger: Logger) async throws -> [Booking] {
         var bookings: [Booking] = []
-        for try await (id, user, event, status, quantity, total, refunded, currency, expires, paid, created, items) in rows.decode(
-            (UUID, UUID, UUID, Booking.Status, Int, Int64, Int64, String, Date?, Date?, Date, String).self)
-        {
+        for row in try await database.execute(statement, logger: logger) {
+            let (id, user, event, status, quantity, total, refunded, currency, expires, paid, created, items) = try row.decode(
+                (UUID, UUID, UUID, Booking.Status, Int, Int64, Int64, String, Date?, Date?, Date, String).self)
             bookings.append(Booking(
                 id: id, userID: user, eventID: event, status: status,
                 items: try JSONCoding.decoder.decode([Booking.Item].self, from: Data(items.utf8)),

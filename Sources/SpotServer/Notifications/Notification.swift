@@ -43,16 +43,22 @@ enum NotificationOutbox {
         on connection: PostgresConnection, now: Date, logger: Logger
     ) async throws {
         guard !users.isEmpty else { return }
-        try await connection.query(
-            """
+        _ = try await connection.execute(
+            Prepared<Queue>("\(kind.rawValue)\(subject)\(body)\(now)\(booking)\(users)"), logger: logger)
+    }
+
+    /// One notification per user of `$6` and enabled channel.
+    private enum Queue: PreparedSQL {
+        static let text = """
             INSERT INTO notifications (id, user_id, channel, kind, recipient, subject, body, status, next_attempt_at, created_at,
                                        booking_id)
-            SELECT gen_random_uuid(), u.id, c.channel, \(kind.rawValue),
+            SELECT gen_random_uuid(), u.id, c.channel, $1,
                    CASE c.channel WHEN 'email' THEN u.email WHEN 'sms' THEN u.phone ELSE u.id::text END,
-                   \(subject), \(body), 'queued', \(now), \(now), \(booking)
+                   $2, $3, 'queued', $4, $4, $5
             FROM users u CROSS JOIN unnest(ARRAY['email', 'sms', 'push']) AS c(channel)
-            LEFT JOIN notification_preferences p ON p.user_id = u.id AND p.channel = c.channel AND p.kind = \(kind.rawValue)
-            WHERE u.id = ANY(\(users)) AND coalesce(p.enabled, true) AND (c.channel <> 'sms' OR u.phone IS NOT NULL)
-            """, logger: logger)
+            LEFT JOIN notification_preferences p ON p.user_id = u.id AND p.channel = c.channel AND p.kind = $1
+            WHERE u.id = ANY($6) AND coalesce(p.enabled, true) AND (c.channel <> 'sms' OR u.phone IS NOT NULL)
+            """
+        static let parameterTypes: [PostgresDataType] = [.text, .text, .text, .timestamptz, .uuid, .uuidArray]
     }
 }

@@ -20,16 +20,19 @@ struct TicketRepository: Sendable {
 
     static func decode(_ rows: PostgresRowSequence) async throws -> [Ticket] {
         var tickets: [Ticket] = []
-        for try await (id, booking, event, type, typeName, title, starts, venue, price, currency, version, key, payload,
-                       status, reason, issued) in rows.decode(
-            (UUID, UUID, UUID, UUID, String, String, Date, String, Int64, String, Int, String, String, String, String?, Date).self)
-        {
-            tickets.append(Ticket(
-                id: id, bookingID: booking, eventID: event, ticketTypeID: type, ticketTypeName: typeName, eventTitle: title,
-                startsAt: starts, venueName: venue, priceMinor: price, currency: currency, issueVersion: version, keyID: key,
-                payload: payload, status: status, revokedReason: reason, issuedAt: issued))
-        }
+        for try await row in rows { tickets.append(try ticket(row)) }
         return tickets
+    }
+
+    /// A ticket from a row of ``columns``.
+    static func ticket(_ row: PostgresRow) throws -> Ticket {
+        let (id, booking, event, type, typeName, title, starts, venue, price, currency, version, key, payload, status, reason,
+             issued) = try row.decode(
+            (UUID, UUID, UUID, UUID, String, String, Date, String, Int64, String, Int, String, String, String, String?, Date).self)
+        return Ticket(
+            id: id, bookingID: booking, eventID: event, ticketTypeID: type, ticketTypeName: typeName, eventTitle: title,
+            startsAt: starts, venueName: venue, priceMinor: price, currency: currency, issueVersion: version, keyID: key,
+            payload: payload, status: status, revokedReason: reason, issuedAt: issued)
     }
 
     /// Signs and stores one ticket per seat of the booking, with the organizer's active key;
@@ -37,16 +40,10 @@ struct TicketRepository: Sendable {
     static func issue(
         booking: UUID, on connection: PostgresConnection, now: Date, logger: Logger
     ) async throws -> [(id: UUID, payload: String)] {
-        let rows = try await connection.query(
-            """
-            SELECT b.user_id, b.event_id, e.organizer_id, e.ends_at, i.ticket_type_id, i.quantity, i.unit_price_minor
-            FROM bookings b JOIN events e ON e.id = b.event_id JOIN booking_items i ON i.booking_id = b.id
-            WHERE b.id = \(booking) ORDER BY i.ticket_type_id
-            """, logger: logger)
         var seats: [(user: UUID, event: UUID, organizer: UUID, endsAt: Date, type: UUID, price: Int64)] = []
-        for try await (user, event, organizer, endsAt, type, quantity, price) in rows.decode(
-            (UUID, UUID, UUID, Date, UUID, Int, Int64).self)
-        {
+        for try await row in try await connection.execute(Prepared<SeatsOfBooking>("\(booking)"), logger: logger) {
+            let (user, event, organizer, endsAt, type, quantity, price) = try row.decode(
+                (UUID, UUID, UUID, Date, UUID, Int, Int64).self)
             seats += Array(repeating: (user, event, organizer, endsAt, type, price), count: quantity)
         }
         guard let first = seats.first else { return [] }
@@ -69,6 +66,15 @@ struct TicketRepository: Sendable {
             issued.append((id, signed.text))
         }
         return issued
+    }
+
+    /// What a booking's tickets are issued from, per item, by `$1`.
+    private enum SeatsOfBooking: PreparedSQL {
+        static let text = """
+            SELECT b.user_id, b.event_id, e.organizer_id, e.ends_at, i.ticket_type_id, i.quantity, i.unit_price_minor
+            FROM bookings b JOIN events e ON e.id = b.event_id JOIN booking_items i ON i.booking_id = b.id
+            WHERE b.id = $1 ORDER BY i.ticket_type_id
+            """
     }
 
     /// Revokes valid tickets and appends their revocations to the feed.
@@ -118,9 +124,12 @@ struct TicketRepository: Sendable {
     }
 
     func tickets(booking: UUID, logger: Logger) async throws -> [Ticket] {
-        try await Self.decode(database.query(
-            "SELECT \(unescaped: Self.columns) \(unescaped: Self.joins) WHERE t.booking_id = \(booking) ORDER BY t.id",
-            logger: logger))
+        try await database.execute(Prepared<TicketsOfBooking>("\(booking)"), logger: logger).map(Self.ticket)
+    }
+
+    /// A booking's tickets, by `$1`.
+    private enum TicketsOfBooking: PreparedSQL {
+        static let text = "SELECT \(columns) \(joins) WHERE t.booking_id = $1 ORDER BY t.id"
     }
 
     /// Issues the next version of a valid ticket, signed with the organizer's current key;
