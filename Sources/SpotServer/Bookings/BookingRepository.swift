@@ -42,13 +42,10 @@ struct BookingRepository: Sendable {
         let id = UUID.now(now)
         let items = request.items.sorted { $0.ticketTypeID.uuidString < $1.ticketTypeID.uuidString }
         try await database.withTransaction(logger: logger) { connection in
-            let eventRows = try await connection.query(
-                """
-                SELECT e.status, e.ends_at, w.event_id IS NOT NULL FROM events e LEFT JOIN waiting_rooms w ON w.event_id = e.id
-                WHERE e.id = \(request.eventID)
-                """, logger: logger)
             var event: (String, Date, Bool)?
-            for try await row in eventRows.decode((String, Date, Bool).self) { event = row }
+            for try await row in try await connection.execute(Prepared<EventOnSale>("\(request.eventID)"), logger: logger) {
+                event = try row.decode((String, Date, Bool).self)
+            }
             guard let (status, endsAt, hasWaitingRoom) = event, status != "draft" else { throw DomainError.notFound("Event") }
             guard status == "published", endsAt > now else {
                 throw DomainError.conflict("This event is not on sale.", code: .eventNotOnSale)
@@ -80,21 +77,48 @@ struct BookingRepository: Sendable {
             guard let total = reserved.map({ $0.price.multipliedReportingOverflow(by: Int64($0.quantity)) })
                 .map({ $0.overflow ? Int64.max : $0.partialValue }).checkedSum(), total < Int64.max
             else { throw DomainError.validation("items", "the total is too large") }
-            try await connection.query(
-                """
-                INSERT INTO bookings (id, user_id, event_id, status, quantity, total_minor, currency, expires_at, created_at, updated_at)
-                VALUES (\(id), \(user), \(request.eventID), 'held', \(reserved.map(\.quantity).checkedSum() ?? 0), \(total), \(currency),
-                        \(now.addingTimeInterval(holdDuration)), \(now), \(now))
-                """, logger: logger)
-            for item in reserved {
-                try await connection.query(
+            _ = try await connection.execute(
+                Prepared<InsertHold>(
                     """
-                    INSERT INTO booking_items (booking_id, ticket_type_id, quantity, unit_price_minor)
-                    VALUES (\(id), \(item.ticketTypeID), \(item.quantity), \(item.price))
-                    """, logger: logger)
+                    \(id)\(user)\(request.eventID)\(reserved.map(\.quantity).checkedSum() ?? 0)\(total)\(currency)\
+                    \(now.addingTimeInterval(holdDuration))\(now)
+                    """), logger: logger)
+            for item in reserved {
+                _ = try await connection.execute(
+                    Prepared<InsertHoldItem>("\(id)\(item.ticketTypeID)\(item.quantity)\(item.price)"), logger: logger)
             }
         }
         return try await booking(id: id, logger: logger)!
+    }
+
+    /// An event's status, its end and whether its sale has a waiting room, by `$1`.
+    private enum EventOnSale: PreparedSQL {
+        static let text = """
+            SELECT e.status, e.ends_at, w.event_id IS NOT NULL FROM events e LEFT JOIN waiting_rooms w ON w.event_id = e.id
+            WHERE e.id = $1
+            """
+    }
+
+    /// A held booking: id, buyer, event, seats, total, currency, release time, creation time.
+    private enum InsertHold: PreparedSQL {
+        static let text = """
+            INSERT INTO bookings (id, user_id, event_id, status, quantity, total_minor, currency, expires_at, created_at, updated_at)
+            VALUES ($1, $2, $3, 'held', $4, $5, $6, $7, $8, $8)
+            """
+    }
+
+    /// One ticket type of a held booking: booking, type, seats, unit price.
+    private enum InsertHoldItem: PreparedSQL {
+        static let text = """
+            INSERT INTO booking_items (booking_id, ticket_type_id, quantity, unit_price_minor) VALUES ($1, $2, $3, $4)
+            """
+    }
+
+    /// A ticket type's terms, by type `$1` and event `$2`.
+    private enum SaleTerms: PreparedSQL {
+        static let text = """
+            SELECT price_minor, currency, max_per_order, sales_start, sales_end FROM ticket_types WHERE id = $1 AND event_id = $2
+            """
     }
 
     /// The price and currency of a ticket type of `event` that `item` may be held from, or
@@ -102,12 +126,9 @@ struct BookingRepository: Sendable {
     private static func terms(
         of item: (ticketTypeID: UUID, quantity: Int), event: UUID, on connection: PostgresConnection, now: Date, logger: Logger
     ) async throws -> (price: Int64, currency: String) {
-        let rows = try await connection.query(
-            """
-            SELECT price_minor, currency, max_per_order, sales_start, sales_end FROM ticket_types
-            WHERE id = \(item.ticketTypeID) AND event_id = \(event)
-            """, logger: logger)
-        for try await (price, currency, maxPerOrder, start, end) in rows.decode((Int64, String, Int, Date?, Date?).self) {
+        let rows = try await connection.execute(Prepared<SaleTerms>("\(item.ticketTypeID)\(event)"), logger: logger)
+        for try await row in rows {
+            let (price, currency, maxPerOrder, start, end) = try row.decode((Int64, String, Int, Date?, Date?).self)
             if item.quantity > maxPerOrder {
                 throw DomainError.validation("items", "at most \(maxPerOrder) tickets of this type per booking")
             }

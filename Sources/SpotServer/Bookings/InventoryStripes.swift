@@ -45,22 +45,28 @@ enum InventoryStripes {
         Int16(hold.uuid.15 % UInt8(count))
     }
 
+    /// `$1` seats of type `$2` from the first stripe, counting from the hold's stripe `$3` of
+    /// `$4`, that has them and that nobody holds.
+    private enum TakeFromStripe: PreparedSQL {
+        static let text = """
+            UPDATE ticket_type_stripes SET seats = seats - $1
+            WHERE (ticket_type_id, stripe) = (
+                SELECT ticket_type_id, stripe FROM ticket_type_stripes
+                WHERE ticket_type_id = $2 AND seats >= $1
+                ORDER BY (stripe - $3 + $4) % $4 LIMIT 1 FOR NO KEY UPDATE SKIP LOCKED)
+              AND seats >= $1
+            RETURNING seats
+            """
+    }
+
     /// Takes `quantity` seats of `ticketType` for the hold `hold` in the caller's transaction.
     static func take(
         _ quantity: Int, of ticketType: UUID, for hold: UUID, on connection: PostgresConnection, logger: Logger
     ) async throws {
         let stripe = stripe(for: hold)
         // 1. The first stripe from the hold's own with enough seats that nobody holds.
-        let taken = try await connection.query(
-            """
-            UPDATE ticket_type_stripes SET seats = seats - \(quantity)
-            WHERE (ticket_type_id, stripe) = (
-                SELECT ticket_type_id, stripe FROM ticket_type_stripes
-                WHERE ticket_type_id = \(ticketType) AND seats >= \(quantity)
-                ORDER BY (stripe - \(stripe) + \(Int16(count))) % \(Int16(count)) LIMIT 1 FOR NO KEY UPDATE SKIP LOCKED)
-              AND seats >= \(quantity)
-            RETURNING seats
-            """, logger: logger)
+        let taken = try await connection.execute(
+            Prepared<TakeFromStripe>("\(quantity)\(ticketType)\(stripe)\(Int16(count))"), logger: logger)
         for try await _ in taken { return }
 
         // 2. The hold's stripe, topped up from the pool. If the pool cannot, the savepoint gives

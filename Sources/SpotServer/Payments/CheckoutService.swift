@@ -16,13 +16,10 @@ struct CheckoutService: Sendable {
     ) async throws {
         // 1. Record the attempt before calling out, so its key survives any crash that follows.
         let amount: (Int64, String) = try await database.withTransaction(logger: logger) { connection in
-            let rows = try await connection.query(
-                """
-                SELECT status, total_minor, currency, expires_at FROM bookings
-                WHERE id = \(booking) AND user_id = \(user) FOR UPDATE
-                """, logger: logger)
             var found: (Booking.Status, Int64, String, Date?)?
-            for try await row in rows.decode((Booking.Status, Int64, String, Date?).self) { found = row }
+            for try await row in try await connection.execute(Prepared<LockHold>("\(booking)\(user)"), logger: logger) {
+                found = try row.decode((Booking.Status, Int64, String, Date?).self)
+            }
             guard let (status, total, currency, expires) = found else { throw DomainError.notFound("Booking") }
             if status == .paid { return (total, currency) }
             guard status == .held else {
@@ -31,14 +28,10 @@ struct CheckoutService: Sendable {
             if let expires, expires <= now {
                 throw DomainError.conflict("The hold has expired; start a new booking.", code: .bookingExpired)
             }
-            try await connection.query(
-                """
-                INSERT INTO payment_attempts (id, booking_id, gateway_key, amount_minor, currency, card_brand, card_last4,
-                                              status, created_at, updated_at)
-                VALUES (\(UUID.now(now)), \(booking), \(gatewayKey), \(total), \(currency), \(card.brand), \(card.last4),
-                        'pending', \(now), \(now))
-                ON CONFLICT (gateway_key) DO NOTHING
-                """, logger: logger)
+            _ = try await connection.execute(
+                Prepared<RecordAttempt>(
+                    "\(UUID.now(now))\(booking)\(gatewayKey)\(total)\(currency)\(card.brand)\(card.last4)\(now)"),
+                logger: logger)
             return (total, currency)
         }
 
@@ -104,28 +97,16 @@ struct CheckoutService: Sendable {
     static func complete(
         booking: UUID, chargeReference: String, gatewayKey: String, on connection: PostgresConnection, now: Date, logger: Logger
     ) async throws {
-        let rows = try await connection.query(
-            """
-            UPDATE bookings b SET status = 'paid', paid_at = \(now), closed_at = NULL, updated_at = \(now)
-            FROM events e WHERE b.id = \(booking) AND e.id = b.event_id
-            RETURNING b.user_id, e.organizer_id, b.total_minor, b.currency, e.title
-            """, logger: logger)
         var found: (UUID, UUID, Int64, String, String)?
-        for try await row in rows.decode((UUID, UUID, Int64, String, String).self) { found = row }
+        for try await row in try await connection.execute(Prepared<MarkPaid>("\(booking)\(now)"), logger: logger) {
+            found = try row.decode((UUID, UUID, Int64, String, String).self)
+        }
         guard let (user, organizer, total, currency, title) = found else { throw DomainError.notFound("Booking") }
         let tickets = try await TicketRepository.issue(booking: booking, on: connection, now: now, logger: logger)
-        try await connection.query(
-            """
-            INSERT INTO payment_transactions (id, booking_id, user_id, organizer_id, kind, amount_minor, currency,
-                                              gateway_reference, created_at)
-            SELECT \(UUID.now(now)), \(booking), \(user), \(organizer), 'charge', \(total), \(currency), \(chargeReference), \(now)
-            WHERE \(total) > 0
-            """, logger: logger)
-        try await connection.query(
-            """
-            UPDATE payment_attempts SET status = 'succeeded', gateway_reference = \(chargeReference), updated_at = \(now)
-            WHERE gateway_key = \(gatewayKey)
-            """, logger: logger)
+        _ = try await connection.execute(
+            Prepared<RecordCharge>(
+                "\(UUID.now(now))\(booking)\(user)\(organizer)\(total)\(currency)\(chargeReference)\(now)\(gatewayKey)"),
+            logger: logger)
         let lines = tickets.sorted { $0.id.uuidString < $1.id.uuidString }.map { ticket in
             "Ticket \(ticket.id.lowercasedText):\n\(ticket.payload)"
         }
@@ -134,5 +115,48 @@ struct CheckoutService: Sendable {
             body: "Your booking is confirmed: \(tickets.count) ticket\(tickets.count == 1 ? "" : "s") for \(title).\n"
                 + "Show the QR codes in your wallet at the door. Ticket codes:\n\n" + lines.joined(separator: "\n\n"),
             booking: booking, on: connection, now: now, logger: logger)
+    }
+
+    /// A buyer's held booking locked for checkout, by booking `$1` and buyer `$2`.
+    private enum LockHold: PreparedSQL {
+        static let text = """
+            SELECT status, total_minor, currency, expires_at FROM bookings WHERE id = $1 AND user_id = $2 FOR UPDATE
+            """
+    }
+
+    /// The attempt recorded before the card is charged: id, booking, gateway key, amount, currency,
+    /// card brand and last four digits, time.
+    private enum RecordAttempt: PreparedSQL {
+        static let text = """
+            INSERT INTO payment_attempts (id, booking_id, gateway_key, amount_minor, currency, card_brand, card_last4,
+                                          status, created_at, updated_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8, $8)
+            ON CONFLICT (gateway_key) DO NOTHING
+            """
+    }
+
+    /// Booking `$1` paid at `$2`, with what the rest of checkout needs.
+    private enum MarkPaid: PreparedSQL {
+        static let text = """
+            UPDATE bookings b SET status = 'paid', paid_at = $2, closed_at = NULL, updated_at = $2
+            FROM events e WHERE b.id = $1 AND e.id = b.event_id
+            RETURNING b.user_id, e.organizer_id, b.total_minor, b.currency, e.title
+            """
+    }
+
+    /// The charge recorded (unless free) and its attempt marked succeeded: id, booking, buyer,
+    /// organizer, amount, currency, the processor's reference, time, gateway key.
+    private enum RecordCharge: PreparedSQL {
+        static let text = """
+            WITH charge AS (
+                INSERT INTO payment_transactions (id, booking_id, user_id, organizer_id, kind, amount_minor, currency,
+                                                  gateway_reference, created_at)
+                SELECT $1, $2, $3, $4, 'charge', $5, $6, $7, $8 WHERE $5 > 0
+            )
+            UPDATE payment_attempts SET status = 'succeeded', gateway_reference = $7, updated_at = $8 WHERE gateway_key = $9
+            """
+        static let parameterTypes: [PostgresDataType] = [
+            .uuid, .uuid, .uuid, .uuid, .int8, .text, .text, .timestamptz, .text,
+        ]
     }
 }

@@ -34,19 +34,8 @@ struct IdempotencyStore: Sendable {
         // key committing meanwhile leaves neither (its row is not in this statement's snapshot):
         // the next statement sees it.
         for _ in 1...3 {
-            let rows = try await database.query(
-                """
-                WITH claimed AS (
-                    INSERT INTO idempotency_keys (user_id, key, request_hash, created_at)
-                    VALUES (\(user), \(key), \(hash), \(now)) ON CONFLICT DO NOTHING
-                    RETURNING request_hash, status_code, response
-                )
-                SELECT request_hash, status_code, response FROM claimed
-                UNION ALL
-                SELECT request_hash, status_code, response FROM idempotency_keys
-                WHERE user_id = \(user) AND key = \(key) AND NOT EXISTS (SELECT 1 FROM claimed)
-                """, logger: logger)
-            for try await (storedHash, status, body) in rows.decode((String, Int?, String?).self) {
+            for row in try await database.execute(Prepared<Claim>("\(user)\(key)\(hash)\(now)"), logger: logger) {
+                let (storedHash, status, body) = try row.decode((String, Int?, String?).self)
                 guard storedHash == hash else { throw DomainError.idempotencyKeyReused }
                 if let status, let body { return .replay(status: status, body: body) }
                 return .proceed
@@ -59,9 +48,27 @@ struct IdempotencyStore: Sendable {
     struct KeyNotClaimed: Error {}
 
     func finish(user: UUID, key: String, status: Int, body: String, logger: Logger) async throws {
-        try await database.query(
-            "UPDATE idempotency_keys SET status_code = \(status), response = \(body) WHERE user_id = \(user) AND key = \(key)",
-            logger: logger)
+        _ = try await database.execute(Prepared<Finish>("\(user)\(key)\(status)\(body)"), logger: logger)
+    }
+
+    /// Claims key `$2` of user `$1` for request hash `$3` at `$4`, or reads what is stored for it.
+    private enum Claim: PreparedSQL {
+        static let text = """
+            WITH claimed AS (
+                INSERT INTO idempotency_keys (user_id, key, request_hash, created_at)
+                VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING
+                RETURNING request_hash, status_code, response
+            )
+            SELECT request_hash, status_code, response FROM claimed
+            UNION ALL
+            SELECT request_hash, status_code, response FROM idempotency_keys
+            WHERE user_id = $1 AND key = $2 AND NOT EXISTS (SELECT 1 FROM claimed)
+            """
+    }
+
+    /// The final answer (status `$3`, body `$4`) to key `$2` of user `$1`.
+    private enum Finish: PreparedSQL {
+        static let text = "UPDATE idempotency_keys SET status_code = $3, response = $4 WHERE user_id = $1 AND key = $2"
     }
 
     /// Runs `body` once per key: replays a stored answer, or runs it and stores a final one

@@ -43,21 +43,27 @@ public struct SimulationGateway: PaymentGateway {
         let reference = "ch_sim_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(24)
         // The first request with a key records its answer; any other (a retry, a concurrent one)
         // finds no row inserted and reads that answer.
-        let inserted = try await database.query(
-            """
-            INSERT INTO simulated_gateway_operations
-                (idempotency_key, kind, reference, amount_minor, currency, outcome, request_fingerprint, created_at)
-            VALUES (\(request.idempotencyKey), 'charge', \(String(reference)), \(request.amountMinor), \(request.currency),
-                    \(outcome), \(request.fingerprint), now())
-            ON CONFLICT (idempotency_key) DO NOTHING
-            RETURNING 1
-            """, logger: logger)
-        var recorded = false
-        for try await _ in inserted { recorded = true }
-        guard recorded else { return try await earlierCharge(request) ?? .declined(code: "card_declined") }
+        let recorded = try await database.execute(
+            Prepared<RecordCharge>(
+                """
+                \(request.idempotencyKey)\(String(reference))\(request.amountMinor)\(request.currency)\(outcome)\
+                \(request.fingerprint)
+                """), logger: logger)
+        guard !recorded.isEmpty else { return try await earlierCharge(request) ?? .declined(code: "card_declined") }
         logger.info("simulated charge", metadata: ["outcome": "\(outcome)", "amount": "\(request.amountMinor)"])
         if request.card.number == Self.timeoutCard { throw GatewayError.timeout }
         return outcome == "succeeded" ? .succeeded(reference: String(reference)) : .declined(code: outcome)
+    }
+
+    /// A charge's answer under key `$1`: reference, amount, currency, outcome, the request's fingerprint.
+    private enum RecordCharge: PreparedSQL {
+        static let text = """
+            INSERT INTO simulated_gateway_operations
+                (idempotency_key, kind, reference, amount_minor, currency, outcome, request_fingerprint, created_at)
+            VALUES ($1, 'charge', $2, $3, $4, $5, $6, now())
+            ON CONFLICT (idempotency_key) DO NOTHING
+            RETURNING 1
+            """
     }
 
     /// The answer already given for this request's key: the same answer for the same request,

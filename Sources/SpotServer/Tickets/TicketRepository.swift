@@ -56,16 +56,22 @@ struct TicketRepository: Sendable {
                     ticketID: id, eventID: seat.event, ticketTypeID: seat.type, issueVersion: 1,
                     validUntil: seat.endsAt.addingTimeInterval(TicketClaims.validityAfterEventEnd)),
                 with: key)
-            try await connection.query(
-                """
-                INSERT INTO tickets (id, booking_id, event_id, ticket_type_id, owner_user_id, price_minor, issue_version,
-                                     key_id, payload, status, issued_at)
-                VALUES (\(id), \(booking), \(seat.event), \(seat.type), \(seat.user), \(seat.price), 1, \(key.keyID.hex),
-                        \(signed.text), 'valid', \(now))
-                """, logger: logger)
+            _ = try await connection.execute(
+                Prepared<InsertTicket>(
+                    "\(id)\(booking)\(seat.event)\(seat.type)\(seat.user)\(seat.price)\(key.keyID.hex)\(signed.text)\(now)"),
+                logger: logger)
             issued.append((id, signed.text))
         }
         return issued
+    }
+
+    /// A ticket's first version: id, booking, event, type, owner, price, signing key, text, time.
+    private enum InsertTicket: PreparedSQL {
+        static let text = """
+            INSERT INTO tickets (id, booking_id, event_id, ticket_type_id, owner_user_id, price_minor, issue_version,
+                                 key_id, payload, status, issued_at)
+            VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $8, 'valid', $9)
+            """
     }
 
     /// What a booking's tickets are issued from, per item, by `$1`.
