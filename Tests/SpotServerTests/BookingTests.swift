@@ -97,11 +97,7 @@ struct BookingTests {
     @Test("A gateway timeout retried with the same idempotency key charges once and issues once")
     func timeoutRetried() async throws {
         try await TestServer.run { server in
-            let admin = try await server.admin()
-            let sale = try await server.onSale(admin: admin)
-            let (buyer, _, _) = try await server.register("buyer@example.com")
-            let booking = try #require(
-                try await server.hold(token: buyer, event: sale.event, ticketType: sale.ticketType, quantity: 2).json["id"].string)
+            let (buyer, booking) = try await server.heldBooking(quantity: 2)
             let timeoutCard = TestServer.card(SimulationGateway.timeoutCard)
             let first = try await server.checkout(token: buyer, booking: booking, card: timeoutCard, key: "retry-me")
             #expect(first.status == 504)

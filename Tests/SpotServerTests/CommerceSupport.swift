@@ -21,6 +21,15 @@ extension TestServer {
             "/api/v1/bookings/\(booking)/checkout", ["card": card], token: token, headers: [("Idempotency-Key", key)])
     }
 
+    /// A buyer holding `quantity` tickets of a fresh sale: the buyer's token and the booking's id.
+    func heldBooking(quantity: Int) async throws -> (buyer: String, booking: String) {
+        let sale = try await onSale(admin: try await admin())
+        let (buyer, _, _) = try await register("buyer@example.com")
+        let held = try await hold(token: buyer, event: sale.event, ticketType: sale.ticketType, quantity: quantity)
+        guard held.status == 201, let id = held.json["id"].string else { throw TestFailure("hold: \(held.text)") }
+        return (buyer, id)
+    }
+
     /// Holds and pays; returns the paid booking.
     func buy(token: String, event: String, ticketType: String, quantity: Int = 1) async throws -> JSON {
         let held = try await hold(token: token, event: event, ticketType: ticketType, quantity: quantity)

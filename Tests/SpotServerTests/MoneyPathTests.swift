@@ -107,11 +107,7 @@ struct MoneyPathTests {
     @Test("One key sent by many at once: a single charge, and each answer is that charge (the API and the gateway)")
     func keyRacedAtOnce() async throws {
         try await TestServer.run { server in
-            let admin = try await server.admin()
-            let sale = try await server.onSale(admin: admin)
-            let (buyer, _, _) = try await server.register("buyer@example.com")
-            let booking = try #require(
-                try await server.hold(token: buyer, event: sale.event, ticketType: sale.ticketType, quantity: 2).json["id"].string)
+            let (buyer, booking) = try await server.heldBooking(quantity: 2)
             let answers = try await withThrowingTaskGroup(of: APIResponse.self) { group in
                 for _ in 0..<8 { group.addTask { try await server.checkout(token: buyer, booking: booking, key: "raced") } }
                 return try await group.reduce(into: []) { $0.append($1) }
