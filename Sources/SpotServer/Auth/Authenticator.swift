@@ -18,7 +18,7 @@ struct Authenticator: RouterMiddleware {
         guard header.lowercased().hasPrefix("bearer ") else {
             throw DomainError.unauthenticated("Use 'Authorization: Bearer <token>'.", code: .tokenInvalid)
         }
-        let token = String(header.dropFirst("bearer ".count)).trimmingCharacters(in: .whitespaces)
+        let token = header.dropFirst("bearer ".count).trimmingWhitespace()
         let now = clock.now()
         var context = context
         if token.hasPrefix(OpaqueToken.systemPrefix) {

@@ -22,5 +22,6 @@ public enum Migrations {
         checkInScopeSignals,
         nodeCredentialSignals,
         webhookEnqueuePlanned,
+        onlineCheckInRecording,
     ]
 }

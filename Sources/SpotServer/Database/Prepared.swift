@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Logging
 import PostgresNIO
 import SpotCore
 
@@ -34,4 +35,24 @@ struct Prepared<SQL: PreparedSQL>: PostgresPreparedStatement {
 
     func makeBindings() throws -> PostgresBindings { bindings }
     func decodeRow(_ row: PostgresRow) throws -> PostgresRow { row }
+}
+
+/// Where a prepared statement runs: the pool (a statement of its own) or a leased connection
+/// (inside its transaction).
+protocol PreparedStatementRunner: Sendable {
+    func rows<SQL>(of statement: Prepared<SQL>, logger: Logger) async throws -> [PostgresRow]
+}
+
+extension Database: PreparedStatementRunner {
+    func rows<SQL>(of statement: Prepared<SQL>, logger: Logger) async throws -> [PostgresRow] {
+        try await execute(statement, logger: logger)
+    }
+}
+
+extension PostgresConnection: PreparedStatementRunner {
+    func rows<SQL>(of statement: Prepared<SQL>, logger: Logger) async throws -> [PostgresRow] {
+        var rows: [PostgresRow] = []
+        for try await row in try await execute(statement, logger: logger) { rows.append(row) }
+        return rows
+    }
 }

@@ -16,7 +16,7 @@ struct Validator {
             if required { check(false, field, "is required") }
             return nil
         }
-        let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
+        let trimmed = value.trimmingWhitespace(newlines: true)
         if required { check(!trimmed.isEmpty, field, "must not be empty") }
         check(trimmed.count <= maxLength, field, "must be at most \(maxLength) characters")
         return trimmed

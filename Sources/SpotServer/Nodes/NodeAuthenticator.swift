@@ -54,7 +54,7 @@ struct NodeAuthenticator: RouterMiddleware {
         guard header.lowercased().hasPrefix("bearer ") else {
             throw DomainError.unauthenticated("Use 'Authorization: Bearer <device credential>'.", code: .tokenInvalid)
         }
-        let token = String(header.dropFirst("bearer ".count)).trimmingCharacters(in: .whitespaces)
+        let token = header.dropFirst("bearer ".count).trimmingWhitespace()
         guard token.hasPrefix(NodeCredential.prefix) else {
             throw DomainError.unauthenticated("Sync routes take a node's device credential (spot_nt_…).", code: .tokenInvalid)
         }

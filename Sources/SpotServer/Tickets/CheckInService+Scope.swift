@@ -38,7 +38,7 @@ extension CheckInService {
     /// a payload of at most 4 KiB, direction entry (the default) or exit.
     static func validated(payload: String, gate: String?, direction: String?) throws -> (gate: String, direction: ScanDirection) {
         var validator = Validator()
-        let gate = (gate ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        let gate = (gate ?? "").trimmingWhitespace(newlines: true)
         if let problem = FieldLimits.gateNameProblem(gate) { validator.check(false, "gate", problem) }
         validator.check(payload.utf8.count <= 4096, "payload", "is too long")
         let parsed = ScanDirection(rawValue: direction ?? ScanDirection.entry.rawValue)

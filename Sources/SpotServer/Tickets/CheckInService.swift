@@ -4,24 +4,27 @@ import PostgresNIO
 import SpotCore
 
 /// Online check-in at a door: the same verdict function the venue nodes run offline, fed
-/// from PostgreSQL — the ticket's revocations and accepted scans, read under a per-ticket lock
-/// so two doors checking one ticket at the same moment admit it once — and from
-/// ``CheckInFacts`` — the event and the organizer's key ring, kept in the process while
-/// PostgreSQL's notifications say what changed. Every decodable scan is recorded, admitted or not.
+/// from PostgreSQL — the ticket's revocations and accepted scans — and from ``CheckInFacts`` —
+/// the event and the organizer's key ring, kept in the process while PostgreSQL's
+/// notifications say what changed. Every decodable scan is recorded, admitted or not.
 ///
-/// Each request checks its ticket's signature itself; check-ins that arrive together are then
-/// decided together (``Batcher``): one transaction locks their tickets, reads their histories in
-/// one statement and records their scans in another, in arrival order — a ticket checked twice
-/// in one batch is decided twice, the second time knowing the first.
+/// Each request checks its ticket's signature and reads its ticket's history itself,
+/// concurrently with other requests; check-ins that arrive together are then decided together
+/// (``Batcher``), in arrival order — a ticket checked twice in one batch is decided twice, the
+/// second time knowing the first — and recorded in one statement that locks their tickets
+/// first and records none of a ticket whose history changed since it was read (migration 22).
+/// Those are decided again under the lock, so two doors checking one ticket at the same moment
+/// admit it once, on any replica.
 package struct CheckInService: Sendable {
     /// The node id online check-ins are recorded under (the server itself).
     package static let serverNodeID = UUID(uuidString: "00000000-0000-0000-0000-000000000000")!
 
-    /// At most this many check-ins are decided in one transaction.
+    /// At most this many check-ins are decided in one batch.
     static let batchCapacity = 64
-    /// One such transaction at a time (per server process): while it runs the next batch gathers.
-    /// Measured with `spot bench commerce` (8 door connections): two at once cost about 2.2 ms of
-    /// the machine's CPU per check-in, four 2.8 ms, one 1.7 ms, and one admitted the most a second.
+    /// One batch at a time (per server process): while it runs the next batch gathers.
+    /// Measured with `spot bench commerce` (8 door connections), when a batch was a transaction
+    /// of five round trips: two at once cost about 2.2 ms of the machine's CPU per check-in, four
+    /// 2.8 ms, one 1.7 ms, and one admitted the most a second.
     static let concurrentBatches = 1
 
     let database: Database
@@ -46,6 +49,8 @@ package struct CheckInService: Sendable {
         let organizers: Set<UUID>?
         let recordedBy: UUID
         let now: Date
+        /// The ticket's revocations and accepted scans, read when the request came (outside any lock).
+        let history: TicketHistories
     }
 
     init(database: Database, facts: CheckInFacts) {
@@ -60,15 +65,27 @@ package struct CheckInService: Sendable {
         payload: String, gate: String, direction: ScanDirection, organizers: Set<UUID>?, recordedBy: UUID, now: Date,
         logger: Logger
     ) async throws -> Outcome {
-        guard let ticket = try? SignedTicket(text: payload) else {
+        guard let checkIn = try await prepare(
+            payload: payload, gate: gate, direction: direction, organizers: organizers, recordedBy: recordedBy, now: now,
+            logger: logger)
+        else {
             // Not decodable: the verdict needs no database state, and there is nothing to record.
             let verifier = TicketVerifier(trust: try TrustStore(issuerKeys: []), gate: GatePolicy(gate: gate, events: []))
             return Outcome(
                 result: verifier.verify(payload, direction: direction, at: now, revocations: RevocationList(), scans: ScanLedger()),
                 scanID: nil)
         }
-        // The state-free part of the verdict — the signature, one Ed25519 verification — is
-        // checked here, concurrently with other requests, not in the batch that holds the locks.
+        return try await batcher.submit(checkIn) { batch in try await decide(batch, logger: logger) }
+    }
+
+    /// What a check-in's batch needs, found by the request itself, concurrently with other
+    /// requests: the ticket's signature checked (one Ed25519 verification), its event and the
+    /// organizer's keys, its history. Nil when `payload` is not a decodable ticket.
+    func prepare(
+        payload: String, gate: String, direction: ScanDirection, organizers: Set<UUID>?, recordedBy: UUID, now: Date,
+        logger: Logger
+    ) async throws -> CheckIn? {
+        guard let ticket = try? SignedTicket(text: payload) else { return nil }
         let claims = ticket.claims
         let event = try await event(claims.eventID, logger: logger)
         // The server trusts every organizer's keys, so a genuine ticket of another organizer's
@@ -76,80 +93,131 @@ package struct CheckInService: Sendable {
         var trusted: [IssuerKey] = []
         if let event { trusted = try await keys(of: event.organizer, logger: logger) }
         let trust = try TrustStore(issuerKeys: trusted)
-        let checkIn = CheckIn(
+        return CheckIn(
             prepared: TicketVerifier(trust: trust, gate: GatePolicy(gate: gate, events: [])).prepare(ticket), claims: claims,
             event: event, trust: trust, gate: gate, direction: direction, organizers: organizers, recordedBy: recordedBy,
-            now: now)
-        return try await batcher.submit(checkIn) { batch in try await decide(batch, logger: logger) }
+            now: now, history: try await TicketHistories.read(of: claims.ticketID, from: database, logger: logger))
     }
 
-    /// Decides `batch` in one transaction: the tickets locked (in a fixed order, as pushes lock
-    /// them), their histories read, each check-in verified in turn, the scans recorded.
-    private func decide(_ batch: [CheckIn], logger: Logger) async throws -> [Outcome] {
-        try await database.withTransaction(logger: logger) { connection in
-            let tickets = Array(Set(batch.map(\.claims.ticketID)))
-            try await Self.lock(tickets, on: connection, logger: logger)
-            let (revocations, history) = try await Self.history(of: tickets, on: connection, logger: logger)
-            var scans = history
-            var outcomes: [Outcome] = []
-            // The scans to record, with their events, verdicts and recorders.
-            var recorded: [ScanRecord] = []
-            var events: [UUID] = []
-            var verdicts: [String] = []
-            var recorders: [UUID] = []
-            for checkIn in batch {
-                let claims = checkIn.claims
-                var admissions: [EventAdmission] = []
-                if let event = checkIn.event, event.status != "draft",
-                    checkIn.organizers.map({ $0.contains(event.organizer) }) ?? true
-                {
-                    admissions.append(EventAdmission(
-                        eventID: claims.eventID, isCancelled: event.status == "cancelled",
-                        reentryPolicy: ReentryPolicy(wireValue: event.reentry)))
-                }
-                func verify(_ trust: TrustStore) -> VerificationResult {
-                    TicketVerifier(trust: trust, gate: GatePolicy(gate: checkIn.gate, events: admissions))
-                        .verify(checkIn.prepared, direction: checkIn.direction, at: checkIn.now, revocations: revocations, scans: scans)
-                }
-                var result = verify(checkIn.trust)
-                if result.verdict.code == .unknownKey, let event = checkIn.event {
-                    // A key made a moment ago may not have reached what this replica keeps yet: ask the database.
-                    result = verify(try TrustStore(
-                        issuerKeys: try await IssuerKeyRepository.publicKeys(organizers: [event.organizer], on: connection, logger: logger)))
-                }
-                // Scans are recorded for published and cancelled events the caller checks in for only: a
-                // draft has no genuine tickets and may still be deleted (scans carry no foreign key;
-                // migration 8), and another organizer's event is none of this door's business.
-                guard admissions.contains(where: { $0.eventID == claims.eventID }) else {
-                    outcomes.append(Outcome(result: result, scanID: nil))
-                    continue
-                }
-                let scan = ScanRecord(
-                    scanID: UUID.now(checkIn.now), ticketID: claims.ticketID, issueVersion: claims.issueVersion,
-                    direction: checkIn.direction, gate: checkIn.gate, nodeID: Self.serverNodeID,
-                    at: HLCTimestamp(wallMilliseconds: Int64(checkIn.now.timeIntervalSince1970 * 1000)))
-                if result.verdict.code == .ok { scans.record(scan) }
-                recorded.append(scan)
-                events.append(claims.eventID)
-                verdicts.append(result.verdict.code.rawValue)
-                recorders.append(checkIn.recordedBy)
-                outcomes.append(Outcome(result: result, scanID: scan.scanID))
-            }
-            if !recorded.isEmpty {
-                try await connection.query(
-                    """
-                    INSERT INTO scans (id, ticket_id, issue_version, event_id, direction, gate, node_id, hlc, scanned_at, verdict,
-                                       recorded_by)
-                    SELECT s.id, s.ticket, s.version, s.event, s.direction, s.gate, \(Self.serverNodeID), s.hlc,
-                           to_timestamp((s.hlc >> 16) / 1000.0), s.verdict, s.recorder
-                    FROM unnest(\(recorded.map(\.scanID)), \(recorded.map(\.ticketID)),
-                                \(recorded.map { Int32(clamping: $0.issueVersion) }), \(events), \(recorded.map(\.direction.rawValue)),
-                                \(recorded.map(\.gate)), \(recorded.map { Int64(bitPattern: $0.at.packed) }), \(verdicts), \(recorders))
-                         AS s(id, ticket, version, event, direction, gate, hlc, verdict, recorder)
-                    """, logger: logger)
-            }
-            return outcomes
+    /// Decides `batch` from the histories its requests read and records its scans in one
+    /// statement; the check-ins of a ticket whose history changed meanwhile are decided again
+    /// under the ticket's lock (``decideLocked(_:logger:)``).
+    func decide(_ batch: [CheckIn], logger: Logger) async throws -> [Outcome] {
+        // A ticket checked more than once in the batch is decided from the history its first check-in read.
+        var histories = TicketHistories()
+        var read = Set<UUID>()
+        for checkIn in batch where read.insert(checkIn.claims.ticketID).inserted { histories.add(checkIn.history) }
+        let decided = try await Self.decide(batch, knowing: histories) { organizer in
+            try await IssuerKeyRepository(database: database).publicKeys(organizer: organizer, logger: logger)
         }
+        let stale = try await Self.record(decided.scans, seen: histories, on: database, logger: logger)
+        guard !stale.isEmpty else { return decided.outcomes }
+        let again = batch.indices.filter { stale.contains(batch[$0].claims.ticketID) }
+        var outcomes = decided.outcomes
+        for (index, outcome) in zip(again, try await decideLocked(again.map { batch[$0] }, logger: logger)) {
+            outcomes[index] = outcome
+        }
+        return outcomes
+    }
+
+    /// Decides `batch` in one transaction: the tickets locked, their histories read, each
+    /// check-in verified in turn, the scans recorded. A revocation (which takes no ticket lock)
+    /// committed between the read and the recording makes its ticket's check-ins decided again.
+    private func decideLocked(_ batch: [CheckIn], logger: Logger) async throws -> [Outcome] {
+        try await database.withTransaction(logger: logger) { connection in
+            try await Self.lock(Array(Set(batch.map(\.claims.ticketID))), on: connection, logger: logger)
+            var outcomes = [Outcome?](repeating: nil, count: batch.count)
+            var pending = Array(batch.indices)
+            while !pending.isEmpty {
+                let tickets = Array(Set(pending.map { batch[$0].claims.ticketID }))
+                let histories = try await TicketHistories.read(of: tickets, on: connection, logger: logger)
+                let decided = try await Self.decide(pending.map { batch[$0] }, knowing: histories) { organizer in
+                    try await IssuerKeyRepository.publicKeys(organizers: [organizer], on: connection, logger: logger)
+                }
+                let stale = try await Self.record(decided.scans, seen: histories, on: connection, logger: logger)
+                for (index, outcome) in zip(pending, decided.outcomes) where !stale.contains(batch[index].claims.ticketID) {
+                    outcomes[index] = outcome
+                }
+                pending = pending.filter { stale.contains(batch[$0].claims.ticketID) }
+            }
+            return outcomes.map { $0! }
+        }
+    }
+
+    /// A batch's verdicts, and the scans to record (with their events, verdicts and recorders).
+    private struct Decided {
+        var outcomes: [Outcome] = []
+        var scans: [(scan: ScanRecord, event: UUID, verdict: VerdictCode, recorder: UUID)] = []
+    }
+
+    /// Verifies each check-in of `batch` in turn against `histories` and what the batch admitted
+    /// before it; `keys` reads an organizer's keys when a key is not yet known to this replica.
+    private static func decide(
+        _ batch: [CheckIn], knowing histories: TicketHistories, keys: (UUID) async throws -> [IssuerKey]
+    ) async throws -> Decided {
+        let revocations = histories.revocationList
+        var scans = histories.ledger
+        var decided = Decided()
+        for checkIn in batch {
+            let claims = checkIn.claims
+            var admissions: [EventAdmission] = []
+            if let event = checkIn.event, event.status != "draft",
+                checkIn.organizers.map({ $0.contains(event.organizer) }) ?? true
+            {
+                admissions.append(EventAdmission(
+                    eventID: claims.eventID, isCancelled: event.status == "cancelled",
+                    reentryPolicy: ReentryPolicy(wireValue: event.reentry)))
+            }
+            func verify(_ trust: TrustStore) -> VerificationResult {
+                TicketVerifier(trust: trust, gate: GatePolicy(gate: checkIn.gate, events: admissions))
+                    .verify(checkIn.prepared, direction: checkIn.direction, at: checkIn.now, revocations: revocations, scans: scans)
+            }
+            var result = verify(checkIn.trust)
+            if result.verdict.code == .unknownKey, let event = checkIn.event {
+                // A key made a moment ago may not have reached what this replica keeps yet: ask the database.
+                result = verify(try TrustStore(issuerKeys: try await keys(event.organizer)))
+            }
+            // Scans are recorded for published and cancelled events the caller checks in for only: a
+            // draft has no genuine tickets and may still be deleted (scans carry no foreign key;
+            // migration 8), and another organizer's event is none of this door's business.
+            guard admissions.contains(where: { $0.eventID == claims.eventID }) else {
+                decided.outcomes.append(Outcome(result: result, scanID: nil))
+                continue
+            }
+            let scan = ScanRecord(
+                scanID: UUID.now(checkIn.now), ticketID: claims.ticketID, issueVersion: claims.issueVersion,
+                direction: checkIn.direction, gate: checkIn.gate, nodeID: Self.serverNodeID,
+                at: HLCTimestamp(wallMilliseconds: Int64(checkIn.now.timeIntervalSince1970 * 1000)))
+            if result.verdict.code == .ok { scans.record(scan) }
+            decided.scans.append((scan, claims.eventID, result.verdict.code, checkIn.recordedBy))
+            decided.outcomes.append(Outcome(result: result, scanID: scan.scanID))
+        }
+        return decided
+    }
+
+    /// Records `scans` unless their ticket's history is no longer what `seen` holds; returns
+    /// the tickets whose scans were not recorded for that reason (migration 22).
+    private static func record(
+        _ scans: [(scan: ScanRecord, event: UUID, verdict: VerdictCode, recorder: UUID)], seen: TicketHistories,
+        on runner: some PreparedStatementRunner, logger: Logger
+    ) async throws -> Set<UUID> {
+        guard !scans.isEmpty else { return [] }
+        let tickets = Array(Set(scans.map(\.scan.ticketID)))
+        let counts = tickets.map { seen.counts(of: $0) }
+        let statement = Prepared<RecordOnlineCheckIns>(
+            """
+            \(tickets)\(counts.map(\.revocations))\(counts.map(\.accepted))\
+            \(scans.map(\.scan.scanID))\(scans.map(\.scan.ticketID))\(scans.map { Int32(clamping: $0.scan.issueVersion) })\
+            \(scans.map(\.event))\(scans.map(\.scan.direction.rawValue))\(scans.map(\.scan.gate))\
+            \(scans.map { Int64(bitPattern: $0.scan.at.packed) })\(scans.map(\.verdict.rawValue))\(scans.map(\.recorder))\
+            \(serverNodeID)
+            """)
+        return Set(try await runner.rows(of: statement, logger: logger).map { try $0.decode(UUID.self) })
+    }
+
+    /// Migration 22's `record_online_check_ins`.
+    private enum RecordOnlineCheckIns: PreparedSQL {
+        static let text = "SELECT record_online_check_ins($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
     }
 
     /// The event as ``CheckInFacts`` keeps it, else read (and kept).
@@ -176,46 +244,12 @@ package struct CheckInService: Sendable {
     }
 
     /// Takes the per-ticket lock that online check-in and nodes' pushes both take before deciding
-    /// about a ticket, for every ticket in `tickets`, in one fixed order (so two holders never deadlock).
+    /// about a ticket, for every ticket in `tickets`, in one fixed order (migration 22's `lock_tickets`).
     static func lock(_ tickets: [UUID], on connection: PostgresConnection, logger: Logger) async throws {
-        try await connection.query(
-            """
-            SELECT pg_advisory_xact_lock(k) FROM (
-                SELECT DISTINCT hashtextextended('ticket:' || upper(t::text), 0) AS k FROM unnest(\(tickets)) t
-                ORDER BY k) keys
-            """, logger: logger)
+        _ = try await connection.execute(Prepared<LockTickets>("\(tickets)"), logger: logger)
     }
 
-    /// The tickets' revocations and accepted scans, in one read.
-    static func history(
-        of tickets: [UUID], on connection: PostgresConnection, logger: Logger
-    ) async throws -> (RevocationList, ScanLedger) {
-        let rows = try await connection.query(
-            """
-            SELECT ticket_id, issue_version, reason, NULL::uuid, NULL::text, NULL::text, NULL::uuid, NULL::bigint
-            FROM revocations WHERE ticket_id = ANY(\(tickets))
-            UNION ALL
-            SELECT ticket_id, issue_version, NULL, id, direction, gate, node_id, hlc FROM scans
-            WHERE ticket_id = ANY(\(tickets)) AND verdict = 'ok'
-            """, logger: logger)
-        var revocations = RevocationList()
-        var ledger = ScanLedger()
-        for try await (ticket, version, reason, id, direction, gate, node, hlc) in rows.decode(
-            (UUID, Int, String?, UUID?, ScanDirection?, String?, UUID?, Int64?).self)
-        {
-            if let reason {
-                // A version that does not fit a ticket revokes every version; an unknown reason still revokes.
-                revocations.insert(Revocation(
-                    ticketID: ticket, issueVersion: UInt32(exactly: version) ?? .max, reason: RevocationReason(wireValue: reason)))
-            } else {
-                guard let id, let direction, let gate, let node, let hlc, let version = UInt32(exactly: version) else {
-                    throw InternalInconsistency("an accepted scan of ticket \(ticket) is incomplete")
-                }
-                ledger.record(ScanRecord(
-                    scanID: id, ticketID: ticket, issueVersion: version, direction: direction, gate: gate, nodeID: node,
-                    at: HLCTimestamp(packed: UInt64(bitPattern: hlc))))
-            }
-        }
-        return (revocations, ledger)
+    private enum LockTickets: PreparedSQL {
+        static let text = "SELECT lock_tickets($1)"
     }
 }
