@@ -8,13 +8,13 @@ import SpotCore
 /// the event and the organizer's key ring, kept in the process while PostgreSQL's
 /// notifications say what changed. Every decodable scan is recorded, admitted or not.
 ///
-/// Each request checks its ticket's signature and reads its ticket's history itself,
-/// concurrently with other requests; check-ins that arrive together are then decided together
-/// (``Batcher``), in arrival order — a ticket checked twice in one batch is decided twice, the
-/// second time knowing the first — and recorded in one statement that locks their tickets
-/// first and records none of a ticket whose history changed since it was read (migration 22).
-/// Those are decided again under the lock, so two doors checking one ticket at the same moment
-/// admit it once, on any replica.
+/// Each request checks its ticket's signature itself, concurrently with other requests;
+/// check-ins that arrive together are then decided together (``Batcher``): their tickets'
+/// histories read in one statement, each check-in verified in arrival order — a ticket checked
+/// twice in one batch is decided twice, the second time knowing the first — and the scans
+/// recorded in one statement that locks the tickets first and records none of a ticket whose
+/// history changed since it was read (migration 22). Those are decided again under the lock, so
+/// two doors checking one ticket at the same moment admit it once, on any replica.
 package struct CheckInService: Sendable {
     /// The node id online check-ins are recorded under (the server itself).
     package static let serverNodeID = UUID(uuidString: "00000000-0000-0000-0000-000000000000")!
@@ -49,8 +49,6 @@ package struct CheckInService: Sendable {
         let organizers: Set<UUID>?
         let recordedBy: UUID
         let now: Date
-        /// The ticket's revocations and accepted scans, read when the request came (outside any lock).
-        let history: TicketHistories
     }
 
     init(database: Database, facts: CheckInFacts) {
@@ -80,7 +78,7 @@ package struct CheckInService: Sendable {
 
     /// What a check-in's batch needs, found by the request itself, concurrently with other
     /// requests: the ticket's signature checked (one Ed25519 verification), its event and the
-    /// organizer's keys, its history. Nil when `payload` is not a decodable ticket.
+    /// organizer's keys. Nil when `payload` is not a decodable ticket.
     func prepare(
         payload: String, gate: String, direction: ScanDirection, organizers: Set<UUID>?, recordedBy: UUID, now: Date,
         logger: Logger
@@ -96,17 +94,20 @@ package struct CheckInService: Sendable {
         return CheckIn(
             prepared: TicketVerifier(trust: trust, gate: GatePolicy(gate: gate, events: [])).prepare(ticket), claims: claims,
             event: event, trust: trust, gate: gate, direction: direction, organizers: organizers, recordedBy: recordedBy,
-            now: now, history: try await TicketHistories.read(of: claims.ticketID, from: database, logger: logger))
+            now: now)
     }
 
-    /// Decides `batch` from the histories its requests read and records its scans in one
-    /// statement; the check-ins of a ticket whose history changed meanwhile are decided again
-    /// under the ticket's lock (``decideLocked(_:logger:)``).
+    /// Decides `batch`: its tickets' histories read, then ``decide(_:knowing:logger:)``.
     func decide(_ batch: [CheckIn], logger: Logger) async throws -> [Outcome] {
-        // A ticket checked more than once in the batch is decided from the history its first check-in read.
-        var histories = TicketHistories()
-        var read = Set<UUID>()
-        for checkIn in batch where read.insert(checkIn.claims.ticketID).inserted { histories.add(checkIn.history) }
+        let tickets = Array(Set(batch.map(\.claims.ticketID)))
+        let histories = try await TicketHistories.read(of: tickets, from: database, logger: logger)
+        return try await decide(batch, knowing: histories, logger: logger)
+    }
+
+    /// Decides `batch` from `histories`, read before and without a lock, and records its scans in
+    /// one statement; the check-ins of a ticket whose history changed since are decided again
+    /// under the ticket's lock (``decideLocked(_:logger:)``).
+    func decide(_ batch: [CheckIn], knowing histories: TicketHistories, logger: Logger) async throws -> [Outcome] {
         let decided = try await Self.decide(batch, knowing: histories) { organizer in
             try await IssuerKeyRepository(database: database).publicKeys(organizer: organizer, logger: logger)
         }

@@ -18,19 +18,15 @@ struct TicketHistories: Sendable {
         (Int32(revocations.count { $0.ticketID == ticket }), Int32(accepted.count { $0.ticketID == ticket }))
     }
 
-    mutating func add(_ other: TicketHistories) {
-        revocations += other.revocations
-        accepted += other.accepted
+    /// The histories of `tickets`, read outside any transaction.
+    static func read(of tickets: [UUID], from database: Database, logger: Logger) async throws -> TicketHistories {
+        try await database.withConnection(logger: logger) { connection in
+            try await read(of: tickets, on: connection, logger: logger)
+        }
     }
 
-    /// The history of one ticket, read outside any transaction.
-    static func read(of ticket: UUID, from database: Database, logger: Logger) async throws -> TicketHistories {
-        var histories = TicketHistories()
-        for row in try await database.execute(Prepared<OfTicket>("\(ticket)"), logger: logger) { try histories.add(row) }
-        return histories
-    }
-
-    /// The histories of `tickets`, read in one statement on `connection`.
+    /// The histories of `tickets`, read in one statement on `connection`. Not a prepared
+    /// statement: PostgreSQL's generic plan for an array of tickets reads the whole `scans` table.
     static func read(of tickets: [UUID], on connection: PostgresConnection, logger: Logger) async throws -> TicketHistories {
         var histories = TicketHistories()
         for try await row in try await connection.query(
@@ -45,18 +41,6 @@ struct TicketHistories: Sendable {
             try histories.add(row)
         }
         return histories
-    }
-
-    /// The same for one ticket, a prepared statement (PostgreSQL's generic plan for an array
-    /// parameter scans the whole `scans` table, so the batch's read above stays unprepared).
-    private enum OfTicket: PreparedSQL {
-        static let text = """
-            SELECT ticket_id, issue_version, reason, NULL::uuid, NULL::text, NULL::text, NULL::uuid, NULL::bigint
-            FROM revocations WHERE ticket_id = $1
-            UNION ALL
-            SELECT ticket_id, issue_version, NULL, id, direction, gate, node_id, hlc FROM scans
-            WHERE ticket_id = $1 AND verdict = 'ok'
-            """
     }
 
     /// One row of either read: a revocation (with its reason) or an accepted scan.

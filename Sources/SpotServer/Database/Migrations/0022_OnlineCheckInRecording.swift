@@ -35,10 +35,15 @@ extension Migrations {
                 stale uuid[];
             BEGIN
                 PERFORM lock_tickets(ticket_ids);
-                SELECT coalesce(array_agg(seen.ticket), '{}') INTO stale
-                FROM unnest(ticket_ids, revocations_seen, accepted_seen) AS seen(ticket, revocations, accepted)
-                WHERE (SELECT count(*) FROM revocations r WHERE r.ticket_id = seen.ticket) <> seen.revocations
-                   OR (SELECT count(*) FROM scans c WHERE c.ticket_id = seen.ticket AND c.verdict = 'ok') <> seen.accepted;
+                -- Planned at each call (EXECUTE): a plan kept from while `scans` was small (a new database,
+                -- before its first analysis) would read the whole table every time.
+                EXECUTE $check$
+                    SELECT coalesce(array_agg(seen.ticket), '{}')
+                    FROM unnest($1, $2, $3) AS seen(ticket, revocations, accepted)
+                    WHERE (SELECT count(*) FROM revocations r WHERE r.ticket_id = seen.ticket) <> seen.revocations
+                       OR (SELECT count(*) FROM scans c WHERE c.ticket_id = seen.ticket AND c.verdict = 'ok') <> seen.accepted
+                    $check$
+                    INTO stale USING ticket_ids, revocations_seen, accepted_seen;
                 INSERT INTO scans (id, ticket_id, issue_version, event_id, direction, gate, node_id, hlc, scanned_at, verdict,
                                    recorded_by)
                 SELECT s.id, s.ticket, s.version, s.event, s.direction, s.gate, recording_node, s.hlc,
