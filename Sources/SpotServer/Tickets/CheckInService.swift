@@ -97,21 +97,41 @@ package struct CheckInService: Sendable {
             now: now)
     }
 
-    /// Decides `batch`: its tickets' histories read, then ``decide(_:knowing:logger:)``.
+    /// Decides `batch`: its tickets' histories read, then ``decide(_:knowing:on:logger:)`` — both
+    /// on one connection, outside a transaction.
     func decide(_ batch: [CheckIn], logger: Logger) async throws -> [Outcome] {
-        let tickets = Array(Set(batch.map(\.claims.ticketID)))
-        let histories = try await TicketHistories.read(of: tickets, from: database, logger: logger)
-        return try await decide(batch, knowing: histories, logger: logger)
+        let stale = try await database.withConnection(logger: logger) { connection in
+            let tickets = Array(Set(batch.map(\.claims.ticketID)))
+            let histories = try await TicketHistories.read(of: tickets, on: connection, logger: logger)
+            return try await optimistically(batch, knowing: histories, on: connection, logger: logger)
+        }
+        return try await decideAgain(stale, of: batch, logger: logger)
     }
 
     /// Decides `batch` from `histories`, read before and without a lock, and records its scans in
     /// one statement; the check-ins of a ticket whose history changed since are decided again
     /// under the ticket's lock (``decideLocked(_:logger:)``).
     func decide(_ batch: [CheckIn], knowing histories: TicketHistories, logger: Logger) async throws -> [Outcome] {
+        let stale = try await optimistically(batch, knowing: histories, on: database, logger: logger)
+        return try await decideAgain(stale, of: batch, logger: logger)
+    }
+
+    /// The outcomes of `batch` decided from `histories`, recorded on `runner`, and the tickets
+    /// whose history changed since.
+    private func optimistically(
+        _ batch: [CheckIn], knowing histories: TicketHistories, on runner: some PreparedStatementRunner, logger: Logger
+    ) async throws -> (outcomes: [Outcome], stale: Set<UUID>) {
         let decided = try await Self.decide(batch, knowing: histories) { organizer in
             try await IssuerKeyRepository(database: database).publicKeys(organizer: organizer, logger: logger)
         }
-        let stale = try await Self.record(decided.scans, seen: histories, on: database, logger: logger)
+        return (decided.outcomes, try await Self.record(decided.scans, seen: histories, on: runner, logger: logger))
+    }
+
+    /// `decided`, with the check-ins of its stale tickets decided again under their lock.
+    private func decideAgain(
+        _ decided: (outcomes: [Outcome], stale: Set<UUID>), of batch: [CheckIn], logger: Logger
+    ) async throws -> [Outcome] {
+        let stale = decided.stale
         guard !stale.isEmpty else { return decided.outcomes }
         let again = batch.indices.filter { stale.contains(batch[$0].claims.ticketID) }
         var outcomes = decided.outcomes
