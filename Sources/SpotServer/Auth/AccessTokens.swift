@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import JWTKit
 import SpotCore
+import Synchronization
 
 /// Short-lived JWT access tokens (HS256). The signing secret lives in PostgreSQL
 /// (`server_secrets`), so every server replica signs and verifies alike; it is never logged.
@@ -24,6 +25,7 @@ struct AccessTokens: Sendable {
     }
 
     private let keys = JWTKeyCollection()
+    private let verified = VerifiedTokens()
 
     /// Installs the signing secret (read from the database before the server starts).
     func install(secret: Data) async {
@@ -39,21 +41,53 @@ struct AccessTokens: Sendable {
                 iss: .init(value: Self.issuer)))
     }
 
-    /// The verified claims, or a 401 saying why not.
+    /// The verified claims, or a 401 saying why not. A token whose signature checked out once is
+    /// remembered (its claims, not its validity: the expiry is checked at every use, and the
+    /// session behind it is read by the caller each time), so a client's next requests skip the
+    /// JSON decoding and the HMAC.
     func verify(_ token: String, now: Date) async throws -> (userID: UUID, sessionID: UUID) {
-        let payload: Payload
-        do {
-            payload = try await keys.verify(token, as: Payload.self)
-        } catch {
-            throw DomainError.unauthenticated("The access token is invalid.", code: .tokenInvalid)
+        let claims: VerifiedTokens.Claims
+        if let remembered = verified.claims(of: token) {
+            claims = remembered
+        } else {
+            let payload: Payload
+            do {
+                payload = try await keys.verify(token, as: Payload.self)
+            } catch {
+                throw DomainError.unauthenticated("The access token is invalid.", code: .tokenInvalid)
+            }
+            guard payload.iss.value == Self.issuer, let userID = UUID(uuidString: payload.sub.value),
+                let sessionID = UUID(uuidString: payload.sid)
+            else { throw DomainError.unauthenticated("The access token is invalid.", code: .tokenInvalid) }
+            claims = VerifiedTokens.Claims(userID: userID, sessionID: sessionID, expiresAt: payload.exp.value)
+            verified.remember(claims, of: token)
         }
-        guard payload.iss.value == Self.issuer, let userID = UUID(uuidString: payload.sub.value),
-            let sessionID = UUID(uuidString: payload.sid)
-        else { throw DomainError.unauthenticated("The access token is invalid.", code: .tokenInvalid) }
-        guard now < payload.exp.value else {
+        guard now < claims.expiresAt else {
             throw DomainError.unauthenticated("The access token has expired: refresh it.", code: .tokenExpired)
         }
-        return (userID, sessionID)
+        return (claims.userID, claims.sessionID)
+    }
+}
+
+/// The claims of access tokens whose signature checked out, by the token's whole text. At most
+/// ``capacity`` are kept (a token lives 15 minutes): when full, all are forgotten at once.
+private final class VerifiedTokens: Sendable {
+    struct Claims: Sendable {
+        let userID: UUID
+        let sessionID: UUID
+        let expiresAt: Date
+    }
+
+    static let capacity = 50_000
+    private let kept = Mutex<[String: Claims]>([:])
+
+    func claims(of token: String) -> Claims? { kept.withLock { $0[token] } }
+
+    func remember(_ claims: Claims, of token: String) {
+        kept.withLock { kept in
+            if kept.count >= Self.capacity { kept.removeAll(keepingCapacity: true) }
+            kept[token] = claims
+        }
     }
 }
 
