@@ -38,7 +38,7 @@ struct Prepared<SQL: PreparedSQL>: PostgresPreparedStatement {
 }
 
 /// Where a prepared statement runs: the pool (a statement of its own) or a leased connection
-/// (inside its transaction).
+/// (inside or outside a transaction).
 protocol PreparedStatementRunner: Sendable {
     func rows<SQL>(of statement: Prepared<SQL>, logger: Logger) async throws -> [PostgresRow]
 }

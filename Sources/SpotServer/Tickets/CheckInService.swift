@@ -22,9 +22,9 @@ package struct CheckInService: Sendable {
     /// At most this many check-ins are decided in one batch.
     static let batchCapacity = 64
     /// One batch at a time (per server process): while it runs the next batch gathers.
-    /// Measured with `spot bench commerce` (8 door connections), when a batch was a transaction
-    /// of five round trips: two at once cost about 2.2 ms of the machine's CPU per check-in, four
-    /// 2.8 ms, one 1.7 ms, and one admitted the most a second.
+    /// Measured with `spot bench commerce` (8 door connections): one admits the most a second —
+    /// 1,217–1,418 against 1,048–1,178 with two (and, when a batch was a transaction of five round
+    /// trips, two or four at once cost 2.2 and 2.8 ms of the machine's CPU per check-in against 1.7).
     static let concurrentBatches = 1
 
     let database: Database
@@ -97,23 +97,23 @@ package struct CheckInService: Sendable {
             now: now)
     }
 
-    /// Decides `batch`: its tickets' histories read, then ``decide(_:knowing:on:logger:)`` — both
-    /// on one connection, outside a transaction.
+    /// Decides `batch` as ``decide(_:knowing:logger:)`` does, from its tickets' histories read
+    /// just before, the read and the recording on one connection, outside a transaction.
     func decide(_ batch: [CheckIn], logger: Logger) async throws -> [Outcome] {
-        let stale = try await database.withConnection(logger: logger) { connection in
+        let decided = try await database.withConnection(logger: logger) { connection in
             let tickets = Array(Set(batch.map(\.claims.ticketID)))
             let histories = try await TicketHistories.read(of: tickets, on: connection, logger: logger)
             return try await optimistically(batch, knowing: histories, on: connection, logger: logger)
         }
-        return try await decideAgain(stale, of: batch, logger: logger)
+        return try await decideAgain(decided, of: batch, logger: logger)
     }
 
     /// Decides `batch` from `histories`, read before and without a lock, and records its scans in
     /// one statement; the check-ins of a ticket whose history changed since are decided again
     /// under the ticket's lock (``decideLocked(_:logger:)``).
     func decide(_ batch: [CheckIn], knowing histories: TicketHistories, logger: Logger) async throws -> [Outcome] {
-        let stale = try await optimistically(batch, knowing: histories, on: database, logger: logger)
-        return try await decideAgain(stale, of: batch, logger: logger)
+        let decided = try await optimistically(batch, knowing: histories, on: database, logger: logger)
+        return try await decideAgain(decided, of: batch, logger: logger)
     }
 
     /// The outcomes of `batch` decided from `histories`, recorded on `runner`, and the tickets

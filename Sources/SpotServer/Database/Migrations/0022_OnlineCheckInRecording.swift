@@ -10,9 +10,9 @@ extension Migrations {
     /// accepted scans are no longer as many as the decision saw (both only ever grow) is *stale*:
     /// its scans are not recorded and its id is returned, for the server to decide its check-ins
     /// again under the lock. The others' scans are recorded, and the locks held until the
-    /// statement commits. A batch of check-ins so costs one round trip to PostgreSQL instead of
-    /// five (`BEGIN`, lock, read, insert, `COMMIT`), each of which the one batch running at a
-    /// time waited for.
+    /// statement commits. A batch of check-ins so costs two round trips to PostgreSQL (the read
+    /// and this) instead of five (`BEGIN`, lock, read, insert, `COMMIT`), each of which the one
+    /// batch running at a time waited for.
     static let onlineCheckInRecording = Migration(
         version: 22, name: "online check-in recording",
         statements: [
