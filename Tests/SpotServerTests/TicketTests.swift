@@ -218,13 +218,16 @@ struct TicketTests {
                         now: Date(), logger: logger))
                 }
                 // The south door read the first ticket's history before the north door admitted it.
-                let read = try await TicketHistories.read(of: [tickets[0]], from: database, logger: logger)
+                func history(of ticket: UUID) async throws -> TicketHistories {
+                    try await database.withConnection(logger: logger) { try await TicketHistories.read(of: [ticket], on: $0, logger: logger) }
+                }
+                let read = try await history(of: tickets[0])
                 #expect(try await service.decide([try await arrive(payloads[0])], logger: logger)[0].result.verdict.code == .ok)
                 let south = try await service.decide([try await arrive(payloads[0])], knowing: read, logger: logger)
                 #expect(south[0].result.verdict.code == .alreadyAdmitted)
 
                 // The second ticket is refunded after its check-in read its history.
-                let before = try await TicketHistories.read(of: [tickets[1]], from: database, logger: logger)
+                let before = try await history(of: tickets[1])
                 let refund = try await server.api.post(
                     "/api/v1/bookings/\(booking["id"].string ?? "")/refunds", ["ticket_ids": [tickets[1].uuidString.lowercased()]],
                     token: sale.token, headers: [("Idempotency-Key", "meanwhile")])

@@ -18,13 +18,6 @@ struct TicketHistories: Sendable {
         (Int32(revocations.count { $0.ticketID == ticket }), Int32(accepted.count { $0.ticketID == ticket }))
     }
 
-    /// The histories of `tickets`, read outside any transaction.
-    static func read(of tickets: [UUID], from database: Database, logger: Logger) async throws -> TicketHistories {
-        try await database.withConnection(logger: logger) { connection in
-            try await read(of: tickets, on: connection, logger: logger)
-        }
-    }
-
     /// The histories of `tickets`, read in one statement on `connection`. Not a prepared
     /// statement: PostgreSQL's generic plan for an array of tickets reads the whole `scans` table.
     static func read(of tickets: [UUID], on connection: PostgresConnection, logger: Logger) async throws -> TicketHistories {
