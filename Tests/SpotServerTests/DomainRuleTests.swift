@@ -81,6 +81,53 @@ struct DomainRuleTests {
         #expect(hold([(a, Int.min)])?.fields?["items"] != nil)
     }
 
+    @Test("A hold in a batch: its event on sale (behind its waiting room, with a pass), each type of the event and on sale now, one currency")
+    func holdPricing() throws {
+        let event = UUID(), standard = UUID(), vip = UUID(), dollars = UUID(), foreign = UUID()
+        let now = Self.now
+        let open = BookingRepository.Sale(status: "published", endsAt: now + 86_400, hasWaitingRoom: false)
+        func terms(event: UUID = event, price: Int64 = 2500, currency: String = "EUR", start: Date? = nil, end: Date? = nil)
+            -> BookingRepository.Terms
+        {
+            .init(eventID: event, priceMinor: price, currency: currency, maxPerOrder: 10, salesStart: start, salesEnd: end)
+        }
+        let types: [UUID: BookingRepository.Terms] = [
+            standard: terms(), vip: terms(price: 9000), dollars: terms(currency: "USD"), foreign: terms(event: UUID()),
+        ]
+        func price(
+            _ items: [(UUID, Int)], sale: BookingRepository.Sale? = open, pass: Bool = false,
+            types: [UUID: BookingRepository.Terms] = types
+        ) throws -> Result<BookingRepository.PricedHold, DomainError> {
+            let hold = BookingRepository.PendingHold(
+                id: UUID(), request: try .validated(eventID: event, items: items), user: UUID(), admittedByWaitingRoom: pass,
+                now: now, expiresAt: now + 600)
+            return BookingRepository.price(hold, sales: sale.map { [event: $0] } ?? [:], terms: types)
+        }
+        func refusal(_ result: Result<BookingRepository.PricedHold, DomainError>) -> DomainError? {
+            if case .failure(let error) = result { return error }
+            return nil
+        }
+
+        let priced = try price([(vip, 2), (standard, 3)]).get()
+        #expect(priced.total == 2 * 9000 + 3 * 2500 && priced.quantity == 5 && priced.currency == "EUR")
+        #expect(priced.items.map(\.ticketTypeID) == [standard, vip].sorted { $0.uuidString < $1.uuidString }, "types in lock order")
+        #expect(try refusal(price([(standard, 1)], sale: nil))?.kind == .notFound)
+        #expect(try refusal(price([(standard, 1)], sale: .init(status: "draft", endsAt: now + 60, hasWaitingRoom: false)))?.kind == .notFound)
+        #expect(try refusal(price([(standard, 1)], sale: .init(status: "cancelled", endsAt: now + 60, hasWaitingRoom: false)))?.code == .eventNotOnSale)
+        #expect(try refusal(price([(standard, 1)], sale: .init(status: "published", endsAt: now, hasWaitingRoom: false)))?.code == .eventNotOnSale)
+        let behindRoom = BookingRepository.Sale(status: "published", endsAt: now + 60, hasWaitingRoom: true)
+        #expect(try refusal(price([(standard, 1)], sale: behindRoom))?.code == .waitingRoomPassRequired)
+        #expect(try refusal(price([(standard, 1)], sale: behindRoom, pass: true)) == nil)
+        #expect(try refusal(price([(foreign, 1)]))?.fields?["items"] != nil, "a type of another event")
+        #expect(try refusal(price([(UUID(), 1)]))?.fields?["items"] != nil, "a type that does not exist")
+        #expect(try refusal(price([(standard, 11)]))?.fields?["items"] != nil, "above the type's most per booking")
+        #expect(try refusal(price([(standard, 1), (dollars, 1)]))?.fields?["items"] != nil, "two currencies")
+        #expect(try refusal(price([(standard, 1)], types: [standard: terms(start: now + 1)]))?.code == .salesNotStarted)
+        #expect(try refusal(price([(standard, 1)], types: [standard: terms(end: now)]))?.code == .salesEnded)
+        #expect(try refusal(price([(standard, 2)], types: [standard: terms(price: .max / 2)])) == nil)
+        #expect(try refusal(price([(standard, 3)], types: [standard: terms(price: .max / 2)]))?.fields?["items"] != nil, "a total that would overflow")
+    }
+
     @Test("Online check-in: the nodes' gate-name rule, a payload of at most 4 KiB, a known direction")
     func checkInRules() {
         func check(_ gate: String?, direction: String? = nil, payload: String = "X") -> DomainError? {

@@ -59,6 +59,64 @@ struct InventoryStripesTests {
         }
     }
 
+    @Test("Holds arriving together each get their own outcome: seats in arrival order, refusals apart, every booking its buyer's")
+    func holdsTogether() async throws {
+        try await TestServer.run { server in
+            let admin = try await server.admin()
+            let sale = try await server.onSale(admin: admin, capacity: 5)
+            let other = try await server.onSale(organizer: "other@example.com", admin: admin)
+            let vip = try await server.api.post(
+                "/api/v1/events/\(sale.event)/ticket-types",
+                ["name": "VIP", "price_minor": 9000, "currency": "EUR", "capacity": 50], token: sale.token)
+            let vipType = try #require(vip.json["id"].string)
+            var buyers: [(token: String, user: String)] = []
+            for index in 0..<12 {
+                let (token, user, _) = try await server.register("together\(index)@example.com")
+                buyers.append((token, user))
+            }
+            // 8 buyers want 1 of the 5 seats, 2 ask for another event's type, 2 for more than a booking may hold.
+            let outcomes = try await withThrowingTaskGroup(of: (index: Int, response: APIResponse).self) { group in
+                for (index, buyer) in buyers.enumerated() {
+                    group.addTask {
+                        let response = switch index {
+                        case 0..<8: try await server.hold(token: buyer.token, event: sale.event, ticketType: sale.ticketType)
+                        case 8..<10: try await server.hold(token: buyer.token, event: sale.event, ticketType: other.ticketType)
+                        default: try await server.hold(token: buyer.token, event: sale.event, ticketType: vipType, quantity: 21)
+                        }
+                        return (index, response)
+                    }
+                }
+                return try await group.reduce(into: [Int: APIResponse]()) { $0[$1.index] = $1.response }
+            }
+            let rush = (0..<8).compactMap { outcomes[$0] }
+            #expect(rush.filter { $0.status == 201 }.count == 5)
+            #expect(rush.filter { $0.status == 409 && $0.errorCode == "sold_out" }.count == 3)
+            #expect((8..<12).allSatisfy { outcomes[$0]?.status == 422 })
+            for (index, buyer) in buyers.enumerated() where outcomes[index]?.status == 201 {
+                let booking = try #require(outcomes[index]).json
+                #expect(booking["user_id"].string == buyer.user, "a booking answers the buyer who asked for it")
+                #expect(booking["status"].string == "held")
+                #expect(booking["total_minor"].int == 2500)
+                #expect(booking["items"][0]["ticket_type_id"].string == sale.ticketType)
+                #expect(booking["items"][0]["name"].string == "Standard")
+            }
+            #expect(try await server.count("SELECT count(*)::int FROM bookings WHERE status = 'held'") == 5)
+            #expect(try await server.count("SELECT coalesce(sum(quantity), 0)::int FROM booking_items") == 5)
+
+            // One booking of two types, one of them sold out: no seat of the other is taken.
+            let both = try await server.api.post(
+                "/api/v1/bookings",
+                ["event_id": sale.event, "items": [
+                    ["ticket_type_id": vipType, "quantity": 2], ["ticket_type_id": sale.ticketType, "quantity": 1],
+                ] as [[String: any Sendable]]], token: buyers[0].token)
+            #expect(both.status == 409 && both.errorCode == "sold_out")
+            #expect(both.json["error"]["fields"]["ticket_type_id"].string == sale.ticketType)
+            #expect(try await server.count(
+                "SELECT available FROM ticket_type_inventory WHERE ticket_type_id = '\(vipType)'") == 50)
+            #expect(try await server.count("SELECT count(*)::int FROM bookings") == 5)
+        }
+    }
+
     @Test("Seats waiting in stripes count as on sale, and return to the pool for a node's allotment and a smaller capacity")
     func drainedWhenNeeded() async throws {
         try await TestServer.run { server in

@@ -121,6 +121,8 @@ struct ServerServices: Sendable {
     let checkInFacts = CheckInFacts()
     /// Online check-in, shared by the API and the web pages so their check-ins are batched together.
     let checkIns: CheckInService
+    /// Bookings, shared by the API and the web pages so their holds are placed together.
+    let bookings: BookingRepository
 
     /// `paymentProcessor`: the simulation gateway's own connections (see ``buildApplication(_:logger:)``).
     init(
@@ -155,6 +157,7 @@ struct ServerServices: Sendable {
         waitingRooms = WaitingRoomRepository(database: database)
         waitingRoomGate = WaitingRoomGate(passes: WaitingRoomPasses(keys: formKeys))
         checkIns = CheckInService(database: database, facts: checkInFacts)
+        bookings = BookingRepository(database: database)
     }
 }
 
@@ -195,7 +198,7 @@ func buildRouter(_ services: ServerServices, site: WebSite?) -> Router<AppReques
         clock: services.clock
     ).addRoutes(to: api)
     BookingController(
-        bookings: BookingRepository(database: services.database),
+        bookings: services.bookings,
         checkout: CheckoutService(database: services.database, gateway: services.gateway), refunds: services.refunds,
         idempotency: IdempotencyStore(database: services.database), organizers: services.organizers,
         database: services.database, waitingRooms: services.waitingRoomGate, holdDuration: services.holdDuration,

@@ -5,11 +5,18 @@ import SpotCore
 import SpotSync
 
 /// Bookings and the inventory they hold. Seats are taken from each ticket type's stripes
-/// (``InventoryStripes``), in ticket-type order, inside the hold's transaction: concurrent
-/// buyers of one type lock different rows, nobody can oversell, and a fixed lock order means
-/// no deadlock.
+/// (``InventoryStripes``), in ticket-type order, inside the transaction of the holds placed
+/// together (``place(_:logger:)``): concurrent batches of one type lock different rows,
+/// nobody can oversell, and a fixed lock order means no deadlock.
 struct BookingRepository: Sendable {
     let database: Database
+    /// Holds that arrive together, placed together: one per server process, shared by the API and the web pages.
+    let holds: Batcher<PendingHold, Result<Booking, DomainError>>
+
+    init(database: Database) {
+        self.database = database
+        holds = Batcher(capacity: Self.holdBatchCapacity, concurrency: Self.concurrentHoldBatches)
+    }
 
     /// Tickets one booking may hold at most, across its ticket types.
     static let maximumTicketsPerBooking = FieldLimits.ticketsPerBooking.upperBound
@@ -33,110 +40,17 @@ struct BookingRepository: Sendable {
         }
     }
 
-    /// Holds seats for `user` until `now + holdDuration`. `admittedByWaitingRoom`: the buyer
-    /// brought a valid pass for the event (``WaitingRoomGate``), which a sale behind a waiting
-    /// room needs (else 403 `waiting_room_pass_required`).
+    /// Holds seats for `user` until `now + holdDuration`, placed together with the holds that
+    /// arrive with it (``place(_:logger:)``). `admittedByWaitingRoom`: the buyer brought a valid
+    /// pass for the event (``WaitingRoomGate``), which a sale behind a waiting room needs (else
+    /// 403 `waiting_room_pass_required`).
     func hold(
         _ request: Request, user: UUID, admittedByWaitingRoom: Bool, holdDuration: TimeInterval, now: Date, logger: Logger
     ) async throws -> Booking {
-        let id = UUID.now(now)
-        let items = request.items.sorted { $0.ticketTypeID.uuidString < $1.ticketTypeID.uuidString }
-        try await database.withTransaction(logger: logger) { connection in
-            var event: (String, Date, Bool)?
-            for try await row in try await connection.execute(Prepared<EventOnSale>("\(request.eventID)"), logger: logger) {
-                event = try row.decode((String, Date, Bool).self)
-            }
-            guard let (status, endsAt, hasWaitingRoom) = event, status != "draft" else { throw DomainError.notFound("Event") }
-            guard status == "published", endsAt > now else {
-                throw DomainError.conflict("This event is not on sale.", code: .eventNotOnSale)
-            }
-            guard !hasWaitingRoom || admittedByWaitingRoom else {
-                throw DomainError(
-                    .forbidden, .waitingRoomPassRequired,
-                    "This sale has a waiting room: join the line, and book with the pass it gives you when it lets you in.")
-            }
-            var reserved: [(ticketTypeID: UUID, quantity: Int, price: Int64)] = []
-            var currencies = Set<String>()
-            for item in items {
-                let (price, currency) = try await Self.terms(of: item, event: request.eventID, on: connection, now: now, logger: logger)
-                do {
-                    try await InventoryStripes.take(item.quantity, of: item.ticketTypeID, for: id, on: connection, logger: logger)
-                } catch InventoryStripes.Shortage.soldOut(let left) {
-                    throw DomainError(
-                        .conflict, .soldOut,
-                        left > 0 ? "Only \(left) ticket\(left == 1 ? "" : "s") of this type left." : "This ticket type is sold out.",
-                        fields: ["ticket_type_id": item.ticketTypeID.uuidString.lowercased()])
-                }
-                reserved.append((item.ticketTypeID, item.quantity, price))
-                currencies.insert(currency)
-            }
-            guard currencies.count == 1, let currency = currencies.first else {
-                throw DomainError.validation("items", "all ticket types of one booking must have the same currency")
-            }
-            // At most 20 tickets at FieldLimits.priceMinor each: cannot overflow; checked all the same.
-            guard let total = reserved.map({ $0.price.multipliedReportingOverflow(by: Int64($0.quantity)) })
-                .map({ $0.overflow ? Int64.max : $0.partialValue }).checkedSum(), total < Int64.max
-            else { throw DomainError.validation("items", "the total is too large") }
-            _ = try await connection.execute(
-                Prepared<InsertHold>(
-                    """
-                    \(id)\(user)\(request.eventID)\(reserved.map(\.quantity).checkedSum() ?? 0)\(total)\(currency)\
-                    \(now.addingTimeInterval(holdDuration))\(now)
-                    """), logger: logger)
-            for item in reserved {
-                _ = try await connection.execute(
-                    Prepared<InsertHoldItem>("\(id)\(item.ticketTypeID)\(item.quantity)\(item.price)"), logger: logger)
-            }
-        }
-        return try await booking(id: id, logger: logger)!
-    }
-
-    /// An event's status, its end and whether its sale has a waiting room, by `$1`.
-    private enum EventOnSale: PreparedSQL {
-        static let text = """
-            SELECT e.status, e.ends_at, w.event_id IS NOT NULL FROM events e LEFT JOIN waiting_rooms w ON w.event_id = e.id
-            WHERE e.id = $1
-            """
-    }
-
-    /// A held booking: id, buyer, event, seats, total, currency, release time, creation time.
-    private enum InsertHold: PreparedSQL {
-        static let text = """
-            INSERT INTO bookings (id, user_id, event_id, status, quantity, total_minor, currency, expires_at, created_at, updated_at)
-            VALUES ($1, $2, $3, 'held', $4, $5, $6, $7, $8, $8)
-            """
-    }
-
-    /// One ticket type of a held booking: booking, type, seats, unit price.
-    private enum InsertHoldItem: PreparedSQL {
-        static let text = """
-            INSERT INTO booking_items (booking_id, ticket_type_id, quantity, unit_price_minor) VALUES ($1, $2, $3, $4)
-            """
-    }
-
-    /// A ticket type's terms, by type `$1` and event `$2`.
-    private enum SaleTerms: PreparedSQL {
-        static let text = """
-            SELECT price_minor, currency, max_per_order, sales_start, sales_end FROM ticket_types WHERE id = $1 AND event_id = $2
-            """
-    }
-
-    /// The price and currency of a ticket type of `event` that `item` may be held from, or
-    /// why not. A plain read: the seats themselves are taken, locked, by ``InventoryStripes``.
-    private static func terms(
-        of item: (ticketTypeID: UUID, quantity: Int), event: UUID, on connection: PostgresConnection, now: Date, logger: Logger
-    ) async throws -> (price: Int64, currency: String) {
-        let rows = try await connection.execute(Prepared<SaleTerms>("\(item.ticketTypeID)\(event)"), logger: logger)
-        for try await row in rows {
-            let (price, currency, maxPerOrder, start, end) = try row.decode((Int64, String, Int, Date?, Date?).self)
-            if item.quantity > maxPerOrder {
-                throw DomainError.validation("items", "at most \(maxPerOrder) tickets of this type per booking")
-            }
-            if let start, start > now { throw DomainError.conflict("Sales for this ticket type have not started.", code: .salesNotStarted) }
-            if let end, end <= now { throw DomainError.conflict("Sales for this ticket type have ended.", code: .salesEnded) }
-            return (price, currency)
-        }
-        throw DomainError.validation("items", "ticket type \(item.ticketTypeID.uuidString.lowercased()) is not sold for this event")
+        let hold = PendingHold(
+            id: UUID.now(now), request: request, user: user, admittedByWaitingRoom: admittedByWaitingRoom, now: now,
+            expiresAt: now.addingTimeInterval(holdDuration))
+        return try await holds.submit(hold) { [self] batch in try await place(batch, logger: logger) }.get()
     }
 
     /// Gives held seats back to the pool and closes the booking with `status`.
@@ -191,6 +105,13 @@ struct BookingRepository: Sendable {
     /// A buyer's bookings with their items, newest first, by `$1`.
     private enum BookingsOfUser: PreparedSQL { static let text = bookingRows(where: "b.user_id = $1") }
 
+    /// The bookings `ids` with their items (unprepared: see ``sales(of:on:logger:)``).
+    static func bookingRows(ids: [UUID]) throws -> PostgresQuery {
+        var binds = PostgresBindings()
+        try binds.append(ids)
+        return PostgresQuery(unsafeSQL: bookingRows(where: "b.id = ANY($1)"), binds: binds)
+    }
+
     private static func bookingRows(where condition: String) -> String {
         """
         SELECT b.id, b.user_id, b.event_id, b.status, b.quantity, b.total_minor, b.refunded_minor, b.currency,
@@ -206,8 +127,18 @@ struct BookingRepository: Sendable {
     }
 
     private func bookings<SQL>(_ statement: Prepared<SQL>, logger: Logger) async throws -> [Booking] {
+        try await bookings(from: try await database.execute(statement, logger: logger), logger: logger)
+    }
+
+    func bookings(query: PostgresQuery, logger: Logger) async throws -> [Booking] {
+        var rows: [PostgresRow] = []
+        for try await row in try await database.query(query, logger: logger) { rows.append(row) }
+        return try await bookings(from: rows, logger: logger)
+    }
+
+    private func bookings(from rows: [PostgresRow], logger: Logger) async throws -> [Booking] {
         var bookings: [Booking] = []
-        for row in try await database.execute(statement, logger: logger) {
+        for row in rows {
             let (id, user, event, status, quantity, total, refunded, currency, expires, paid, created, items) = try row.decode(
                 (UUID, UUID, UUID, Booking.Status, Int, Int64, Int64, String, Date?, Date?, Date, String).self)
             bookings.append(Booking(

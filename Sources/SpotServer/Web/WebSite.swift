@@ -35,7 +35,7 @@ struct WebSite: Sendable {
                 sessions: sessions, cookies: cookies, formKeys: services.formKeys, clock: services.clock))
         let events = EventRepository(database: database)
         let access = EventAccess(events: events, organizers: services.organizers)
-        let bookings = BookingRepository(database: database)
+        let bookings = services.bookings
         let ticketTypes = TicketTypeRepository(database: database)
         EventPages(
             pages: pages, events: events, access: access, search: EventSearch(database: database),
