@@ -61,6 +61,76 @@ struct BookingTests {
         }
     }
 
+    @Test("Checkouts arriving together each get their own outcome: paid, declined, failed, not found, one booking paid once")
+    func checkoutsTogether() async throws {
+        try await TestServer.run { server in
+            let admin = try await server.admin()
+            let sale = try await server.onSale(admin: admin, capacity: 30)
+            var holds: [(token: String, booking: String, quantity: Int)] = []
+            for index in 0..<8 {
+                let token = try await server.register("together\(index)@example.com").token
+                let quantity = index % 2 + 1
+                let held = try await server.hold(token: token, event: sale.event, ticketType: sale.ticketType, quantity: quantity)
+                holds.append((token, try #require(held.json["id"].string, "\(held.text)"), quantity))
+            }
+            // 0–3 pay; 4's card is declined; 5's processor fails; 6 pays for 0's booking; 7 pays twice with two keys.
+            let card = [
+                TestServer.successCard, TestServer.successCard, TestServer.successCard, TestServer.successCard,
+                TestServer.card(SimulationGateway.declinedCard), TestServer.card(SimulationGateway.processorErrorCard),
+                TestServer.successCard, TestServer.successCard,
+            ]
+            let outcomes = try await withThrowingTaskGroup(of: (index: Int, response: APIResponse).self) { group in
+                for index in 0..<9 {
+                    let buyer = holds[min(index, 7)]
+                    let booking = index == 6 ? holds[0].booking : buyer.booking
+                    group.addTask {
+                        (index, try await server.checkout(token: buyer.token, booking: booking, card: card[min(index, 7)]))
+                    }
+                }
+                return try await group.reduce(into: [Int: APIResponse]()) { $0[$1.index] = $1.response }
+            }
+            for index in [0, 1, 2, 3, 7, 8] {
+                let paid = try #require(outcomes[index])
+                #expect(paid.status == 200, "\(index): \(paid.text)")
+                let buyer = holds[min(index, 7)]
+                #expect(paid.json["id"].string == buyer.booking)
+                #expect(paid.json["status"].string == "paid")
+                #expect(paid.json["tickets"].array.count == buyer.quantity)
+            }
+            #expect(outcomes[4]?.status == 402 && outcomes[4]?.errorCode == "payment_declined")
+            #expect(outcomes[5]?.status == 502 && outcomes[5]?.errorCode == "payment_processor_error")
+            #expect(outcomes[6]?.status == 404)
+            #expect(try await server.api.get("/api/v1/bookings/\(holds[4].booking)", token: holds[4].token).json["status"].string == "cancelled")
+            #expect(try await server.api.get("/api/v1/bookings/\(holds[5].booking)", token: holds[5].token).json["status"].string == "held")
+
+            let paid = [0, 1, 2, 3, 7].map { holds[$0] }
+            #expect(try await server.count("SELECT count(*)::int FROM tickets") == paid.map(\.quantity).reduce(0, +))
+            #expect(try await server.count(
+                "SELECT count(*)::int FROM tickets t JOIN bookings b ON b.id = t.booking_id WHERE t.owner_user_id <> b.user_id") == 0)
+            #expect(try await server.count("SELECT count(*)::int FROM payment_transactions WHERE kind = 'charge'") == paid.count)
+            #expect(try await server.count(
+                "SELECT count(*)::int FROM payment_transactions p JOIN bookings b ON b.id = p.booking_id WHERE p.amount_minor <> b.total_minor") == 0)
+            #expect(try await server.count("SELECT count(*)::int FROM payment_attempts WHERE status = 'succeeded'") == paid.count)
+            #expect(try await server.count("SELECT count(*)::int FROM payment_attempts WHERE status = 'declined'") == 1)
+            #expect(try await server.count("SELECT count(*)::int FROM payment_attempts WHERE status = 'failed'") == 1)
+            #expect(try await server.count("SELECT held_or_sold FROM ticket_type_inventory")             == paid.map(\.quantity).reduce(0, +) + holds[5].quantity + holds[6].quantity, "5's and 6's holds are kept")
+            // One confirmation per paid booking and channel (e-mail and push: no phone numbers), to its buyer, naming its tickets.
+            #expect(try await server.count(
+                "SELECT count(DISTINCT booking_id)::int FROM notifications WHERE kind = 'booking_confirmed'") == paid.count)
+            #expect(try await server.count("SELECT count(*)::int FROM notifications WHERE kind = 'booking_confirmed'") == 2 * paid.count)
+            #expect(try await server.count(
+                """
+                SELECT count(*)::int FROM notifications n JOIN bookings b ON b.id = n.booking_id
+                WHERE n.kind = 'booking_confirmed' AND n.user_id <> b.user_id
+                """) == 0)
+            #expect(try await server.count(
+                """
+                SELECT count(*)::int FROM notifications n JOIN tickets t ON t.booking_id = n.booking_id
+                WHERE n.kind = 'booking_confirmed' AND position(t.id::text IN n.body) = 0
+                """) == 0)
+        }
+    }
+
     @Test("A declined card leaves no ticket, releases the hold, and the answer is remembered for its key")
     func declined() async throws {
         try await TestServer.run { server in

@@ -123,6 +123,8 @@ struct ServerServices: Sendable {
     let checkIns: CheckInService
     /// Bookings, shared by the API and the web pages so their holds are placed together.
     let bookings: BookingRepository
+    /// Checkout, shared by the API and the web pages so their checkouts are paid for together.
+    let checkout: CheckoutService
 
     /// `paymentProcessor`: the simulation gateway's own connections (see ``buildApplication(_:logger:)``).
     init(
@@ -158,6 +160,7 @@ struct ServerServices: Sendable {
         waitingRoomGate = WaitingRoomGate(passes: WaitingRoomPasses(keys: formKeys))
         checkIns = CheckInService(database: database, facts: checkInFacts)
         bookings = BookingRepository(database: database)
+        checkout = CheckoutService(database: database, gateway: gateway)
     }
 }
 
@@ -199,7 +202,7 @@ func buildRouter(_ services: ServerServices, site: WebSite?) -> Router<AppReques
     ).addRoutes(to: api)
     BookingController(
         bookings: services.bookings,
-        checkout: CheckoutService(database: services.database, gateway: services.gateway), refunds: services.refunds,
+        checkout: services.checkout, refunds: services.refunds,
         idempotency: IdempotencyStore(database: services.database), organizers: services.organizers,
         database: services.database, waitingRooms: services.waitingRoomGate, holdDuration: services.holdDuration,
         clock: services.clock

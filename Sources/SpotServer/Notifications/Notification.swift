@@ -42,23 +42,40 @@ enum NotificationOutbox {
         _ kind: NotificationKind, users: [UUID], subject: String, body: String, booking: UUID? = nil,
         on connection: PostgresConnection, now: Date, logger: Logger
     ) async throws {
-        guard !users.isEmpty else { return }
-        _ = try await connection.execute(
-            Prepared<Queue>("\(kind.rawValue)\(subject)\(body)\(now)\(booking)\(users)"), logger: logger)
+        try await enqueue(
+            kind, Set(users).map { Message(user: $0, subject: subject, body: body, booking: booking) }, on: connection, now: now,
+            logger: logger)
     }
 
-    /// One notification per user of `$6` and enabled channel.
-    private enum Queue: PreparedSQL {
-        static let text = """
+    /// One message to one user, queued on the channels ``enqueue(_:_:on:now:logger:)`` picks.
+    struct Message: Sendable {
+        let user: UUID
+        let subject: String
+        let body: String
+        /// The booking a confirmation is about.
+        let booking: UUID?
+    }
+
+    /// Queues each of `messages` once per enabled channel of its user, in one statement.
+    static func enqueue(
+        _ kind: NotificationKind, _ messages: [Message], on connection: PostgresConnection, now: Date, logger: Logger
+    ) async throws {
+        guard !messages.isEmpty else { return }
+        // Unprepared: the arrays' length varies, and a generic plan of the join may read all users.
+        // A message without a booking carries the empty text (an array cannot hold NULL here).
+        try await connection.query(
+            """
             INSERT INTO notifications (id, user_id, channel, kind, recipient, subject, body, status, next_attempt_at, created_at,
                                        booking_id)
-            SELECT gen_random_uuid(), u.id, c.channel, $1,
+            SELECT gen_random_uuid(), u.id, c.channel, \(kind.rawValue),
                    CASE c.channel WHEN 'email' THEN u.email WHEN 'sms' THEN u.phone ELSE u.id::text END,
-                   $2, $3, 'queued', $4, $4, $5
-            FROM users u CROSS JOIN unnest(ARRAY['email', 'sms', 'push']) AS c(channel)
-            LEFT JOIN notification_preferences p ON p.user_id = u.id AND p.channel = c.channel AND p.kind = $1
-            WHERE u.id = ANY($6) AND coalesce(p.enabled, true) AND (c.channel <> 'sms' OR u.phone IS NOT NULL)
-            """
-        static let parameterTypes: [PostgresDataType] = [.text, .text, .text, .timestamptz, .uuid, .uuidArray]
+                   m.subject, m.body, 'queued', \(now), \(now), nullif(m.booking, '')::uuid
+            FROM unnest(\(messages.map(\.user))::uuid[], \(messages.map(\.subject))::text[], \(messages.map(\.body))::text[],
+                        \(messages.map { $0.booking?.lowercasedText ?? "" })::text[]) AS m(user_id, subject, body, booking)
+            JOIN users u ON u.id = m.user_id
+            CROSS JOIN unnest(ARRAY['email', 'sms', 'push']) AS c(channel)
+            LEFT JOIN notification_preferences p ON p.user_id = u.id AND p.channel = c.channel AND p.kind = \(kind.rawValue)
+            WHERE coalesce(p.enabled, true) AND (c.channel <> 'sms' OR u.phone IS NOT NULL)
+            """, logger: logger)
     }
 }

@@ -10,118 +10,343 @@ import SpotCore
 struct CheckoutService: Sendable {
     let database: Database
     let gateway: any PaymentGateway
+    /// Checkouts that arrive together, paid for together (``checkOut(_:logger:)``): one per
+    /// server process, shared by the API and the web pages.
+    let checkouts: Batcher<Checkout, Result<Void, DomainError>>
 
+    /// At most this many checkouts are paid for in one batch.
+    static let batchCapacity = 64
+    /// Batches at once (per server process): two, so one batch's cards are charged while the
+    /// next is recorded.
+    static let concurrentBatches = 2
+
+    init(database: Database, gateway: any PaymentGateway) {
+        self.database = database
+        self.gateway = gateway
+        checkouts = Batcher(capacity: Self.batchCapacity, concurrency: Self.concurrentBatches)
+    }
+
+    /// One checkout waiting for its batch.
+    struct Checkout: Sendable {
+        let booking: UUID
+        let user: UUID
+        let card: PaymentCard
+        let gatewayKey: String
+        let now: Date
+    }
+
+    /// Pays for `user`'s hold `booking` with `card`, in a batch with the checkouts that arrive with it.
     func checkout(
         booking: UUID, user: UUID, card: PaymentCard, gatewayKey: String, now: Date, logger: Logger
     ) async throws {
-        // 1. Record the attempt before calling out, so its key survives any crash that follows.
-        let amount: (Int64, String) = try await database.withTransaction(logger: logger) { connection in
-            var found: (Booking.Status, Int64, String, Date?)?
-            for try await row in try await connection.execute(Prepared<LockHold>("\(booking)\(user)"), logger: logger) {
-                found = try row.decode((Booking.Status, Int64, String, Date?).self)
-            }
-            guard let (status, total, currency, expires) = found else { throw DomainError.notFound("Booking") }
-            if status == .paid { return (total, currency) }
-            guard status == .held else {
-                throw DomainError.conflict("This booking is \(status.rawValue); start a new one.", code: .bookingNotHeld)
-            }
-            if let expires, expires <= now {
-                throw DomainError.conflict("The hold has expired; start a new booking.", code: .bookingExpired)
-            }
-            _ = try await connection.execute(
-                Prepared<RecordAttempt>(
-                    "\(UUID.now(now))\(booking)\(gatewayKey)\(total)\(currency)\(card.brand)\(card.last4)\(now)"),
-                logger: logger)
-            return (total, currency)
-        }
+        let checkout = Checkout(booking: booking, user: user, card: card, gatewayKey: gatewayKey, now: now)
+        try await checkouts.submit(checkout) { [self] batch in try await checkOut(batch, logger: logger) }.get()
+    }
 
-        // 2. Charge while holding the booking's row lock: a concurrent checkout of the same booking waits.
-        enum Outcome { case paid, declined(String), processorError }
-        let outcome: Outcome = try await database.withTransaction(logger: logger) { [gateway] connection in
-            let status = try await BookingRepository.lock(booking, user: user, on: connection, logger: logger)
-            if status == .paid { return .paid }
-            guard status == .held else { throw DomainError.conflict("This booking is \(status.rawValue).", code: .bookingNotHeld) }
-            let result: ChargeResult
+    /// Pays for `batch`: each booking's first checkout together with the others'
+    /// (``checkOutTogether(_:logger:)``); a booking's further checkouts in the batch after
+    /// that, one by one, as if they had come alone — they find it paid, or try again.
+    func checkOut(_ batch: [Checkout], logger: Logger) async throws -> [Result<Void, DomainError>] {
+        var seen = Set<UUID>()
+        let firsts = batch.indices.filter { seen.insert(batch[$0].booking).inserted }
+        var outcomes = [Result<Void, DomainError>](repeating: .success(()), count: batch.count)
+        for (index, outcome) in zip(firsts, try await checkOutTogether(firsts.map { batch[$0] }, logger: logger)) {
+            outcomes[index] = outcome
+        }
+        for index in batch.indices where !Set(firsts).contains(index) {
             do {
-                result = try await gateway.charge(
-                    ChargeRequest(
-                        idempotencyKey: gatewayKey, reference: "booking:\(booking.lowercasedText)", amountMinor: amount.0,
-                        currency: amount.1, card: card))
-            } catch GatewayError.idempotencyKeyReused {
-                throw DomainError.idempotencyKeyReused
-            } catch GatewayError.timeout {
-                throw DomainError(
-                    .processorTimeout, .paymentTimeout,
-                    "The payment processor did not answer. Retry with the same Idempotency-Key: you will not be charged twice.")
-            } catch {
-                try await connection.query(
-                    """
-                    UPDATE payment_attempts SET status = 'failed', failure_code = 'processor_error', updated_at = \(now)
-                    WHERE gateway_key = \(gatewayKey)
-                    """, logger: logger)
-                return .processorError
-            }
-            switch result {
-            case .succeeded(let reference):
-                try await Self.complete(
-                    booking: booking, chargeReference: reference, gatewayKey: gatewayKey, on: connection, now: now, logger: logger)
-                return .paid
-            case .declined(let code):
-                try await connection.query(
-                    """
-                    UPDATE payment_attempts SET status = 'declined', failure_code = \(code), updated_at = \(now)
-                    WHERE gateway_key = \(gatewayKey)
-                    """, logger: logger)
-                try await BookingRepository.release(booking: booking, status: .cancelled, on: connection, now: now, logger: logger)
-                return .declined(code)
+                try await checkOutAlone(batch[index], logger: logger)
+            } catch let refusal as DomainError {
+                outcomes[index] = .failure(refusal)
             }
         }
+        return outcomes
+    }
+
+    /// What the processor said to one charge.
+    private enum ChargeOutcome: Sendable {
+        case succeeded(reference: String)
+        case declined(code: String)
+        /// The processor failed: nothing was charged, the attempt is marked failed, the hold is kept.
+        case processorError
+        /// Refused before anything happened (a reused key, a timeout): nothing to record.
+        case refused(DomainError)
+    }
+
+    /// Charges `checkout`'s card `amount`; the processor's answer, never an error.
+    private static func charge(_ checkout: Checkout, amount: (Int64, String), gateway: any PaymentGateway) async -> ChargeOutcome {
+        do {
+            switch try await gateway.charge(
+                ChargeRequest(
+                    idempotencyKey: checkout.gatewayKey, reference: "booking:\(checkout.booking.lowercasedText)",
+                    amountMinor: amount.0, currency: amount.1, card: checkout.card))
+            {
+            case .succeeded(let reference): return .succeeded(reference: reference)
+            case .declined(let code): return .declined(code: code)
+            }
+        } catch GatewayError.idempotencyKeyReused {
+            return .refused(.idempotencyKeyReused)
+        } catch GatewayError.timeout {
+            return .refused(DomainError(
+                .processorTimeout, .paymentTimeout,
+                "The payment processor did not answer. Retry with the same Idempotency-Key: you will not be charged twice."))
+        } catch {
+            return .processorError
+        }
+    }
+
+    /// Records what a declined or failed charge leaves behind (a declined card also closes the
+    /// hold and gives its seats back) and the buyer's refusal.
+    private static func settleRefusal(
+        _ outcome: ChargeOutcome, of checkout: Checkout, on connection: PostgresConnection, logger: Logger
+    ) async throws -> DomainError? {
         switch outcome {
-        case .paid:
-            return
+        case .succeeded:
+            return nil
+        case .refused(let refusal):
+            return refusal
+        case .processorError:
+            try await connection.query(
+                """
+                UPDATE payment_attempts SET status = 'failed', failure_code = 'processor_error', updated_at = \(checkout.now)
+                WHERE gateway_key = \(checkout.gatewayKey)
+                """, logger: logger)
+            return DomainError(
+                .processorFailed, .paymentProcessorError,
+                "The payment processor failed; nothing was charged. Try again (the hold is kept).")
         case .declined(let code):
-            throw DomainError(
+            try await connection.query(
+                """
+                UPDATE payment_attempts SET status = 'declined', failure_code = \(code), updated_at = \(checkout.now)
+                WHERE gateway_key = \(checkout.gatewayKey)
+                """, logger: logger)
+            try await BookingRepository.release(
+                booking: checkout.booking, status: .cancelled, on: connection, now: checkout.now, logger: logger)
+            return DomainError(
                 .paymentDeclined, .paymentDeclined,
                 code == "insufficient_funds"
                     ? "The card was declined for insufficient funds. The seats were released; start a new booking to try another card."
                     : "The card was declined. The seats were released; start a new booking to try another card.",
                 fields: ["decline_code": code])
-        case .processorError:
-            throw DomainError(
-                .processorFailed, .paymentProcessorError,
-                "The payment processor failed; nothing was charged. Try again (the hold is kept).")
         }
+    }
+
+    /// Why a locked booking cannot be charged now (nil: it can), or that it is paid already.
+    private static func refusal(
+        _ found: LockedHold?, of checkout: Checkout
+    ) -> Result<Bool, DomainError> {
+        guard let found, found.user == checkout.user else { return .failure(.notFound("Booking")) }
+        if found.status == .paid { return .success(false) }
+        guard found.status == .held else {
+            return .failure(.conflict("This booking is \(found.status.rawValue); start a new one.", code: .bookingNotHeld))
+        }
+        if let expires = found.expires, expires <= checkout.now {
+            return .failure(.conflict("The hold has expired; start a new booking.", code: .bookingExpired))
+        }
+        return .success(true)
+    }
+
+    /// A booking locked for checkout.
+    struct LockedHold: Sendable {
+        let user: UUID
+        let status: Booking.Status
+        let total: Int64
+        let currency: String
+        let expires: Date?
+    }
+
+    /// Locks `bookings` in id order (so batches and single checkouts never deadlock); those that exist.
+    private static func lock(_ bookings: [UUID], on connection: PostgresConnection, logger: Logger) async throws -> [UUID: LockedHold] {
+        let rows = try await connection.query(
+            """
+            SELECT id, user_id, status, total_minor, currency, expires_at FROM bookings
+            WHERE id = ANY(\(bookings)) ORDER BY id FOR UPDATE
+            """, logger: logger)
+        var found: [UUID: LockedHold] = [:]
+        for try await (id, user, status, total, currency, expires) in rows.decode(
+            (UUID, UUID, Booking.Status, Int64, String, Date?).self)
+        {
+            found[id] = LockedHold(user: user, status: status, total: total, currency: currency, expires: expires)
+        }
+        return found
+    }
+
+    /// Pays for `batch` (one checkout per booking) in two transactions, as ``checkOutAlone(_:logger:)``
+    /// does for one: every attempt recorded before any card is charged, then every booking
+    /// locked, the cards charged concurrently, and the paid bookings completed together.
+    private func checkOutTogether(_ batch: [Checkout], logger: Logger) async throws -> [Result<Void, DomainError>] {
+        // 1. Record the attempts before calling out, so their keys survive any crash that follows.
+        let checked: [Result<(Int64, String)?, DomainError>] = try await database.withTransaction(logger: logger) { connection in
+            let found = try await Self.lock(batch.map(\.booking), on: connection, logger: logger)
+            let checked = batch.map { checkout in
+                Self.refusal(found[checkout.booking], of: checkout).map { chargeable -> (Int64, String)? in
+                    guard chargeable, let hold = found[checkout.booking] else { return nil }
+                    return (hold.total, hold.currency)
+                }
+            }
+            let attempts = zip(batch, checked).compactMap { checkout, result in
+                (try? result.get())?.flatMap { amount in (checkout, amount) }
+            }
+            if !attempts.isEmpty {
+                try await connection.query(
+                    """
+                    INSERT INTO payment_attempts (id, booking_id, gateway_key, amount_minor, currency, card_brand, card_last4,
+                                                  status, created_at, updated_at)
+                    SELECT id, booking, gateway_key, amount, currency, brand, last4, 'pending', created_at, created_at
+                    FROM unnest(\(attempts.map { UUID.now($0.0.now) })::uuid[], \(attempts.map(\.0.booking))::uuid[],
+                                \(attempts.map(\.0.gatewayKey))::text[], \(attempts.map(\.1.0))::int8[],
+                                \(attempts.map(\.1.1))::text[], \(attempts.map(\.0.card.brand))::text[],
+                                \(attempts.map(\.0.card.last4))::text[], \(attempts.map(\.0.now))::timestamptz[])
+                        AS a(id, booking, gateway_key, amount, currency, brand, last4, created_at)
+                    ON CONFLICT (gateway_key) DO NOTHING
+                    """, logger: logger)
+            }
+            return checked
+        }
+
+        // 2. Charge while holding the bookings' row locks: a concurrent checkout of one of them waits.
+        let toCharge = batch.indices.filter { index in
+            if case .success(.some) = checked[index] { return true }
+            return false
+        }
+        guard !toCharge.isEmpty else { return checked.map { $0.map { _ in () } } }
+        let charged: [Int: Result<Void, DomainError>] = try await database.withTransaction(logger: logger) { [gateway] connection in
+            let found = try await Self.lock(toCharge.map { batch[$0].booking }, on: connection, logger: logger)
+            var results: [Int: Result<Void, DomainError>] = [:]
+            var charging: [Int: (Int64, String)] = [:]
+            for index in toCharge {
+                guard let hold = found[batch[index].booking] else {
+                    results[index] = .failure(.notFound("Booking"))
+                    continue
+                }
+                switch hold.status {
+                case .paid: results[index] = .success(())
+                case .held: charging[index] = (hold.total, hold.currency)
+                default: results[index] = .failure(.conflict("This booking is \(hold.status.rawValue).", code: .bookingNotHeld))
+                }
+            }
+            let outcomes = await withTaskGroup(of: (Int, ChargeOutcome).self) { group in
+                for (index, amount) in charging {
+                    group.addTask { (index, await Self.charge(batch[index], amount: amount, gateway: gateway)) }
+                }
+                return await group.reduce(into: [Int: ChargeOutcome]()) { $0[$1.0] = $1.1 }
+            }
+            var paid: [(booking: UUID, chargeReference: String, gatewayKey: String)] = []
+            for index in charging.keys.sorted() {
+                let outcome = outcomes[index]!
+                if case .succeeded(let reference) = outcome {
+                    paid.append((batch[index].booking, reference, batch[index].gatewayKey))
+                    results[index] = .success(())
+                } else if let refusal = try await Self.settleRefusal(outcome, of: batch[index], on: connection, logger: logger) {
+                    results[index] = .failure(refusal)
+                }
+            }
+            try await Self.complete(paid, on: connection, now: batch.map(\.now).max()!, logger: logger)
+            return results
+        }
+        return batch.indices.map { index in
+            charged[index] ?? checked[index].map { _ in () }
+        }
+    }
+
+    /// Pays for one checkout on its own: the same two transactions as a batch of one, for a
+    /// booking checked out twice in one batch.
+    private func checkOutAlone(_ checkout: Checkout, logger: Logger) async throws {
+        // 1. Record the attempt before calling out, so its key survives any crash that follows.
+        let amount: (Int64, String)? = try await database.withTransaction(logger: logger) { connection in
+            let found = try await Self.lock([checkout.booking], on: connection, logger: logger)[checkout.booking]
+            guard try Self.refusal(found, of: checkout).get(), let found else { return nil }
+            _ = try await connection.execute(
+                Prepared<RecordAttempt>(
+                    """
+                    \(UUID.now(checkout.now))\(checkout.booking)\(checkout.gatewayKey)\(found.total)\(found.currency)\
+                    \(checkout.card.brand)\(checkout.card.last4)\(checkout.now)
+                    """),
+                logger: logger)
+            return (found.total, found.currency)
+        }
+        guard let amount else { return }
+
+        // 2. Charge while holding the booking's row lock: a concurrent checkout of the same booking waits.
+        let refusal: DomainError? = try await database.withTransaction(logger: logger) { [gateway] connection in
+            let status = try await BookingRepository.lock(checkout.booking, user: checkout.user, on: connection, logger: logger)
+            if status == .paid { return nil }
+            guard status == .held else {
+                throw DomainError.conflict("This booking is \(status.rawValue).", code: .bookingNotHeld)
+            }
+            let outcome = await Self.charge(checkout, amount: amount, gateway: gateway)
+            if case .succeeded(let reference) = outcome {
+                try await Self.complete(
+                    booking: checkout.booking, chargeReference: reference, gatewayKey: checkout.gatewayKey, on: connection,
+                    now: checkout.now, logger: logger)
+            } else if let refusal = try await Self.settleRefusal(outcome, of: checkout, on: connection, logger: logger) {
+                // Commit what the refusal recorded (a declined card's released seats), then refuse.
+                return refusal
+            }
+            return nil
+        }
+        if let refusal { throw refusal }
     }
 
     /// Marks a held booking paid, issues its tickets, records the charge, queues the confirmation.
     static func complete(
         booking: UUID, chargeReference: String, gatewayKey: String, on connection: PostgresConnection, now: Date, logger: Logger
     ) async throws {
-        var found: (UUID, UUID, Int64, String, String)?
-        for try await row in try await connection.execute(Prepared<MarkPaid>("\(booking)\(now)"), logger: logger) {
-            found = try row.decode((UUID, UUID, Int64, String, String).self)
-        }
-        guard let (user, organizer, total, currency, title) = found else { throw DomainError.notFound("Booking") }
-        let tickets = try await TicketRepository.issue(booking: booking, on: connection, now: now, logger: logger)
-        _ = try await connection.execute(
-            Prepared<RecordCharge>(
-                "\(UUID.now(now))\(booking)\(user)\(organizer)\(total)\(currency)\(chargeReference)\(now)\(gatewayKey)"),
-            logger: logger)
-        let lines = tickets.sorted { $0.id.uuidString < $1.id.uuidString }.map { ticket in
-            "Ticket \(ticket.id.lowercasedText):\n\(ticket.payload)"
-        }
-        try await NotificationOutbox.enqueue(
-            .bookingConfirmed, users: [user], subject: "Your tickets for \(title)",
-            body: "Your booking is confirmed: \(tickets.count) ticket\(tickets.count == 1 ? "" : "s") for \(title).\n"
-                + "Show the QR codes in your wallet at the door. Ticket codes:\n\n" + lines.joined(separator: "\n\n"),
-            booking: booking, on: connection, now: now, logger: logger)
+        try await complete([(booking, chargeReference, gatewayKey)], on: connection, now: now, logger: logger)
     }
 
-    /// A buyer's held booking locked for checkout, by booking `$1` and buyer `$2`.
-    private enum LockHold: PreparedSQL {
-        static let text = """
-            SELECT status, total_minor, currency, expires_at FROM bookings WHERE id = $1 AND user_id = $2 FOR UPDATE
+    /// Marks held bookings paid, issues their tickets, records their charges and queues their
+    /// confirmations: one statement each, for all of them.
+    static func complete(
+        _ paid: [(booking: UUID, chargeReference: String, gatewayKey: String)], on connection: PostgresConnection, now: Date,
+        logger: Logger
+    ) async throws {
+        guard !paid.isEmpty else { return }
+        let rows = try await connection.query(
             """
+            UPDATE bookings b SET status = 'paid', paid_at = \(now), closed_at = NULL, updated_at = \(now)
+            FROM events e WHERE b.id = ANY(\(paid.map(\.booking))) AND e.id = b.event_id
+            RETURNING b.id, b.user_id, e.organizer_id, b.total_minor, b.currency, e.title
+            """, logger: logger)
+        var marked: [UUID: (user: UUID, organizer: UUID, total: Int64, currency: String, title: String)] = [:]
+        for try await (id, user, organizer, total, currency, title) in rows.decode((UUID, UUID, UUID, Int64, String, String).self) {
+            marked[id] = (user, organizer, total, currency, title)
+        }
+        let bookings = try paid.map { item in
+            guard let booking = marked[item.booking] else { throw DomainError.notFound("Booking") }
+            return (item: item, booking: booking)
+        }
+        let tickets = try await TicketRepository.issue(bookings: paid.map(\.booking), on: connection, now: now, logger: logger)
+        try await connection.query(
+            """
+            WITH paid AS (
+                SELECT * FROM unnest(\(bookings.map { _ in UUID.now(now) })::uuid[], \(bookings.map(\.item.booking))::uuid[],
+                                     \(bookings.map(\.booking.user))::uuid[], \(bookings.map(\.booking.organizer))::uuid[],
+                                     \(bookings.map(\.booking.total))::int8[], \(bookings.map(\.booking.currency))::text[],
+                                     \(bookings.map(\.item.chargeReference))::text[], \(bookings.map(\.item.gatewayKey))::text[])
+                    AS p(id, booking, user_id, organizer, amount, currency, reference, gateway_key)
+            ), charge AS (
+                INSERT INTO payment_transactions (id, booking_id, user_id, organizer_id, kind, amount_minor, currency,
+                                                  gateway_reference, created_at)
+                SELECT id, booking, user_id, organizer, 'charge', amount, currency, reference, \(now) FROM paid WHERE amount > 0
+            )
+            UPDATE payment_attempts a SET status = 'succeeded', gateway_reference = p.reference, updated_at = \(now)
+            FROM paid p WHERE a.gateway_key = p.gateway_key
+            """, logger: logger)
+        try await NotificationOutbox.enqueue(
+            .bookingConfirmed,
+            bookings.map { item, booking in
+                let lines = (tickets[item.booking] ?? []).sorted { $0.id.uuidString < $1.id.uuidString }.map { ticket in
+                    "Ticket \(ticket.id.lowercasedText):\n\(ticket.payload)"
+                }
+                let count = lines.count
+                return NotificationOutbox.Message(
+                    user: booking.user, subject: "Your tickets for \(booking.title)",
+                    body: "Your booking is confirmed: \(count) ticket\(count == 1 ? "" : "s") for \(booking.title).\n"
+                        + "Show the QR codes in your wallet at the door. Ticket codes:\n\n" + lines.joined(separator: "\n\n"),
+                    booking: item.booking)
+            },
+            on: connection, now: now, logger: logger)
     }
 
     /// The attempt recorded before the card is charged: id, booking, gateway key, amount, currency,
@@ -133,30 +358,5 @@ struct CheckoutService: Sendable {
             VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8, $8)
             ON CONFLICT (gateway_key) DO NOTHING
             """
-    }
-
-    /// Booking `$1` paid at `$2`, with what the rest of checkout needs.
-    private enum MarkPaid: PreparedSQL {
-        static let text = """
-            UPDATE bookings b SET status = 'paid', paid_at = $2, closed_at = NULL, updated_at = $2
-            FROM events e WHERE b.id = $1 AND e.id = b.event_id
-            RETURNING b.user_id, e.organizer_id, b.total_minor, b.currency, e.title
-            """
-    }
-
-    /// The charge recorded (unless free) and its attempt marked succeeded: id, booking, buyer,
-    /// organizer, amount, currency, the processor's reference, time, gateway key.
-    private enum RecordCharge: PreparedSQL {
-        static let text = """
-            WITH charge AS (
-                INSERT INTO payment_transactions (id, booking_id, user_id, organizer_id, kind, amount_minor, currency,
-                                                  gateway_reference, created_at)
-                SELECT $1, $2, $3, $4, 'charge', $5, $6, $7, $8 WHERE $5 > 0
-            )
-            UPDATE payment_attempts SET status = 'succeeded', gateway_reference = $7, updated_at = $8 WHERE gateway_key = $9
-            """
-        static let parameterTypes: [PostgresDataType] = [
-            .uuid, .uuid, .uuid, .uuid, .int8, .text, .text, .timestamptz, .text,
-        ]
     }
 }

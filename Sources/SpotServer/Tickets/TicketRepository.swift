@@ -35,52 +35,53 @@ struct TicketRepository: Sendable {
             payload: payload, status: status, revokedReason: reason, issuedAt: issued)
     }
 
-    /// Signs and stores one ticket per seat of the booking, with the organizer's active key;
-    /// returns each ticket's id and text.
+    /// Signs and stores one ticket per seat of each of `bookings`, with its organizer's active
+    /// key, in one statement; each booking's tickets' ids and texts.
     static func issue(
-        booking: UUID, on connection: PostgresConnection, now: Date, logger: Logger
-    ) async throws -> [(id: UUID, payload: String)] {
-        var seats: [(user: UUID, event: UUID, organizer: UUID, endsAt: Date, type: UUID, price: Int64)] = []
-        for try await row in try await connection.execute(Prepared<SeatsOfBooking>("\(booking)"), logger: logger) {
-            let (user, event, organizer, endsAt, type, quantity, price) = try row.decode(
-                (UUID, UUID, UUID, Date, UUID, Int, Int64).self)
-            seats += Array(repeating: (user, event, organizer, endsAt, type, price), count: quantity)
+        bookings: [UUID], on connection: PostgresConnection, now: Date, logger: Logger
+    ) async throws -> [UUID: [(id: UUID, payload: String)]] {
+        guard !bookings.isEmpty else { return [:] }
+        // Unprepared: a prepared statement's generic plan for `= ANY($1)` may read the whole table.
+        let rows = try await connection.query(
+            """
+            SELECT b.id, b.user_id, b.event_id, e.organizer_id, e.ends_at, i.ticket_type_id, i.quantity, i.unit_price_minor
+            FROM bookings b JOIN events e ON e.id = b.event_id JOIN booking_items i ON i.booking_id = b.id
+            WHERE b.id = ANY(\(bookings)) ORDER BY b.id, i.ticket_type_id
+            """, logger: logger)
+        var seats: [(booking: UUID, user: UUID, event: UUID, organizer: UUID, endsAt: Date, type: UUID, price: Int64)] = []
+        for try await (booking, user, event, organizer, endsAt, type, quantity, price) in rows.decode(
+            (UUID, UUID, UUID, UUID, Date, UUID, Int, Int64).self)
+        {
+            seats += Array(repeating: (booking, user, event, organizer, endsAt, type, price), count: quantity)
         }
-        guard let first = seats.first else { return [] }
-        let key = try await IssuerKeyRepository.activeKey(organizer: first.organizer, on: connection, now: now, logger: logger)
-        var issued: [(id: UUID, payload: String)] = []
-        for seat in seats {
+        var keys: [UUID: SigningKey] = [:]
+        for organizer in Set(seats.map(\.organizer)).sorted(by: { $0.uuidString < $1.uuidString }) {
+            keys[organizer] = try await IssuerKeyRepository.activeKey(organizer: organizer, on: connection, now: now, logger: logger)
+        }
+        var issued: [(seat: Int, id: UUID, keyID: String, payload: String)] = []
+        for (index, seat) in seats.enumerated() {
+            let key = keys[seat.organizer]!
             let id = UUID.now(now)
             let signed = try SignedTicket.sign(
                 TicketClaims(
                     ticketID: id, eventID: seat.event, ticketTypeID: seat.type, issueVersion: 1,
                     validUntil: seat.endsAt.addingTimeInterval(TicketClaims.validityAfterEventEnd)),
                 with: key)
-            _ = try await connection.execute(
-                Prepared<InsertTicket>(
-                    "\(id)\(booking)\(seat.event)\(seat.type)\(seat.user)\(seat.price)\(key.keyID.hex)\(signed.text)\(now)"),
-                logger: logger)
-            issued.append((id, signed.text))
+            issued.append((index, id, key.keyID.hex, signed.text))
         }
-        return issued
-    }
-
-    /// A ticket's first version: id, booking, event, type, owner, price, signing key, text, time.
-    private enum InsertTicket: PreparedSQL {
-        static let text = """
+        guard !issued.isEmpty else { return [:] }
+        try await connection.query(
+            """
             INSERT INTO tickets (id, booking_id, event_id, ticket_type_id, owner_user_id, price_minor, issue_version,
                                  key_id, payload, status, issued_at)
-            VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $8, 'valid', $9)
-            """
-    }
-
-    /// What a booking's tickets are issued from, per item, by `$1`.
-    private enum SeatsOfBooking: PreparedSQL {
-        static let text = """
-            SELECT b.user_id, b.event_id, e.organizer_id, e.ends_at, i.ticket_type_id, i.quantity, i.unit_price_minor
-            FROM bookings b JOIN events e ON e.id = b.event_id JOIN booking_items i ON i.booking_id = b.id
-            WHERE b.id = $1 ORDER BY i.ticket_type_id
-            """
+            SELECT id, booking, event, type, owner, price, 1, key_id, payload, 'valid', \(now)
+            FROM unnest(\(issued.map(\.id))::uuid[], \(issued.map { seats[$0.seat].booking })::uuid[],
+                        \(issued.map { seats[$0.seat].event })::uuid[], \(issued.map { seats[$0.seat].type })::uuid[],
+                        \(issued.map { seats[$0.seat].user })::uuid[], \(issued.map { seats[$0.seat].price })::int8[],
+                        \(issued.map(\.keyID))::text[], \(issued.map(\.payload))::text[])
+                AS t(id, booking, event, type, owner, price, key_id, payload)
+            """, logger: logger)
+        return Dictionary(grouping: issued, by: { seats[$0.seat].booking }).mapValues { $0.map { ($0.id, $0.payload) } }
     }
 
     /// Revokes valid tickets and appends their revocations to the feed.

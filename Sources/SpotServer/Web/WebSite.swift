@@ -67,7 +67,7 @@ struct WebSite: Sendable {
         ).addRoutes(to: site)
         BookingPages(
             pages: pages, events: events, bookings: bookings,
-            checkout: CheckoutService(database: database, gateway: services.gateway),
+            checkout: services.checkout,
             tickets: TicketRepository(database: database), formKeys: services.formKeys, gate: services.waitingRoomGate,
             holdDuration: services.holdDuration,
             clock: services.clock
