@@ -53,7 +53,8 @@ struct CheckoutService: Sendable {
         for (index, outcome) in zip(firsts, try await checkOutTogether(firsts.map { batch[$0] }, logger: logger)) {
             outcomes[index] = outcome
         }
-        for index in batch.indices where !Set(firsts).contains(index) {
+        let repeated = Set(batch.indices).subtracting(firsts).sorted()
+        for index in repeated {
             do {
                 try await checkOutAlone(batch[index], logger: logger)
             } catch let refusal as DomainError {
@@ -173,7 +174,9 @@ struct CheckoutService: Sendable {
 
     /// Pays for `batch` (one checkout per booking) in two transactions, as ``checkOutAlone(_:logger:)``
     /// does for one: every attempt recorded before any card is charged, then every booking
-    /// locked, the cards charged concurrently, and the paid bookings completed together.
+    /// locked, the cards charged concurrently, and the paid bookings completed together. The
+    /// batch commits when its slowest charge has answered: a processor that takes its time
+    /// delays the batch's other buyers as long (a gateway bounds each charge with its own timeout).
     private func checkOutTogether(_ batch: [Checkout], logger: Logger) async throws -> [Result<Void, DomainError>] {
         // 1. Record the attempts before calling out, so their keys survive any crash that follows.
         let checked: [Result<(Int64, String)?, DomainError>] = try await database.withTransaction(logger: logger) { connection in
