@@ -134,6 +134,56 @@ struct MoneyPathTests {
         }
     }
 
+    @Test("Keys claimed and answered together: each request gets its own key's claim, refusal or stored answer")
+    func keysTogether() async throws {
+        try await TestServer.run { server in
+            let (_, user, _) = try await server.register("buyer@example.com")
+            let userID = try #require(UUID(uuidString: user))
+            let logger = Logger(label: "t")
+            try await TestDatabase.withClient(server.database, logger: logger) { client in
+                let store = IdempotencyStore(database: Database(client: client, maximumConnections: 4, registry: .init()))
+                // 24 keys of their own, one key twice for one request, and once more for another request.
+                let requests = (0..<24).map { ("key-\($0)", "request \($0)") } + [("shared", "same"), ("shared", "same"), ("shared", "other")]
+                let started = try await withThrowingTaskGroup(of: (Int, Result<IdempotencyStore.Start, any Error>).self) { group in
+                    for (index, request) in requests.enumerated() {
+                        group.addTask {
+                            do {
+                                return (index, .success(try await store.start(
+                                    user: userID, key: request.0, fingerprint: request.1, now: Date(), logger: logger)))
+                            } catch {
+                                return (index, .failure(error))
+                            }
+                        }
+                    }
+                    return try await group.reduce(into: [Int: Result<IdempotencyStore.Start, any Error>]()) { $0[$1.0] = $1.1 }
+                }
+                let proceeded = started.filter { if case .success(.proceed) = $0.value { return true }; return false }.keys
+                let refused = started.filter { if case .failure(let error as DomainError) = $0.value { return error.code == .idempotencyKeyReused }; return false }.keys
+                #expect(Set(0..<24).isSubset(of: Set(proceeded)))
+                // The shared key goes to whichever of its requests claims it first: the other request's claims are refused.
+                #expect(proceeded.count + refused.count == requests.count)
+                #expect(Set(refused) == [26] || Set(refused) == [24, 25])
+                // Answers stored together; a second start of each key replays its own.
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for index in 0..<24 {
+                        group.addTask {
+                            try await store.finish(user: userID, key: "key-\(index)", status: 200 + index, body: "{\"n\":\(index)}", logger: logger)
+                        }
+                    }
+                    try await group.waitForAll()
+                }
+                for index in 0..<24 {
+                    let again = try await store.start(user: userID, key: "key-\(index)", fingerprint: "request \(index)", now: Date(), logger: logger)
+                    guard case .replay(let status, let body) = again else {
+                        Issue.record("key-\(index) was not answered")
+                        continue
+                    }
+                    #expect(status == 200 + index && body == "{\"n\":\(index)}")
+                }
+            }
+        }
+    }
+
     @Test("A key claimed by a request still running: the next one waits for it and replays its answer")
     func keyClaimedMeanwhile() async throws {
         try await TestServer.run { server in

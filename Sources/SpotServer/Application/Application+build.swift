@@ -160,7 +160,7 @@ struct ServerServices: Sendable {
         waitingRoomGate = WaitingRoomGate(passes: WaitingRoomPasses(keys: formKeys))
         checkIns = CheckInService(database: database, facts: checkInFacts)
         bookings = BookingRepository(database: database)
-        checkout = CheckoutService(database: database, gateway: gateway)
+        checkout = CheckoutService(database: database, gateway: gateway, bookings: bookings)
     }
 }
 

@@ -116,8 +116,6 @@ struct BookingController: Sendable {
             try await checkout.checkout(
                 booking: id, user: identity.userID, card: card,
                 gatewayKey: GatewayKey.apiCheckout(user: identity.userID, key: key), now: now, logger: context.logger)
-            guard let booking = try await bookings.booking(id: id, logger: context.logger) else { throw DomainError.notFound("Booking") }
-            return booking
         }
     }
 

@@ -147,9 +147,10 @@ struct BookingRepository: Sendable {
                 quantity: quantity, totalMinor: total, refundedMinor: refunded, currency: currency,
                 expiresAt: status == .held ? expires : nil, paidAt: paid, createdAt: created, tickets: []))
         }
-        let tickets = TicketRepository(database: database)
-        for index in bookings.indices where bookings[index].status != .held {
-            bookings[index].tickets = try await tickets.tickets(booking: bookings[index].id, logger: logger)
+        let tickets = try await TicketRepository(database: database).tickets(
+            bookings: bookings.filter { $0.status != .held }.map(\.id), logger: logger)
+        for index in bookings.indices {
+            bookings[index].tickets = tickets[bookings[index].id] ?? []
         }
         return bookings
     }

@@ -10,9 +10,11 @@ import SpotCore
 struct CheckoutService: Sendable {
     let database: Database
     let gateway: any PaymentGateway
+    /// Where the paid bookings are read back.
+    let bookings: BookingRepository
     /// Checkouts that arrive together, paid for together (``checkOut(_:logger:)``): one per
     /// server process, shared by the API and the web pages.
-    let checkouts: Batcher<Checkout, Result<Void, DomainError>>
+    let checkouts: Batcher<Checkout, Result<Booking, DomainError>>
 
     /// At most this many checkouts are paid for in one batch.
     static let batchCapacity = 64
@@ -20,9 +22,10 @@ struct CheckoutService: Sendable {
     /// next is recorded.
     static let concurrentBatches = 2
 
-    init(database: Database, gateway: any PaymentGateway) {
+    init(database: Database, gateway: any PaymentGateway, bookings: BookingRepository) {
         self.database = database
         self.gateway = gateway
+        self.bookings = bookings
         checkouts = Batcher(capacity: Self.batchCapacity, concurrency: Self.concurrentBatches)
     }
 
@@ -35,18 +38,21 @@ struct CheckoutService: Sendable {
         let now: Date
     }
 
-    /// Pays for `user`'s hold `booking` with `card`, in a batch with the checkouts that arrive with it.
+    /// Pays for `user`'s hold `booking` with `card`, in a batch with the checkouts that arrive
+    /// with it; the paid booking with its tickets.
+    @discardableResult
     func checkout(
         booking: UUID, user: UUID, card: PaymentCard, gatewayKey: String, now: Date, logger: Logger
-    ) async throws {
+    ) async throws -> Booking {
         let checkout = Checkout(booking: booking, user: user, card: card, gatewayKey: gatewayKey, now: now)
-        try await checkouts.submit(checkout) { [self] batch in try await checkOut(batch, logger: logger) }.get()
+        return try await checkouts.submit(checkout) { [self] batch in try await checkOut(batch, logger: logger) }.get()
     }
 
     /// Pays for `batch`: each booking's first checkout together with the others'
     /// (``checkOutTogether(_:logger:)``); a booking's further checkouts in the batch after
-    /// that, one by one, as if they had come alone — they find it paid, or try again.
-    func checkOut(_ batch: [Checkout], logger: Logger) async throws -> [Result<Void, DomainError>] {
+    /// that, one by one, as if they had come alone — they find it paid, or try again. The paid
+    /// bookings are read back in one statement (and their tickets in one more).
+    func checkOut(_ batch: [Checkout], logger: Logger) async throws -> [Result<Booking, DomainError>] {
         var seen = Set<UUID>()
         let firsts = batch.indices.filter { seen.insert(batch[$0].booking).inserted }
         var outcomes = [Result<Void, DomainError>](repeating: .success(()), count: batch.count)
@@ -61,7 +67,13 @@ struct CheckoutService: Sendable {
                 outcomes[index] = .failure(refusal)
             }
         }
-        return outcomes
+        let paid = Set(batch.indices.filter { (try? outcomes[$0].get()) != nil }.map { batch[$0].booking })
+        let read = paid.isEmpty ? [:] : Dictionary(
+            try await bookings.bookings(query: BookingRepository.bookingRows(ids: Array(paid)), logger: logger).map { ($0.id, $0) },
+            uniquingKeysWith: { first, _ in first })
+        return zip(batch, outcomes).map { checkout, outcome in
+            outcome.flatMap { read[checkout.booking].map { .success($0) } ?? .failure(.notFound("Booking")) }
+        }
     }
 
     /// What the processor said to one charge.

@@ -13,8 +13,21 @@ import SpotCore
 /// are idempotent themselves (booking locks, the gateway's own idempotency key).
 struct IdempotencyStore: Sendable {
     let database: Database
+    /// Keys claimed together, in one statement (one store per server process).
+    private let claims: Batcher<Claim, Result<Start, any Error>>
+    /// Answers stored together, in one statement.
+    private let answers: Batcher<Answer, Void>
 
-    enum Start {
+    /// Batches of claims, and of answers, at once (per server process).
+    static let concurrentBatches = 2
+
+    init(database: Database) {
+        self.database = database
+        claims = Batcher(capacity: 128, concurrency: Self.concurrentBatches)
+        answers = Batcher(capacity: 128, concurrency: Self.concurrentBatches)
+    }
+
+    enum Start: Sendable {
         case proceed
         case replay(status: Int, body: String)
     }
@@ -28,47 +41,98 @@ struct IdempotencyStore: Sendable {
         return key
     }
 
+    /// A key to claim for a request: its user, the key, the request's hash, the time.
+    private struct Claim: Sendable {
+        let user: UUID
+        let key: String
+        let hash: String
+        let now: Date
+    }
+
+    /// A user's key.
+    private struct UserKey: Hashable {
+        let user: UUID
+        let key: String
+    }
+
+    /// Claims `key` for the request `fingerprint` describes (`.proceed`), or finds the answer
+    /// stored for it (`.replay`); a key used for another request is refused. Claims arriving
+    /// together are made in one statement.
     func start(user: UUID, key: String, fingerprint: String, now: Date, logger: Logger) async throws -> Start {
         let hash = Data(SHA256.hash(data: Data(fingerprint.utf8))).hexString
-        // One statement claims the key or reads the answer stored for it. A request with the same
-        // key committing meanwhile leaves neither (its row is not in this statement's snapshot):
-        // the next statement sees it.
+        let claim = Claim(user: user, key: key, hash: hash, now: now)
+        return try await claims.submit(claim) { [database] batch in
+            try await Self.claim(batch, on: database, logger: logger)
+        }.get()
+    }
+
+    /// Claims every key of `batch`, or reads what is stored for it. A request with the same key
+    /// committing meanwhile leaves neither (its row is not in the statement's snapshot): the next
+    /// statement sees it. Two claims of one key in one batch both find the one row.
+    private static func claim(_ batch: [Claim], on database: Database, logger: Logger) async throws -> [Result<Start, any Error>] {
+        var outcomes = [Result<Start, any Error>?](repeating: nil, count: batch.count)
         for _ in 1...3 {
-            for row in try await database.execute(Prepared<Claim>("\(user)\(key)\(hash)\(now)"), logger: logger) {
-                let (storedHash, status, body) = try row.decode((String, Int?, String?).self)
-                guard storedHash == hash else { throw DomainError.idempotencyKeyReused }
-                if let status, let body { return .replay(status: status, body: body) }
-                return .proceed
+            let pending = batch.indices.filter { outcomes[$0] == nil }
+            guard !pending.isEmpty else { break }
+            let claims = pending.map { batch[$0] }
+            let rows = try await database.query(
+                """
+                WITH input AS (
+                    SELECT * FROM unnest(\(claims.map(\.user))::uuid[], \(claims.map(\.key))::text[],
+                                         \(claims.map(\.hash))::text[], \(claims.map(\.now))::timestamptz[])
+                        AS i(user_id, key, request_hash, created_at)
+                ), claimed AS (
+                    INSERT INTO idempotency_keys (user_id, key, request_hash, created_at)
+                    SELECT user_id, key, request_hash, created_at FROM input ON CONFLICT DO NOTHING
+                    RETURNING user_id, key, request_hash, status_code, response
+                )
+                SELECT user_id, key, request_hash, status_code, response FROM claimed
+                UNION ALL
+                SELECT k.user_id, k.key, k.request_hash, k.status_code, k.response FROM idempotency_keys k
+                WHERE (k.user_id, k.key) IN (SELECT user_id, key FROM input)
+                  AND NOT EXISTS (SELECT 1 FROM claimed c WHERE c.user_id = k.user_id AND c.key = k.key)
+                """, logger: logger)
+            var found: [UserKey: (hash: String, status: Int?, body: String?)] = [:]
+            for try await (user, key, hash, status, body) in rows.decode((UUID, String, String, Int?, String?).self) {
+                found[UserKey(user: user, key: key)] = (hash, status, body)
+            }
+            for index in pending {
+                guard let stored = found[UserKey(user: batch[index].user, key: batch[index].key)] else { continue }
+                if stored.hash != batch[index].hash {
+                    outcomes[index] = .failure(DomainError.idempotencyKeyReused)
+                } else if let status = stored.status, let body = stored.body {
+                    outcomes[index] = .success(.replay(status: status, body: body))
+                } else {
+                    outcomes[index] = .success(.proceed)
+                }
             }
         }
         // Only a key deleted between each claim and read gets here: an error of the server's.
-        throw KeyNotClaimed()
+        return outcomes.map { $0 ?? .failure(KeyNotClaimed()) }
     }
 
     struct KeyNotClaimed: Error {}
 
+    /// The final answer to a user's key.
+    private struct Answer: Sendable {
+        let user: UUID
+        let key: String
+        let status: Int
+        let body: String
+    }
+
+    /// Stores the final answer to `key`; answers arriving together are stored in one statement.
     func finish(user: UUID, key: String, status: Int, body: String, logger: Logger) async throws {
-        _ = try await database.execute(Prepared<Finish>("\(user)\(key)\(status)\(body)"), logger: logger)
-    }
-
-    /// Claims key `$2` of user `$1` for request hash `$3` at `$4`, or reads what is stored for it.
-    private enum Claim: PreparedSQL {
-        static let text = """
-            WITH claimed AS (
-                INSERT INTO idempotency_keys (user_id, key, request_hash, created_at)
-                VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING
-                RETURNING request_hash, status_code, response
-            )
-            SELECT request_hash, status_code, response FROM claimed
-            UNION ALL
-            SELECT request_hash, status_code, response FROM idempotency_keys
-            WHERE user_id = $1 AND key = $2 AND NOT EXISTS (SELECT 1 FROM claimed)
-            """
-    }
-
-    /// The final answer (status `$3`, body `$4`) to key `$2` of user `$1`.
-    private enum Finish: PreparedSQL {
-        static let text = "UPDATE idempotency_keys SET status_code = $3, response = $4 WHERE user_id = $1 AND key = $2"
+        try await answers.submit(Answer(user: user, key: key, status: status, body: body)) { [database] batch in
+            try await database.query(
+                """
+                UPDATE idempotency_keys k SET status_code = a.status, response = a.body
+                FROM unnest(\(batch.map(\.user))::uuid[], \(batch.map(\.key))::text[], \(batch.map(\.status))::int8[],
+                            \(batch.map(\.body))::text[]) AS a(user_id, key, status, body)
+                WHERE k.user_id = a.user_id AND k.key = a.key
+                """, logger: logger)
+            return Array(repeating: (), count: batch.count)
+        }
     }
 
     /// Runs `body` once per key: replays a stored answer, or runs it and stores a final one

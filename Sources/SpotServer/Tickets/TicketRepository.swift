@@ -131,12 +131,17 @@ struct TicketRepository: Sendable {
     }
 
     func tickets(booking: UUID, logger: Logger) async throws -> [Ticket] {
-        try await database.execute(Prepared<TicketsOfBooking>("\(booking)"), logger: logger).map(Self.ticket)
+        try await tickets(bookings: [booking], logger: logger)[booking] ?? []
     }
 
-    /// A booking's tickets, by `$1`.
-    private enum TicketsOfBooking: PreparedSQL {
-        static let text = "SELECT \(columns) \(joins) WHERE t.booking_id = $1 ORDER BY t.id"
+    /// The tickets of each of `bookings` (those that have any), in one statement.
+    func tickets(bookings: [UUID], logger: Logger) async throws -> [UUID: [Ticket]] {
+        guard !bookings.isEmpty else { return [:] }
+        // Unprepared: a prepared statement's generic plan for `= ANY($1)` may read the whole table.
+        let rows = try await database.query(
+            "SELECT \(unescaped: Self.columns) \(unescaped: Self.joins) WHERE t.booking_id = ANY(\(bookings)) ORDER BY t.id",
+            logger: logger)
+        return Dictionary(grouping: try await Self.decode(rows), by: \.bookingID)
     }
 
     /// Issues the next version of a valid ticket, signed with the organizer's current key;
