@@ -113,10 +113,7 @@ extension BookingRepository {
             try await Self.insert(outcomes.compactMap { try? $0.get() }, on: connection, logger: logger)
             return outcomes.map { $0.map(\.hold.id) }
         }
-        let ids = placed.compactMap { try? $0.get() }
-        let bookings = ids.isEmpty ? [:] : Dictionary(
-            try await self.bookings(query: Self.bookingRows(ids: ids), logger: logger).map { ($0.id, $0) },
-            uniquingKeysWith: { first, _ in first })
+        let bookings = try await bookings(ids: Set(placed.compactMap { try? $0.get() }), logger: logger)
         return placed.map { outcome in
             outcome.flatMap { id in bookings[id].map { .success($0) } ?? .failure(.notFound("Booking")) }
         }

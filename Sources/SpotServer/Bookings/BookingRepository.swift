@@ -105,11 +105,19 @@ struct BookingRepository: Sendable {
     /// A buyer's bookings with their items, newest first, by `$1`.
     private enum BookingsOfUser: PreparedSQL { static let text = bookingRows(where: "b.user_id = $1") }
 
-    /// The bookings `ids` with their items (unprepared: see ``sales(of:on:logger:)``).
-    static func bookingRows(ids: [UUID]) throws -> PostgresQuery {
+    /// The bookings `ids` that exist, by id, in one statement (their tickets in one more).
+    func bookings(ids: Set<UUID>, logger: Logger) async throws -> [UUID: Booking] {
+        guard !ids.isEmpty else { return [:] }
+        // Unprepared: a prepared statement's generic plan for `= ANY($1)` may read the whole table.
         var binds = PostgresBindings()
-        try binds.append(ids)
-        return PostgresQuery(unsafeSQL: bookingRows(where: "b.id = ANY($1)"), binds: binds)
+        try binds.append(Array(ids))
+        var rows: [PostgresRow] = []
+        for try await row in try await database.query(
+            PostgresQuery(unsafeSQL: Self.bookingRows(where: "b.id = ANY($1)"), binds: binds), logger: logger)
+        {
+            rows.append(row)
+        }
+        return Dictionary(try await bookings(from: rows, logger: logger).map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
     private static func bookingRows(where condition: String) -> String {
@@ -128,12 +136,6 @@ struct BookingRepository: Sendable {
 
     private func bookings<SQL>(_ statement: Prepared<SQL>, logger: Logger) async throws -> [Booking] {
         try await bookings(from: try await database.execute(statement, logger: logger), logger: logger)
-    }
-
-    func bookings(query: PostgresQuery, logger: Logger) async throws -> [Booking] {
-        var rows: [PostgresRow] = []
-        for try await row in try await database.query(query, logger: logger) { rows.append(row) }
-        return try await bookings(from: rows, logger: logger)
     }
 
     private func bookings(from rows: [PostgresRow], logger: Logger) async throws -> [Booking] {

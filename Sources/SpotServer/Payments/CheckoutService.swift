@@ -3,10 +3,11 @@ import Logging
 import PostgresNIO
 import SpotCore
 
-/// Paying for a hold: charge the card, then — in one transaction — mark the booking paid,
-/// issue its tickets, record the charge and queue the confirmation. A declined card
-/// closes the hold and gives the seats back; a timeout leaves the hold for a retry with
-/// the same key (the gateway never charges a key twice).
+/// Paying for a hold: record the attempt, charge the card, then — in one transaction — mark
+/// the booking paid, issue its tickets, record the charge and queue the confirmation. A
+/// declined card closes the hold and gives the seats back; a timeout leaves the hold for a
+/// retry with the same key (the gateway never charges a key twice). Checkouts that arrive
+/// together do each step together (``checkOut(_:logger:)``).
 struct CheckoutService: Sendable {
     let database: Database
     let gateway: any PaymentGateway
@@ -67,10 +68,8 @@ struct CheckoutService: Sendable {
                 outcomes[index] = .failure(refusal)
             }
         }
-        let paid = Set(batch.indices.filter { (try? outcomes[$0].get()) != nil }.map { batch[$0].booking })
-        let read = paid.isEmpty ? [:] : Dictionary(
-            try await bookings.bookings(query: BookingRepository.bookingRows(ids: Array(paid)), logger: logger).map { ($0.id, $0) },
-            uniquingKeysWith: { first, _ in first })
+        let read = try await bookings.bookings(
+            ids: Set(batch.indices.filter { (try? outcomes[$0].get()) != nil }.map { batch[$0].booking }), logger: logger)
         return zip(batch, outcomes).map { checkout, outcome in
             outcome.flatMap { read[checkout.booking].map { .success($0) } ?? .failure(.notFound("Booking")) }
         }
