@@ -10,6 +10,37 @@ import Testing
 struct NotificationTests {
     let logger = Logger(label: "test")
 
+    @Test("Messages queued together: each to each of its users, once per enabled channel, with its own text and booking")
+    func messagesTogether() async throws {
+        try await TestServer.run { server in
+            let a = try #require(UUID(uuidString: try await server.register("a@example.com").userID))
+            let (bToken, bID, _) = try await server.register("b@example.com")
+            let b = try #require(UUID(uuidString: bID))
+            let sale = try await server.onSale(admin: try await server.admin())
+            let booking = try #require(UUID(uuidString: try await server.hold(
+                token: bToken, event: sale.event, ticketType: sale.ticketType).json["id"].string ?? ""))
+            try await TestDatabase.withClient(server.database, logger: logger) { client in
+                try await client.withConnection { connection in
+                    try await NotificationOutbox.enqueue(
+                        .eventChanged,
+                        [
+                            .init(subject: "One", body: "first", booking: nil, users: [a, b]),
+                            .init(subject: "Two", body: "second", booking: booking, users: [b, UUID()]),
+                        ], on: connection, now: Date(), logger: logger)
+                    try await NotificationOutbox.enqueue(
+                        .eventCancelled, users: [a, a], subject: "Three", body: "third", on: connection, now: Date(), logger: logger)
+                }
+            }
+            // No phone numbers: e-mail and push each; an unknown user gets nothing; a user named twice, one each.
+            #expect(try await server.count("SELECT count(*)::int FROM notifications WHERE subject = 'One' AND body = 'first' AND booking_id IS NULL") == 4)
+            #expect(try await server.count(
+                "SELECT count(*)::int FROM notifications WHERE subject = 'Two' AND body = 'second' AND user_id = '\(b)' AND booking_id = '\(booking)'") == 2)
+            #expect(try await server.count("SELECT count(*)::int FROM notifications WHERE subject = 'Two'") == 2)
+            #expect(try await server.count("SELECT count(*)::int FROM notifications WHERE subject = 'Three' AND user_id = '\(a)' AND kind = 'event_cancelled'") == 2)
+            #expect(try await server.count("SELECT count(*)::int FROM notifications") == 8)
+        }
+    }
+
     /// Queues `count` notifications for one user straight into the outbox.
     static func queue(_ count: Int, email: String, client: PostgresClient, logger: Logger) async throws -> UUID {
         let user = UUID()

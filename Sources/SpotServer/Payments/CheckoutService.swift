@@ -355,10 +355,10 @@ struct CheckoutService: Sendable {
                 }
                 let count = lines.count
                 return NotificationOutbox.Message(
-                    user: booking.user, subject: "Your tickets for \(booking.title)",
+                    subject: "Your tickets for \(booking.title)",
                     body: "Your booking is confirmed: \(count) ticket\(count == 1 ? "" : "s") for \(booking.title).\n"
                         + "Show the QR codes in your wallet at the door. Ticket codes:\n\n" + lines.joined(separator: "\n\n"),
-                    booking: item.booking)
+                    booking: item.booking, users: [booking.user])
             },
             on: connection, now: now, logger: logger)
     }
