@@ -19,8 +19,8 @@ struct CheckoutService: Sendable {
 
     /// At most this many checkouts are paid for in one batch.
     static let batchCapacity = 64
-    /// Batches at once (per server process): two, so one batch's cards are charged while the
-    /// next is recorded.
+    /// Batches at once (per server process): two, so the next batch's attempts are recorded
+    /// while one batch waits for its charges (a real processor answers in hundreds of milliseconds).
     static let concurrentBatches = 2
 
     init(database: Database, gateway: any PaymentGateway, bookings: BookingRepository) {
@@ -143,7 +143,8 @@ struct CheckoutService: Sendable {
         }
     }
 
-    /// Why a locked booking cannot be charged now (nil: it can), or that it is paid already.
+    /// Whether a locked booking is to be charged (true) or is paid already (false), or why it
+    /// cannot be checked out.
     private static func refusal(
         _ found: LockedHold?, of checkout: Checkout
     ) -> Result<Bool, DomainError> {
@@ -159,7 +160,7 @@ struct CheckoutService: Sendable {
     }
 
     /// A booking locked for checkout.
-    struct LockedHold: Sendable {
+    private struct LockedHold: Sendable {
         let user: UUID
         let status: Booking.Status
         let total: Int64
