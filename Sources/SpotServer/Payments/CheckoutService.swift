@@ -51,7 +51,7 @@ struct CheckoutService: Sendable {
 
     /// Pays for `batch`: each booking's first checkout together with the others'
     /// (``checkOutTogether(_:logger:)``); a booking's further checkouts in the batch after
-    /// that, one by one, as if they had come alone — they find it paid, or try again. The paid
+    /// that, one by one, each a batch of its own — they find it paid, or try again. The paid
     /// bookings are read back in one statement (and their tickets in one more).
     func checkOut(_ batch: [Checkout], logger: Logger) async throws -> [Result<Booking, DomainError>] {
         var seen = Set<UUID>()
@@ -60,13 +60,8 @@ struct CheckoutService: Sendable {
         for (index, outcome) in zip(firsts, try await checkOutTogether(firsts.map { batch[$0] }, logger: logger)) {
             outcomes[index] = outcome
         }
-        let repeated = Set(batch.indices).subtracting(firsts).sorted()
-        for index in repeated {
-            do {
-                try await checkOutAlone(batch[index], logger: logger)
-            } catch let refusal as DomainError {
-                outcomes[index] = .failure(refusal)
-            }
+        for index in Set(batch.indices).subtracting(firsts).sorted() {
+            outcomes[index] = try await checkOutTogether([batch[index]], logger: logger)[0]
         }
         let read = try await bookings.bookings(
             ids: Set(batch.indices.filter { (try? outcomes[$0].get()) != nil }.map { batch[$0].booking }), logger: logger)
@@ -184,8 +179,8 @@ struct CheckoutService: Sendable {
         return found
     }
 
-    /// Pays for `batch` (one checkout per booking) in two transactions, as ``checkOutAlone(_:logger:)``
-    /// does for one: every attempt recorded before any card is charged, then every booking
+    /// Pays for `batch` (one checkout per booking) in two transactions: every attempt recorded
+    /// and committed before any card is charged, then every booking
     /// locked, the cards charged concurrently, and the paid bookings completed together. The
     /// batch commits when its slowest charge has answered: a processor that takes its time
     /// delays the batch's other buyers as long (a gateway bounds each charge with its own timeout).
@@ -264,45 +259,6 @@ struct CheckoutService: Sendable {
         }
     }
 
-    /// Pays for one checkout on its own: the same two transactions as a batch of one, for a
-    /// booking checked out twice in one batch.
-    private func checkOutAlone(_ checkout: Checkout, logger: Logger) async throws {
-        // 1. Record the attempt before calling out, so its key survives any crash that follows.
-        let amount: (Int64, String)? = try await database.withTransaction(logger: logger) { connection in
-            let found = try await Self.lock([checkout.booking], on: connection, logger: logger)[checkout.booking]
-            guard try Self.refusal(found, of: checkout).get(), let found else { return nil }
-            _ = try await connection.execute(
-                Prepared<RecordAttempt>(
-                    """
-                    \(UUID.now(checkout.now))\(checkout.booking)\(checkout.gatewayKey)\(found.total)\(found.currency)\
-                    \(checkout.card.brand)\(checkout.card.last4)\(checkout.now)
-                    """),
-                logger: logger)
-            return (found.total, found.currency)
-        }
-        guard let amount else { return }
-
-        // 2. Charge while holding the booking's row lock: a concurrent checkout of the same booking waits.
-        let refusal: DomainError? = try await database.withTransaction(logger: logger) { [gateway] connection in
-            let status = try await BookingRepository.lock(checkout.booking, user: checkout.user, on: connection, logger: logger)
-            if status == .paid { return nil }
-            guard status == .held else {
-                throw DomainError.conflict("This booking is \(status.rawValue).", code: .bookingNotHeld)
-            }
-            let outcome = await Self.charge(checkout, amount: amount, gateway: gateway)
-            if case .succeeded(let reference) = outcome {
-                try await Self.complete(
-                    booking: checkout.booking, chargeReference: reference, gatewayKey: checkout.gatewayKey, on: connection,
-                    now: checkout.now, logger: logger)
-            } else if let refusal = try await Self.settleRefusal(outcome, of: checkout, on: connection, logger: logger) {
-                // Commit what the refusal recorded (a declined card's released seats), then refuse.
-                return refusal
-            }
-            return nil
-        }
-        if let refusal { throw refusal }
-    }
-
     /// Marks a held booking paid, issues its tickets, records the charge, queues the confirmation.
     static func complete(
         booking: UUID, chargeReference: String, gatewayKey: String, on connection: PostgresConnection, now: Date, logger: Logger
@@ -362,16 +318,5 @@ struct CheckoutService: Sendable {
                     booking: item.booking, users: [booking.user])
             },
             on: connection, now: now, logger: logger)
-    }
-
-    /// The attempt recorded before the card is charged: id, booking, gateway key, amount, currency,
-    /// card brand and last four digits, time.
-    private enum RecordAttempt: PreparedSQL {
-        static let text = """
-            INSERT INTO payment_attempts (id, booking_id, gateway_key, amount_minor, currency, card_brand, card_last4,
-                                          status, created_at, updated_at)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8, $8)
-            ON CONFLICT (gateway_key) DO NOTHING
-            """
     }
 }
