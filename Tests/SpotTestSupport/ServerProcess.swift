@@ -37,7 +37,8 @@ public final class ServerProcess: @unchecked Sendable {
     private init(port: Int, executable: String, arguments: [String], environment: [String: String]) throws {
         self.port = port
         api = APIClient(port: port)
-        logPath = FileManager.default.temporaryDirectory.appendingPathComponent("spot-server-\(port).log").path
+        // A name of its own: a log left by another run (another user's, perhaps) on the same port cannot be truncated.
+        logPath = FileManager.default.temporaryDirectory.appendingPathComponent("spot-server-\(port)-\(UUID().uuidString).log").path
         child = try ChildProcess(executable, arguments, environment: environment, outputPath: logPath)
     }
 
