@@ -17,8 +17,8 @@ struct KioskBrowserTests {
     func browser(_ phase: String, _ arguments: [String], url: String, screenshots: URL) async throws -> ProcessResult {
         try await runProcess(
             ProcessInfo.processInfo.environment["SPOT_TEST_PYTHON"] ?? "python3",
-            [repositoryRoot.appendingPathComponent("Tests/Browser/kiosk.py").path, phase, "--url", url,
-             "--pin", VenueNodeTests.staffPIN, "--screenshots", screenshots.path] + arguments)
+            [repositoryRoot.appendingPathComponent("Tests/Browser/kiosk.py").path, phase]
+                + attachedOptions(["--url", url, "--pin", VenueNodeTests.staffPIN, "--screenshots", screenshots.path] + arguments))
     }
 
     /// A camera's view of `payload`: 1.5 s with the code in the middle, then 3.5 s of nothing

@@ -15,8 +15,8 @@ struct WebBrowserTests {
     func browser(_ journey: String, _ arguments: [String], url: String, screenshots: URL) async throws -> ProcessResult {
         try await runProcess(
             ProcessInfo.processInfo.environment["SPOT_TEST_PYTHON"] ?? "python3",
-            [repositoryRoot.appendingPathComponent("Tests/Browser/web.py").path, journey, "--url", url,
-             "--screenshots", screenshots.path] + arguments)
+            [repositoryRoot.appendingPathComponent("Tests/Browser/web.py").path, journey]
+                + attachedOptions(["--url", url, "--screenshots", screenshots.path] + arguments))
     }
 
     /// A verified organizer (signed in through the API) with a venue; returns their token and the venue id.

@@ -30,6 +30,16 @@ public func runProcess(
         stderr: String(decoding: try Data(contentsOf: URL(fileURLWithPath: errorPath)), as: UTF8.self))
 }
 
+/// Options given as `--name`, `value` pairs, written `--name=value`: Python's argparse takes a
+/// separate value that begins with "-" (a random token, a Base45 ticket payload) for an option.
+public func attachedOptions(_ pairs: [String]) -> [String] {
+    precondition(pairs.count.isMultiple(of: 2), "options come in --name, value pairs: \(pairs)")
+    return stride(from: 0, to: pairs.count, by: 2).map { index in
+        precondition(pairs[index].hasPrefix("--"), "\(pairs[index]) is not an option name")
+        return pairs[index] + "=" + pairs[index + 1]
+    }
+}
+
 /// The absolute path of `name` found in PATH (or `name` itself when it contains a slash).
 public func resolveExecutable(_ name: String) throws -> String {
     if name.contains("/") { return name }
