@@ -91,6 +91,69 @@ struct AuthTests {
         }
     }
 
+    @Test("A session's answer is the same read from the database and from what is kept, for many requests at once")
+    func sessionAnswers() async throws {
+        try await TestServer.run { server in
+            let organizer = try await server.register("org@example.com", role: "organizer")
+            let attendee = try await server.register("ann@example.com")
+            let signedOut = try await server.register("bob@example.com")
+            let expired = try await server.register("eve@example.com")
+            #expect(try await server.api.post("/api/v1/auth/logout", token: signedOut.token).status == 204)
+            try await server.sql(
+                "UPDATE sessions s SET expires_at = now() - interval '1 second' FROM users u WHERE u.id = s.user_id AND u.email_normalized = 'eve@example.com'")
+            let logger = Logger(label: "t")
+            try await TestDatabase.withClient(server.database, logger: logger) { client in
+                var sessions: [UUID: UUID] = [:]
+                for try await (session, user) in try await client.query("SELECT id, user_id FROM sessions", logger: logger)
+                    .decode((UUID, UUID).self)
+                {
+                    sessions[user] = session
+                }
+                func check(_ account: (token: String, userID: String, refresh: String)) throws -> (session: UUID, user: UUID) {
+                    let user = try #require(UUID(uuidString: account.userID))
+                    return (try #require(sessions[user]), user)
+                }
+                let (organizerSession, organizerID) = try check(organizer)
+                let (attendeeSession, attendeeID) = try check(attendee)
+                // Live sessions answer their user's role; a signed-out, an expired session and a
+                // session paired with another user's id answer nothing.
+                let cases: [(session: UUID, user: UUID, role: Role?)] = [
+                    (organizerSession, organizerID, .organizer), (attendeeSession, attendeeID, .attendee),
+                    (try check(signedOut).session, try check(signedOut).user, nil),
+                    (try check(expired).session, try check(expired).user, nil),
+                    (organizerSession, attendeeID, nil),
+                ]
+                let kept = LiveSessions()
+                kept.listening(true)
+                let repository = AuthRepository(
+                    database: Database(client: client, maximumConnections: 4, registry: .init()), sessions: kept)
+                let asked = (0..<40).map { cases[$0 % cases.count] }
+                // Once read from the database, then again from what was kept.
+                for round in ["read", "kept"] {
+                    let answers = try await withThrowingTaskGroup(of: (Int, Identity?).self) { group in
+                        for (index, question) in asked.enumerated() {
+                            group.addTask {
+                                (index, try await repository.sessionIdentity(
+                                    sessionID: question.session, userID: question.user, now: Date(), logger: logger))
+                            }
+                        }
+                        return try await group.reduce(into: [Int: Identity?]()) { $0[$1.0] = $1.1 }
+                    }
+                    #expect(answers.count == asked.count)
+                    for (index, question) in asked.enumerated() {
+                        let identity = answers[index] ?? nil
+                        #expect(identity?.role == question.role, "\(round): question \(index)")
+                        if let identity {
+                            #expect(identity.userID == question.user && identity.credential == .session(question.session))
+                        }
+                    }
+                }
+                #expect(kept.session(organizerSession)?.role == .organizer, "a live session is kept")
+                #expect(kept.session(try check(signedOut).session) == nil, "a revoked one is not")
+            }
+        }
+    }
+
     @Test("Tampered, foreign and expired access tokens are 401 with the reason")
     func badTokens() async throws {
         let clock = MovableClock()

@@ -104,6 +104,59 @@ struct MoneyPathTests {
         }
     }
 
+    @Test("Charges arriving at the gateway together: each request gets its own answer, each key one record")
+    func chargesTogether() async throws {
+        try await TestServer.run { server in
+            try await TestDatabase.withClient(server.database, logger: Logger(label: "t")) { client in
+                let gateway = SimulationGateway(
+                    database: Database(client: client, maximumConnections: 8, registry: .init()), logger: Logger(label: "t"))
+                func card(_ number: String) throws -> PaymentCard {
+                    try PaymentCard.parse(number: number, expiry: "12/39", cvc: "123", now: Date()).get()
+                }
+                let paying = try card(SimulationGateway.successCard)
+                let declined = try card(SimulationGateway.declinedCard)
+                // Twelve payments of their own (every third declined), one request sent three times,
+                // and one key sent again for another amount.
+                var requests = try (0..<12).map { index in
+                    ChargeRequest(
+                        idempotencyKey: "k\(index)", reference: "booking:\(index)", amountMinor: Int64(100 + index), currency: "EUR",
+                        card: index % 3 == 0 ? declined : paying)
+                }
+                let repeated = ChargeRequest(idempotencyKey: "again", reference: "booking:r", amountMinor: 500, currency: "EUR", card: paying)
+                requests += [repeated, repeated, repeated]
+                requests.append(ChargeRequest(idempotencyKey: "k1", reference: "booking:1", amountMinor: 999, currency: "EUR", card: paying))
+                let answers = try await withThrowingTaskGroup(of: (Int, Result<ChargeResult, GatewayError>).self) { group in
+                    for (index, request) in requests.enumerated() {
+                        group.addTask {
+                            do { return (index, .success(try await gateway.charge(request))) } catch let error as GatewayError {
+                                return (index, .failure(error))
+                            }
+                        }
+                    }
+                    return try await group.reduce(into: [Int: Result<ChargeResult, GatewayError>]()) { $0[$1.0] = $1.1 }
+                }
+                var references = Set<String>()
+                for index in 0..<12 where index != 1 {
+                    switch answers[index] {
+                    case .success(.succeeded(let reference))? where index % 3 != 0: references.insert(reference)
+                    case .success(.declined(let code))? where index % 3 == 0: #expect(code == "card_declined")
+                    default: Issue.record("payment \(index) answered \(String(describing: answers[index]))")
+                    }
+                }
+                #expect(references.count == 7, "each payment charged on its own")
+                // Key k1: whichever request came first is charged; the other is refused.
+                let k1 = [answers[1], answers[15]]
+                #expect(k1.filter { if case .success(.succeeded) = $0 { return true }; return false }.count == 1, "\(k1)")
+                #expect(k1.filter { $0 == .failure(.idempotencyKeyReused) }.count == 1, "\(k1)")
+                let again = Set((12..<15).map { "\(String(describing: answers[$0]))" })
+                #expect(again.count == 1 && again.first?.contains("succeeded") == true, "\(again)")
+            }
+            #expect(try await server.count("SELECT count(*)::int FROM simulated_gateway_operations") == 13)
+            let k1Amount = try await server.count("SELECT amount_minor::int FROM simulated_gateway_operations WHERE idempotency_key = 'k1'")
+            #expect(k1Amount == 101 || k1Amount == 999)
+        }
+    }
+
     @Test("One key sent by many at once: a single charge, and each answer is that charge (the API and the gateway)")
     func keyRacedAtOnce() async throws {
         try await TestServer.run { server in

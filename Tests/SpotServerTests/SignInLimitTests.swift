@@ -16,7 +16,7 @@ struct SignInLimitTests {
         try await TestDatabase.shared.withDatabase { configuration in
             try await TestDatabase.withClient(configuration, logger: Logger(label: "test")) { client in
                 let database = Database(client: client, maximumConnections: 6, registry: .init())
-                let repository = AuthRepository(database: database)
+                let repository = AuthRepository(database: database, sessions: LiveSessions())
                 try await body(
                     AccountService(
                         repository: repository, hasher: PasswordHasher(cost: 4), limiter: RateLimiter(database: database, policy: policy)),

@@ -41,7 +41,9 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
     app.addServices(
         client, processorClient,
         CheckInFactsListener(
-            configuration: try configuration.database.connectionConfiguration(), facts: services.checkInFacts, logger: logger))
+            configuration: try configuration.database.connectionConfiguration(), facts: services.checkInFacts, logger: logger),
+        LiveSessionsListener(
+            configuration: try configuration.database.connectionConfiguration(), sessions: services.liveSessions, logger: logger))
     if configuration.syncProtocols.contains(where: { $0 >= .livePull }) {
         app.addServices(
             SyncSignalListener(
@@ -117,6 +119,8 @@ struct ServerServices: Sendable {
     let syncProtocols: [SyncProtocolVersion]
     let waitingRooms: WaitingRoomRepository
     let waitingRoomGate: WaitingRoomGate
+    /// Live sessions access tokens are checked against (fed by ``LiveSessionsListener``).
+    let liveSessions = LiveSessions()
     /// Events, issuer keys and scopes online check-ins keep (fed by ``CheckInFactsListener``).
     let checkInFacts = CheckInFacts()
     /// Online check-in, shared by the API and the web pages so their check-ins are batched together.
@@ -139,9 +143,9 @@ struct ServerServices: Sendable {
         timeZones = TimeZoneCatalog()
         hasher = PasswordHasher(cost: configuration.passwordCost)
         limiter = RateLimiter(database: database, policy: configuration.authRateLimit)
-        auth = AuthRepository(database: database)
+        auth = AuthRepository(database: database, sessions: liveSessions)
         accounts = AccountService(repository: auth, hasher: hasher, limiter: limiter)
-        organizers = OrganizerRepository(database: database)
+        organizers = OrganizerRepository(database: database, sessions: liveSessions)
         gateway = SimulationGateway(database: paymentProcessor, logger: logger)
         refunds = RefundService(database: database, gateway: gateway)
         var providers = Dictionary(uniqueKeysWithValues: NotificationChannel.allCases.map {

@@ -9,9 +9,12 @@ package struct AuthRepository: Sendable {
     static let systemTokenLifetime: TimeInterval = 30 * 86_400
 
     let database: Database
+    /// The sessions this process keeps (one per server process, fed by ``LiveSessionsListener``).
+    let sessions: LiveSessions
 
-    package init(database: Database) {
+    package init(database: Database, sessions: LiveSessions) {
         self.database = database
+        self.sessions = sessions
     }
 
     /// A secret shared by every replica (`jwt_hs256` signs access tokens, `web_forms` the site's
@@ -94,7 +97,7 @@ package struct AuthRepository: Sendable {
             FROM users WHERE email_normalized = \(Self.normalize(email))
             """, logger: logger)
         for try await (id, email, name, role, created, hash) in rows.decode((UUID, String, String, String, Date, String).self) {
-            return (User(id: id, email: email, displayName: name, role: Role(rawValue: role) ?? .attendee, createdAt: created), hash)
+            return (User(id: id, email: email, displayName: name, role: try Role(stored: role), createdAt: created), hash)
         }
         return nil
     }
@@ -103,7 +106,7 @@ package struct AuthRepository: Sendable {
         let rows = try await database.query(
             "SELECT id, email, display_name, role, created_at FROM users WHERE id = \(id)", logger: logger)
         for try await (id, email, name, role, created) in rows.decode((UUID, String, String, String, Date).self) {
-            return User(id: id, email: email, displayName: name, role: Role(rawValue: role) ?? .attendee, createdAt: created)
+            return User(id: id, email: email, displayName: name, role: try Role(stored: role), createdAt: created)
         }
         return nil
     }
@@ -136,15 +139,15 @@ package struct AuthRepository: Sendable {
 
     enum RefreshOutcome {
         case rotated(User, sessionID: UUID, refreshToken: String)
-        /// The token had been used already: the whole family is now revoked.
-        case reused
+        /// The token had been used already: the whole family (this session) is now revoked.
+        case reused(UUID)
         case invalid
     }
 
     /// Exchanges a refresh token for a new one in the same session. A token used twice
     /// means it was stolen: the session and every token of its family are revoked.
     func rotate(refreshToken: String, now: Date, logger: Logger) async throws -> RefreshOutcome {
-        try await database.withTransaction(logger: logger) { connection in
+        let outcome: RefreshOutcome = try await database.withTransaction(logger: logger) { connection in
             let rows = try await connection.query(
                 """
                 SELECT r.session_id, r.used_at, s.revoked_at, s.expires_at, u.id, u.email, u.display_name, u.role, u.created_at
@@ -156,7 +159,7 @@ package struct AuthRepository: Sendable {
             for try await (session, used, revoked, expires, id, email, name, role, created) in rows.decode(
                 (UUID, Date?, Date?, Date, UUID, String, String, String, Date).self)
             {
-                let user = User(id: id, email: email, displayName: name, role: Role(rawValue: role) ?? .attendee, createdAt: created)
+                let user = User(id: id, email: email, displayName: name, role: try Role(stored: role), createdAt: created)
                 found = (session, used, revoked, expires, user)
             }
             guard let (sessionID, usedAt, revokedAt, expiresAt, user) = found else { return .invalid }
@@ -167,7 +170,7 @@ package struct AuthRepository: Sendable {
                     UPDATE sessions SET revoked_at = \(now), revoked_reason = 'refresh_token_reused'
                     WHERE id = \(sessionID)
                     """, logger: logger)
-                return .reused
+                return .reused(sessionID)
             }
             try await connection.query(
                 "UPDATE refresh_tokens SET used_at = \(now) WHERE token_hash = \(OpaqueToken.hash(refreshToken))",
@@ -180,6 +183,8 @@ package struct AuthRepository: Sendable {
                 """, logger: logger)
             return .rotated(user, sessionID: sessionID, refreshToken: next)
         }
+        if case .reused(let sessionID) = outcome { sessions.forget(session: sessionID) }
+        return outcome
     }
 
     /// Revokes a session: its access tokens stop working at once, its refresh tokens too.
@@ -189,36 +194,43 @@ package struct AuthRepository: Sendable {
             UPDATE sessions SET revoked_at = \(now), revoked_reason = \(reason)
             WHERE id = \(sessionID) AND revoked_at IS NULL
             """, logger: logger)
+        sessions.forget(session: sessionID)
     }
 
-    /// The identity behind a session's access token, if the session is live.
+    /// The identity behind a session's access token, if the session is live: from the sessions
+    /// kept in the process, else read (and kept) from PostgreSQL.
     func sessionIdentity(sessionID: UUID, userID: UUID, now: Date, logger: Logger) async throws -> Identity? {
-        let roles = try await database.execute(SessionRole(session: sessionID, user: userID, at: now), logger: logger)
-        guard let role = roles.first.flatMap(Role.init(rawValue:)) else { return nil }
-        return Identity(userID: userID, role: role, credential: .session(sessionID))
+        var session = sessions.session(sessionID)
+        if session == nil {
+            let generation = sessions.generation
+            let rows = try await database.execute(LiveSession(id: sessionID), logger: logger)
+            // A role the server does not know is refused, not defaulted (and not kept).
+            guard let (user, role, expiresAt) = rows.first, let role = Role(rawValue: role) else { return nil }
+            session = LiveSessions.Session(user: user, role: role, expiresAt: expiresAt)
+            sessions.keep(session!, for: sessionID, readAt: generation)
+        }
+        guard let session, session.user == userID, session.expiresAt > now else { return nil }
+        return Identity(userID: userID, role: session.role, credential: .session(sessionID))
     }
 
-    /// The role of a live session's user (every request with an access token reads it: prepared once per connection).
-    private struct SessionRole: PostgresPreparedStatement {
+    /// A session not revoked: its user, their role, its expiry (a request whose session is not
+    /// kept reads it: prepared once per connection).
+    private struct LiveSession: PostgresPreparedStatement {
         static let sql = """
-            SELECT u.role FROM sessions s JOIN users u ON u.id = s.user_id
-            WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL AND s.expires_at > $3
+            SELECT s.user_id, u.role, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id
+            WHERE s.id = $1 AND s.revoked_at IS NULL
             """
-        typealias Row = String
+        typealias Row = (UUID, String, Date)
 
-        let session: UUID
-        let user: UUID
-        let at: Date
+        let id: UUID
 
         func makeBindings() throws -> PostgresBindings {
             var bindings = PostgresBindings()
-            bindings.append(session)
-            bindings.append(user)
-            bindings.append(at)
+            bindings.append(id)
             return bindings
         }
 
-        func decodeRow(_ row: PostgresRow) throws -> String { try row.decode(String.self) }
+        func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
     }
 
     // MARK: System tokens

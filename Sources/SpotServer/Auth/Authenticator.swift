@@ -4,8 +4,10 @@ import Hummingbird
 /// Reads `Authorization: Bearer …` and sets ``AppRequestContext/identity``.
 /// No header: the request goes on anonymous (routes that need a caller answer 401).
 /// A header that does not check out — bad signature, expired, revoked session or
-/// token — is a 401 at once; a revocation takes effect on the very next request,
-/// on every replica, because each check reads PostgreSQL.
+/// token — is a 401 at once. A session is checked against the sessions this process keeps
+/// (``LiveSessions``): a revocation takes effect on this replica's next request, and on every
+/// other replica as soon as PostgreSQL's notification arrives (while notifications are not
+/// arriving, each check reads PostgreSQL).
 struct Authenticator: RouterMiddleware {
     typealias Context = AppRequestContext
 

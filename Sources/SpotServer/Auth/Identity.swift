@@ -8,6 +8,14 @@ public enum Role: String, Sendable, Codable, CaseIterable {
     case staff
 }
 
+extension Role {
+    /// A role read from the database: one this server does not know is refused, never defaulted.
+    init(stored: String) throws {
+        guard let role = Role(rawValue: stored) else { throw InternalInconsistency("a user's role '\(stored)' is unknown to this server") }
+        self = role
+    }
+}
+
 /// The authenticated caller of a request.
 public struct Identity: Sendable, Equatable {
     public enum Credential: Sendable, Equatable {

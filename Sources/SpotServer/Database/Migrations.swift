@@ -23,5 +23,6 @@ public enum Migrations {
         nodeCredentialSignals,
         webhookEnqueuePlanned,
         onlineCheckInRecording,
+        sessionSignals,
     ]
 }

@@ -37,7 +37,7 @@ public enum ServerMaintenance {
         }
         let hash = try await PasswordHasher().hash(password)
         do {
-            return try await AuthRepository(database: database).createUser(
+            return try await AuthRepository(database: database, sessions: LiveSessions()).createUser(
                 email: email!, passwordHash: hash, displayName: name!, role: .admin, now: now, logger: logger)
         } catch let error as DomainError where error.code == .emailTaken {
             throw MaintenanceError("an account with the email \(email!) already exists")
@@ -64,7 +64,7 @@ extension ServerMaintenance {
     ) async throws -> [(organizer: UUID, retired: String?, active: String)] {
         var organizers: [UUID] = []
         if let organizer {
-            guard try await OrganizerRepository(database: database).organizer(id: organizer, logger: logger) != nil else {
+            guard try await OrganizerRepository(database: database, sessions: LiveSessions()).organizer(id: organizer, logger: logger) != nil else {
                 throw MaintenanceError("no organizer \(organizer.uuidString.lowercased())")
             }
             organizers = [organizer]

@@ -177,6 +177,7 @@ struct AdminController: Sendable {
                 on: connection, actor: admin.userID, organizer: nil, action: "user.role", entityType: "user", entityID: id,
                 changes: ["role": .init(from: previous, to: role.rawValue)], at: now, logger: context.logger)
         }
+        users.sessions.forget(user: id)
         guard let user = try await users.user(id: id, logger: context.logger) else { throw DomainError.notFound("User") }
         return user
     }

@@ -5,9 +5,12 @@ import PostgresNIO
 /// Organizer profiles, their verification and the audit trail of their changes.
 package struct OrganizerRepository: Sendable {
     let database: Database
+    /// Sessions this process keeps: a user whose role changes is forgotten there once it commits.
+    let sessions: LiveSessions
 
-    package init(database: Database) {
+    package init(database: Database, sessions: LiveSessions) {
         self.database = database
+        self.sessions = sessions
     }
 
     static let columns = "o.id, o.user_id, o.name, o.description, o.contact_email, o.website, o.verified_at, o.created_at, o.updated_at"
@@ -70,6 +73,7 @@ package struct OrganizerRepository: Sendable {
                 on: connection, actor: userID, organizer: id, action: "organizer.create", entityType: "organizer",
                 entityID: id, changes: ["name": .init(from: nil, to: fields.name)], at: now, logger: logger)
         }
+        sessions.forget(user: userID)
         return try await organizer(id: id, logger: logger)!
     }
 
@@ -119,6 +123,7 @@ package struct OrganizerRepository: Sendable {
                 on: connection, actor: actor, organizer: nil, action: "organizer.delete", entityType: "organizer",
                 entityID: organizer.id, changes: ["name": .init(from: organizer.name, to: nil)], at: now, logger: logger)
         }
+        sessions.forget(user: organizer.userID)
     }
 
     /// Marks an organizer verified (admins only; checked by the caller).

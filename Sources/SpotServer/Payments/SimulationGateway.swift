@@ -29,6 +29,15 @@ public struct SimulationGateway: PaymentGateway {
 
     let database: Database
     let logger: Logger
+    /// Charges arriving together (a checkout batch charges its cards at once) recorded in one
+    /// statement, as a processor batches its ledger's writes.
+    private let records: Batcher<ChargeRecord, Bool>
+
+    init(database: Database, logger: Logger) {
+        self.database = database
+        self.logger = logger
+        records = Batcher(capacity: 64, concurrency: 2)
+    }
 
     public func charge(_ request: ChargeRequest) async throws -> ChargeResult {
         let outcome: String
@@ -41,29 +50,48 @@ public struct SimulationGateway: PaymentGateway {
         default: outcome = "succeeded"
         }
         let reference = "ch_sim_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(24)
-        // The first request with a key records its answer; any other (a retry, a concurrent one)
-        // finds no row inserted and reads that answer.
-        let recorded = try await database.execute(
-            Prepared<RecordCharge>(
-                """
-                \(request.idempotencyKey)\(String(reference))\(request.amountMinor)\(request.currency)\(outcome)\
-                \(request.fingerprint)
-                """), logger: logger)
-        guard !recorded.isEmpty else { return try await earlierCharge(request) ?? .declined(code: "card_declined") }
+        let record = ChargeRecord(
+            key: request.idempotencyKey, reference: String(reference), amountMinor: request.amountMinor, currency: request.currency,
+            outcome: outcome, fingerprint: request.fingerprint)
+        let recorded = try await records.submit(record) { [database, logger] batch in
+            try await Self.record(batch, on: database, logger: logger)
+        }
+        guard recorded else { return try await earlierCharge(request) ?? .declined(code: "card_declined") }
         logger.info("simulated charge", metadata: ["outcome": "\(outcome)", "amount": "\(request.amountMinor)"])
         if request.card.number == Self.timeoutCard { throw GatewayError.timeout }
         return outcome == "succeeded" ? .succeeded(reference: String(reference)) : .declined(code: outcome)
     }
 
-    /// A charge's answer under key `$1`: reference, amount, currency, outcome, the request's fingerprint.
-    private enum RecordCharge: PreparedSQL {
-        static let text = """
+    /// A charge's answer, recorded under its request's key.
+    private struct ChargeRecord: Sendable {
+        let key: String
+        let reference: String
+        let amountMinor: Int64
+        let currency: String
+        let outcome: String
+        let fingerprint: String
+    }
+
+    /// Records each charge whose key has no answer yet, and tells which were recorded. The first
+    /// request with a key records its answer; any other (a retry, a concurrent one, a later one
+    /// of the same batch) finds it not recorded and reads that answer.
+    private static func record(_ batch: [ChargeRecord], on database: Database, logger: Logger) async throws -> [Bool] {
+        var keys = Set<String>()
+        let firsts = batch.filter { keys.insert($0.key).inserted }
+        let rows = try await database.query(
+            """
             INSERT INTO simulated_gateway_operations
                 (idempotency_key, kind, reference, amount_minor, currency, outcome, request_fingerprint, created_at)
-            VALUES ($1, 'charge', $2, $3, $4, $5, $6, now())
+            SELECT key, 'charge', reference, amount_minor, currency, outcome, fingerprint, now()
+            FROM unnest(\(firsts.map(\.key))::text[], \(firsts.map(\.reference))::text[], \(firsts.map(\.amountMinor))::int8[],
+                        \(firsts.map(\.currency))::text[], \(firsts.map(\.outcome))::text[], \(firsts.map(\.fingerprint))::text[])
+                AS r(key, reference, amount_minor, currency, outcome, fingerprint)
             ON CONFLICT (idempotency_key) DO NOTHING
-            RETURNING 1
-            """
+            RETURNING reference
+            """, logger: logger)
+        var recorded = Set<String>()
+        for try await reference in rows.decode(String.self) { recorded.insert(reference) }
+        return batch.map { recorded.contains($0.reference) }
     }
 
     /// The answer already given for this request's key: the same answer for the same request,

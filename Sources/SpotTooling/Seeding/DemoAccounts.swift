@@ -12,7 +12,7 @@ public enum DemoAccounts {
     /// Creates both accounts unless they exist; returns whether it created them.
     @discardableResult
     public static func ensure(in database: Database, now: Date = Date(), logger: Logger) async throws -> Bool {
-        let auth = AuthRepository(database: database)
+        let auth = AuthRepository(database: database, sessions: LiveSessions())
         guard try await auth.credentials(email: adminEmail, logger: logger) == nil else { return false }
         let admin = try await ServerMaintenance.createAdmin(
             email: adminEmail, password: password, displayName: "Demo Admin", database: database, now: now, logger: logger)
@@ -20,7 +20,7 @@ public enum DemoAccounts {
         let (organizer, _, _) = try await auth.register(
             email: organizerEmail, passwordHash: hash, displayName: "Demo Organizer", role: .organizer,
             organizerName: "HVFLVSPOT Demo Events", clientAddress: "demo", now: now, logger: logger)
-        let organizers = OrganizerRepository(database: database)
+        let organizers = OrganizerRepository(database: database, sessions: LiveSessions())
         if let profile = try await organizers.organizer(userID: organizer.id, logger: logger) {
             _ = try await organizers.verify(id: profile.id, admin: admin.id, now: now, logger: logger)
         }

@@ -1,0 +1,113 @@
+import Foundation
+import Logging
+import PostgresNIO
+import ServiceLifecycle
+import Synchronization
+
+/// Sign-in sessions that were live when read — their user, the user's role, their expiry — kept
+/// in the process while PostgreSQL's notifications say which sessions and users changed
+/// (migration 23), so a request's access token is checked without reading the database.
+///
+/// The rules are ``CheckInFacts``'s: kept only while the listener is listening (when its
+/// connection is lost everything is dropped and read from the database until it is back), and a
+/// value read from the database is kept only if no change arrived since the read began. A
+/// revocation or role change committed by this process is forgotten here as soon as it commits
+/// (``forget(session:)``, ``forget(user:)``), so this process's next request sees it; other
+/// replicas see it when the notification arrives.
+package final class LiveSessions: Sendable {
+    static let channel = "hvflvspot_sessions"
+
+    /// At most this many sessions are kept; past it, all are dropped.
+    static let capacity = 100_000
+
+    struct Session: Sendable, Equatable {
+        let user: UUID
+        let role: Role
+        let expiresAt: Date
+    }
+
+    private struct State {
+        var listening = false
+        var generation: UInt64 = 0
+        var sessions: [UUID: Session] = [:]
+
+        mutating func changed() {
+            generation &+= 1
+        }
+    }
+
+    private let state = Mutex(State())
+
+    package init() {}
+
+    /// The current generation, or nil when nothing may be kept (not listening).
+    var generation: UInt64? { state.withLock { $0.listening ? $0.generation : nil } }
+
+    func session(_ id: UUID) -> Session? { state.withLock { $0.listening ? $0.sessions[id] : nil } }
+
+    /// Keeps `session` if nothing changed since `generation` was read.
+    func keep(_ session: Session, for id: UUID, readAt generation: UInt64?) {
+        state.withLock { state in
+            guard state.listening, state.generation == generation else { return }
+            if state.sessions.count >= Self.capacity { state.sessions.removeAll(keepingCapacity: true) }
+            state.sessions[id] = session
+        }
+    }
+
+    /// A session this process revoked (after its commit).
+    func forget(session id: UUID) {
+        state.withLock { state in
+            state.changed()
+            state.sessions[id] = nil
+        }
+    }
+
+    /// A user whose role this process changed (after its commit): every session of theirs.
+    func forget(user id: UUID) {
+        state.withLock { state in
+            state.changed()
+            state.sessions = state.sessions.filter { $0.value.user != id }
+        }
+    }
+
+    /// A notification: `session:<id>` or `user:<id>`; anything else drops everything.
+    func changed(_ payload: String) {
+        let parts = payload.split(separator: ":", maxSplits: 1)
+        let id = parts.count == 2 ? UUID(uuidString: String(parts[1])) : nil
+        switch (parts.first, id) {
+        case ("session", let id?): forget(session: id)
+        case ("user", let id?): forget(user: id)
+        default:
+            state.withLock { state in
+                state.changed()
+                state.sessions.removeAll()
+            }
+        }
+    }
+
+    /// Whether notifications are arriving; either way, what was kept is dropped (some may have been missed).
+    func listening(_ listening: Bool) {
+        state.withLock { state in
+            state.listening = listening
+            state.changed()
+            state.sessions.removeAll()
+        }
+    }
+}
+
+/// Feeds ``LiveSessions`` the notifications of its channel, over a connection of its own.
+struct LiveSessionsListener: Service {
+    let configuration: PostgresConnection.Configuration
+    let sessions: LiveSessions
+    let logger: Logger
+
+    func run() async throws {
+        try? await cancelWhenGracefulShutdown {
+            try await ChannelListener(
+                configuration: configuration, channel: LiveSessions.channel,
+                lostMessage: "session signals lost; every request reads its session from the database until they are back",
+                logger: logger
+            ).listen(listening: { sessions.listening($0) }, payload: { sessions.changed($0) })
+        }
+    }
+}
