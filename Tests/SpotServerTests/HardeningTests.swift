@@ -124,4 +124,35 @@ struct HardeningTests {
             #expect(try await server.checkout(token: buyer, booking: booking).status == 200)
         }
     }
+
+    @Test("A role, an event's status or a notification's channel read from the database that this server does not know is refused, never defaulted")
+    func unknownStoredValues() async throws {
+        try await TestServer.run { server in
+            let admin = try await server.admin()
+            let (token, venue, _) = try await server.verifiedOrganizer("org@example.com", admin: admin)
+            let event = try await server.publishedEvent(token: token, venue: venue)
+            let (buyer, buyerID, _) = try await server.register("ann@example.com")
+            // What a newer server could write: values this one does not know.
+            try await server.sql(
+                "ALTER TABLE events DROP CONSTRAINT events_status_check",
+                "UPDATE events SET status = 'archived' WHERE id = '\(event)'",
+                "ALTER TABLE notifications DROP CONSTRAINT notifications_channel_check",
+                """
+                INSERT INTO notifications (id, user_id, channel, kind, recipient, subject, body, status, next_attempt_at, created_at)
+                VALUES (gen_random_uuid(), '\(buyerID)', 'pigeon', 'note', 'loft 7', 'Hello', 'Hello', 'dead', now(), now())
+                """)
+            let read = try await server.api.get("/api/v1/events/\(event)", token: token)
+            #expect(read.status == 500 && read.errorCode == "internal_error", "an unknown status is not shown as a draft: \(read.text)")
+            let notifications = try await server.api.get("/api/v1/me/notifications", token: buyer)
+            #expect(notifications.status == 500 && notifications.errorCode == "internal_error", "\(notifications.text)")
+            try await server.sql(
+                "ALTER TABLE users DROP CONSTRAINT users_role_check",
+                "UPDATE users SET role = 'superuser' WHERE id = '\(buyerID)'")
+            try await eventually("the session of a user with an unknown role refused") {
+                try await server.api.get("/api/v1/auth/me", token: buyer).status == 401
+            }
+            let login = try await server.api.post("/api/v1/auth/login", ["email": "ann@example.com", "password": "correct horse battery"])
+            #expect(login.status == 500 && login.json["access_token"].isNull, "signed in as an attendee? \(login.text)")
+        }
+    }
 }

@@ -5,6 +5,14 @@ import SpotSync
 package struct Event: Codable, Sendable, Equatable {
     enum Status: String, Codable, Sendable {
         case draft, published, cancelled
+
+        /// A status read from the database: one this server does not know is refused, never defaulted.
+        init(stored: String) throws {
+            guard let status = Status(rawValue: stored) else {
+                throw InternalInconsistency("an event's status '\(stored)' is unknown to this server")
+            }
+            self = status
+        }
     }
 
     struct VenueSummary: Codable, Sendable, Equatable {

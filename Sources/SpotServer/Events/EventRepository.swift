@@ -34,12 +34,13 @@ package struct EventRepository: Sendable {
         String, String, String, Int64?, Int64?, String?
     )
 
-    static func event(_ row: Row) -> Event {
+    /// An event from its row; a status this server does not know is refused, never defaulted.
+    static func event(_ row: Row) throws -> Event {
         let (id, organizer, venue, category, title, description, starts, ends, reentry, status, published,
              cancelled, created, updated, venueName, city, zone, minPrice, maxPrice, currency) = row
         return Event(
             id: id, organizerID: organizer, venueID: venue, category: category, title: title, description: description,
-            startsAt: starts, endsAt: ends, reentryPolicy: reentry, status: Event.Status(rawValue: status) ?? .draft,
+            startsAt: starts, endsAt: ends, reentryPolicy: reentry, status: try Event.Status(stored: status),
             publishedAt: published, cancelledAt: cancelled, createdAt: created, updatedAt: updated,
             venue: .init(name: venueName, city: city, timeZone: zone),
             priceRange: minPrice.flatMap { min in
@@ -49,7 +50,7 @@ package struct EventRepository: Sendable {
 
     static func decode(_ rows: PostgresRowSequence) async throws -> [Event] {
         var events: [Event] = []
-        for try await row in rows.decode(Row.self) { events.append(event(row)) }
+        for try await row in rows.decode(Row.self) { events.append(try event(row)) }
         return events
     }
 

@@ -109,7 +109,7 @@ package struct EventSearch: Sendable {
         var items: [Event] = []
         var total = 0
         for try await row in rows {
-            items.append(EventRepository.event(try row.decode(EventRepository.Row.self)))
+            items.append(try EventRepository.event(try row.decode(EventRepository.Row.self)))
             total = try PostgresRandomAccessRow(row)[EventRepository.columnCount].decode(Int.self)
         }
         if items.isEmpty, query.page > 1 {
@@ -161,7 +161,7 @@ package struct EventSearch: Sendable {
             """, logger: logger)
         var recommendations: [Recommendation] = []
         for try await row in rows {
-            let event = EventRepository.event(try row.decode(EventRepository.Row.self))
+            let event = try EventRepository.event(try row.decode(EventRepository.Row.self))
             let extra = PostgresRandomAccessRow(row)
             let sameOrganizer = try extra[EventRepository.columnCount].decode(Bool.self)
             let sameCategory = try extra[EventRepository.columnCount + 1].decode(Bool.self)

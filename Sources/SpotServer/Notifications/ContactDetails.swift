@@ -49,8 +49,11 @@ struct ContactDetails: Sendable {
         for try await (id, channel, kind, recipient, subject, status, attempts, error, created, sent) in rows.decode(
             (UUID, String, String, String, String, String, Int, String?, Date, Date?).self)
         {
+            guard let channel = NotificationChannel(rawValue: channel) else {
+                throw InternalInconsistency("a notification's channel '\(channel)' is unknown to this server")
+            }
             items.append(.init(
-                id: id, channel: NotificationChannel(rawValue: channel) ?? .email, kind: kind, recipient: recipient,
+                id: id, channel: channel, kind: kind, recipient: recipient,
                 subject: subject, status: status, attempts: attempts, lastError: error, createdAt: created, sentAt: sent))
         }
         return items
