@@ -8,10 +8,8 @@ import Synchronization
 /// in the process while PostgreSQL's notifications say which sessions and users changed
 /// (migration 23), so a request's access token is checked without reading the database.
 ///
-/// The rules are ``CheckInFacts``'s: kept only while the listener is listening (when its
-/// connection is lost everything is dropped and read from the database until it is back), and a
-/// value read from the database is kept only if no change arrived since the read began. A
-/// revocation or role change committed by this process is forgotten here as soon as it commits
+/// Kept by ``KeptWhileListening``'s rule, as ``CheckInFacts`` are: when the listener's connection
+/// is lost everything is dropped and read from the database until it is back. A revocation or role change committed by this process is forgotten here as soon as it commits
 /// (``forget(session:)``, ``forget(user:)``), so this process's next request sees it; other
 /// replicas see it when the notification arrives.
 package final class LiveSessions: Sendable {
@@ -27,37 +25,30 @@ package final class LiveSessions: Sendable {
     }
 
     private struct State {
-        var listening = false
-        var generation: UInt64 = 0
+        var rule = KeptWhileListening()
         var sessions: [UUID: Session] = [:]
-
-        mutating func changed() {
-            generation &+= 1
-        }
     }
 
     private let state = Mutex(State())
 
     package init() {}
 
-    /// The current generation, or nil when nothing may be kept (not listening).
-    var generation: UInt64? { state.withLock { $0.listening ? $0.generation : nil } }
+    /// Where a read begins (pass it to `keep`), or nil when nothing may be kept (not listening).
+    var generation: UInt64? { state.withLock { $0.rule.readStart } }
 
-    func session(_ id: UUID) -> Session? { state.withLock { $0.listening ? $0.sessions[id] : nil } }
+    func session(_ id: UUID) -> Session? { state.withLock { $0.rule.listening ? $0.sessions[id] : nil } }
 
     /// Keeps `session` if nothing changed since `generation` was read.
     func keep(_ session: Session, for id: UUID, readAt generation: UInt64?) {
         state.withLock { state in
-            guard state.listening, state.generation == generation else { return }
-            if state.sessions.count >= Self.capacity { state.sessions.removeAll(keepingCapacity: true) }
-            state.sessions[id] = session
+            if state.rule.mayKeep(readAt: generation) { state.sessions.keep(session, for: id, capacity: Self.capacity) }
         }
     }
 
     /// A session this process revoked (after its commit).
     func forget(session id: UUID) {
         state.withLock { state in
-            state.changed()
+            state.rule.changed()
             state.sessions[id] = nil
         }
     }
@@ -65,7 +56,7 @@ package final class LiveSessions: Sendable {
     /// A user whose role this process changed (after its commit): every session of theirs.
     func forget(user id: UUID) {
         state.withLock { state in
-            state.changed()
+            state.rule.changed()
             state.sessions = state.sessions.filter { $0.value.user != id }
         }
     }
@@ -79,7 +70,7 @@ package final class LiveSessions: Sendable {
         case ("user", let id?): forget(user: id)
         default:
             state.withLock { state in
-                state.changed()
+                state.rule.changed()
                 state.sessions.removeAll()
             }
         }
@@ -88,8 +79,7 @@ package final class LiveSessions: Sendable {
     /// Whether notifications are arriving; either way, what was kept is dropped (some may have been missed).
     func listening(_ listening: Bool) {
         state.withLock { state in
-            state.listening = listening
-            state.changed()
+            state.rule.listening(listening)
             state.sessions.removeAll()
         }
     }

@@ -10,10 +10,8 @@ import Synchronization
 /// process while PostgreSQL's notifications say what changed (migrations 14 and 19), so a
 /// check-in does not read them each time.
 ///
-/// Kept only while the listener is listening: when its connection is lost everything is
-/// dropped and read from the database until it is back. A value read from the database is
-/// kept only if no notification arrived since the read began (the generation did not move), so
-/// a change committed during the read is never kept past its notification.
+/// Kept by ``KeptWhileListening``'s rule: when the listener's connection is lost everything is
+/// dropped and read from the database until it is back.
 final class CheckInFacts: Sendable {
     static let channel = "hvflvspot_check_in"
 
@@ -27,8 +25,7 @@ final class CheckInFacts: Sendable {
     }
 
     private struct State {
-        var listening = false
-        var generation: UInt64 = 0
+        var rule = KeptWhileListening()
         var events: [UUID: Event] = [:]
         var keys: [UUID: [IssuerKey]] = [:]
         /// The organizers a user checks in for, by user and role (an organizer's own profile, a
@@ -49,41 +46,36 @@ final class CheckInFacts: Sendable {
 
     private let state = Mutex(State())
 
-    /// The current generation, or nil when nothing may be kept (not listening).
-    var generation: UInt64? { state.withLock { $0.listening ? $0.generation : nil } }
+    /// Where a read begins (pass it to `keep`), or nil when nothing may be kept (not listening).
+    var generation: UInt64? { state.withLock { $0.rule.readStart } }
 
-    func event(_ id: UUID) -> Event? { state.withLock { $0.listening ? $0.events[id] : nil } }
+    func event(_ id: UUID) -> Event? { state.withLock { $0.rule.listening ? $0.events[id] : nil } }
 
-    func keys(of organizer: UUID) -> [IssuerKey]? { state.withLock { $0.listening ? $0.keys[organizer] : nil } }
+    func keys(of organizer: UUID) -> [IssuerKey]? { state.withLock { $0.rule.listening ? $0.keys[organizer] : nil } }
 
     func scope(of user: UUID, as role: Role) -> Set<UUID>? {
-        state.withLock { $0.listening ? $0.scopes[ScopeKey(user: user, role: role)] : nil }
+        state.withLock { $0.rule.listening ? $0.scopes[ScopeKey(user: user, role: role)] : nil }
     }
 
     /// Keeps `event` if nothing changed since `generation` was read.
     func keep(_ event: Event, for id: UUID, readAt generation: UInt64?) {
         state.withLock { state in
-            guard state.listening, state.generation == generation else { return }
-            if state.events.count >= Self.capacity { state.events.removeAll(keepingCapacity: true) }
-            state.events[id] = event
+            if state.rule.mayKeep(readAt: generation) { state.events.keep(event, for: id, capacity: Self.capacity) }
         }
     }
 
     /// Keeps `keys` if nothing changed since `generation` was read.
     func keep(_ keys: [IssuerKey], of organizer: UUID, readAt generation: UInt64?) {
         state.withLock { state in
-            guard state.listening, state.generation == generation else { return }
-            if state.keys.count >= Self.capacity { state.keys.removeAll(keepingCapacity: true) }
-            state.keys[organizer] = keys
+            if state.rule.mayKeep(readAt: generation) { state.keys.keep(keys, for: organizer, capacity: Self.capacity) }
         }
     }
 
     /// Keeps `scope` if nothing changed since `generation` was read.
     func keep(_ scope: Set<UUID>, of user: UUID, as role: Role, readAt generation: UInt64?) {
         state.withLock { state in
-            guard state.listening, state.generation == generation else { return }
-            if state.scopes.count >= Self.capacity { state.scopes.removeAll(keepingCapacity: true) }
-            state.scopes[ScopeKey(user: user, role: role)] = scope
+            guard state.rule.mayKeep(readAt: generation) else { return }
+            state.scopes.keep(scope, for: ScopeKey(user: user, role: role), capacity: Self.capacity)
         }
     }
 
@@ -92,7 +84,7 @@ final class CheckInFacts: Sendable {
         let parts = payload.split(separator: ":", maxSplits: 1)
         let id = parts.count == 2 ? UUID(uuidString: String(parts[1])) : nil
         state.withLock { state in
-            state.generation &+= 1
+            state.rule.changed()
             switch (parts.first, id) {
             case ("event", let id?): state.events[id] = nil
             case ("keys", let id?): state.keys[id] = nil
@@ -106,8 +98,7 @@ final class CheckInFacts: Sendable {
     /// Whether notifications are arriving; either way, what was kept is dropped (some may have been missed).
     func listening(_ listening: Bool) {
         state.withLock { state in
-            state.listening = listening
-            state.generation &+= 1
+            state.rule.listening(listening)
             state.dropAll()
         }
     }
