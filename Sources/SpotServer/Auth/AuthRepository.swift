@@ -200,17 +200,21 @@ package struct AuthRepository: Sendable {
     /// The identity behind a session's access token, if the session is live: from the sessions
     /// kept in the process, else read (and kept) from PostgreSQL.
     func sessionIdentity(sessionID: UUID, userID: UUID, now: Date, logger: Logger) async throws -> Identity? {
-        var session = sessions.session(sessionID)
-        if session == nil {
-            let generation = sessions.generation
-            let rows = try await database.execute(LiveSession(id: sessionID), logger: logger)
-            // A role the server does not know is refused, not defaulted (and not kept).
-            guard let (user, role, expiresAt) = rows.first, let role = Role(rawValue: role) else { return nil }
-            session = LiveSessions.Session(user: user, role: role, expiresAt: expiresAt)
-            sessions.keep(session!, for: sessionID, readAt: generation)
-        }
-        guard let session, session.user == userID, session.expiresAt > now else { return nil }
+        guard let session = try await liveSession(sessionID, logger: logger), session.user == userID, session.expiresAt > now
+        else { return nil }
         return Identity(userID: userID, role: session.role, credential: .session(sessionID))
+    }
+
+    /// A session not revoked, from what this process keeps, else read from PostgreSQL and kept.
+    private func liveSession(_ id: UUID, logger: Logger) async throws -> LiveSessions.Session? {
+        if let kept = sessions.session(id) { return kept }
+        let generation = sessions.generation
+        let rows = try await database.execute(LiveSession(id: id), logger: logger)
+        // A role the server does not know is refused, not defaulted (and not kept).
+        guard let (user, role, expiresAt) = rows.first, let role = Role(rawValue: role) else { return nil }
+        let session = LiveSessions.Session(user: user, role: role, expiresAt: expiresAt)
+        sessions.keep(session, for: id, readAt: generation)
+        return session
     }
 
     /// A session not revoked: its user, their role, its expiry (a request whose session is not

@@ -9,7 +9,8 @@ import Synchronization
 /// (migration 23), so a request's access token is checked without reading the database.
 ///
 /// Kept by ``KeptWhileListening``'s rule, as ``CheckInFacts`` are: when the listener's connection
-/// is lost everything is dropped and read from the database until it is back. A revocation or role change committed by this process is forgotten here as soon as it commits
+/// is lost everything is dropped and read from the database until it is back. A revocation or
+/// role change committed by this process is forgotten here as soon as it commits
 /// (``forget(session:)``, ``forget(user:)``), so this process's next request sees it; other
 /// replicas see it when the notification arrives.
 package final class LiveSessions: Sendable {

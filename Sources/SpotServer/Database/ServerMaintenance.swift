@@ -64,7 +64,8 @@ extension ServerMaintenance {
     ) async throws -> [(organizer: UUID, retired: String?, active: String)] {
         var organizers: [UUID] = []
         if let organizer {
-            guard try await OrganizerRepository(database: database, sessions: LiveSessions()).organizer(id: organizer, logger: logger) != nil else {
+            let repository = OrganizerRepository(database: database, sessions: LiveSessions())
+            guard try await repository.organizer(id: organizer, logger: logger) != nil else {
                 throw MaintenanceError("no organizer \(organizer.uuidString.lowercased())")
             }
             organizers = [organizer]
