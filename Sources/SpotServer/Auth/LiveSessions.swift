@@ -28,6 +28,29 @@ package final class LiveSessions: Sendable {
     private struct State {
         var rule = KeptWhileListening()
         var sessions: [UUID: Session] = [:]
+        /// The kept sessions of each user, so a user's change drops theirs without a scan.
+        var byUser: [UUID: Set<UUID>] = [:]
+
+        mutating func keep(_ session: Session, for id: UUID) {
+            if sessions.count >= LiveSessions.capacity { dropAll() }
+            sessions[id] = session
+            byUser[session.user, default: []].insert(id)
+        }
+
+        mutating func drop(session id: UUID) {
+            guard let session = sessions.removeValue(forKey: id) else { return }
+            byUser[session.user]?.remove(id)
+            if byUser[session.user]?.isEmpty == true { byUser[session.user] = nil }
+        }
+
+        mutating func drop(user id: UUID) {
+            for session in byUser.removeValue(forKey: id) ?? [] { sessions[session] = nil }
+        }
+
+        mutating func dropAll() {
+            sessions.removeAll()
+            byUser.removeAll()
+        }
     }
 
     private let state = Mutex(State())
@@ -42,7 +65,7 @@ package final class LiveSessions: Sendable {
     /// Keeps `session` if nothing changed since `generation` was read.
     func keep(_ session: Session, for id: UUID, readAt generation: UInt64?) {
         state.withLock { state in
-            if state.rule.mayKeep(readAt: generation) { state.sessions.keep(session, for: id, capacity: Self.capacity) }
+            if state.rule.mayKeep(readAt: generation) { state.keep(session, for: id) }
         }
     }
 
@@ -50,7 +73,7 @@ package final class LiveSessions: Sendable {
     func forget(session id: UUID) {
         state.withLock { state in
             state.rule.changed()
-            state.sessions[id] = nil
+            state.drop(session: id)
         }
     }
 
@@ -58,7 +81,7 @@ package final class LiveSessions: Sendable {
     func forget(user id: UUID) {
         state.withLock { state in
             state.rule.changed()
-            state.sessions = state.sessions.filter { $0.value.user != id }
+            state.drop(user: id)
         }
     }
 
@@ -72,7 +95,7 @@ package final class LiveSessions: Sendable {
         default:
             state.withLock { state in
                 state.rule.changed()
-                state.sessions.removeAll()
+                state.dropAll()
             }
         }
     }
@@ -81,7 +104,7 @@ package final class LiveSessions: Sendable {
     func listening(_ listening: Bool) {
         state.withLock { state in
             state.rule.listening(listening)
-            state.sessions.removeAll()
+            state.dropAll()
         }
     }
 }
