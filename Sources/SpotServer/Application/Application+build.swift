@@ -40,10 +40,10 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
     let ready = StartupGate()
     app.addServices(
         client, processorClient,
-        CheckInFactsListener(
-            configuration: try configuration.database.connectionConfiguration(), facts: services.checkInFacts, logger: logger),
-        LiveSessionsListener(
-            configuration: try configuration.database.connectionConfiguration(), sessions: services.liveSessions, logger: logger))
+        NotificationFeed(
+            configuration: try configuration.database.connectionConfiguration(), kept: services.checkInFacts, logger: logger),
+        NotificationFeed(
+            configuration: try configuration.database.connectionConfiguration(), kept: services.liveSessions, logger: logger))
     if configuration.syncProtocols.contains(where: { $0 >= .livePull }) {
         app.addServices(
             SyncSignalListener(
@@ -119,9 +119,9 @@ struct ServerServices: Sendable {
     let syncProtocols: [SyncProtocolVersion]
     let waitingRooms: WaitingRoomRepository
     let waitingRoomGate: WaitingRoomGate
-    /// Live sessions access tokens are checked against (fed by ``LiveSessionsListener``).
+    /// Live sessions access tokens are checked against (fed by a ``NotificationFeed``).
     let liveSessions = LiveSessions()
-    /// Events, issuer keys and scopes online check-ins keep (fed by ``CheckInFactsListener``).
+    /// Events, issuer keys and scopes online check-ins keep (fed by a ``NotificationFeed``).
     let checkInFacts = CheckInFacts()
     /// Online check-in, shared by the API and the web pages so their check-ins are batched together.
     let checkIns: CheckInService

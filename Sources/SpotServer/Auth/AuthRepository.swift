@@ -9,7 +9,7 @@ package struct AuthRepository: Sendable {
     static let systemTokenLifetime: TimeInterval = 30 * 86_400
 
     let database: Database
-    /// The sessions this process keeps (one per server process, fed by ``LiveSessionsListener``).
+    /// The sessions this process keeps (one per server process, fed by a ``NotificationFeed``).
     let sessions: LiveSessions
 
     package init(database: Database, sessions: LiveSessions) {

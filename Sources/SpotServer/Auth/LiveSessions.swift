@@ -1,7 +1,5 @@
 import Foundation
 import Logging
-import PostgresNIO
-import ServiceLifecycle
 import Synchronization
 
 /// Sign-in sessions that were live when read — their user, the user's role, their expiry — kept
@@ -13,8 +11,10 @@ import Synchronization
 /// role change committed by this process is forgotten here as soon as it commits
 /// (``forget(session:)``, ``forget(user:)``), so this process's next request sees it; other
 /// replicas see it when the notification arrives.
-package final class LiveSessions: Sendable {
+package final class LiveSessions: KeptFromNotifications {
     static let channel = "hvflvspot_sessions"
+    static let lostMessage: Logger.Message =
+        "session signals lost; every request reads its session from the database until they are back"
 
     /// At most this many sessions are kept; past it, all are dropped.
     static let capacity = 100_000
@@ -105,23 +105,6 @@ package final class LiveSessions: Sendable {
         state.withLock { state in
             state.rule.listening(listening)
             state.dropAll()
-        }
-    }
-}
-
-/// Feeds ``LiveSessions`` the notifications of its channel, over a connection of its own.
-struct LiveSessionsListener: Service {
-    let configuration: PostgresConnection.Configuration
-    let sessions: LiveSessions
-    let logger: Logger
-
-    func run() async throws {
-        try? await cancelWhenGracefulShutdown {
-            try await ChannelListener(
-                configuration: configuration, channel: LiveSessions.channel,
-                lostMessage: "session signals lost; every request reads its session from the database until they are back",
-                logger: logger
-            ).listen(listening: { sessions.listening($0) }, payload: { sessions.changed($0) })
         }
     }
 }

@@ -1,3 +1,7 @@
+import Logging
+import PostgresNIO
+import ServiceLifecycle
+
 /// The rule for values a process keeps from PostgreSQL while a channel's notifications say which
 /// of them changed (``CheckInFacts``, ``LiveSessions``): a value is kept only while the listener
 /// is listening, and only if no change arrived since its read began (so a change committed during
@@ -27,5 +31,32 @@ extension Dictionary {
     mutating func keep(_ value: Value, for key: Key, capacity: Int) {
         if count >= capacity { removeAll(keepingCapacity: true) }
         self[key] = value
+    }
+}
+
+/// Values a process keeps while a channel's notifications say which changed: told whether
+/// notifications are arriving (``KeptWhileListening``) and each one's payload.
+protocol KeptFromNotifications: Sendable {
+    /// The PostgreSQL channel its changes are notified on.
+    static var channel: String { get }
+    /// What is logged when the channel's connection is lost.
+    static var lostMessage: Logger.Message { get }
+    func listening(_ listening: Bool)
+    func changed(_ payload: String)
+}
+
+/// Feeds what a process keeps the notifications of its channel, over a connection of its own,
+/// until graceful shutdown.
+struct NotificationFeed<Kept: KeptFromNotifications>: Service {
+    let configuration: PostgresConnection.Configuration
+    let kept: Kept
+    let logger: Logger
+
+    func run() async throws {
+        try? await cancelWhenGracefulShutdown {
+            try await ChannelListener(
+                configuration: configuration, channel: Kept.channel, lostMessage: Kept.lostMessage, logger: logger
+            ).listen(listening: { kept.listening($0) }, payload: { kept.changed($0) })
+        }
     }
 }

@@ -1,7 +1,5 @@
 import Foundation
 import Logging
-import PostgresNIO
-import ServiceLifecycle
 import SpotCore
 import Synchronization
 
@@ -12,8 +10,10 @@ import Synchronization
 ///
 /// Kept by ``KeptWhileListening``'s rule: when the listener's connection is lost everything is
 /// dropped and read from the database until it is back.
-final class CheckInFacts: Sendable {
+final class CheckInFacts: KeptFromNotifications {
     static let channel = "hvflvspot_check_in"
+    static let lostMessage: Logger.Message =
+        "check-in facts signals lost; check-ins read events and keys from the database until they are back"
 
     /// At most this many events (and as many organizers' keys, and users' scopes) are kept; past it, all are dropped.
     static let capacity = 50_000
@@ -100,23 +100,6 @@ final class CheckInFacts: Sendable {
         state.withLock { state in
             state.rule.listening(listening)
             state.dropAll()
-        }
-    }
-}
-
-/// Feeds ``CheckInFacts`` the notifications of its channel, over a connection of its own.
-struct CheckInFactsListener: Service {
-    let configuration: PostgresConnection.Configuration
-    let facts: CheckInFacts
-    let logger: Logger
-
-    func run() async throws {
-        try? await cancelWhenGracefulShutdown {
-            try await ChannelListener(
-                configuration: configuration, channel: CheckInFacts.channel,
-                lostMessage: "check-in facts signals lost; check-ins read events and keys from the database until they are back",
-                logger: logger
-            ).listen(listening: { facts.listening($0) }, payload: { facts.changed($0) })
         }
     }
 }
