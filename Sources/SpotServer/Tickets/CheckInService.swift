@@ -9,12 +9,14 @@ import SpotCore
 /// notifications say what changed. Every decodable scan is recorded, admitted or not.
 ///
 /// Each request checks its ticket's signature itself, concurrently with other requests;
-/// check-ins that arrive together are then decided together (``Batcher``): their tickets'
-/// histories read in one statement, each check-in verified in arrival order — a ticket checked
-/// twice in one batch is decided twice, the second time knowing the first — and the scans
-/// recorded in one statement that locks the tickets first and records none of a ticket whose
-/// history changed since it was read (migration 22). Those are decided again under the lock, so
-/// two doors checking one ticket at the same moment admit it once, on any replica.
+/// check-ins that arrive together are then decided together (``Batcher``): each check-in
+/// verified in arrival order — a ticket checked twice in one batch is decided twice, the second
+/// time knowing the first — first as if no ticket had a history yet, and the scans recorded in
+/// one statement that locks the tickets first and records none of a ticket whose history is not
+/// what the decision assumed (migration 22). Those tickets' check-ins are decided again from
+/// their histories, read in one statement, and recorded the same way; any still stale then are
+/// decided under the lock, so two doors checking one ticket at the same moment admit it once,
+/// on any replica.
 package struct CheckInService: Sendable {
     /// The node id online check-ins are recorded under (the server itself).
     package static let serverNodeID = UUID(uuidString: "00000000-0000-0000-0000-000000000000")!
@@ -97,15 +99,21 @@ package struct CheckInService: Sendable {
             now: now)
     }
 
-    /// Decides `batch` as ``decide(_:knowing:logger:)`` does, from its tickets' histories read
-    /// just before, the read and the recording on one connection, outside a transaction.
+    /// Decides `batch` in one round trip when none of its tickets has a history yet — a ticket's
+    /// first check-in, the common one at a door: decided as if no ticket had revocations or
+    /// accepted scans, and recorded only for the tickets that still have none. The check-ins of
+    /// the others are decided again from their histories, read then (``decide(_:knowing:logger:)``),
+    /// on one connection.
     func decide(_ batch: [CheckIn], logger: Logger) async throws -> [Outcome] {
-        let decided = try await database.withConnection(logger: logger) { connection in
-            let tickets = Array(Set(batch.map(\.claims.ticketID)))
-            let histories = try await TicketHistories.read(of: tickets, on: connection, logger: logger)
-            return try await optimistically(batch, knowing: histories, on: connection, logger: logger)
+        let firsts = try await optimistically(batch, knowing: TicketHistories(), on: database, logger: logger)
+        return try await decideAgain(firsts, of: batch) { rest in
+            let decided = try await database.withConnection(logger: logger) { connection in
+                let histories = try await TicketHistories.read(
+                    of: Array(Set(rest.map(\.claims.ticketID))), on: connection, logger: logger)
+                return try await optimistically(rest, knowing: histories, on: connection, logger: logger)
+            }
+            return try await decideAgain(decided, of: rest) { try await decideLocked($0, logger: logger) }
         }
-        return try await decideAgain(decided, of: batch, logger: logger)
     }
 
     /// Decides `batch` from `histories`, read before and without a lock, and records its scans in
@@ -113,11 +121,11 @@ package struct CheckInService: Sendable {
     /// under the ticket's lock (``decideLocked(_:logger:)``).
     func decide(_ batch: [CheckIn], knowing histories: TicketHistories, logger: Logger) async throws -> [Outcome] {
         let decided = try await optimistically(batch, knowing: histories, on: database, logger: logger)
-        return try await decideAgain(decided, of: batch, logger: logger)
+        return try await decideAgain(decided, of: batch) { try await decideLocked($0, logger: logger) }
     }
 
     /// The outcomes of `batch` decided from `histories`, recorded on `runner`, and the tickets
-    /// whose history changed since.
+    /// whose history is no longer what `histories` holds (their check-ins were not recorded).
     private func optimistically(
         _ batch: [CheckIn], knowing histories: TicketHistories, on runner: some PreparedStatementRunner, logger: Logger
     ) async throws -> (outcomes: [Outcome], stale: Set<UUID>) {
@@ -127,15 +135,16 @@ package struct CheckInService: Sendable {
         return (decided.outcomes, try await Self.record(decided.scans, seen: histories, on: runner, logger: logger))
     }
 
-    /// `decided`, with the check-ins of its stale tickets decided again under their lock.
+    /// `decided`, with the check-ins of its stale tickets decided again by `deciding`.
     private func decideAgain(
-        _ decided: (outcomes: [Outcome], stale: Set<UUID>), of batch: [CheckIn], logger: Logger
+        _ decided: (outcomes: [Outcome], stale: Set<UUID>), of batch: [CheckIn],
+        by deciding: ([CheckIn]) async throws -> [Outcome]
     ) async throws -> [Outcome] {
         let stale = decided.stale
         guard !stale.isEmpty else { return decided.outcomes }
         let again = batch.indices.filter { stale.contains(batch[$0].claims.ticketID) }
         var outcomes = decided.outcomes
-        for (index, outcome) in zip(again, try await decideLocked(again.map { batch[$0] }, logger: logger)) {
+        for (index, outcome) in zip(again, try await deciding(again.map { batch[$0] })) {
             outcomes[index] = outcome
         }
         return outcomes
