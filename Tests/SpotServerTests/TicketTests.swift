@@ -240,4 +240,41 @@ struct TicketTests {
             #expect(try await server.count("SELECT count(*)::int FROM scans WHERE verdict = 'revoked'") == 1)
         }
     }
+
+    @Test("A batch is decided first as if no ticket had a history: tickets that have one — admitted, refunded — are decided again from it, in their places")
+    func firstCheckInsTogetherWithOthers() async throws {
+        try await TestServer.run { server in
+            let admin = try await server.admin()
+            let sale = try await server.onSale(admin: admin)
+            let (buyer, buyerID, _) = try await server.register("buyer@example.com")
+            let booking = try await server.buy(token: buyer, event: sale.event, ticketType: sale.ticketType, quantity: 3)
+            let payloads = booking["tickets"].array.compactMap { $0["payload"].string }
+            let tickets = booking["tickets"].array.compactMap { $0["id"].string }
+            try #require(payloads.count == 3 && tickets.count == 3)
+            // The first ticket is admitted and the second refunded before the batch; the third is new.
+            #expect(try await server.api.post("/api/v1/check-ins", ["payload": payloads[0], "gate": "North"], token: sale.token)
+                .json["verdict"].string == "ok")
+            let refund = try await server.api.post(
+                "/api/v1/bookings/\(booking["id"].string ?? "")/refunds", ["ticket_ids": [tickets[1]]],
+                token: sale.token, headers: [("Idempotency-Key", "before-the-batch")])
+            #expect(refund.status == 200, "\(refund.text)")
+            let logger = Logger(label: "spot-test")
+            try await TestDatabase.withClient(server.database, logger: logger) { client in
+                let service = CheckInService(database: Database(client: client, maximumConnections: 4, registry: .init()), facts: CheckInFacts())
+                var batch: [CheckInService.CheckIn] = []
+                for payload in [payloads[2], payloads[0], payloads[1], payloads[2]] {
+                    batch.append(try #require(try await service.prepare(
+                        payload: payload, gate: "South", direction: .entry, organizers: nil,
+                        recordedBy: UUID(uuidString: buyerID)!, now: Date(), logger: logger)))
+                }
+                let outcomes = try await service.decide(batch, logger: logger)
+                #expect(outcomes.map(\.result.verdict.code) == [.ok, .alreadyAdmitted, .revoked, .alreadyAdmitted])
+                #expect(outcomes.allSatisfy { $0.scanID != nil })
+            }
+            #expect(try await server.count("SELECT count(*)::int FROM scans WHERE verdict = 'ok'") == 2)
+            #expect(try await server.count("SELECT count(*)::int FROM scans WHERE verdict = 'ok' AND ticket_id = '\(tickets[2])'") == 1)
+            #expect(try await server.count("SELECT count(*)::int FROM scans WHERE verdict = 'already_admitted'") == 2)
+            #expect(try await server.count("SELECT count(*)::int FROM scans WHERE verdict = 'revoked'") == 1)
+        }
+    }
 }
