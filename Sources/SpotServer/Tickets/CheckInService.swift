@@ -103,7 +103,8 @@ package struct CheckInService: Sendable {
     /// first check-in, the common one at a door: decided as if no ticket had revocations or
     /// accepted scans, and recorded only for the tickets that still have none. The check-ins of
     /// the others are decided again from their histories, read then (``decide(_:knowing:logger:)``),
-    /// on one connection.
+    /// on one connection. A check-in that records no scan (another organizer's event, a draft) is
+    /// refused as `wrong_event` or earlier, before the verdict looks at a history.
     func decide(_ batch: [CheckIn], logger: Logger) async throws -> [Outcome] {
         let firsts = try await optimistically(batch, knowing: TicketHistories(), on: database, logger: logger)
         return try await decideAgain(firsts, of: batch) { rest in
