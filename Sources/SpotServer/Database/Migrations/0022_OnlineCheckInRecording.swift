@@ -6,13 +6,13 @@ extension Migrations {
     /// holders never deadlock).
     ///
     /// `record_online_check_ins` records a batch of check-ins decided from histories read
-    /// before it, outside any lock: it locks their tickets, and a ticket whose revocations or
-    /// accepted scans are no longer as many as the decision saw (both only ever grow) is *stale*:
-    /// its scans are not recorded and its id is returned, for the server to decide its check-ins
-    /// again under the lock. The others' scans are recorded, and the locks held until the
-    /// statement commits. A batch of check-ins so costs two round trips to PostgreSQL (the read
-    /// and this) instead of five (`BEGIN`, lock, read, insert, `COMMIT`), each of which the one
-    /// batch running at a time waited for.
+    /// before it (or assumed empty), outside any lock: it locks their tickets, and a ticket whose
+    /// revocations or accepted scans are not as many as the decision saw (both only ever grow) is
+    /// *stale*: its scans are not recorded and its id is returned, for the server to decide its
+    /// check-ins again. The others' scans are recorded, and the locks held until the statement
+    /// commits. A batch of first check-ins so costs one round trip to PostgreSQL (this), others
+    /// two or three (``CheckInService``), where a transaction took five (`BEGIN`, lock, read,
+    /// insert, `COMMIT`), each of which the one batch running at a time waited for.
     static let onlineCheckInRecording = Migration(
         version: 22, name: "online check-in recording",
         statements: [
