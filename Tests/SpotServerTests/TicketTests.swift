@@ -201,22 +201,9 @@ struct TicketTests {
     @Test("A check-in whose ticket was admitted or refunded after its history was read is decided again under the lock")
     func historyChangedMeanwhile() async throws {
         try await TestServer.run { server in
-            let admin = try await server.admin()
-            let sale = try await server.onSale(admin: admin)
-            let (buyer, buyerID, _) = try await server.register("buyer@example.com")
-            let booking = try await server.buy(token: buyer, event: sale.event, ticketType: sale.ticketType, quantity: 2)
-            let payloads = booking["tickets"].array.compactMap { $0["payload"].string }
-            let tickets = booking["tickets"].array.compactMap { $0["id"].string.flatMap(UUID.init(uuidString:)) }
-            try #require(payloads.count == 2 && tickets.count == 2)
-            let logger = Logger(label: "spot-test")
-            try await TestDatabase.withClient(server.database, logger: logger) { client in
-                let database = Database(client: client, maximumConnections: 4, registry: .init())
-                let service = CheckInService(database: database, facts: CheckInFacts())
-                func arrive(_ payload: String) async throws -> CheckInService.CheckIn {
-                    try #require(try await service.prepare(
-                        payload: payload, gate: "North", direction: .entry, organizers: nil, recordedBy: UUID(uuidString: buyerID)!,
-                        now: Date(), logger: logger))
-                }
+            try await DirectCheckIns.run(server, tickets: 2) { doors, sale, booking in
+                let (service, database, logger, payloads, tickets) = (doors.service, doors.database, doors.logger, doors.payloads, doors.tickets)
+                func arrive(_ payload: String) async throws -> CheckInService.CheckIn { try await doors.arrive(payload, gate: "North") }
                 // The south door read the first ticket's history before the north door admitted it.
                 func history(of ticket: UUID) async throws -> TicketHistories {
                     try await database.withConnection(logger: logger) { try await TicketHistories.read(of: [ticket], on: $0, logger: logger) }
@@ -244,37 +231,71 @@ struct TicketTests {
     @Test("A batch is decided first as if no ticket had a history: tickets that have one — admitted, refunded — are decided again from it, in their places")
     func firstCheckInsTogetherWithOthers() async throws {
         try await TestServer.run { server in
-            let admin = try await server.admin()
-            let sale = try await server.onSale(admin: admin)
-            let (buyer, buyerID, _) = try await server.register("buyer@example.com")
-            let booking = try await server.buy(token: buyer, event: sale.event, ticketType: sale.ticketType, quantity: 3)
-            let payloads = booking["tickets"].array.compactMap { $0["payload"].string }
-            let tickets = booking["tickets"].array.compactMap { $0["id"].string }
-            try #require(payloads.count == 3 && tickets.count == 3)
-            // The first ticket is admitted and the second refunded before the batch; the third is new.
-            #expect(try await server.api.post("/api/v1/check-ins", ["payload": payloads[0], "gate": "North"], token: sale.token)
-                .json["verdict"].string == "ok")
-            let refund = try await server.api.post(
-                "/api/v1/bookings/\(booking["id"].string ?? "")/refunds", ["ticket_ids": [tickets[1]]],
-                token: sale.token, headers: [("Idempotency-Key", "before-the-batch")])
-            #expect(refund.status == 200, "\(refund.text)")
-            let logger = Logger(label: "spot-test")
-            try await TestDatabase.withClient(server.database, logger: logger) { client in
-                let service = CheckInService(database: Database(client: client, maximumConnections: 4, registry: .init()), facts: CheckInFacts())
+            let new = try await DirectCheckIns.run(server, tickets: 3) { doors, sale, booking in
+                let (payloads, tickets) = (doors.payloads, doors.tickets.map { $0.uuidString.lowercased() })
+                // The first ticket is admitted and the second refunded before the batch; the third is new.
+                #expect(try await server.api.post("/api/v1/check-ins", ["payload": payloads[0], "gate": "North"], token: sale.token)
+                    .json["verdict"].string == "ok")
+                let refund = try await server.api.post(
+                    "/api/v1/bookings/\(booking["id"].string ?? "")/refunds", ["ticket_ids": [tickets[1]]],
+                    token: sale.token, headers: [("Idempotency-Key", "before-the-batch")])
+                #expect(refund.status == 200, "\(refund.text)")
                 var batch: [CheckInService.CheckIn] = []
                 for payload in [payloads[2], payloads[0], payloads[1], payloads[2]] {
-                    batch.append(try #require(try await service.prepare(
-                        payload: payload, gate: "South", direction: .entry, organizers: nil,
-                        recordedBy: UUID(uuidString: buyerID)!, now: Date(), logger: logger)))
+                    batch.append(try await doors.arrive(payload, gate: "South"))
                 }
-                let outcomes = try await service.decide(batch, logger: logger)
+                let outcomes = try await doors.service.decide(batch, logger: doors.logger)
                 #expect(outcomes.map(\.result.verdict.code) == [.ok, .alreadyAdmitted, .revoked, .alreadyAdmitted])
                 #expect(outcomes.allSatisfy { $0.scanID != nil })
+                return tickets[2]
             }
             #expect(try await server.count("SELECT count(*)::int FROM scans WHERE verdict = 'ok'") == 2)
-            #expect(try await server.count("SELECT count(*)::int FROM scans WHERE verdict = 'ok' AND ticket_id = '\(tickets[2])'") == 1)
+            #expect(try await server.count("SELECT count(*)::int FROM scans WHERE verdict = 'ok' AND ticket_id = '\(new)'") == 1)
             #expect(try await server.count("SELECT count(*)::int FROM scans WHERE verdict = 'already_admitted'") == 2)
             #expect(try await server.count("SELECT count(*)::int FROM scans WHERE verdict = 'revoked'") == 1)
+        }
+    }
+}
+
+/// A buyer's paid tickets and a check-in service of the test's own on the test server's
+/// database, for tests that hand batches to ``CheckInService`` directly.
+private struct DirectCheckIns {
+    typealias Sale = (token: String, organizer: String, event: String, ticketType: String)
+
+    let service: CheckInService
+    let database: Database
+    let logger: Logger
+    let buyer: UUID
+    let payloads: [String]
+    let tickets: [UUID]
+
+    /// A check-in at `gate` prepared as a request prepares it.
+    func arrive(_ payload: String, gate: String) async throws -> CheckInService.CheckIn {
+        try #require(try await service.prepare(
+            payload: payload, gate: gate, direction: .entry, organizers: nil, recordedBy: buyer, now: Date(), logger: logger))
+    }
+
+    /// Puts an event on sale, has a buyer pay for `tickets` tickets, then runs `body` with them,
+    /// the sale and the booking.
+    static func run<Result: Sendable>(
+        _ server: TestServer, tickets count: Int,
+        _ body: @Sendable (DirectCheckIns, _ sale: Sale, _ booking: JSON) async throws -> Result
+    ) async throws -> Result {
+        let admin = try await server.admin()
+        let sale = try await server.onSale(admin: admin)
+        let (token, buyer, _) = try await server.register("buyer@example.com")
+        let booking = try await server.buy(token: token, event: sale.event, ticketType: sale.ticketType, quantity: count)
+        let payloads = booking["tickets"].array.compactMap { $0["payload"].string }
+        let tickets = booking["tickets"].array.compactMap { $0["id"].string.flatMap(UUID.init(uuidString:)) }
+        try #require(payloads.count == count && tickets.count == count)
+        let logger = Logger(label: "spot-test")
+        return try await TestDatabase.withClient(server.database, logger: logger) { client in
+            let database = Database(client: client, maximumConnections: 4, registry: .init())
+            return try await body(
+                DirectCheckIns(
+                    service: CheckInService(database: database, facts: CheckInFacts()), database: database, logger: logger,
+                    buyer: try #require(UUID(uuidString: buyer)), payloads: payloads, tickets: tickets),
+                sale, booking)
         }
     }
 }
